@@ -1,0 +1,1 @@
+"""The ``waferlab`` command line (installed as :mod:`waferlab.cli`)."""

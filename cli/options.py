@@ -1,0 +1,268 @@
+"""Options, parameter types and the command class shared by every command.
+
+Each command module builds its interface from these decorators so that the
+same quantity is spelled, validated and documented the same way everywhere:
+option names are the library's argument names in kebab case
+(``die_width_mm`` -> ``--die-width-mm``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from waferlab.errors import InvalidParameterError, WaferlabError
+from waferlab.output import save_figure_atomic, to_json
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_DOMAIN_ERROR = 1
+
+
+class DomainError(click.ClickException):
+    """A valid question without an answer; exit status 1."""
+
+    exit_code = EXIT_DOMAIN_ERROR
+
+
+def _option_flag(ctx: click.Context, parameter: str) -> str | None:
+    flag = "--" + parameter.replace("_", "-")
+    for param in ctx.command.params:
+        if flag in getattr(param, "opts", []):
+            return flag
+    return None
+
+
+class WaferlabCommand(click.Command):
+    """A click command that turns waferlab errors into one-line CLI errors.
+
+    :class:`~waferlab.errors.InvalidParameterError` becomes a usage error
+    (exit 2) naming the option the user typed; any other
+    :class:`~waferlab.errors.WaferlabError` and any :class:`OSError` (a file
+    that cannot be read or written) become a domain error (exit 1).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidParameterError as exc:
+            flag = _option_flag(ctx, exc.parameter)
+            message = str(exc)
+            if flag is not None:
+                message = message.replace(exc.parameter, flag, 1)
+            raise click.UsageError(message, ctx=ctx) from exc
+        except WaferlabError as exc:
+            raise DomainError(str(exc)) from exc
+        except OSError as exc:
+            target = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            raise DomainError(f"cannot access{target}: {exc.strerror or exc}") from exc
+
+
+def command(name: str | None = None, **kwargs: Any) -> Callable[[F], WaferlabCommand]:
+    """Declare a waferlab command (a :class:`WaferlabCommand`)."""
+    kwargs.setdefault("cls", WaferlabCommand)
+    kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
+    return click.command(name, **kwargs)
+
+
+class Number(click.ParamType):
+    """A finite real number, optionally range-checked; NaN and infinity are rejected."""
+
+    name = "number"
+
+    def __init__(
+        self,
+        low: float | None = None,
+        high: float | None = None,
+        *,
+        low_open: bool = False,
+        high_open: bool = False,
+    ) -> None:
+        self.low = low
+        self.high = high
+        self.low_open = low_open
+        self.high_open = high_open
+
+    def _allowed(self) -> str:
+        def num(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+        if self.low is None and self.high is None:
+            return "a finite number"
+        if self.high is None:
+            assert self.low is not None
+            return f"{'>' if self.low_open else '>='} {num(self.low)}"
+        if self.low is None:
+            return f"{'<' if self.high_open else '<='} {num(self.high)}"
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        return f"in {left}{num(self.low)}, {num(self.high)}{right}"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            x = float(value)
+        else:
+            try:
+                x = float(str(value).strip().replace("_", ""))
+            except ValueError:
+                self.fail(f"must be a number {self._allowed()} (got {value!r})", param, ctx)
+        ok = math.isfinite(x)
+        if ok and self.low is not None:
+            ok = x > self.low if self.low_open else x >= self.low
+        if ok and self.high is not None:
+            ok = x < self.high if self.high_open else x <= self.high
+        if not ok:
+            self.fail(f"must be {self._allowed()} (got {value!r})", param, ctx)
+        return x
+
+
+POSITIVE = Number(0.0, low_open=True)
+NON_NEGATIVE = Number(0.0)
+FRACTION = Number(0.0, 1.0)
+POSITIVE_FRACTION = Number(0.0, 1.0, low_open=True)
+
+
+def format_option(choices: Sequence[str] = ("text", "json")) -> Callable[[F], F]:
+    """``--format`` with the given choices; text is the default."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def plot_option(
+    help_text: str = "Write a plot to this file (.png, .svg or .pdf).",
+) -> Callable[[F], F]:
+    """``--plot PATH``."""
+    return click.option(
+        "--plot",
+        "plot_path",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help=help_text,
+    )
+
+
+def wafer_options(f: F) -> F:
+    """Wafer size and keep-outs: ``--wafer-diameter-mm`` and friends."""
+    decorators = [
+        click.option(
+            "--wafer-diameter-mm",
+            type=POSITIVE,
+            default=300.0,
+            show_default=True,
+            help="Wafer diameter [mm] (200, 300 and 450 are standard).",
+        ),
+        click.option(
+            "--edge-exclusion-mm",
+            type=NON_NEGATIVE,
+            default=3.0,
+            show_default=True,
+            help="Unusable ring at the wafer edge [mm].",
+        ),
+        click.option(
+            "--notch-keepout-mm",
+            type=NON_NEGATIVE,
+            default=0.0,
+            show_default=True,
+            help="Height of the keep-out band at the bottom of the wafer [mm].",
+        ),
+        click.option(
+            "--flat-length-mm",
+            type=POSITIVE,
+            default=None,
+            help="Length of a primary flat at the bottom [mm] (SEMI M1, <= 150 mm wafers).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def die_options(f: F) -> F:
+    """Die size: width and height, or an area with an aspect ratio; scribe lines."""
+    decorators = [
+        click.option("--die-width-mm", type=POSITIVE, default=None, help="Die width [mm]."),
+        click.option("--die-height-mm", type=POSITIVE, default=None, help="Die height [mm]."),
+        click.option(
+            "--die-area-mm2",
+            type=POSITIVE,
+            default=None,
+            help="Die area [mm²] (instead of width and height).",
+        ),
+        click.option(
+            "--aspect-ratio",
+            type=POSITIVE,
+            default=1.0,
+            show_default=True,
+            help="Width / height, with --die-area-mm2.",
+        ),
+        click.option(
+            "--scribe-mm",
+            type=NON_NEGATIVE,
+            default=0.1,
+            show_default=True,
+            help="Scribe line (street) width between dies [mm].",
+        ),
+        click.option(
+            "--scribe-y-mm",
+            type=NON_NEGATIVE,
+            default=None,
+            help="Vertical scribe width [mm] if different from --scribe-mm.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def resolve_die_size(
+    die_width_mm: float | None,
+    die_height_mm: float | None,
+    die_area_mm2: float | None,
+    aspect_ratio: float,
+) -> tuple[float, float]:
+    """Turn the die options into ``(width_mm, height_mm)``; a usage error if inconsistent."""
+    if die_area_mm2 is not None:
+        if die_width_mm is not None or die_height_mm is not None:
+            raise click.UsageError(
+                "give either --die-area-mm2 or --die-width-mm and --die-height-mm, not both"
+            )
+        height = math.sqrt(die_area_mm2 / aspect_ratio)
+        return die_area_mm2 / height, height
+    if die_width_mm is None and die_height_mm is None:
+        raise click.UsageError(
+            "give the die size: --die-width-mm and --die-height-mm, or --die-area-mm2"
+        )
+    if die_width_mm is None or die_height_mm is None:
+        missing = "--die-height-mm" if die_height_mm is None else "--die-width-mm"
+        raise click.UsageError(f"missing {missing} (or give --die-area-mm2)")
+    return die_width_mm, die_height_mm
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as one JSON object on stdout."""
+    click.echo(to_json(data))
+
+
+def save_plot(ax: Any, path: str) -> None:
+    """Save the figure of ``ax`` to ``path`` atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        save_figure_atomic(ax.figure, path)
+    except InvalidParameterError as exc:
+        raise click.BadParameter(
+            str(exc).replace("plot path", "the file name", 1), param_hint="--plot"
+        ) from exc
+    finally:
+        plt.close(ax.figure)

@@ -1,0 +1,75 @@
+"""Validators, error classes and output helpers."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from waferlab.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_array,
+    check_choice,
+    check_integer,
+    check_real,
+)
+from waferlab.output import format_table, to_csv, to_json, write_text_atomic
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf, "3", None, True])
+def test_check_real_rejects(bad: object) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        check_real("die_width_mm", bad, low=0.0, low_open=True)
+    assert "die_width_mm" in str(info.value)
+    assert "> 0" in str(info.value)
+    assert info.value.parameter == "die_width_mm"
+
+
+def test_check_real_range_text() -> None:
+    with pytest.raises(InvalidParameterError, match=r"in \(0, 1\] \(got 1.5\)"):
+        check_real("die_yield", 1.5, low=0.0, high=1.0, low_open=True)
+    assert check_real("die_yield", 1, low=0.0, high=1.0) == 1.0
+
+
+def test_check_array_names_first_bad_element() -> None:
+    with pytest.raises(InvalidParameterError, match=r"got -2.0"):
+        check_array("die_area_mm2", [1.0, -2.0, -3.0], low=0.0, low_open=True)
+    np.testing.assert_array_equal(check_array("x", [[1, 2]]), [[1.0, 2.0]])
+    with pytest.raises(InvalidParameterError):
+        check_array("x", ["a"])
+
+
+def test_check_integer_and_choice() -> None:
+    assert check_integer("n", 3.0, low=1) == 3
+    with pytest.raises(InvalidParameterError):
+        check_integer("n", 0, low=1)
+    with pytest.raises(UnknownNameError) as info:
+        check_choice("model", "gauss", ["poisson", "murphy"])
+    assert str(info.value) == "model must be one of poisson, murphy (got 'gauss')"
+    assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
+
+
+def test_json_has_no_nan_and_converts_numpy() -> None:
+    text = to_json({"a": np.float32(0.5), "b": [np.int16(2)], "c": math.inf})
+    assert json.loads(text) == {"a": 0.5, "b": [2], "c": None}
+
+
+def test_table_and_csv() -> None:
+    table = format_table([["a", 1234567], ["bb", 2.5]], ["name", "n"])
+    lines = table.splitlines()
+    assert lines[0].split() == ["name", "n"]
+    assert lines[2].endswith("1,234,567")
+    assert to_csv([{"x": 1, "y": np.float64(2.0)}], ["x", "y"]) == "x,y\n1,2.0\n"
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "out.txt"
+    write_text_atomic(target, "hello")
+    assert target.read_text() == "hello"
+    with pytest.raises(OSError):
+        write_text_atomic(tmp_path / "missing-dir" / "x.txt", "data")
+    assert sorted(os.listdir(tmp_path)) == ["out.txt"]

@@ -1,0 +1,259 @@
+"""Errors raised by waferlab, and the validators that raise them.
+
+Every public function validates its arguments at the boundary and raises
+:class:`InvalidParameterError` naming the argument, the offending value and the
+allowed range. The error classes also derive from the matching built-in
+exception, so ``except ValueError`` keeps working for callers who do not know
+waferlab.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "CalibrationError",
+    "GeometryError",
+    "InvalidParameterError",
+    "ScenarioError",
+    "UnknownNameError",
+    "WaferlabError",
+    "check_array",
+    "check_choice",
+    "check_integer",
+    "check_real",
+]
+
+
+class WaferlabError(Exception):
+    """Base class of every error waferlab raises on purpose."""
+
+
+class InvalidParameterError(WaferlabError, ValueError):
+    """An argument is outside its allowed range or of the wrong kind.
+
+    Attributes
+    ----------
+    parameter : str
+        Name of the argument, as spelled in the Python API (snake case).
+    value : object
+        The value that was rejected.
+    allowed : str
+        Human-readable description of what is allowed, e.g. ``"> 0"``.
+    """
+
+    def __init__(self, parameter: str, value: object, allowed: str, detail: str = "") -> None:
+        self.parameter = parameter
+        self.value = value
+        self.allowed = allowed
+        self.detail = detail
+        message = f"{parameter} must be {allowed} (got {_show(value)})"
+        if detail:
+            message = f"{message}: {detail}"
+        super().__init__(message)
+
+
+class UnknownNameError(InvalidParameterError, KeyError):
+    """A name (model, dataset, scenario, ...) is not in its registry.
+
+    The message lists the valid names.
+    """
+
+    def __init__(self, parameter: str, value: object, valid: Iterable[str]) -> None:
+        self.valid = tuple(valid)
+        super().__init__(parameter, value, "one of " + ", ".join(self.valid))
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class GeometryError(WaferlabError, ValueError):
+    """A geometric question has no answer (e.g. no die fits on the wafer)."""
+
+
+class CalibrationError(WaferlabError, RuntimeError):
+    """A yield-model fit failed or its observations are inconsistent."""
+
+
+class ScenarioError(WaferlabError, ValueError):
+    """A scenario file is malformed; the message names the file and the key."""
+
+
+def _show(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, threshold=6)
+    if isinstance(value, float):
+        return repr(value)
+    return repr(value)
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is None and high is None:
+        return "a finite number"
+    if high is None:
+        return f"{'>' if low_open else '>='} {_num(low)}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {_num(high)}"
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    return f"in {left}{_num(low)}, {_num(high)}{right}"
+
+
+def _num(x: float | None) -> str:
+    assert x is not None
+    if float(x).is_integer():
+        return str(int(x))
+    return repr(float(x))
+
+
+def _outside(
+    x: NDArray[np.float64],
+    low: float | None,
+    high: float | None,
+    low_open: bool,
+    high_open: bool,
+) -> NDArray[np.bool_]:
+    bad = ~np.isfinite(x)
+    if low is not None:
+        bad |= (x <= low) if low_open else (x < low)
+    if high is not None:
+        bad |= (x >= high) if high_open else (x > high)
+    return bad
+
+
+def check_real(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float inside the given range.
+
+    Parameters
+    ----------
+    name : str
+        Argument name used in the error message.
+    value : Any
+        The value to check. Booleans and non-numeric values are rejected.
+    low, high : float, optional
+        Bounds; ``None`` means unbounded on that side.
+    low_open, high_open : bool, default False
+        Whether the bound itself is excluded.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``value`` is not a real number, is NaN or infinite, or is out of range.
+
+    Examples
+    --------
+    >>> check_real("die_width_mm", 21.32, low=0.0, low_open=True)
+    21.32
+    >>> check_real("die_width_mm", -1, low=0.0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: die_width_mm must be > 0 (got -1)
+    """
+    allowed = _range_text(low, high, low_open, high_open)
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidParameterError(name, value, allowed)
+    x = float(value)
+    if not math.isfinite(x) or _outside(np.asarray(x), low, high, low_open, high_open):
+        raise InvalidParameterError(name, value, allowed)
+    return x
+
+
+def check_array(
+    name: str,
+    value: ArrayLike,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> NDArray[np.float64]:
+    """Return ``value`` as a float array whose every element is finite and in range.
+
+    The vectorised sibling of :func:`check_real`; the error message names the
+    first offending element.
+
+    Examples
+    --------
+    >>> check_array("die_area_mm2", [1.0, 2.0], low=0.0, low_open=True)
+    array([1., 2.])
+    >>> check_array("die_area_mm2", [1.0, float("nan")], low=0.0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: die_area_mm2 must be > 0 (got nan)
+    """
+    allowed = _range_text(low, high, low_open, high_open)
+    try:
+        x = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(name, value, allowed) from None
+    if np.asarray(value).dtype == np.bool_:
+        raise InvalidParameterError(name, value, allowed)
+    bad = _outside(x, low, high, low_open, high_open)
+    if np.any(bad):
+        first = x[bad].flat[0] if x.ndim else float(x)
+        raise InvalidParameterError(name, float(first), allowed)
+    return x
+
+
+def check_integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int inside ``[low, high]``.
+
+    Floats with an integral value (``2.0``) are accepted; booleans are not.
+
+    Examples
+    --------
+    >>> check_integer("dies_per_package", 2, low=1)
+    2
+    >>> check_integer("dies_per_package", 1.5, low=1)
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: dies_per_package must be an integer >= 1 (got 1.5)
+    """
+    if low is not None and high is not None:
+        allowed = f"an integer in [{low}, {high}]"
+    elif low is not None:
+        allowed = f"an integer >= {low}"
+    elif high is not None:
+        allowed = f"an integer <= {high}"
+    else:
+        allowed = "an integer"
+    if isinstance(value, bool):
+        raise InvalidParameterError(name, value, allowed)
+    integral_float = (
+        isinstance(value, float | np.floating)
+        and math.isfinite(value)
+        and float(value).is_integer()
+    )
+    if not (isinstance(value, int | np.integer) or integral_float):
+        raise InvalidParameterError(name, value, allowed)
+    n = int(value)
+    if (low is not None and n < low) or (high is not None and n > high):
+        raise InvalidParameterError(name, value, allowed)
+    return n
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; else raise :class:`UnknownNameError`.
+
+    Examples
+    --------
+    >>> check_choice("offset", "optimal", ["optimal", "die-centered"])
+    'optimal'
+    """
+    options = tuple(choices)
+    if not isinstance(value, str) or value not in options:
+        raise UnknownNameError(name, value, options)
+    return value

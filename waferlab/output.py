@@ -1,0 +1,221 @@
+"""Output helpers shared by the library, the report and the command line.
+
+Everything that leaves waferlab as a file or as text goes through here: plain
+text tables, JSON (numpy scalars and arrays converted, NaN refused), CSV, and
+files written whole or not at all (a temporary file in the target directory,
+then an atomic rename).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "format_table",
+    "save_figure_atomic",
+    "to_csv",
+    "to_json",
+    "to_jsonable",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert ``obj`` to plain Python types that :mod:`json` can encode.
+
+    Dataclasses with ``to_dict`` are expanded, numpy scalars and arrays become
+    floats, ints and lists, tuples become lists, and non-finite floats become
+    ``None`` (JSON has no NaN).
+
+    Examples
+    --------
+    >>> to_jsonable({"a": np.float64(1.5), "b": np.arange(3), "c": float("nan")})
+    {'a': 1.5, 'b': [0, 1, 2], 'c': None}
+    """
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return to_jsonable(obj.to_dict())
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.bool_ | bool):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating | float):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def to_json(obj: Any, *, indent: int | None = 2) -> str:
+    """Encode ``obj`` as JSON text (see :func:`to_jsonable`).
+
+    Examples
+    --------
+    >>> to_json({"gross_dies": np.int64(80)}, indent=None)
+    '{"gross_dies": 80}'
+    """
+    return json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+
+
+def _cell(value: Any, float_format: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        x = float(value)
+        if not math.isfinite(x):
+            return "-"
+        return format(x, float_format)
+    return str(value)
+
+
+def format_table(
+    rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
+    columns: Sequence[str],
+    *,
+    headers: Sequence[str] | None = None,
+    float_format: str = ",.4g",
+) -> str:
+    """Render rows as an aligned plain-text table.
+
+    Parameters
+    ----------
+    rows : sequence of mappings or sequences
+        One entry per row; a mapping is read by column name.
+    columns : sequence of str
+        Column keys (and default headers).
+    headers : sequence of str, optional
+        Header labels, one per column.
+    float_format : str, default ",.4g"
+        Format spec for floats. Integers get thousands separators.
+
+    Returns
+    -------
+    str
+        The table, numbers right-aligned, text left-aligned.
+
+    Examples
+    --------
+    >>> print(format_table([{"model": "poisson", "d0": 0.1065}], ["model", "d0"]))
+    model     d0
+    -------  ------
+    poisson  0.1065
+    """
+    labels = list(headers) if headers is not None else list(columns)
+    cells: list[list[str]] = []
+    numeric = [True] * len(columns)
+    for row in rows:
+        values = [row[c] for c in columns] if isinstance(row, Mapping) else list(row)
+        cells.append([_cell(v, float_format) for v in values])
+        for k, v in enumerate(values):
+            is_number = isinstance(v, int | float | np.integer | np.floating)
+            if v is not None and (not is_number or isinstance(v, bool)):
+                numeric[k] = False
+    widths = [max([len(labels[k])] + [len(r[k]) for r in cells]) for k in range(len(columns))]
+
+    def line(parts: Sequence[str], align_numbers: bool) -> str:
+        out = []
+        for k, p in enumerate(parts):
+            out.append(p.rjust(widths[k]) if (numeric[k] and align_numbers) else p.ljust(widths[k]))
+        return "  ".join(out).rstrip()
+
+    lines = [line(labels, False), "  ".join("-" * w for w in widths)]
+    lines += [line(r, True) for r in cells]
+    return "\n".join(lines)
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Render rows (mappings) as CSV text with a header line.
+
+    Examples
+    --------
+    >>> print(to_csv([{"stage": "wafers", "quantity": 50000}], ["stage", "quantity"]), end="")
+    stage,quantity
+    wafers,50000
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([to_jsonable(row[c]) for c in columns])
+    return buffer.getvalue()
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all.
+
+    The bytes go to a temporary file in the same directory, which is then
+    renamed over ``path``; on any error the temporary file is removed and the
+    target is left untouched.
+
+    Raises
+    ------
+    OSError
+        If the directory does not exist or is not writable.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp_name, target)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return target
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def save_figure_atomic(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
+    """Save a matplotlib figure to ``path`` whole or not at all.
+
+    The format follows the file extension (``.png``, ``.svg``, ``.pdf``).
+
+    Raises
+    ------
+    InvalidParameterError
+        If the extension is not a format matplotlib can write.
+    OSError
+        If the file cannot be written.
+    """
+    from waferlab.errors import InvalidParameterError
+
+    target = Path(path)
+    fmt = target.suffix.lstrip(".").lower()
+    supported = figure.canvas.get_supported_filetypes()
+    if fmt not in supported:
+        raise InvalidParameterError(
+            "plot path", str(path), "a file ending in ." + ", .".join(sorted(supported))
+        )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
+    return write_bytes_atomic(target, buffer.getvalue())
