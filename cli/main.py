@@ -91,7 +91,9 @@ class WaferlabGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-@click.group(cls=WaferlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "waferlab", cls=WaferlabGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, "-V", "--version", prog_name="waferlab")
 def cli() -> None:
     """Chip-fab yield and wafer economics.

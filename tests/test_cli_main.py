@@ -1,0 +1,54 @@
+"""The root command: version, help, unknown commands, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from waferlab import __version__
+from waferlab.cli.main import COMMANDS
+
+
+def test_version(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"waferlab, version {__version__}"
+
+
+def test_help_lists_every_command(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.stderr
+    for name in COMMANDS:
+        assert f"  {name}" in result.stdout
+
+
+def test_every_command_has_help(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    for name in COMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.stderr)
+        assert "Usage:" in result.stdout
+
+
+def test_unknown_command_is_one_line_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, ["frobnicate"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "frobnicate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_option_is_one_line_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, ["--no-such-option"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("waferlab: error:")
+    assert result.stderr.count("\n") == 1
+
+
+def test_console_script_runs_as_module() -> None:
+    """The installed entry point works in a fresh interpreter (no CliRunner)."""
+    code = "from waferlab.cli.main import cli; cli()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert __version__ in done.stdout
