@@ -1,0 +1,538 @@
+"""Wafer economics: from the price of a wafer to the cost of a finished unit.
+
+The cost build-up follows the funnel (:mod:`waferlab.funnel`): cost per wafer
+→ per gross die → per good die → per package before packaging loss → per good
+package → per tested unit → per compute equivalent. Scrap is charged to the
+survivors: a package lost in packaging loses its dies, its HBM and its
+packaging cost; a unit failing final test loses everything spent on it.
+
+A wafer price can be given directly or derived with CSET's method
+(:func:`wafer_cost_from_capex`): capital consumed per wafer in the year of
+interest, plus other costs and markup in a fixed ratio to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from waferlab.errors import InvalidParameterError, check_array, check_real
+from waferlab.funnel import FunnelResult, _checked_keys
+from waferlab.output import format_table
+
+__all__ = [
+    "CostBreakdown",
+    "CostComponent",
+    "CostInputs",
+    "cost_breakdown",
+    "cset_wafer_cost_data",
+    "wafer_cost_from_capex",
+]
+
+
+@dataclass(frozen=True)
+class CostInputs:
+    """Unit costs in US dollars, validated on construction.
+
+    Field names are scenario-file keys.
+
+    Parameters
+    ----------
+    wafer_cost_usd : float
+        Price of one processed wafer, > 0.
+    hbm_cost_usd_per_stack : float, default 0.0
+        Price of one HBM stack, ≥ 0.
+    packaging_cost_usd_per_package : float, default 0.0
+        Assembly and advanced-packaging cost per package attempted, ≥ 0.
+    test_cost_usd_per_unit : float, default 0.0
+        Final-test cost per good package tested, ≥ 0.
+    die_bank_cost_usd_per_die : float, default 0.0
+        Cost carried by each die-bank die, ≥ 0. The default 0 treats the die
+        bank as sunk cost (bought earlier); give the purchase price per die to
+        charge it.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a cost is negative, not finite or not a number.
+
+    Examples
+    --------
+    >>> costs = CostInputs(wafer_cost_usd=9346.0, hbm_cost_usd_per_stack=300.0)
+    >>> costs.packaging_cost_usd_per_package
+    0.0
+    >>> CostInputs(wafer_cost_usd=-1.0)
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: wafer_cost_usd must be > 0 (got -1.0)
+    """
+
+    wafer_cost_usd: float
+    hbm_cost_usd_per_stack: float = 0.0
+    packaging_cost_usd_per_package: float = 0.0
+    test_cost_usd_per_unit: float = 0.0
+    die_bank_cost_usd_per_die: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "wafer_cost_usd",
+            check_real("wafer_cost_usd", self.wafer_cost_usd, low=0.0, low_open=True),
+        )
+        for name in (
+            "hbm_cost_usd_per_stack",
+            "packaging_cost_usd_per_package",
+            "test_cost_usd_per_unit",
+            "die_bank_cost_usd_per_die",
+        ):
+            object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CostInputs:
+        """Build costs from a plain mapping, rejecting unknown keys.
+
+        Raises
+        ------
+        UnknownNameError
+            If a key is not a field; the message lists the valid ones.
+
+        Examples
+        --------
+        >>> CostInputs.from_dict({"wafer_cost_usd": 9346}).wafer_cost_usd
+        9346.0
+        """
+        return cls(**_checked_keys(cls, data))
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Return the valid field names (the scenario-file keys)."""
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-able dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class CostComponent:
+    """One slice of the cost of a finished unit (US dollars per tested unit)."""
+
+    name: str
+    usd_per_unit: float
+    share: float
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the component as a JSON-able dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """Cost per stage and where the money of a finished unit goes.
+
+    Attributes
+    ----------
+    funnel : FunnelResult
+        The funnel the costs refer to.
+    costs : CostInputs
+        The unit costs.
+    cost_per_wafer_usd, cost_per_gross_die_usd, cost_per_good_die_usd : float
+        Fab-side ladder; a good die carries the dies that failed (infinite when
+        the die yield is 0).
+    cost_per_die_supplied_usd : float
+        Average cost of a die fed to packaging (fab dies and die-bank dies).
+    cost_per_package_usd : float
+        Cost of one package before packaging loss: dies, HBM and packaging.
+    cost_per_good_package_usd : float
+        Cost per package surviving packaging (carries the packages lost).
+    cost_per_tested_unit_usd : float
+        Cost per finished unit (carries the good packages failing test).
+    cost_per_compute_equivalent_usd : float or None
+        Cost per compute equivalent, when the funnel has a factor.
+    components : tuple of CostComponent
+        Where the money of one finished unit goes; the components sum to
+        ``cost_per_tested_unit_usd``.
+    wafer_spend_usd, hbm_spend_usd, packaging_spend_usd, test_spend_usd : float
+        Whole-horizon spending (HBM only for the stacks packaged).
+    die_bank_spend_usd : float
+        Die-bank dies at ``die_bank_cost_usd_per_die``.
+    unused_die_value_usd : float
+        Value of the dies left over after packaging, at the average die cost;
+        not charged to the finished units.
+    """
+
+    funnel: FunnelResult
+    costs: CostInputs
+    cost_per_wafer_usd: float
+    cost_per_gross_die_usd: float
+    cost_per_good_die_usd: float
+    cost_per_die_supplied_usd: float
+    cost_per_package_usd: float
+    cost_per_good_package_usd: float
+    cost_per_tested_unit_usd: float
+    cost_per_compute_equivalent_usd: float | None
+    components: tuple[CostComponent, ...]
+    wafer_spend_usd: float
+    die_bank_spend_usd: float
+    hbm_spend_usd: float
+    packaging_spend_usd: float
+    test_spend_usd: float
+    unused_die_value_usd: float
+
+    @property
+    def total_spend_usd(self) -> float:
+        """Money charged to the finished units over the horizon."""
+        return self.cost_per_tested_unit_usd * self.funnel.final_units
+
+    def ladder_rows(self) -> list[dict[str, Any]]:
+        """Return the cost ladder, one dict per step (for tables and CSV)."""
+        rows = [
+            ("wafer", "wafers", self.cost_per_wafer_usd),
+            ("gross die", "dies", self.cost_per_gross_die_usd),
+            ("good die", "good dies", self.cost_per_good_die_usd),
+            ("die supplied to packaging", "dies", self.cost_per_die_supplied_usd),
+            ("package before packaging loss", "packages", self.cost_per_package_usd),
+            ("good package", "good packages", self.cost_per_good_package_usd),
+            ("tested unit", "tested units", self.cost_per_tested_unit_usd),
+        ]
+        if self.cost_per_compute_equivalent_usd is not None:
+            rows.append(
+                (
+                    "compute equivalent",
+                    self.funnel.inputs.compute_equivalent_unit,
+                    self.cost_per_compute_equivalent_usd,
+                )
+            )
+        return [{"per": p, "unit": u, "usd": c} for p, u, c in rows]
+
+    def component_rows(self) -> list[dict[str, Any]]:
+        """Return where the money of one finished unit goes, plus a total row."""
+        rows: list[dict[str, Any]] = [
+            {
+                "component": c.name,
+                "usd_per_unit": c.usd_per_unit,
+                "share_percent": 100.0 * c.share,
+                "note": c.note,
+            }
+            for c in self.components
+        ]
+        rows.append(
+            {
+                "component": "total per tested unit",
+                "usd_per_unit": self.cost_per_tested_unit_usd,
+                "share_percent": 100.0,
+                "note": "",
+            }
+        )
+        return rows
+
+    def table(self) -> str:
+        """Return the cost ladder and the per-unit breakdown as text tables.
+
+        Examples
+        --------
+        >>> from waferlab.funnel import FunnelInputs, run_funnel
+        >>> funnel = run_funnel(FunnelInputs(wafer_starts_per_month=1000,
+        ...                                  gross_dies_per_wafer=100, die_yield=0.5))
+        >>> print(cost_breakdown(funnel, CostInputs(wafer_cost_usd=10_000)).table())
+        ... # doctest: +ELLIPSIS
+        cost per                       unit      ...
+        ...
+        good die                       good dies  ...200...
+        ...
+        """
+        ladder = format_table(
+            self.ladder_rows(),
+            ["per", "unit", "usd"],
+            headers=["cost per", "unit", "USD"],
+            float_format=",.2f",
+        )
+        parts = format_table(
+            self.component_rows(),
+            ["component", "usd_per_unit", "share_percent", "note"],
+            headers=["where the money goes", "USD per unit", "share %", "note"],
+            float_format=",.2f",
+        )
+        return ladder + "\n\n" + parts
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the breakdown as a JSON-able dict (costs, ladder, components, spend)."""
+        return {
+            "costs": self.costs.to_dict(),
+            "cost_per_wafer_usd": self.cost_per_wafer_usd,
+            "cost_per_gross_die_usd": self.cost_per_gross_die_usd,
+            "cost_per_good_die_usd": self.cost_per_good_die_usd,
+            "cost_per_die_supplied_usd": self.cost_per_die_supplied_usd,
+            "cost_per_package_usd": self.cost_per_package_usd,
+            "cost_per_good_package_usd": self.cost_per_good_package_usd,
+            "cost_per_tested_unit_usd": self.cost_per_tested_unit_usd,
+            "cost_per_compute_equivalent_usd": self.cost_per_compute_equivalent_usd,
+            "compute_equivalent_unit": self.funnel.inputs.compute_equivalent_unit,
+            "components": [c.to_dict() for c in self.components],
+            "wafer_spend_usd": self.wafer_spend_usd,
+            "die_bank_spend_usd": self.die_bank_spend_usd,
+            "hbm_spend_usd": self.hbm_spend_usd,
+            "packaging_spend_usd": self.packaging_spend_usd,
+            "test_spend_usd": self.test_spend_usd,
+            "total_spend_usd": self.total_spend_usd,
+            "unused_die_value_usd": self.unused_die_value_usd,
+            "final_units": self.funnel.final_units,
+        }
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    if denominator > 0:
+        return numerator / denominator
+    return math.inf if numerator > 0 else 0.0
+
+
+def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
+    """Build the cost of a finished unit stage by stage.
+
+    Parameters
+    ----------
+    funnel : FunnelResult
+        A funnel from :func:`waferlab.funnel.run_funnel`; it must finish at
+        least one tested unit.
+    costs : CostInputs
+        Unit costs in US dollars.
+
+    Returns
+    -------
+    CostBreakdown
+        The cost ladder, the per-unit components and the horizon spend.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the arguments have the wrong type, or the funnel finishes no unit
+        (there is no cost per unit to give).
+
+    Notes
+    -----
+    With wafer price C_w, N gross dies per wafer, fully-good yield Y (plus the
+    degraded fraction Y_d when degraded dies are packaged), die-bank B dies at
+    C_b each, k dies and h HBM stacks per package at C_h per stack, packaging
+    cost C_p, packaging yield p, test cost C_t and test yield t:
+
+    .. math::
+
+        c_{die} = \\frac{C_w}{N (Y + Y_d)},\\qquad
+        \\bar c_{die} = \\frac{W C_w + B C_b}{W N (Y + Y_d) + B}
+
+        c_{pkg} = k \\bar c_{die} + h C_h + C_p,\\qquad
+        c_{good} = c_{pkg} / p,\\qquad
+        c_{unit} = (c_{good} + C_t) / t
+
+    and per compute equivalent c_unit / f. Per unit the money splits into
+    silicon k c̄_die, HBM h C_h, packaging C_p, test C_t, packaging scrap
+    c_pkg (1/p − 1) and test scrap (c_good + C_t)(1/t − 1), which sum to c_unit.
+    Dies left over after packaging (e.g. when HBM binds) are valued at c̄_die
+    and not charged to the units; unused HBM is not bought.
+
+    References
+    ----------
+    .. [1] S. M. Khan and A. Mann, "AI Chips: What They Are and Why They
+       Matter", CSET, April 2020, Appendix D (chip economics model).
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs, run_funnel
+    >>> funnel = run_funnel(FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                                  die_yield=0.2, dies_per_package=2,
+    ...                                  packaging_yield=0.75))
+    >>> costs = CostInputs(wafer_cost_usd=16_000, packaging_cost_usd_per_package=500)
+    >>> b = cost_breakdown(funnel, costs)
+    >>> b.cost_per_good_die_usd, b.cost_per_package_usd, b.cost_per_tested_unit_usd
+    (1000.0, 2500.0, 3333.333...)
+    """
+    if not isinstance(funnel, FunnelResult):
+        raise InvalidParameterError("funnel", funnel, "a FunnelResult from run_funnel")
+    if not isinstance(costs, CostInputs):
+        raise InvalidParameterError("costs", costs, "a CostInputs")
+    if not funnel.final_units > 0:
+        raise InvalidParameterError(
+            "funnel",
+            funnel.final_units,
+            "a funnel finishing at least one tested unit",
+            "no unit to carry the cost",
+        )
+    inputs = funnel.inputs
+    usable_fraction = funnel.die_yield + (
+        funnel.degraded_fraction if inputs.package_degraded_dies else 0.0
+    )
+    per_wafer_dies = funnel.gross_dies_per_wafer
+    c_wafer = costs.wafer_cost_usd
+    c_gross = _ratio(c_wafer, per_wafer_dies)
+    c_good = _ratio(c_wafer, per_wafer_dies * usable_fraction)
+
+    wafer_spend = funnel.wafers * c_wafer
+    bank_spend = inputs.die_bank_dies * costs.die_bank_cost_usd_per_die
+    fab_dies = funnel.die_supply - inputs.die_bank_dies
+    c_supplied = _ratio(wafer_spend + bank_spend, funnel.die_supply)
+
+    k = inputs.dies_per_package
+    h = inputs.hbm_stacks_per_package
+    silicon = k * c_supplied
+    hbm = h * costs.hbm_cost_usd_per_stack
+    packaging = costs.packaging_cost_usd_per_package
+    c_package = silicon + hbm + packaging
+    p = inputs.packaging_yield
+    t = inputs.test_yield
+    # final_units > 0 implies p > 0 and t > 0.
+    c_good_package = c_package / p
+    test = costs.test_cost_usd_per_unit
+    c_unit = (c_good_package + test) / t
+    factor = inputs.compute_equivalent_factor
+    c_equivalent = None if factor is None else _ratio(c_unit, factor)
+
+    packaging_scrap = c_package * (1.0 / p - 1.0)
+    test_scrap = (c_good_package + test) * (1.0 / t - 1.0)
+    parts = [
+        ("silicon", silicon, f"{k} dies incl. the dies lost to die yield"),
+        ("HBM", hbm, f"{h} stacks"),
+        ("packaging", packaging, "assembly of one package"),
+        ("test", test, "final test of one unit"),
+        ("packaging scrap", packaging_scrap, "dies, HBM and packaging of packages lost"),
+        ("test scrap", test_scrap, "everything spent on units failing test"),
+    ]
+    components = tuple(
+        CostComponent(name, value, value / c_unit if c_unit > 0 else 0.0, note)
+        for name, value, note in parts
+    )
+    if funnel.die_supply > 0 and fab_dies < funnel.die_supply:
+        components = (
+            dataclasses.replace(
+                components[0],
+                note=components[0].note + "; average over fab and die-bank dies",
+            ),
+            *components[1:],
+        )
+
+    return CostBreakdown(
+        funnel=funnel,
+        costs=costs,
+        cost_per_wafer_usd=c_wafer,
+        cost_per_gross_die_usd=c_gross,
+        cost_per_good_die_usd=c_good,
+        cost_per_die_supplied_usd=c_supplied,
+        cost_per_package_usd=c_package,
+        cost_per_good_package_usd=c_good_package,
+        cost_per_tested_unit_usd=c_unit,
+        cost_per_compute_equivalent_usd=c_equivalent,
+        components=components,
+        wafer_spend_usd=wafer_spend,
+        die_bank_spend_usd=bank_spend,
+        hbm_spend_usd=funnel.packages * h * costs.hbm_cost_usd_per_stack,
+        packaging_spend_usd=funnel.packages * packaging,
+        test_spend_usd=funnel.good_packages * test,
+        unused_die_value_usd=funnel.leftover_dies * c_supplied,
+    )
+
+
+@cache
+def _cset_data() -> Mapping[str, Any]:
+    text = resources.files("waferlab").joinpath("data/cset-2020-wafer-cost.json").read_text("utf-8")
+    return MappingProxyType(json.loads(text))
+
+
+def cset_wafer_cost_data() -> dict[str, Any]:
+    """Return the published constants of CSET's wafer-price model (with their source).
+
+    Examples
+    --------
+    >>> data = cset_wafer_cost_data()
+    >>> data["depreciation_share_of_revenue"]
+    0.2493
+    """
+    return json.loads(json.dumps(dict(_cset_data())))
+
+
+def wafer_cost_from_capex(
+    capital_usd_per_wafer_year: ArrayLike,
+    node_age_years: ArrayLike = 0.0,
+    *,
+    depreciation_rate: float | None = None,
+    other_costs_and_markup_ratio: float | None = None,
+) -> float | NDArray[np.float64]:
+    """Estimate a foundry wafer price from capital cost, as CSET did.
+
+    Parameters
+    ----------
+    capital_usd_per_wafer_year : float or array_like
+        Capital investment (fab, equipment) per wafer of annual capacity, USD, ≥ 0.
+    node_age_years : float or array_like, default 0
+        Years since the node's capital was installed (0 in its first year), ≥ 0.
+    depreciation_rate : float, optional
+        Fraction of the remaining capital value consumed per year, in (0, 1].
+        Default: CSET's 25.29 %/yr (from TSMC's 2004–2018 accounts).
+    other_costs_and_markup_ratio : float, optional
+        Other costs plus operating profit per dollar of depreciation, ≥ 0.
+        Default: (1 − s)/s with s = 24.93 %, the depreciation share of TSMC's
+        revenue found by CSET, i.e. ≈ 3.01.
+
+    Returns
+    -------
+    float or ndarray
+        Wafer price in USD (scalar in, float out; arrays broadcast).
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is out of range.
+
+    Notes
+    -----
+    Capital consumed per wafer in year ``a`` of the node's life, under
+    declining-balance depreciation at rate r, is
+
+    .. math::  D = K\\, r\\, (1 - r)^{a}
+
+    and the price adds other costs and markup in proportion m to it:
+    P = D (1 + m), m = (1 − s)/s. So a price is depreciation divided by its
+    revenue share s. The published 2020 prices (TSMC 7 nm $9,346, 5 nm
+    $16,988) imply capital consumed per wafer of P·s (see
+    :func:`cset_wafer_cost_data`); CSET's per-node capital inputs K are not
+    reproduced here because waferlab could not verify them.
+
+    References
+    ----------
+    .. [1] S. M. Khan and A. Mann, "AI Chips: What They Are and Why They
+       Matter", CSET, April 2020, Appendix D.
+    .. [2] S. Jones, "Leading Edge Foundry Wafer Prices", SemiWiki, 6 Nov 2020
+       (restates CSET's 24.93 % depreciation share and 25.29 % rate).
+
+    Examples
+    --------
+    >>> round(wafer_cost_from_capex(10_000.0), 2)   # first year: 10,000 × 0.2529 / 0.2493
+    10144.4
+    >>> wafer_cost_from_capex([10_000.0, 10_000.0], [0, 1]).round(1)
+    array([10144.4,  7578.9])
+    """
+    data = _cset_data()
+    if depreciation_rate is None:
+        r = float(data["depreciation_rate_per_year"])
+    else:
+        r = check_real("depreciation_rate", depreciation_rate, low=0.0, high=1.0, low_open=True)
+    if other_costs_and_markup_ratio is None:
+        s = float(data["depreciation_share_of_revenue"])
+        m = (1.0 - s) / s
+    else:
+        m = check_real("other_costs_and_markup_ratio", other_costs_and_markup_ratio, low=0.0)
+    capital = check_array("capital_usd_per_wafer_year", capital_usd_per_wafer_year, low=0.0)
+    age = check_array("node_age_years", node_age_years, low=0.0)
+    price = capital * r * np.power(1.0 - r, age) * (1.0 + m)
+    if price.ndim == 0:
+        return float(price)
+    return price

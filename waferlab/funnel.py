@@ -1,0 +1,904 @@
+"""Die-to-chip funnels: from wafer starts to finished units and compute equivalents.
+
+A funnel is a chain of stages over typed quantities::
+
+    wafer starts ──► gross dies ──► good dies (──► degraded dies)
+        ──► die supply (fab dies + die bank stock)
+        ──► packages before packaging loss  (min of what dies and HBM allow)
+        ──► good packages ──► tested units ──► compute equivalents
+
+Every stage is a :class:`FunnelStage` that records what came in (expressed in
+the stage's own unit, i.e. the most the stage could output), what came out and
+the loss, so ``quantity_in == quantity + loss`` and ``0 <= quantity <= quantity_in``
+at every stage: a funnel never creates units.
+
+Flows and stocks are kept apart. Wafer starts and HBM supply are flows (per
+month) and are multiplied by ``months``; a die bank and an HBM inventory are
+stocks and enter once over the whole horizon. Every quantity in a
+:class:`FunnelResult` is a whole-horizon total; ``*_per_month`` figures are
+horizon totals divided by ``months`` and therefore include any stock spread
+evenly over the horizon (``fab_only_final_units`` gives the count without the
+die bank).
+
+Whole units: yield stages give expected values and may be fractional (an
+expected 0.75 × 3 = 2.25 good packages is a meaningful figure). Assembly is the
+only integer step: a package needs whole dies and whole HBM stacks, so the
+number of packages before packaging loss is floored. With the report's rounded
+inputs every figure is a whole number anyway (50,000 × 80 = 4,000,000 dies;
+× 0.20 = 800,000 good dies; ÷ 2 = 400,000 packages; × 0.75 = 300,000).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from waferlab.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_choice,
+    check_integer,
+    check_real,
+)
+from waferlab.output import format_table
+
+__all__ = [
+    "BINDING_CONSTRAINTS",
+    "COMPUTE_EQUIVALENT_BASES",
+    "FunnelInputs",
+    "FunnelResult",
+    "FunnelStage",
+    "run_funnel",
+]
+
+#: Accepted values of ``FunnelInputs.compute_equivalent_basis`` and what each means.
+COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType(
+    {
+        "bf16-spec": "ratio of dense BF16 TFLOPS from data sheets",
+        "int8-tops": "ratio of dense 8-bit TOPS from data sheets",
+        "memory-bandwidth": "ratio of memory bandwidth (TB/s)",
+        "measured": "a measured or reported performance ratio (e.g. CSIS's 60 %)",
+    }
+)
+
+#: Possible values of ``FunnelResult.binding_constraint``.
+BINDING_CONSTRAINTS: tuple[str, ...] = ("dies", "hbm", "none")
+
+# Tolerance of the whole-package floor: a package count that falls short of an
+# integer only by floating-point rounding (399,999.9999999999) is that integer.
+_FLOOR_TOLERANCE = 1e-6
+
+
+def _whole(x: float) -> float:
+    """Floor ``x`` to whole units, forgiving floating-point rounding just below an integer."""
+    return float(math.floor(x + _FLOOR_TOLERANCE))
+
+
+def _optional_real(name: str, value: Any, **bounds: Any) -> float | None:
+    return None if value is None else check_real(name, value, **bounds)
+
+
+@dataclass(frozen=True)
+class FunnelInputs:
+    """Everything a funnel needs, validated on construction.
+
+    Field names are the keys of scenario files. Counts are per month (flows) or
+    whole-horizon stocks as stated; fractions are in [0, 1].
+
+    Parameters
+    ----------
+    wafer_starts_per_month : float
+        Wafer starts per month of the fab (or fab group), ≥ 0. A flow.
+    capacity_share : float, default 1.0
+        Fraction of those starts allocated to this product, in [0, 1].
+    months : int, default 1
+        Length of the horizon in months, integer ≥ 1.
+    gross_dies_per_wafer : float, optional
+        Whole dies per wafer. None: computed by exact placement
+        (:func:`waferlab.geometry.gross_dies_per_wafer`) from ``die_width_mm``,
+        ``die_height_mm``, ``scribe_mm``, ``wafer_diameter_mm`` and ``edge_exclusion_mm``.
+    die_width_mm, die_height_mm : float, optional
+        Die size in mm, > 0. Needed for the geometry and, unless
+        ``die_area_mm2`` is given, for the die area used by the yield model.
+    die_area_mm2 : float, optional
+        Die area in mm² for the yield model when the width and height are not
+        given (not both).
+    scribe_mm : float, default 0.1
+        Scribe street in mm (both directions), ≥ 0.
+    wafer_diameter_mm : float, default 300.0
+        Wafer diameter in mm, > 0.
+    edge_exclusion_mm : float, default 3.0
+        Edge exclusion in mm, ≥ 0.
+    die_yield : float, optional
+        Fraction of gross dies that are fully functional, in [0, 1]. None:
+        computed by :func:`waferlab.yield_models.die_yield` from ``yield_model``,
+        the die area and ``defect_density_per_cm2`` (give one or the other, not both).
+    yield_model : str, default "poisson"
+        Name of a model in :data:`waferlab.yield_models.YIELD_MODELS`.
+    defect_density_per_cm2 : float, optional
+        Defect density D0 in defects/cm², ≥ 0.
+    yield_model_parameters : mapping of str to float, default {}
+        Extra keyword arguments of the yield model, e.g. ``{"alpha": 2.0}``,
+        ``gross_yield`` or ``critical_area_fraction``.
+    harvestable_fraction : float, optional
+        Fraction of the die area whose defects leave a working, degraded die
+        (fused-off cores), in [0, 1]. None: no degraded bin.
+    harvest_n_blocks : int, optional
+        Block rule of the harvest bins: the harvestable area is this many equal
+        blocks (e.g. 25 AI cores on the 910B). None: a die is degraded when it
+        has one defect, in the harvestable area.
+    harvest_max_bad_blocks : int, optional
+        Blocks that may be fused off (default 1 with ``harvest_n_blocks``).
+    package_degraded_dies : bool, default False
+        Whether degraded dies are packaged with the good ones. By default they
+        are counted and reported but not packaged (the report's yield means
+        fully functional dies).
+    dies_per_package : int, default 1
+        Dies per package (2 for the Ascend 910C), integer ≥ 1.
+    hbm_stacks_per_package : int, default 0
+        HBM stacks per package, integer ≥ 0 (0: HBM is not modelled).
+    hbm_stock_stacks : float, optional
+        HBM inventory at the start of the horizon (a stock), ≥ 0.
+    hbm_supply_stacks_per_month : float, optional
+        HBM arriving per month (a flow), ≥ 0. When both HBM fields are None the
+        HBM supply is unconstrained.
+    die_bank_dies : float, default 0.0
+        Good dies made earlier (a stock, added once over the horizon), ≥ 0.
+    packaging_yield : float, default 1.0
+        Fraction of packages surviving advanced packaging, in [0, 1].
+    test_yield : float, default 1.0
+        Fraction of good packages passing final test, in [0, 1].
+    compute_equivalent_factor : float, optional
+        Compute equivalents per tested unit, ≥ 0 (e.g. 0.6 H100-equivalents per
+        910C). Requires ``compute_equivalent_basis``.
+    compute_equivalent_basis : str, optional
+        One of :data:`COMPUTE_EQUIVALENT_BASES`: "bf16-spec", "int8-tops",
+        "memory-bandwidth" or "measured".
+    compute_equivalent_unit : str, default "H100-equivalents"
+        Name of the compute-equivalent unit.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a field is out of range, of the wrong type, or a required
+        combination is missing; the message names the field.
+
+    Examples
+    --------
+    >>> inputs = FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                       die_yield=0.2, dies_per_package=2, packaging_yield=0.75)
+    >>> inputs.dies_per_package
+    2
+    >>> FunnelInputs(wafer_starts_per_month=1, gross_dies_per_wafer=80, die_yield=1.2)
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: die_yield must be in [0, 1] (got 1.2)
+    """
+
+    wafer_starts_per_month: float
+    capacity_share: float = 1.0
+    months: int = 1
+    gross_dies_per_wafer: float | None = None
+    die_width_mm: float | None = None
+    die_height_mm: float | None = None
+    scribe_mm: float = 0.1
+    wafer_diameter_mm: float = 300.0
+    edge_exclusion_mm: float = 3.0
+    die_yield: float | None = None
+    yield_model: str = "poisson"
+    defect_density_per_cm2: float | None = None
+    yield_model_parameters: Mapping[str, float] = field(default_factory=dict)
+    harvestable_fraction: float | None = None
+    dies_per_package: int = 1
+    hbm_stacks_per_package: int = 0
+    hbm_stock_stacks: float | None = None
+    hbm_supply_stacks_per_month: float | None = None
+    die_bank_dies: float = 0.0
+    packaging_yield: float = 1.0
+    test_yield: float = 1.0
+    compute_equivalent_factor: float | None = None
+    compute_equivalent_basis: str | None = None
+    compute_equivalent_unit: str = "H100-equivalents"
+    die_area_mm2: float | None = None
+    package_degraded_dies: bool = False
+    harvest_n_blocks: int | None = None
+    harvest_max_bad_blocks: int | None = None
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        count: dict[str, Any] = {"low": 0.0}
+        fraction: dict[str, Any] = {"low": 0.0, "high": 1.0}
+        positive: dict[str, Any] = {"low": 0.0, "low_open": True}
+        put(
+            "wafer_starts_per_month",
+            check_real("wafer_starts_per_month", self.wafer_starts_per_month, **count),
+        )
+        put("capacity_share", check_real("capacity_share", self.capacity_share, **fraction))
+        put("months", check_integer("months", self.months, low=1))
+        put(
+            "gross_dies_per_wafer",
+            _optional_real("gross_dies_per_wafer", self.gross_dies_per_wafer, **count),
+        )
+        put("die_width_mm", _optional_real("die_width_mm", self.die_width_mm, **positive))
+        put("die_height_mm", _optional_real("die_height_mm", self.die_height_mm, **positive))
+        put("die_area_mm2", _optional_real("die_area_mm2", self.die_area_mm2, **positive))
+        put("scribe_mm", check_real("scribe_mm", self.scribe_mm, **count))
+        put(
+            "wafer_diameter_mm",
+            check_real("wafer_diameter_mm", self.wafer_diameter_mm, **positive),
+        )
+        put("edge_exclusion_mm", check_real("edge_exclusion_mm", self.edge_exclusion_mm, **count))
+        put("die_yield", _optional_real("die_yield", self.die_yield, **fraction))
+        if not isinstance(self.yield_model, str) or not self.yield_model:
+            raise InvalidParameterError("yield_model", self.yield_model, "a yield model name")
+        put(
+            "defect_density_per_cm2",
+            _optional_real("defect_density_per_cm2", self.defect_density_per_cm2, **count),
+        )
+        put("yield_model_parameters", _check_parameters(self.yield_model_parameters))
+        put(
+            "harvestable_fraction",
+            _optional_real("harvestable_fraction", self.harvestable_fraction, **fraction),
+        )
+        for name, low in (("harvest_n_blocks", 1), ("harvest_max_bad_blocks", 0)):
+            value = getattr(self, name)
+            if value is not None:
+                put(name, check_integer(name, value, low=low))
+        if self.harvest_max_bad_blocks is not None and self.harvest_n_blocks is None:
+            raise InvalidParameterError(
+                "harvest_n_blocks", None, "given when harvest_max_bad_blocks is given"
+            )
+        if not isinstance(self.package_degraded_dies, bool):
+            raise InvalidParameterError(
+                "package_degraded_dies", self.package_degraded_dies, "true or false"
+            )
+        put("dies_per_package", check_integer("dies_per_package", self.dies_per_package, low=1))
+        put(
+            "hbm_stacks_per_package",
+            check_integer("hbm_stacks_per_package", self.hbm_stacks_per_package, low=0),
+        )
+        put("hbm_stock_stacks", _optional_real("hbm_stock_stacks", self.hbm_stock_stacks, **count))
+        put(
+            "hbm_supply_stacks_per_month",
+            _optional_real(
+                "hbm_supply_stacks_per_month", self.hbm_supply_stacks_per_month, **count
+            ),
+        )
+        put("die_bank_dies", check_real("die_bank_dies", self.die_bank_dies, **count))
+        put("packaging_yield", check_real("packaging_yield", self.packaging_yield, **fraction))
+        put("test_yield", check_real("test_yield", self.test_yield, **fraction))
+        put(
+            "compute_equivalent_factor",
+            _optional_real("compute_equivalent_factor", self.compute_equivalent_factor, **count),
+        )
+        if self.compute_equivalent_basis is not None:
+            check_choice(
+                "compute_equivalent_basis", self.compute_equivalent_basis, COMPUTE_EQUIVALENT_BASES
+            )
+        if not isinstance(self.compute_equivalent_unit, str) or not self.compute_equivalent_unit:
+            raise InvalidParameterError(
+                "compute_equivalent_unit", self.compute_equivalent_unit, "a non-empty unit name"
+            )
+        self._check_combinations()
+
+    def _check_combinations(self) -> None:
+        has_dims = self.die_width_mm is not None and self.die_height_mm is not None
+        if (self.die_width_mm is None) != (self.die_height_mm is None):
+            missing = "die_height_mm" if self.die_height_mm is None else "die_width_mm"
+            raise InvalidParameterError(
+                missing, None, "given together with the other die dimension"
+            )
+        if has_dims and self.die_area_mm2 is not None:
+            raise InvalidParameterError(
+                "die_area_mm2",
+                self.die_area_mm2,
+                "None when die_width_mm and die_height_mm are given",
+                "give the die area or its width and height, not both",
+            )
+        if self.gross_dies_per_wafer is None and not has_dims:
+            raise InvalidParameterError(
+                "gross_dies_per_wafer",
+                None,
+                "given, or computed from die_width_mm and die_height_mm",
+                "give gross_dies_per_wafer or the die width and height",
+            )
+        if self.die_yield is None and self.defect_density_per_cm2 is None:
+            raise InvalidParameterError(
+                "die_yield",
+                None,
+                "given, or computed from defect_density_per_cm2",
+                "give die_yield or defect_density_per_cm2 (with the die size)",
+            )
+        if self.die_yield is not None and self.defect_density_per_cm2 is not None:
+            raise InvalidParameterError(
+                "defect_density_per_cm2",
+                self.defect_density_per_cm2,
+                "None when die_yield is given",
+                "give die_yield or defect_density_per_cm2, not both",
+            )
+        needs_area = self.die_yield is None or self.harvestable_fraction is not None
+        if needs_area and self.die_area_mm2 is None and not has_dims:
+            raise InvalidParameterError(
+                "die_area_mm2",
+                None,
+                "given (or die_width_mm and die_height_mm)",
+                "the yield model and the harvest bins need the die area",
+            )
+        if (self.compute_equivalent_factor is None) != (self.compute_equivalent_basis is None):
+            raise InvalidParameterError(
+                "compute_equivalent_basis",
+                self.compute_equivalent_basis,
+                "given together with compute_equivalent_factor, one of "
+                + ", ".join(COMPUTE_EQUIVALENT_BASES),
+            )
+
+    @property
+    def area_mm2(self) -> float | None:
+        """Die area in mm² used by the yield model (None when no size is given)."""
+        if self.die_area_mm2 is not None:
+            return self.die_area_mm2
+        if self.die_width_mm is not None and self.die_height_mm is not None:
+            return self.die_width_mm * self.die_height_mm
+        return None
+
+    @property
+    def hbm_constrained(self) -> bool:
+        """Whether HBM limits the package count (stacks per package > 0 and a supply given)."""
+        return self.hbm_stacks_per_package > 0 and (
+            self.hbm_stock_stacks is not None or self.hbm_supply_stacks_per_month is not None
+        )
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Return the valid field names (the scenario-file keys)."""
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FunnelInputs:
+        """Build inputs from a plain mapping, rejecting unknown keys.
+
+        Raises
+        ------
+        UnknownNameError
+            If a key is not a field; the message lists the valid ones.
+        InvalidParameterError
+            If a value is invalid or a required key is missing.
+
+        Examples
+        --------
+        >>> FunnelInputs.from_dict({"wafer_starts_per_month": 20_000,
+        ...                         "gross_dies_per_wafer": 80, "die_yield": 0.2}).months
+        1
+        >>> FunnelInputs.from_dict({"wafer_starts": 1})
+        Traceback (most recent call last):
+        ...
+        waferlab.errors.UnknownNameError: FunnelInputs key must be one of ...
+        """
+        return cls(**_checked_keys(cls, data))
+
+    def replace(self, **changes: Any) -> FunnelInputs:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-able dict."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["yield_model_parameters"] = dict(self.yield_model_parameters)
+        return out
+
+
+def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise InvalidParameterError(f"{cls.__name__} data", data, "a mapping of field names")
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    for key in data:
+        if key not in names:
+            raise UnknownNameError(f"{cls.__name__} key", key, names)
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    for key in required:
+        if key not in data:
+            raise InvalidParameterError(key, None, "given (a required key)")
+    return dict(data)
+
+
+def _check_parameters(value: Any) -> Mapping[str, float]:
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            "yield_model_parameters", value, "a mapping of parameter name to number"
+        )
+    checked: dict[str, float] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InvalidParameterError("yield_model_parameters", value, "keyed by names")
+        checked[key] = check_real(f"yield_model_parameters.{key}", item)
+    return MappingProxyType(checked)
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    """One stage of a funnel: what came in, what came out, and what was lost.
+
+    ``quantity_in`` is the stage's input expressed in the stage's own unit (the
+    most the stage could output); ``loss = quantity_in - quantity``. All three
+    are whole-horizon totals.
+    """
+
+    name: str
+    unit: str
+    quantity_in: float
+    quantity: float
+    loss: float
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the stage as a JSON-able dict."""
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "quantity_in": self.quantity_in,
+            "quantity": self.quantity,
+            "loss": self.loss,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """The outcome of :func:`run_funnel`; every quantity is a whole-horizon total.
+
+    Attributes
+    ----------
+    inputs : FunnelInputs
+        The inputs.
+    stages : tuple of FunnelStage
+        The stages in order.
+    final_units : float
+        Tested (finished) units over the horizon, including units built from
+        the die bank when there is one.
+    final_unit : str
+        What ``final_units`` counts ("tested units").
+    compute_equivalents : float or None
+        ``final_units × compute_equivalent_factor`` when a factor is given.
+    binding_constraint : str
+        "hbm" when HBM allows fewer packages than the dies, "dies" when the
+        dies allow no more packages than HBM, "none" when HBM is not
+        modelled (unconstrained or zero stacks per package), so the die supply
+        alone sets the package count.
+    leftover_dies : float
+        Usable dies not packaged (die supply − packages × dies per package).
+    leftover_hbm_stacks : float or None
+        HBM stacks not used; None when HBM is unconstrained.
+    gross_dies_per_wafer : float
+        Gross dies per wafer used (given or computed).
+    gross_dies_source : str
+        "given" or "exact placement".
+    die_yield : float
+        Fully-good fraction used (given or computed).
+    degraded_fraction : float
+        Fraction of gross dies that are degraded (0 without harvest bins).
+    wafers : float
+        Wafer starts allocated to the product over the horizon.
+    die_supply : float
+        Dies available for packaging (fab dies + die bank).
+    hbm_available_stacks : float or None
+        HBM stock + supply over the horizon; None when unconstrained.
+    packages : float
+        Packages before packaging loss (whole packages).
+    good_packages : float
+        Packages surviving packaging.
+    includes_stock : bool
+        Whether a die bank contributed to the totals.
+    fab_only_final_units : float
+        Tested units the fab flow alone would give (the same funnel without
+        the die bank); equals ``final_units`` when there is no die bank.
+    """
+
+    inputs: FunnelInputs
+    stages: tuple[FunnelStage, ...]
+    final_units: float
+    final_unit: str
+    compute_equivalents: float | None
+    binding_constraint: str
+    leftover_dies: float
+    leftover_hbm_stacks: float | None
+    gross_dies_per_wafer: float
+    gross_dies_source: str
+    die_yield: float
+    degraded_fraction: float
+    wafers: float
+    die_supply: float
+    hbm_available_stacks: float | None
+    packages: float
+    good_packages: float
+    includes_stock: bool
+    fab_only_final_units: float
+
+    @property
+    def months(self) -> int:
+        """Length of the horizon in months."""
+        return self.inputs.months
+
+    @property
+    def final_units_per_month(self) -> float:
+        """Average tested units per month (includes the die bank spread over the horizon)."""
+        return self.final_units / self.inputs.months
+
+    @property
+    def fab_only_final_units_per_month(self) -> float:
+        """Average tested units per month from the fab flow alone."""
+        return self.fab_only_final_units / self.inputs.months
+
+    def stage(self, name: str) -> FunnelStage:
+        """Return the stage called ``name``.
+
+        Raises
+        ------
+        UnknownNameError
+            If there is no such stage; the message lists the stage names.
+        """
+        for s in self.stages:
+            if s.name == name:
+                return s
+        raise UnknownNameError("stage", name, [s.name for s in self.stages])
+
+    def stage_rows(self) -> list[dict[str, Any]]:
+        """Return one dict per stage (for CSV), with horizon totals and per-month averages."""
+        m = self.inputs.months
+        return [
+            {
+                "stage": s.name,
+                "unit": s.unit,
+                "quantity_in": s.quantity_in,
+                "quantity": s.quantity,
+                "loss": s.loss,
+                "quantity_per_month": s.quantity / m,
+                "note": s.note,
+            }
+            for s in self.stages
+        ]
+
+    def stage_table(self) -> str:
+        """Return the stages as an aligned text table.
+
+        Examples
+        --------
+        >>> inputs = FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+        ...                       die_yield=0.2, dies_per_package=2, packaging_yield=0.75)
+        >>> table = run_funnel(inputs).stage_table()
+        >>> print(table.splitlines()[4])  # doctest: +NORMALIZE_WHITESPACE
+        good dies   good dies   4,000,000   800,000   3,200,000   die yield 0.2 (given)
+        """
+        rows = self.stage_rows()
+        columns = ["stage", "unit", "quantity_in", "quantity", "loss"]
+        headers = ["stage", "unit", "in", "out", "loss"]
+        if self.inputs.months > 1:
+            columns.append("quantity_per_month")
+            headers.append("out per month")
+        columns.append("note")
+        headers.append("note")
+        return format_table(rows, columns, headers=headers, float_format=",.0f")
+
+    def summary(self) -> str:
+        """Return a few lines naming the final figures and the binding constraint."""
+        m = self.inputs.months
+        span = "1 month" if m == 1 else f"{m} months"
+        lines = [f"{self.final_units:,.0f} {self.final_unit} over {span}"]
+        if m > 1:
+            lines.append(f"{self.final_units_per_month:,.0f} {self.final_unit} per month (average)")
+        if self.includes_stock:
+            lines.append(
+                f"includes the die bank of {self.inputs.die_bank_dies:,.0f} dies; "
+                f"the fab flow alone gives {self.fab_only_final_units:,.0f}"
+            )
+        if self.compute_equivalents is not None:
+            lines.append(
+                f"{self.compute_equivalents:,.0f} {self.inputs.compute_equivalent_unit} "
+                f"(basis: {self.inputs.compute_equivalent_basis})"
+            )
+        lines.append(f"binding constraint: {self.binding_constraint}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-able dict.
+
+        Keys: ``stages`` (each with name, unit, quantity_in, quantity, loss,
+        note), ``final_units``, ``final_unit``, ``final_units_per_month``,
+        ``compute_equivalents``, ``binding_constraint``, leftovers, the resolved
+        per-wafer figures, and ``inputs``.
+        """
+        return {
+            "stages": [s.to_dict() for s in self.stages],
+            "final_units": self.final_units,
+            "final_unit": self.final_unit,
+            "final_units_per_month": self.final_units_per_month,
+            "compute_equivalents": self.compute_equivalents,
+            "compute_equivalent_unit": self.inputs.compute_equivalent_unit,
+            "compute_equivalent_basis": self.inputs.compute_equivalent_basis,
+            "binding_constraint": self.binding_constraint,
+            "leftover_dies": self.leftover_dies,
+            "leftover_hbm_stacks": self.leftover_hbm_stacks,
+            "months": self.inputs.months,
+            "includes_stock": self.includes_stock,
+            "fab_only_final_units": self.fab_only_final_units,
+            "gross_dies_per_wafer": self.gross_dies_per_wafer,
+            "gross_dies_source": self.gross_dies_source,
+            "die_yield": self.die_yield,
+            "degraded_fraction": self.degraded_fraction,
+            "inputs": self.inputs.to_dict(),
+        }
+
+
+def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
+    if inputs.gross_dies_per_wafer is not None:
+        return inputs.gross_dies_per_wafer, "given"
+    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+
+    assert inputs.die_width_mm is not None and inputs.die_height_mm is not None
+    wafer = Wafer(diameter_mm=inputs.wafer_diameter_mm, edge_exclusion_mm=inputs.edge_exclusion_mm)
+    die = Die(inputs.die_width_mm, inputs.die_height_mm, scribe_x_mm=inputs.scribe_mm)
+    return float(gross_dies_per_wafer(wafer, die)), "exact placement"
+
+
+def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
+    """Return (fully good fraction, degraded fraction, note)."""
+    area = inputs.area_mm2
+    params: dict[str, Any] = dict(inputs.yield_model_parameters)
+    d0 = inputs.defect_density_per_cm2
+    if inputs.die_yield is not None:
+        good = inputs.die_yield
+        note = f"die yield {good:.4g} (given)"
+    else:
+        from waferlab.yield_models import die_yield
+
+        assert area is not None and d0 is not None
+        good = float(die_yield(inputs.yield_model, area, d0, **params))
+        note = f"{inputs.yield_model} yield at D0 = {d0:g}/cm², {area:.6g} mm²: {good:.4g}"
+    if inputs.harvestable_fraction is None:
+        return good, 0.0, note
+    from waferlab.harvest import harvest_bins
+
+    assert area is not None
+    if d0 is None:
+        from waferlab.yield_models import defect_density_for_yield
+
+        d0 = float(defect_density_for_yield(inputs.yield_model, area, good, **params))
+    bins = harvest_bins(
+        inputs.yield_model,
+        area,
+        d0,
+        harvestable_fraction=inputs.harvestable_fraction,
+        n_blocks=inputs.harvest_n_blocks,
+        max_bad_blocks=inputs.harvest_max_bad_blocks,
+        **params,
+    )
+    # The good fraction stays the given or model yield; the degraded bin cannot
+    # exceed the dies that are not fully good.
+    degraded = min(max(float(bins.degraded), 0.0), 1.0 - good)
+    return good, degraded, note
+
+
+def run_funnel(inputs: FunnelInputs) -> FunnelResult:
+    """Run a die-to-chip funnel over the horizon.
+
+    Parameters
+    ----------
+    inputs : FunnelInputs
+        Validated inputs (flows per month, stocks for the whole horizon).
+
+    Returns
+    -------
+    FunnelResult
+        Stages, final units, binding constraint, leftovers; all whole-horizon totals.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``inputs`` is not a :class:`FunnelInputs`, or the yield model or
+        geometry rejects the die.
+
+    Notes
+    -----
+    With W wafer starts per month, share s, T months, N gross dies per wafer,
+    fully-good yield Y, degraded fraction Y_d, die bank B, dies per package k,
+    HBM stacks per package h, HBM stock H₀ and supply H₁ per month, packaging
+    yield p, test yield t and compute-equivalent factor f:
+
+    .. math::
+
+        \\text{wafers} = W s T,\\quad \\text{dies} = \\text{wafers}\\,N,\\quad
+        \\text{good} = \\text{dies}\\,Y,\\quad
+        D = \\text{good} (+\\,\\text{dies}\\,Y_d) + B
+
+        P = \\lfloor \\min(D / k,\\; (H_0 + H_1 T) / h) \\rfloor,\\quad
+        \\text{good packages} = P p,\\quad
+        \\text{units} = P p t,\\quad \\text{equivalents} = P p t f
+
+    References
+    ----------
+    .. [1] G. C. Allen, "DeepSeek, Huawei, Export Controls, and the Future of
+       the U.S.-China AI Race", CSIS, 7 March 2025 (the 50,000 WPM chain).
+
+    Examples
+    --------
+    The report's arithmetic (SOURCES.md §4):
+
+    >>> inputs = FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                       die_yield=0.2, dies_per_package=2, packaging_yield=0.75)
+    >>> result = run_funnel(inputs)
+    >>> [s.quantity for s in result.stages]
+    [50000.0, 4000000.0, 800000.0, 400000.0, 300000.0, 300000.0]
+    >>> result.final_units, result.binding_constraint
+    (300000.0, 'none')
+    """
+    if not isinstance(inputs, FunnelInputs):
+        raise InvalidParameterError("inputs", inputs, "a FunnelInputs")
+    result = _run(inputs)
+    if inputs.die_bank_dies > 0:
+        fab_only = _run(inputs.replace(die_bank_dies=0.0)).final_units
+        result = dataclasses.replace(result, fab_only_final_units=fab_only)
+    return result
+
+
+def _run(inputs: FunnelInputs) -> FunnelResult:
+    months = inputs.months
+    stages: list[FunnelStage] = []
+
+    capacity = inputs.wafer_starts_per_month * months
+    wafers = capacity * inputs.capacity_share
+    stages.append(
+        FunnelStage(
+            "wafer starts",
+            "wafers",
+            capacity,
+            wafers,
+            capacity - wafers,
+            f"{inputs.wafer_starts_per_month:,.0f} per month × share "
+            f"{inputs.capacity_share:g} × {months} month{'s' if months > 1 else ''}",
+        )
+    )
+
+    per_wafer, source = _gross_dies(inputs)
+    gross = wafers * per_wafer
+    stages.append(
+        FunnelStage("gross dies", "dies", gross, gross, 0.0, f"{per_wafer:g} per wafer ({source})")
+    )
+
+    good_fraction, degraded_fraction, yield_note = _yields(inputs)
+    good = gross * good_fraction
+    stages.append(FunnelStage("good dies", "good dies", gross, good, gross - good, yield_note))
+    degraded = gross * degraded_fraction
+    if inputs.harvestable_fraction is not None:
+        failing = gross - good
+        stages.append(
+            FunnelStage(
+                "degraded dies",
+                "degraded dies",
+                failing,
+                degraded,
+                max(failing - degraded, 0.0),
+                f"harvestable fraction {inputs.harvestable_fraction:g}; "
+                + ("packaged" if inputs.package_degraded_dies else "not packaged"),
+            )
+        )
+
+    fab_dies = good + (degraded if inputs.package_degraded_dies else 0.0)
+    die_supply = fab_dies + inputs.die_bank_dies
+    if inputs.die_bank_dies > 0 or inputs.package_degraded_dies:
+        parts = ["good dies"]
+        if inputs.package_degraded_dies:
+            parts.append("degraded dies")
+        if inputs.die_bank_dies > 0:
+            parts.append(f"die bank stock of {inputs.die_bank_dies:,.0f} (once over the horizon)")
+        stages.append(
+            FunnelStage("die supply", "dies", die_supply, die_supply, 0.0, " + ".join(parts))
+        )
+
+    k = inputs.dies_per_package
+    die_limit = die_supply / k
+    if inputs.hbm_constrained:
+        hbm_available: float | None = (inputs.hbm_stock_stacks or 0.0) + (
+            inputs.hbm_supply_stacks_per_month or 0.0
+        ) * months
+        assert hbm_available is not None
+        hbm_limit = hbm_available / inputs.hbm_stacks_per_package
+        binding = "hbm" if hbm_limit < die_limit else "dies"
+        limit = min(die_limit, hbm_limit)
+    else:
+        hbm_available = None
+        binding = "none"
+        limit = die_limit
+    packages = _whole(limit)
+    leftover_dies = max(die_supply - packages * k, 0.0)
+    leftover_hbm = (
+        None
+        if hbm_available is None
+        else max(hbm_available - packages * inputs.hbm_stacks_per_package, 0.0)
+    )
+    note = f"{k} dies per package"
+    if inputs.hbm_stacks_per_package > 0:
+        note += f", {inputs.hbm_stacks_per_package} HBM stacks per package"
+        if hbm_available is None:
+            note += " (HBM unconstrained)"
+        else:
+            note += f"; HBM available {hbm_available:,.0f}; binding: {binding}"
+    stages.append(
+        FunnelStage(
+            "packages before packaging loss",
+            "packages before packaging loss",
+            die_limit,
+            packages,
+            max(die_limit - packages, 0.0),
+            note,
+        )
+    )
+
+    good_packages = packages * inputs.packaging_yield
+    stages.append(
+        FunnelStage(
+            "good packages",
+            "good packages",
+            packages,
+            good_packages,
+            packages - good_packages,
+            f"packaging yield {inputs.packaging_yield:g}",
+        )
+    )
+
+    units = good_packages * inputs.test_yield
+    stages.append(
+        FunnelStage(
+            "tested units",
+            "tested units",
+            good_packages,
+            units,
+            good_packages - units,
+            f"test yield {inputs.test_yield:g}",
+        )
+    )
+
+    equivalents: float | None = None
+    if inputs.compute_equivalent_factor is not None:
+        equivalents = units * inputs.compute_equivalent_factor
+        stages.append(
+            FunnelStage(
+                "compute equivalents",
+                inputs.compute_equivalent_unit,
+                equivalents,
+                equivalents,
+                0.0,
+                f"{inputs.compute_equivalent_factor:g} per unit "
+                f"(basis: {inputs.compute_equivalent_basis})",
+            )
+        )
+
+    return FunnelResult(
+        inputs=inputs,
+        stages=tuple(stages),
+        final_units=units,
+        final_unit="tested units",
+        compute_equivalents=equivalents,
+        binding_constraint=binding,
+        leftover_dies=leftover_dies,
+        leftover_hbm_stacks=leftover_hbm,
+        gross_dies_per_wafer=per_wafer,
+        gross_dies_source=source,
+        die_yield=good_fraction,
+        degraded_fraction=degraded_fraction,
+        wafers=wafers,
+        die_supply=die_supply,
+        hbm_available_stacks=hbm_available,
+        packages=packages,
+        good_packages=good_packages,
+        includes_stock=inputs.die_bank_dies > 0,
+        fab_only_final_units=units,
+    )
