@@ -1,0 +1,777 @@
+"""Read, validate and resolve scenario files.
+
+A scenario file is TOML with this layout::
+
+    name = "my-scenario"              # required; for built-ins, the file's stem
+    description = "One sentence."     # required
+    inherits = "csis-2025-smic-target"  # optional: a built-in name or a .toml path
+    notes = '''Free text: arithmetic, caveats.'''   # optional
+
+    [parameters]                      # FunnelInputs fields (waferlab.funnel)
+    wafer_starts_per_month = 50_000
+
+    [costs]                           # optional: CostInputs fields (waferlab.economics)
+    wafer_cost_usd = 13_552
+
+    [sources]                         # key -> where the number comes from
+    wafer_starts_per_month = "CSIS 2025 (Allen): SMIC 7 nm target, end of 2025"
+
+    [published]                       # optional: the publication's own results
+    source = "CSIS 2025"
+    good_packages_per_month = 300_000
+
+The valid keys of ``[parameters]`` and ``[costs]`` are the fields of
+:class:`waferlab.funnel.FunnelInputs` and :class:`waferlab.economics.CostInputs`;
+this module reads them (and their types) from the dataclasses, so the schema has
+one source of truth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from waferlab.errors import (
+    InvalidParameterError,
+    ScenarioError,
+    UnknownNameError,
+    WaferlabError,
+)
+
+if TYPE_CHECKING:
+    from waferlab.economics import CostInputs
+    from waferlab.funnel import FunnelInputs
+
+__all__ = [
+    "Scenario",
+    "list_scenarios",
+    "load_scenario",
+    "parameter_unit",
+    "scenario_keys",
+]
+
+#: Top-level keys a scenario file may contain.
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "inherits",
+    "notes",
+    "parameters",
+    "costs",
+    "sources",
+    "published",
+)
+
+#: Name suffixes of dimensionless fractions that must lie in [0, 1].
+FRACTION_SUFFIXES: tuple[str, ...] = ("_yield", "_share", "_fraction")
+
+#: Source text recorded for a value a user's file sets without a source.
+NO_SOURCE = "no source given"
+
+_PACKAGE = "waferlab.scenarios"
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True)
+class _Field:
+    """What the scenario loader needs to know about one input field."""
+
+    name: str
+    table: str  # "parameters" or "costs"
+    kind: str  # "float", "int", "str" or "mapping"
+    optional: bool  # None is a valid value
+    required: bool  # no default
+
+
+def _kind(hint: Any) -> tuple[str, bool]:
+    """Classify a resolved type hint as (kind, optional)."""
+    optional = False
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        hint = args[0] if len(args) == 1 else hint
+        origin = typing.get_origin(hint)
+    if hint is bool:
+        return "bool", optional
+    if hint is int:
+        return "int", optional
+    if hint is float:
+        return "float", optional
+    if hint is str:
+        return "str", optional
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return "mapping", optional
+    if isinstance(hint, type) and issubclass(hint, Mapping):
+        return "mapping", optional
+    return "any", optional
+
+
+def _schema_of(cls: type, table: str) -> dict[str, _Field]:
+    hints = typing.get_type_hints(cls)
+    out: dict[str, _Field] = {}
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        kind, optional = _kind(hints[f.name])
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out[f.name] = _Field(f.name, table, kind, optional, required)
+    return out
+
+
+@cache
+def _schema() -> dict[str, dict[str, _Field]]:
+    from waferlab.economics import CostInputs
+    from waferlab.funnel import FunnelInputs
+
+    return {
+        "parameters": _schema_of(FunnelInputs, "parameters"),
+        "costs": _schema_of(CostInputs, "costs"),
+    }
+
+
+def scenario_keys(table: str | None = None) -> tuple[str, ...]:
+    """Return the valid keys of ``[parameters]``, ``[costs]``, or both.
+
+    Parameters
+    ----------
+    table : {"parameters", "costs"}, optional
+        Which table; None (default) returns the keys of both, parameters first.
+
+    Returns
+    -------
+    tuple of str
+        Field names of :class:`~waferlab.funnel.FunnelInputs` and/or
+        :class:`~waferlab.economics.CostInputs`, in declaration order.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``table`` is not one of the two table names.
+
+    Examples
+    --------
+    >>> "wafer_starts_per_month" in scenario_keys("parameters")
+    True
+    >>> scenario_keys("costs")[0]
+    'wafer_cost_usd'
+    """
+    schema = _schema()
+    if table is None:
+        return tuple(schema["parameters"]) + tuple(schema["costs"])
+    if table not in schema:
+        raise UnknownNameError("table", table, tuple(schema))
+    return tuple(schema[table])
+
+
+def _field(key: str) -> _Field | None:
+    schema = _schema()
+    return schema["parameters"].get(key) or schema["costs"].get(key)
+
+
+def _suggest(key: str, valid: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return ""
+
+
+# --------------------------------------------------------------------------- units
+
+_COUNT_WORDS = ("dies", "stacks", "wafers", "packages", "units", "months")
+
+
+def parameter_unit(key: str) -> str:
+    """Return the unit of a scenario key, read from its name.
+
+    waferlab names carry their unit (``die_width_mm``, ``wafer_cost_usd``,
+    ``wafer_starts_per_month``); this turns the name into a short unit label
+    for tables. Dimensionless fractions and factors give ``"1"``, text
+    settings give ``""``.
+
+    Parameters
+    ----------
+    key : str
+        A ``[parameters]`` or ``[costs]`` key.
+
+    Returns
+    -------
+    str
+        The unit label.
+
+    Examples
+    --------
+    >>> parameter_unit("die_width_mm"), parameter_unit("defect_density_per_cm2")
+    ('mm', '1/cm²')
+    >>> parameter_unit("hbm_cost_usd_per_stack"), parameter_unit("wafer_starts_per_month")
+    ('USD/stack', 'wafer starts/month')
+    >>> parameter_unit("die_yield"), parameter_unit("yield_model")
+    ('1', '')
+    """
+    f = _field(key)
+    if f is not None and f.kind in ("str", "bool"):
+        return ""
+    if f is not None and f.kind == "mapping":
+        return "model-specific"
+    if key.endswith("_mm2"):
+        return "mm²"
+    if key.endswith("_mm"):
+        return "mm"
+    if key.endswith("_per_cm2"):
+        return "1/cm²"
+    if "_usd" in key:
+        _, _, per = key.partition("_usd")
+        return "USD/" + per.removeprefix("_per_") if per.startswith("_per_") else "USD"
+    if "_per_" in key:
+        what, _, per = key.partition("_per_")
+        what = what.replace("hbm_", "HBM ").replace("_", " ")
+        return f"{what}/{per.replace('_', ' ')}"
+    last = key.rsplit("_", 1)[-1]
+    if last in _COUNT_WORDS:
+        return last
+    return "1"
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved, validated scenario: funnel (and cost) inputs with their sources.
+
+    Build one with :func:`load_scenario`; change one value with
+    :meth:`set_parameter`, which returns a new validated scenario.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name (for a built-in preset, its file stem).
+    description : str
+        One-sentence description.
+    path : pathlib.Path or None
+        The file it was read from.
+    parameters : dict
+        :class:`~waferlab.funnel.FunnelInputs` keys and values, inherited ones
+        included; unset keys take the dataclass defaults.
+    sources : dict
+        Key -> source text for every key of ``parameters`` and ``costs``
+        (``"no source given"`` for a value in a user's file without one).
+    inherits : str or None
+        The ``inherits`` value of the file (a built-in name or a path).
+    costs : dict
+        :class:`~waferlab.economics.CostInputs` keys and values; empty when the
+        scenario states no costs.
+    notes : str
+        Free text (arithmetic, caveats) from the file and its parents.
+    published : dict
+        The publication's own results for comparison (``source`` key plus
+        numbers); not inherited.
+    builtin : bool
+        Whether this is one of the presets shipped with waferlab.
+    """
+
+    name: str
+    description: str
+    path: Path | None
+    parameters: dict[str, Any]
+    sources: dict[str, str]
+    inherits: str | None = None
+    costs: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+    published: dict[str, Any] = field(default_factory=dict)
+    builtin: bool = False
+
+    @property
+    def label(self) -> str:
+        """The file name if there is one, else the scenario name (for messages)."""
+        return str(self.path) if self.path is not None else self.name
+
+    def funnel_inputs(self) -> FunnelInputs:
+        """Return the funnel inputs this scenario describes.
+
+        Returns
+        -------
+        FunnelInputs
+            Built from :attr:`parameters`; unset fields take their defaults.
+
+        Raises
+        ------
+        ScenarioError
+            If the parameters do not make valid funnel inputs (the message
+            names the file and the key).
+
+        Examples
+        --------
+        >>> load_scenario("csis-2025-smic-target").funnel_inputs().wafer_starts_per_month
+        50000.0
+        """
+        return _build_funnel_inputs(self.label, self.parameters)
+
+    def cost_inputs(self) -> CostInputs | None:
+        """Return the cost inputs, or None when the scenario states no costs.
+
+        Raises
+        ------
+        ScenarioError
+            If ``[costs]`` is present but incomplete or invalid.
+
+        Examples
+        --------
+        >>> load_scenario("csis-2025-smic-target").cost_inputs().test_cost_usd_per_unit
+        80.0
+        >>> load_scenario("csis-2025-tsmc-die-bank").cost_inputs() is None
+        True
+        """
+        if not self.costs:
+            return None
+        return _build_cost_inputs(self.label, self.costs)
+
+    def set_parameter(self, key: str, value: Any, *, source: str | None = None) -> Scenario:
+        """Return a copy of this scenario with one value changed, validated.
+
+        Parameters
+        ----------
+        key : str
+            A ``[parameters]`` or ``[costs]`` key.
+        value : Any
+            The new value (same rules as in a file). None removes the value so
+            that the field's default applies (e.g. ``gross_dies_per_wafer=None``
+            to compute dies per wafer from the die geometry instead).
+        source : str, optional
+            Source text recorded for the new value; default
+            ``"override: set by the user"``.
+
+        Returns
+        -------
+        Scenario
+            A new scenario; this one is unchanged.
+
+        Raises
+        ------
+        ScenarioError
+            If the key is unknown (with the nearest valid key), the value has
+            the wrong type or range, or the result is not a valid funnel.
+
+        Examples
+        --------
+        >>> base = load_scenario("csis-2025-smic-target")
+        >>> base.set_parameter("wafer_starts_per_month", 20_000).parameters[
+        ...     "wafer_starts_per_month"]
+        20000
+        >>> base.parameters["wafer_starts_per_month"]
+        50000
+        """
+        spec = _field(key)
+        if spec is None:
+            valid = scenario_keys()
+            raise ScenarioError(
+                f"{self.label}: unknown key {key!r}{_suggest(key, valid)} "
+                f"(valid keys: {', '.join(valid)})"
+            )
+        where = f"{self.label}: [{spec.table}] {key}"
+        parameters = dict(self.parameters)
+        costs = dict(self.costs)
+        target = parameters if spec.table == "parameters" else costs
+        sources = dict(self.sources)
+        if value is None:
+            if spec.required:
+                raise ScenarioError(f"{where} is required and cannot be removed")
+            target.pop(key, None)
+            sources.pop(key, None)
+        else:
+            target[key] = _check_value(where, spec, value)
+            sources[key] = source if source is not None else "override: set by the user"
+        _validate_complete(self.label, parameters, costs)
+        return dataclasses.replace(self, parameters=parameters, costs=costs, sources=sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as plain JSON-able data.
+
+        Examples
+        --------
+        >>> d = load_scenario("csis-2025-smic-current").to_dict()
+        >>> d["inherits"], d["parameters"]["wafer_starts_per_month"]
+        ('csis-2025-smic-target', 20000)
+        """
+        return {
+            "name": self.name,
+            "description": self.description,
+            "path": str(self.path) if self.path is not None else None,
+            "builtin": self.builtin,
+            "inherits": self.inherits,
+            "parameters": dict(self.parameters),
+            "costs": dict(self.costs),
+            "sources": dict(self.sources),
+            "notes": self.notes,
+            "published": dict(self.published),
+        }
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, Mapping):
+        return "table"
+    if isinstance(value, list):
+        return "array"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _check_number(where: str, key: str, value: Any, kind: str) -> float | int:
+    wanted = "an integer" if kind == "int" else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{where} must be {wanted}, got {_type_name(value)}")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where} must be a finite number, got {value!r}")
+    if kind == "int" and isinstance(value, float):
+        if not value.is_integer():
+            raise ScenarioError(f"{where} must be an integer, got {value!r}")
+        value = int(value)
+    if key.endswith(FRACTION_SUFFIXES):
+        if not 0.0 <= value <= 1.0:
+            raise ScenarioError(f"{where} = {value!r} is outside [0, 1] (it is a fraction)")
+    elif value < 0:
+        raise ScenarioError(f"{where} = {value!r} must not be negative")
+    return value
+
+
+def _check_value(where: str, spec: _Field, value: Any) -> Any:
+    key = spec.name
+    if spec.kind in ("float", "int"):
+        return _check_number(where, key, value, spec.kind)
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise ScenarioError(f"{where} must be a string, got {_type_name(value)}")
+        return value
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{where} must be true or false, got {_type_name(value)}")
+        return value
+    if spec.kind == "mapping":
+        if not isinstance(value, Mapping):
+            raise ScenarioError(
+                f"{where} must be a table of names to numbers, got {_type_name(value)}"
+            )
+        out: dict[str, float] = {}
+        for k, v in value.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ScenarioError(f"{where}.{k} must be a finite number, got {_type_name(v)}")
+            out[str(k)] = v
+        return out
+    return value
+
+
+def _build_funnel_inputs(label: str, parameters: Mapping[str, Any]) -> FunnelInputs:
+    from waferlab.funnel import FunnelInputs
+
+    try:
+        from_dict = getattr(FunnelInputs, "from_dict", None)
+        if from_dict is not None:
+            return typing.cast("FunnelInputs", from_dict(dict(parameters)))
+        return FunnelInputs(**parameters)
+    except WaferlabError as exc:
+        raise ScenarioError(f"{label}: [parameters] {_one_line(exc)}") from exc
+
+
+def _build_cost_inputs(label: str, costs: Mapping[str, Any]) -> CostInputs:
+    from waferlab.economics import CostInputs
+
+    try:
+        return CostInputs(**costs)
+    except WaferlabError as exc:
+        raise ScenarioError(f"{label}: [costs] {_one_line(exc)}") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _validate_complete(label: str, parameters: Mapping[str, Any], costs: Mapping[str, Any]) -> None:
+    """Check required keys, then let the dataclasses check cross-field rules."""
+    schema = _schema()
+    for table, values in (("parameters", parameters), ("costs", costs)):
+        if table == "costs" and not values:
+            continue
+        for spec in schema[table].values():
+            if spec.required and spec.name not in values:
+                raise ScenarioError(f"{label}: missing required key {spec.name!r} in [{table}]")
+    _build_funnel_inputs(label, parameters)
+    if costs:
+        _build_cost_inputs(label, costs)
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class _Document:
+    """One file's validated content, before inheritance is resolved."""
+
+    path: Path
+    name: str
+    description: str
+    inherits: str | None
+    notes: str
+    parameters: dict[str, Any]
+    costs: dict[str, Any]
+    sources: dict[str, str]
+    published: dict[str, Any]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: TOML syntax error: {_one_line(exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text: {_one_line(exc)}") from exc
+
+
+def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
+    for key in doc:
+        if key not in TOP_LEVEL_KEYS:
+            raise ScenarioError(
+                f"{path}: unknown top-level key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
+                f"(valid: {', '.join(TOP_LEVEL_KEYS)})"
+            )
+    for key in ("name", "description"):
+        if key not in doc:
+            raise ScenarioError(f"{path}: missing required key {key!r}")
+    for key in ("name", "description", "inherits", "notes"):
+        if key in doc and not isinstance(doc[key], str):
+            raise ScenarioError(f"{path}: {key} must be a string, got {_type_name(doc[key])}")
+    if not doc["name"].strip():
+        raise ScenarioError(f"{path}: name must not be empty")
+    for key in ("parameters", "costs", "sources", "published"):
+        if key in doc and not isinstance(doc[key], Mapping):
+            raise ScenarioError(f"{path}: [{key}] must be a table, got {_type_name(doc[key])}")
+
+    schema = _schema()
+    tables: dict[str, dict[str, Any]] = {}
+    for table in ("parameters", "costs"):
+        values: dict[str, Any] = {}
+        for key, value in doc.get(table, {}).items():
+            spec = schema[table].get(key)
+            if spec is None:
+                other = "costs" if table == "parameters" else "parameters"
+                hint = (
+                    f"; {key!r} belongs in [{other}]"
+                    if key in schema[other]
+                    else _suggest(key, schema[table])
+                )
+                raise ScenarioError(f"{path}: unknown key {key!r} in [{table}]{hint}")
+            values[key] = _check_value(f"{path}: [{table}] {key}", spec, value)
+        tables[table] = values
+
+    sources: dict[str, str] = {}
+    for key, text in doc.get("sources", {}).items():
+        if _field(key) is None:
+            raise ScenarioError(
+                f"{path}: [sources] names unknown key {key!r}{_suggest(key, scenario_keys())}"
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise ScenarioError(
+                f"{path}: [sources] {key} must be a non-empty string, got {_type_name(text)}"
+            )
+        sources[key] = " ".join(text.split())
+
+    published = dict(doc.get("published", {}))
+    if published:
+        if not isinstance(published.get("source"), str):
+            raise ScenarioError(
+                f"{path}: [published] needs a 'source' string naming where it is from"
+            )
+        for key, value in published.items():
+            if key == "source":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ScenarioError(
+                    f"{path}: [published] {key} must be a number or a string, "
+                    f"got {_type_name(value)}"
+                )
+
+    return _Document(
+        path=path,
+        name=doc["name"].strip(),
+        description=" ".join(doc["description"].split()),
+        inherits=doc.get("inherits"),
+        notes=doc.get("notes", "").strip(),
+        parameters=tables["parameters"],
+        costs=tables["costs"],
+        sources=sources,
+        published=published,
+    )
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files(_PACKAGE)))
+
+
+def list_scenarios() -> tuple[str, ...]:
+    """Return the names of the built-in scenario presets, sorted.
+
+    Returns
+    -------
+    tuple of str
+        File stems of the ``*.toml`` presets shipped in :mod:`waferlab.scenarios`.
+
+    Examples
+    --------
+    >>> "csis-2025-smic-target" in list_scenarios()
+    True
+    """
+    return tuple(sorted(p.stem for p in _builtin_dir().glob("*.toml")))
+
+
+def _is_pathlike(text: str) -> bool:
+    return text.endswith(".toml") or os.sep in text or "/" in text
+
+
+def _resolve_parent(child: Path, target: str, builtin: bool) -> tuple[Path, bool]:
+    """Find the file an ``inherits`` value names: a built-in name or a path."""
+    if target in list_scenarios():
+        return _builtin_dir() / f"{target}.toml", True
+    if not builtin and _is_pathlike(target):
+        candidate = Path(target).expanduser()
+        if not candidate.is_absolute():
+            candidate = child.parent / candidate
+        if candidate.is_file():
+            return candidate, False
+        raise ScenarioError(f"{child}: inherits = {target!r}: no such file {candidate}")
+    raise ScenarioError(
+        f"{child}: inherits = {target!r} is not a built-in scenario"
+        + (" or a .toml file" if not builtin else "")
+        + f"{_suggest(target, list_scenarios())} (built-in: {', '.join(list_scenarios())})"
+    )
+
+
+def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
+    """Read ``path``, resolve what it inherits, merge; no completeness check."""
+    resolved = path.resolve()
+    if resolved in chain:
+        names = " -> ".join(p.name for p in (*chain, resolved))
+        raise ScenarioError(f"{path}: inheritance cycle: {names}")
+    doc = _parse(path, _read_toml(path))
+    if builtin and doc.name != path.stem:
+        raise ScenarioError(f"{path}: name {doc.name!r} must equal the file name {path.stem!r}")
+
+    parameters: dict[str, Any] = {}
+    costs: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    notes: list[str] = []
+    if doc.inherits is not None:
+        parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
+        parent = _load_chain(parent_path, parent_builtin, (*chain, resolved))
+        parameters.update(parent.parameters)
+        costs.update(parent.costs)
+        sources.update(parent.sources)
+        if parent.notes:
+            notes.append(parent.notes)
+
+    # a value set here replaces the parent's value, and the parent's source with it
+    for key in (*doc.parameters, *doc.costs):
+        sources.pop(key, None)
+    parameters.update(doc.parameters)
+    costs.update(doc.costs)
+    for key, text in doc.sources.items():
+        if key not in parameters and key not in costs:
+            raise ScenarioError(
+                f"{path}: [sources] gives a source for {key!r}, which the scenario does not set"
+            )
+        sources[key] = text
+    for key in (*parameters, *costs):
+        if key not in sources:
+            if builtin:
+                raise ScenarioError(
+                    f"{path}: parameter {key!r} has no entry in [sources]; every value in a "
+                    "built-in scenario must name its source"
+                )
+            sources[key] = NO_SOURCE
+    if doc.notes:
+        notes.append(doc.notes)
+
+    return Scenario(
+        name=doc.name,
+        description=doc.description,
+        path=path,
+        parameters=parameters,
+        sources=sources,
+        inherits=doc.inherits,
+        costs=costs,
+        notes="\n\n".join(notes),
+        published=doc.published,
+        builtin=builtin,
+    )
+
+
+def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
+    """Load a built-in scenario by name, or a scenario file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A name from :func:`list_scenarios`, or the path of a ``.toml`` file
+        (which may ``inherits`` a built-in preset or another file, relative to
+        its own directory).
+
+    Returns
+    -------
+    Scenario
+        The resolved scenario: inherited values merged, every value checked,
+        and the funnel (and cost) inputs built once to check cross-field rules.
+
+    Raises
+    ------
+    UnknownNameError
+        If ``name_or_path`` is neither a built-in name nor a path-like string
+        (the message lists the built-in names).
+    InvalidParameterError
+        If a path is given that is not an existing file.
+    ScenarioError
+        If the file is malformed; the message names the file, the key and
+        what is wrong (TOML syntax with its line, unknown keys with the nearest
+        valid one, wrong types, fractions outside [0, 1], negative counts,
+        missing required keys, an unknown ``inherits`` target, an inheritance
+        cycle, a built-in value without a source).
+
+    Examples
+    --------
+    >>> s = load_scenario("csis-2025-smic-target")
+    >>> s.parameters["gross_dies_per_wafer"], s.parameters["die_yield"]
+    (80, 0.2)
+    >>> s.sources["die_yield"][:9]
+    'CSIS 2025'
+    """
+    text = os.fspath(name_or_path)
+    if not isinstance(name_or_path, os.PathLike) and text in list_scenarios():
+        path, builtin = _builtin_dir() / f"{text}.toml", True
+    else:
+        path, builtin = Path(text).expanduser(), False
+        if not path.is_file():
+            if isinstance(name_or_path, os.PathLike) or _is_pathlike(text):
+                raise InvalidParameterError(
+                    "scenario", text, "a built-in scenario name or an existing .toml file"
+                )
+            raise UnknownNameError("scenario", text, list_scenarios())
+    scenario = _load_chain(path, builtin, ())
+    _validate_complete(scenario.label, scenario.parameters, scenario.costs)
+    return scenario
