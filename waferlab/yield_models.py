@@ -215,13 +215,25 @@ def _log_poisson(lam: NDArray[np.float64]) -> NDArray[np.float64]:
     return -lam
 
 
+def _log_sinhc_series(y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """log(sinh(y)/y) by its series, for |y| <= 0.05 (next term below 1e-22 relative)."""
+    y2 = y * y
+    return y2 * (1 / 6 + y2 * (-1 / 180 + y2 * (1 / 2835 + y2 * (-1 / 37800 + y2 / 467775))))
+
+
 def _log_exprel_neg(u: NDArray[np.float64]) -> NDArray[np.float64]:
-    """log((1 − e^(−u)) / u) for u >= 0; 0 at u = 0, −inf at u = inf."""
-    positive = u > 0
-    safe = np.where(positive, u, 1.0)
+    """log((1 − e^(−u)) / u) for u >= 0; 0 at u = 0, −inf at u = inf.
+
+    Below u = 0.1 the identity (1 − e^(−u))/u = e^(−u/2) · sinh(u/2)/(u/2)
+    gives −u/2 + log(sinh(u/2)/(u/2)), evaluated by its series so that the
+    result keeps full relative precision as u → 0.
+    """
+    small = u < 0.1
+    safe = np.where(small, 1.0, u)
     with np.errstate(divide="ignore"):
-        value = np.log(-np.expm1(-safe) / safe)
-    return np.where(positive, value, 0.0)
+        direct = np.log(-np.expm1(-safe) / safe)
+    half = np.where(small, 0.5 * u, 0.0)
+    return np.where(small, -half + _log_sinhc_series(half), direct)
 
 
 def _log_murphy(lam: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -727,49 +739,52 @@ def _lambda_bose_einstein(
 
 
 def _exprel_slope(u: NDArray[np.float64]) -> NDArray[np.float64]:
-    """d/du log((1 − e^(−u))/u) = 1/expm1(u) − 1/u (series below u = 1e-3)."""
-    small = u < 1e-3
+    """d/du log((1 − e^(−u))/u) = 1/expm1(u) − 1/u (series below u = 0.1)."""
+    small = u < 0.1
     safe = np.where(small, 1.0, u)
     with np.errstate(over="ignore"):
         direct = 1.0 / np.expm1(safe) - 1.0 / safe
-    return np.where(small, -0.5 + u / 12.0 - u**3 / 720.0, direct)
+    y = 0.5 * np.where(small, u, 0.0)
+    y2 = y * y
+    # d/du [−u/2 + g(u/2)] = −1/2 + g'(y)/2, g'(y) = y/3 − y³/45 + 2y⁵/945 − ...
+    series = -0.5 + 0.5 * y * (1 / 3 + y2 * (-1 / 45 + y2 * (2 / 945 - y2 / 4725)))
+    return np.where(small, series, direct)
 
 
-def _solve_exprel(r: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Solve (1 − e^(−u)) / u = r for u >= 0, r in (0, 1].
+def _solve_exprel(log_rho: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Solve (1 − e^(−u)) / u = ρ for u >= 0, given ln ρ <= 0.
 
-    With s = 1/r and t = u − s the equation becomes t·e^t = −s·e^(−s), so
+    With s = 1/ρ and t = u − s the equation becomes t·e^t = −s·e^(−s), so
     u = s + W0(−s·e^(−s)); the other real branch, W−1, gives the trivial root
-    u = 0. Close to r = 1 the argument sits at the branch point −1/e where W
-    is ill-conditioned, so there the series u ≈ 2ε + 4ε²/3 (ε = 1 − r) is
-    used instead; two Newton steps on the log-form equation then bring either
-    start to full precision.
+    u = 0. Close to ρ = 1 the argument sits at the branch point −1/e where W
+    is ill-conditioned, so there the series u ≈ 2ε + 4ε²/3 (ε = 1 − ρ) is
+    used instead; two Newton steps on ln((1 − e^(−u))/u) = ln ρ then bring
+    either start to full precision.
     """
     from scipy.special import lambertw
 
-    s = 1.0 / r
+    eps = -np.expm1(log_rho)
     with np.errstate(under="ignore", over="ignore"):
-        z = -s * np.exp(-s)
+        s = np.exp(-log_rho)
+        z = -np.exp(-s - log_rho)
     u = s + np.real(lambertw(z, 0))
-    eps = 1.0 - r
     near = eps < 1e-4
     u = np.where(near, 2.0 * eps + (4.0 / 3.0) * eps**2, u)
     u = np.where(u > 0, u, 2.0 * eps)
-    log_r = np.log(r)
     for _ in range(2):
-        step = (_log_exprel_neg(u) - log_r) / _exprel_slope(u)
+        step = (_log_exprel_neg(u) - log_rho) / _exprel_slope(u)
         u = np.maximum(u - step, 0.5 * u)
-    return np.where(r == 1.0, 0.0, u)
+    return np.where(log_rho == 0.0, 0.0, u)
 
 
 def _lambda_murphy(r: NDArray[np.float64]) -> NDArray[np.float64]:
-    # ((1 − e^(−λ))/λ)² = r  <=>  (1 − e^(−λ))/λ = √r
-    return _solve_exprel(np.sqrt(r))
+    # ((1 − e^(−λ))/λ)² = r  <=>  ln((1 − e^(−λ))/λ) = ln(r)/2
+    return _solve_exprel(0.5 * np.log(r))
 
 
 def _lambda_murphy_rectangular(r: NDArray[np.float64]) -> NDArray[np.float64]:
     # (1 − e^(−u))/u = r with u = 2λ
-    return 0.5 * _solve_exprel(r)
+    return 0.5 * _solve_exprel(np.log(r))
 
 
 # --------------------------------------------------------------------------- #
