@@ -1,0 +1,1259 @@
+"""Wafers, dies and exact die placement.
+
+A :class:`Wafer` (diameter, edge exclusion, a keep-out band at the notch, an
+optional flat, optional keep-out regions) and a :class:`Die` (size and scribe
+lines) define a rectangular grid of die sites. :func:`place_dies` classifies
+every site as full, partial or outside and, by default, finds the grid shift
+that maximises the number of full dies with an exact branch-and-bound search.
+
+Conventions
+-----------
+* Coordinates are in mm with the origin at the wafer centre; ``y`` points away
+  from the notch (the notch, band and flat are at the bottom, ``y < 0``).
+* Die centres sit at ``(offset_x_mm + i·pitch_x_mm, offset_y_mm + j·pitch_y_mm)``
+  with ``pitch = die + scribe``. Offset ``(0, 0)`` is *die-centred* (a die is
+  centred on the wafer centre); ``(pitch_x/2, pitch_y/2)`` is *street-centred*
+  (scribe lines cross at the centre). The grid is periodic, so the optimal
+  offset is reported in ``[-pitch/2, pitch/2)``.
+* A site is **full** (:data:`SITE_FULL`) when the die rectangle itself (not the
+  pitch cell) lies in the closed usable region grown by :data:`CONTAINMENT_TOLERANCE_MM`
+  (1e-9 mm, far below any physical dimension, so that a die touching the
+  boundary exactly counts despite rounding). It is **partial**
+  (:data:`SITE_PARTIAL`) when the rectangle overlaps the physical wafer with a
+  positive area but is not full, and **outside** (:data:`SITE_OUTSIDE`) otherwise.
+* The usable region is the disc of radius ``D/2 − edge_exclusion_mm``,
+  intersected with ``y ≥ −D/2 + notch_keepout_mm`` and, with a flat, with the
+  half-plane above the flat chord moved up by the edge exclusion, minus the
+  ``keepouts`` (any shapely geometries; only their interiors are forbidden).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from waferlab.errors import (
+    GeometryError,
+    InvalidParameterError,
+    UnknownNameError,
+    check_array,
+    check_real,
+)
+
+__all__ = [
+    "CONTAINMENT_TOLERANCE_MM",
+    "OFFSET_MODES",
+    "SITE_FULL",
+    "SITE_OUTSIDE",
+    "SITE_PARTIAL",
+    "Die",
+    "DieMap",
+    "Reticle",
+    "Wafer",
+    "area_bound_dies_per_wafer",
+    "classic_dies_per_wafer",
+    "dies_per_field",
+    "expected_dies_per_wafer",
+    "gross_dies_per_wafer",
+    "gross_dies_per_wafer_many",
+    "perimeter_dies_per_wafer",
+    "place_dies",
+    "semi_flat_length_mm",
+]
+
+SITE_OUTSIDE, SITE_PARTIAL, SITE_FULL = 0, 1, 2
+
+#: A die that sticks out of the usable region by less than this still counts [mm].
+CONTAINMENT_TOLERANCE_MM: float = 1e-9
+
+#: Offsets accepted by name.
+OFFSET_MODES: tuple[str, ...] = ("optimal", "die-centered", "street-centered")
+
+#: Branch and bound stops refining offset_y intervals narrower than this [mm].
+_OFFSET_TOLERANCE_MM = 1e-7
+
+#: Circle resolution (segments per quarter) of the shapely outlines used for plots.
+_QUAD_SEGS = 128
+
+
+# ---------------------------------------------------------------------------
+# Data classes
+# ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _flat_table() -> dict[str, Any]:
+    text = resources.files("waferlab").joinpath("data/semi_m1_flats.json").read_text("utf-8")
+    table: dict[str, Any] = json.loads(text)
+    return table
+
+
+def semi_flat_length_mm(diameter_mm: float) -> float:
+    """Return the nominal SEMI M1 primary flat length of a wafer.
+
+    Parameters
+    ----------
+    diameter_mm : float
+        Nominal wafer diameter [mm]: 100, 125 or 150 (larger wafers use a notch).
+
+    Returns
+    -------
+    float
+        Primary flat length [mm].
+
+    Raises
+    ------
+    UnknownNameError
+        If SEMI M1 defines no primary flat for this diameter.
+
+    References
+    ----------
+    SEMI M1, *Specification for Polished Single Crystal Silicon Wafers*; the
+    values are stored with their source in ``waferlab/data/semi_m1_flats.json``.
+
+    Examples
+    --------
+    >>> semi_flat_length_mm(150)
+    57.5
+    """
+    table = _flat_table()["primary_flat_length_mm"]
+    key = str(int(diameter_mm)) if float(diameter_mm).is_integer() else str(diameter_mm)
+    if key not in table:
+        raise UnknownNameError("diameter_mm", diameter_mm, [f"{k}" for k in table])
+    return float(table[key]["nominal"])
+
+
+@dataclass(frozen=True)
+class Wafer:
+    """A round wafer and the part of it where dies may be placed.
+
+    Parameters
+    ----------
+    diameter_mm : float, default 300.0
+        Wafer diameter [mm] (200, 300 and 450 are standard; 100-150 mm wafers
+        carry a flat, see :func:`semi_flat_length_mm`).
+    edge_exclusion_mm : float, default 3.0
+        Width of the unusable ring at the edge [mm]; ``< diameter_mm / 2``.
+    notch_keepout_mm : float, default 0.0
+        Height of a horizontal keep-out band measured from the bottom edge of
+        the wafer [mm] (the convention of the SemiAnalysis die-yield
+        calculator); ``< diameter_mm``.
+    flat_length_mm : float or None, default None
+        Length of a primary flat at the bottom [mm]; the flat cuts the wafer
+        along a chord, and the edge exclusion applies along the flat too.
+    keepouts : tuple of shapely geometries, default ()
+        Further keep-out regions in wafer coordinates [mm]; any shape,
+        convex or not. A die may touch a keep-out but not overlap its interior.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a dimension is out of range or the usable region is empty.
+
+    Examples
+    --------
+    >>> w = Wafer(300.0, edge_exclusion_mm=3.0)
+    >>> round(w.usable_radius_mm, 1), round(w.usable_area_mm2)
+    (147.0, 67887)
+    """
+
+    diameter_mm: float = 300.0
+    edge_exclusion_mm: float = 3.0
+    notch_keepout_mm: float = 0.0
+    flat_length_mm: float | None = None
+    keepouts: tuple[Any, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        d = check_real("diameter_mm", self.diameter_mm, low=0.0, low_open=True)
+        r = d / 2.0
+        ee = check_real(
+            "edge_exclusion_mm", self.edge_exclusion_mm, low=0.0, high=r, high_open=True
+        )
+        notch = check_real(
+            "notch_keepout_mm", self.notch_keepout_mm, low=0.0, high=d, high_open=True
+        )
+        object.__setattr__(self, "diameter_mm", d)
+        object.__setattr__(self, "edge_exclusion_mm", ee)
+        object.__setattr__(self, "notch_keepout_mm", notch)
+        if self.flat_length_mm is not None:
+            flat = check_real(
+                "flat_length_mm",
+                self.flat_length_mm,
+                low=0.0,
+                high=d,
+                low_open=True,
+                high_open=True,
+            )
+            object.__setattr__(self, "flat_length_mm", flat)
+        keepouts = self.keepouts
+        if isinstance(keepouts, shapely.Geometry):
+            keepouts = (keepouts,)
+        try:
+            keepouts = tuple(keepouts)
+        except TypeError:
+            raise InvalidParameterError(
+                "keepouts", self.keepouts, "a tuple of shapely geometries"
+            ) from None
+        for geom in keepouts:
+            if not isinstance(geom, shapely.Geometry) or not shapely.is_valid(geom):
+                raise InvalidParameterError(
+                    "keepouts", geom, "valid shapely geometries in wafer coordinates [mm]"
+                )
+        object.__setattr__(self, "keepouts", keepouts)
+        if self.y_cut_mm >= self.usable_radius_mm:
+            raise InvalidParameterError(
+                "notch_keepout_mm",
+                self.notch_keepout_mm,
+                f"small enough to leave a usable region (band top {self.y_cut_mm:g} mm "
+                f"must be below the usable radius {self.usable_radius_mm:g} mm)",
+            )
+
+    @property
+    def radius_mm(self) -> float:
+        """Wafer radius [mm]."""
+        return self.diameter_mm / 2.0
+
+    @property
+    def usable_radius_mm(self) -> float:
+        """Radius of the disc inside the edge exclusion [mm]."""
+        return self.radius_mm - self.edge_exclusion_mm
+
+    @property
+    def flat_y_mm(self) -> float:
+        """``y`` of the flat chord [mm] (``-radius`` without a flat)."""
+        if self.flat_length_mm is None:
+            return -self.radius_mm
+        return -math.sqrt(self.radius_mm**2 - (self.flat_length_mm / 2.0) ** 2)
+
+    @property
+    def y_cut_mm(self) -> float:
+        """Lowest usable ``y`` from the notch band and the flat [mm] (may be below the disc)."""
+        cut = -self.radius_mm + self.notch_keepout_mm if self.notch_keepout_mm > 0 else -math.inf
+        if self.flat_length_mm is not None:
+            cut = max(cut, self.flat_y_mm + self.edge_exclusion_mm)
+        return cut
+
+    @property
+    def usable_area_mm2(self) -> float:
+        """Area of the usable region [mm²] (exact for disc and band; keep-outs via shapely)."""
+        area = _disc_area_above(self.usable_radius_mm, self.y_cut_mm)
+        if self.keepouts:
+            base = _disc_polygon(self.usable_radius_mm, self.y_cut_mm)
+            area -= float(
+                shapely.area(shapely.intersection(base, shapely.union_all(self.keepouts)))
+            )
+        return area
+
+    def usable_region(self) -> Any:
+        """Return the usable region as a shapely geometry (a fine polygon for the disc)."""
+        region = _disc_polygon(self.usable_radius_mm, self.y_cut_mm)
+        if self.keepouts:
+            region = shapely.difference(region, shapely.union_all(self.keepouts))
+        return region
+
+    def outline(self) -> Any:
+        """Return the physical wafer (disc cut by the flat) as a shapely polygon."""
+        y_flat = self.flat_y_mm if self.flat_length_mm is not None else -math.inf
+        return _disc_polygon(self.radius_mm, y_flat)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wafer parameters as a JSON-able dict."""
+        return {
+            "wafer_diameter_mm": self.diameter_mm,
+            "edge_exclusion_mm": self.edge_exclusion_mm,
+            "notch_keepout_mm": self.notch_keepout_mm,
+            "flat_length_mm": self.flat_length_mm,
+            "keepouts": len(self.keepouts),
+            "usable_area_mm2": self.usable_area_mm2,
+        }
+
+
+@dataclass(frozen=True)
+class Die:
+    """A rectangular die and the scribe lines (streets) around it.
+
+    Parameters
+    ----------
+    width_mm, height_mm : float
+        Die size [mm], > 0.
+    scribe_x_mm : float, default 0.1
+        Street width between neighbouring columns [mm], >= 0.
+    scribe_y_mm : float or None, default None
+        Street width between rows [mm]; None means the same as ``scribe_x_mm``.
+
+    Examples
+    --------
+    >>> die = Die(21.32, 31.22, scribe_x_mm=0.1)
+    >>> round(die.area_mm2, 2), round(die.pitch_x_mm, 2), round(die.pitch_y_mm, 2)
+    (665.61, 21.42, 31.32)
+    """
+
+    width_mm: float
+    height_mm: float
+    scribe_x_mm: float = 0.1
+    scribe_y_mm: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "width_mm", check_real("width_mm", self.width_mm, low=0.0, low_open=True)
+        )
+        object.__setattr__(
+            self, "height_mm", check_real("height_mm", self.height_mm, low=0.0, low_open=True)
+        )
+        object.__setattr__(
+            self, "scribe_x_mm", check_real("scribe_x_mm", self.scribe_x_mm, low=0.0)
+        )
+        if self.scribe_y_mm is not None:
+            object.__setattr__(
+                self, "scribe_y_mm", check_real("scribe_y_mm", self.scribe_y_mm, low=0.0)
+            )
+
+    @classmethod
+    def square(
+        cls, area_mm2: float, scribe_x_mm: float = 0.1, scribe_y_mm: float | None = None
+    ) -> Die:
+        """Return a square die of the given area [mm²].
+
+        Examples
+        --------
+        >>> Die.square(100.0).width_mm
+        10.0
+        """
+        return cls.from_area(area_mm2, 1.0, scribe_x_mm=scribe_x_mm, scribe_y_mm=scribe_y_mm)
+
+    @classmethod
+    def from_area(
+        cls,
+        area_mm2: float,
+        aspect_ratio: float = 1.0,
+        scribe_x_mm: float = 0.1,
+        scribe_y_mm: float | None = None,
+    ) -> Die:
+        """Return a die of the given area [mm²] and aspect ratio (width / height).
+
+        Examples
+        --------
+        >>> d = Die.from_area(200.0, aspect_ratio=2.0)
+        >>> d.width_mm, d.height_mm
+        (20.0, 10.0)
+        """
+        area = check_real("area_mm2", area_mm2, low=0.0, low_open=True)
+        ratio = check_real("aspect_ratio", aspect_ratio, low=0.0, low_open=True)
+        height = math.sqrt(area / ratio)
+        return cls(area / height, height, scribe_x_mm, scribe_y_mm)
+
+    @property
+    def scribe_y(self) -> float:
+        """Street width between rows [mm] (resolved)."""
+        return self.scribe_x_mm if self.scribe_y_mm is None else self.scribe_y_mm
+
+    @property
+    def area_mm2(self) -> float:
+        """Die area [mm²] (without scribe)."""
+        return self.width_mm * self.height_mm
+
+    @property
+    def pitch_x_mm(self) -> float:
+        """Column pitch [mm] = width + scribe."""
+        return self.width_mm + self.scribe_x_mm
+
+    @property
+    def pitch_y_mm(self) -> float:
+        """Row pitch [mm] = height + scribe."""
+        return self.height_mm + self.scribe_y
+
+    @property
+    def pitch_area_mm2(self) -> float:
+        """Area of one grid cell [mm²]."""
+        return self.pitch_x_mm * self.pitch_y_mm
+
+    def rotated(self) -> Die:
+        """Return the die turned by 90° (width and height, and the scribes, swapped)."""
+        return Die(self.height_mm, self.width_mm, self.scribe_y, self.scribe_x_mm)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the die parameters as a JSON-able dict."""
+        return {
+            "die_width_mm": self.width_mm,
+            "die_height_mm": self.height_mm,
+            "die_area_mm2": self.area_mm2,
+            "scribe_x_mm": self.scribe_x_mm,
+            "scribe_y_mm": self.scribe_y,
+        }
+
+
+@dataclass(frozen=True)
+class Reticle:
+    """A lithography exposure field (one shot of the scanner).
+
+    Parameters
+    ----------
+    field_width_mm, field_height_mm : float, default 26 × 33
+        Field size [mm] (26 × 33 mm is the standard full field of current scanners).
+    """
+
+    field_width_mm: float = 26.0
+    field_height_mm: float = 33.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "field_width_mm",
+            check_real("field_width_mm", self.field_width_mm, low=0.0, low_open=True),
+        )
+        object.__setattr__(
+            self,
+            "field_height_mm",
+            check_real("field_height_mm", self.field_height_mm, low=0.0, low_open=True),
+        )
+
+
+def dies_per_field(die: Die, reticle: Reticle) -> tuple[int, int]:
+    """Return how many die columns and rows fit in one exposure field.
+
+    ``n`` dies and the ``n − 1`` scribe lines between them must fit in the
+    field: ``n·w + (n − 1)·s ≤ F``, i.e. ``n = ⌊(F + s)/(w + s)⌋``. The streets
+    around the outside of the block are shared with the neighbouring shots.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the die does not fit in the field at all.
+
+    Examples
+    --------
+    >>> dies_per_field(Die(10.0, 10.0, 0.1), Reticle(26.0, 33.0))
+    (2, 3)
+    """
+    tol = CONTAINMENT_TOLERANCE_MM
+    nx = math.floor((reticle.field_width_mm + die.scribe_x_mm + tol) / die.pitch_x_mm)
+    ny = math.floor((reticle.field_height_mm + die.scribe_y + tol) / die.pitch_y_mm)
+    if nx < 1 or ny < 1:
+        raise InvalidParameterError(
+            "reticle",
+            f"{reticle.field_width_mm:g}x{reticle.field_height_mm:g} mm",
+            f"a field at least as large as the die ({die.width_mm:g} x {die.height_mm:g} mm)",
+            detail="the die does not fit in one exposure field",
+        )
+    return nx, ny
+
+
+@dataclass(frozen=True)
+class DieMap:
+    """Every grid site near the wafer, its state, and the counts.
+
+    Attributes
+    ----------
+    wafer, die : Wafer, Die
+        The inputs.
+    offset_x_mm, offset_y_mm : float
+        Grid shift [mm]: the die of row 0, column 0 is centred here.
+    center_x_mm, center_y_mm : ndarray of float
+        Die centre of every site [mm].
+    row, col : ndarray of int
+        Grid indices (centre = offset + index·pitch).
+    state : ndarray of int8
+        :data:`SITE_FULL`, :data:`SITE_PARTIAL` or :data:`SITE_OUTSIDE`.
+    gross_dies : int
+        Number of full dies.
+    partial_dies : int
+        Number of partial dies (on the wafer but not full).
+    formula_dies : float
+        :func:`classic_dies_per_wafer` for the same wafer and die, for comparison.
+    offset_mode : str
+        ``"optimal"``, ``"die-centered"``, ``"street-centered"`` or ``"fixed"``.
+    optimality_gap : int
+        0 when the optimum is certified; otherwise the optimum is at most
+        ``gross_dies + optimality_gap`` (see :func:`place_dies`).
+    reticle : Reticle or None
+        The exposure field, if one was given.
+    dies_per_field : tuple of int or None
+        Die columns and rows per field.
+    full_shots, partial_shots : int or None
+        Shots whose dies are all full; shots with at least one die on the
+        wafer that are not full.
+    """
+
+    wafer: Wafer
+    die: Die
+    offset_x_mm: float
+    offset_y_mm: float
+    center_x_mm: NDArray[np.float64]
+    center_y_mm: NDArray[np.float64]
+    row: NDArray[np.int64]
+    col: NDArray[np.int64]
+    state: NDArray[np.int8]
+    gross_dies: int
+    partial_dies: int
+    formula_dies: float
+    offset_mode: str = "fixed"
+    optimality_gap: int = 0
+    reticle: Reticle | None = None
+    dies_per_field: tuple[int, int] | None = None
+    full_shots: int | None = None
+    partial_shots: int | None = None
+
+    @property
+    def full_mask(self) -> NDArray[np.bool_]:
+        """Boolean mask of the full sites."""
+        return self.state == SITE_FULL
+
+    @property
+    def partial_mask(self) -> NDArray[np.bool_]:
+        """Boolean mask of the partial sites."""
+        return self.state == SITE_PARTIAL
+
+    @property
+    def certified(self) -> bool:
+        """True when no grid shift gives more full dies than :attr:`gross_dies`."""
+        return self.optimality_gap == 0
+
+    def geometries(self, mask: ArrayLike | None = None) -> NDArray[np.object_]:
+        """Return the die rectangles (shapely polygons) of all sites, or of ``mask``."""
+        x = self.center_x_mm
+        y = self.center_y_mm
+        if mask is not None:
+            sel = np.asarray(mask, dtype=bool)
+            x, y = x[sel], y[sel]
+        hw, hh = self.die.width_mm / 2.0, self.die.height_mm / 2.0
+        boxes: NDArray[np.object_] = shapely.box(x - hw, y - hh, x + hw, y + hh)
+        return boxes
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the counts and inputs (not the per-site arrays) as a JSON-able dict."""
+        out: dict[str, Any] = {
+            "gross_dies": self.gross_dies,
+            "partial_dies": self.partial_dies,
+            "formula_dies": self.formula_dies,
+            "offset_mode": self.offset_mode,
+            "offset_x_mm": self.offset_x_mm,
+            "offset_y_mm": self.offset_y_mm,
+            "optimality_gap": self.optimality_gap,
+        }
+        out.update(self.die.to_dict())
+        out.update(self.wafer.to_dict())
+        if self.reticle is not None:
+            out["field_width_mm"] = self.reticle.field_width_mm
+            out["field_height_mm"] = self.reticle.field_height_mm
+            assert self.dies_per_field is not None
+            out["dies_per_field"] = self.dies_per_field[0] * self.dies_per_field[1]
+            out["dies_per_field_x"] = self.dies_per_field[0]
+            out["dies_per_field_y"] = self.dies_per_field[1]
+            out["full_shots"] = self.full_shots
+            out["partial_shots"] = self.partial_shots
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Analytic formulas
+# ---------------------------------------------------------------------------
+
+
+def classic_dies_per_wafer(usable_diameter_mm: ArrayLike, pitch_area_mm2: ArrayLike) -> Any:
+    """Estimate gross dies per wafer with the classic edge-loss formula.
+
+    Parameters
+    ----------
+    usable_diameter_mm : float or array_like
+        Diameter of the usable disc, ``d = D − 2·edge_exclusion`` [mm], > 0.
+    pitch_area_mm2 : float or array_like
+        Area of one grid cell, die plus scribe, ``S`` [mm²], > 0.
+
+    Returns
+    -------
+    float or ndarray
+        ``N``; not rounded, and negative when the die is far too large.
+
+    Notes
+    -----
+    .. math:: N = \\frac{\\pi d^2}{4 S} - \\frac{\\pi d}{\\sqrt{2 S}}
+
+    The first term is the disc area over the cell area; the second removes
+    about one cell per ``√(2S)`` of circumference (the cell diagonal). It
+    ignores the die's aspect ratio and the grid position.
+
+    References
+    ----------
+    J. L. Hennessy and D. A. Patterson, *Computer Architecture: A Quantitative
+    Approach*, chapter 1 ("dies per wafer"), Morgan Kaufmann; used by the CSIS
+    report (SOURCES.md §2) for its "≈ 80 dies" per 300 mm wafer.
+
+    Examples
+    --------
+    300 mm wafer, 5 mm edge exclusion, 10 × 10 mm die, 0.1 mm street:
+
+    >>> round(classic_dies_per_wafer(290.0, 10.1 * 10.1), 1)
+    583.7
+    """
+    d = check_array("usable_diameter_mm", usable_diameter_mm, low=0.0, low_open=True)
+    s = check_array("pitch_area_mm2", pitch_area_mm2, low=0.0, low_open=True)
+    n = np.pi * d**2 / (4.0 * s) - np.pi * d / np.sqrt(2.0 * s)
+    return float(n) if np.ndim(n) == 0 else n
+
+
+def area_bound_dies_per_wafer(usable_area_mm2: ArrayLike, die_area_mm2: ArrayLike) -> Any:
+    """Return the area upper bound on full dies: usable area over die area.
+
+    No placement can hold more full dies, since full dies do not overlap.
+
+    Notes
+    -----
+    .. math:: N \\le A_\\mathrm{usable} / (w h)
+
+    Examples
+    --------
+    >>> round(area_bound_dies_per_wafer(67886.7, 100.0), 1)
+    678.9
+    """
+    a = check_array("usable_area_mm2", usable_area_mm2, low=0.0)
+    s = check_array("die_area_mm2", die_area_mm2, low=0.0, low_open=True)
+    n = a / s
+    return float(n) if np.ndim(n) == 0 else n
+
+
+def _inner_parallel_area(radius_mm: NDArray[np.float64], w: Any, h: Any) -> Any:
+    """Area of the set of centres where a w × h rectangle fits in a disc."""
+    # For |y| <= R - h/2 the feasible x are |x| <= sqrt(R² - (|y| + h/2)²) - w/2.
+    # Integrate 4·∫_0^{Y} (sqrt(R² - (y + h/2)²) - w/2)^+ dy exactly.
+    r = np.asarray(radius_mm, dtype=float)
+    w = np.asarray(w, dtype=float)
+    h = np.asarray(h, dtype=float)
+    # upper end: where the width vanishes or the row leaves the disc
+    y_top = np.sqrt(np.maximum(r**2 - (w / 2.0) ** 2, 0.0)) - h / 2.0
+    y_top = np.maximum(y_top, 0.0)
+
+    def prim(u: Any) -> Any:  # ∫ sqrt(R² - u²) du
+        u = np.clip(u, -r, r)
+        return 0.5 * (u * np.sqrt(np.maximum(r**2 - u**2, 0.0)) + r**2 * np.arcsin(u / r))
+
+    integral = prim(y_top + h / 2.0) - prim(h / 2.0) - (w / 2.0) * y_top
+    return 4.0 * np.maximum(integral, 0.0)
+
+
+def expected_dies_per_wafer(wafer: Wafer, die: Die) -> float:
+    """Return the exact mean number of full dies over uniformly random grid shifts.
+
+    Valid for a plain disc (edge exclusion only: no band, flat or keep-outs).
+
+    Parameters
+    ----------
+    wafer : Wafer
+        Wafer with ``notch_keepout_mm == 0``, no flat and no keep-outs.
+    die : Die
+        Die and scribe.
+
+    Returns
+    -------
+    float
+        The mean full-die count when the grid offset is uniform over one cell.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the wafer has a band, a flat or keep-outs.
+
+    Notes
+    -----
+    For a lattice with cell area ``S = p_x p_y`` and any measurable set ``E``,
+    the mean number of lattice points in ``E`` over uniform translations is
+    ``|E| / S`` (the fundamental lemma of lattice-point averaging). Taking ``E``
+    as the set of centres at which the ``w × h`` die fits in the disc of radius
+    ``R`` (the inner parallel body) gives
+
+    .. math:: \\bar N = \\frac{4}{S}\\int_0^{Y}\\Bigl(\\sqrt{R^2-(y+h/2)^2}-\\frac w2\\Bigr)\\,dy,
+              \\qquad Y=\\sqrt{R^2-w^2/4}-h/2,
+
+    evaluated in closed form. For large wafers ``N̄ ≈ πR²/S − 2R(w+h)/S``
+    (:func:`perimeter_dies_per_wafer`). The optimal placement is never below
+    this mean.
+
+    References
+    ----------
+    L. A. Santaló, *Integral Geometry and Geometric Probability*,
+    Addison-Wesley, 1976 (lattice-point averaging over translations).
+
+    Examples
+    --------
+    >>> round(expected_dies_per_wafer(Wafer(300.0, 5.0), Die(10.0, 10.0, 0.1)), 1)
+    591.6
+    """
+    if wafer.notch_keepout_mm > 0 or wafer.flat_length_mm is not None or wafer.keepouts:
+        raise InvalidParameterError(
+            "wafer", wafer, "a plain disc (no notch band, flat or keep-outs)"
+        )
+    area = _inner_parallel_area(np.asarray(wafer.usable_radius_mm), die.width_mm, die.height_mm)
+    return float(area / die.pitch_area_mm2)
+
+
+def perimeter_dies_per_wafer(
+    usable_diameter_mm: ArrayLike,
+    die_width_mm: ArrayLike,
+    die_height_mm: ArrayLike,
+    pitch_area_mm2: ArrayLike,
+) -> Any:
+    """Estimate gross dies with the perimeter (mean die edge) correction.
+
+    Parameters
+    ----------
+    usable_diameter_mm : float or array_like
+        ``d`` [mm].
+    die_width_mm, die_height_mm : float or array_like
+        Die size ``w``, ``h`` [mm] (without scribe).
+    pitch_area_mm2 : float or array_like
+        Cell area ``S`` [mm²].
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    .. math:: N \\approx \\frac{\\pi d^2}{4S} - \\frac{d\\,(w+h)}{S}
+
+    The leading terms of :func:`expected_dies_per_wafer` (the inner parallel
+    body of a disc loses ``per(K)·R`` to first order, with ``per = 2(w+h)``).
+    The edge term depends on the mean of width and height, as de Vries (2005)
+    found empirically for the exact count; de Vries' fitted coefficients are
+    not used here.
+
+    References
+    ----------
+    D. K. de Vries, "Investigation of gross die per wafer formulas", IEEE
+    Trans. Semicond. Manuf. 18(1), 136-139, 2005.
+
+    Examples
+    --------
+    >>> round(perimeter_dies_per_wafer(290.0, 10.0, 10.0, 102.01), 1)
+    590.6
+    """
+    d = check_array("usable_diameter_mm", usable_diameter_mm, low=0.0, low_open=True)
+    w = check_array("die_width_mm", die_width_mm, low=0.0, low_open=True)
+    h = check_array("die_height_mm", die_height_mm, low=0.0, low_open=True)
+    s = check_array("pitch_area_mm2", pitch_area_mm2, low=0.0, low_open=True)
+    n = np.pi * d**2 / (4.0 * s) - d * (w + h) / s
+    return float(n) if np.ndim(n) == 0 else n
+
+
+# ---------------------------------------------------------------------------
+# Geometry helpers
+# ---------------------------------------------------------------------------
+
+
+def _disc_area_above(radius: float, y_cut: float) -> float:
+    """Area of the disc of ``radius`` above ``y = y_cut``."""
+    if not math.isfinite(y_cut) or y_cut <= -radius:
+        return math.pi * radius**2
+    if y_cut >= radius:
+        return 0.0
+    t = y_cut / radius
+    return radius**2 * (math.acos(t) - t * math.sqrt(1.0 - t * t))
+
+
+def _disc_polygon(radius: float, y_cut: float) -> Any:
+    disc = shapely.Point(0.0, 0.0).buffer(radius, quad_segs=_QUAD_SEGS)
+    if math.isfinite(y_cut) and y_cut > -radius:
+        disc = shapely.intersection(disc, shapely.box(-2 * radius, y_cut, 2 * radius, 2 * radius))
+    return disc
+
+
+class _Problem:
+    """Row geometry of one wafer-die pair: the feasible left edges of every row."""
+
+    def __init__(self, wafer: Wafer, die: Die) -> None:
+        tol = CONTAINMENT_TOLERANCE_MM
+        self.wafer = wafer
+        self.die = die
+        self.w = die.width_mm
+        self.h = die.height_mm
+        self.px = die.pitch_x_mm
+        self.py = die.pitch_y_mm
+        self.r = wafer.usable_radius_mm + tol
+        self.y_cut = wafer.y_cut_mm - tol
+        # rows that can meet the disc for any offset_y in [-py/2, py/2]
+        j_lo = math.floor((-self.r - self.py) / self.py) - 1
+        j_hi = math.ceil((self.r + self.py) / self.py) + 1
+        self.rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
+        self.keepout = shapely.union_all(wafer.keepouts) if wafer.keepouts else None
+        if self.keepout is not None:
+            shapely.prepare(self.keepout)
+
+    def bottoms(self, offset_y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Bottom edge of every row, shape (N, K)."""
+        return offset_y[:, None] - self.h / 2.0 + self.rows[None, :] * self.py
+
+    def intervals(
+        self, bottom: NDArray[np.float64], height: NDArray[np.float64] | float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Feasible left edges ``[lo, lo + length]`` per row; shape (N, K, M).
+
+        Invalid entries have ``length < 0``.
+        """
+        top = bottom + height
+        m = np.maximum(np.abs(bottom), np.abs(top))
+        # a row straddling y = 0 is limited by its farther edge (m), which is right
+        half2 = self.r**2 - m**2
+        ok = (half2 >= 0.0) & (bottom >= self.y_cut)
+        half = np.sqrt(np.where(ok, half2, 0.0))
+        lo = -half
+        length = np.where(ok, 2.0 * half - self.w, -1.0)
+        if self.keepout is None:
+            return lo[..., None], length[..., None]
+        return self._subtract_keepouts(bottom, top, lo, length)
+
+    def _subtract_keepouts(
+        self,
+        bottom: NDArray[np.float64],
+        top: NDArray[np.float64],
+        lo: NDArray[np.float64],
+        length: NDArray[np.float64],
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        tol = CONTAINMENT_TOLERANCE_MM
+        shape = bottom.shape
+        flat_ok = (length >= 0).ravel()
+        idx = np.flatnonzero(flat_ok)
+        big = 4.0 * self.r + 10.0
+        b = bottom.ravel()[idx] + tol
+        t = np.maximum(top.ravel()[idx] - tol, b)
+        slabs = shapely.box(-big, b, big, t)
+        inter = shapely.intersection(self.keepout, slabs)
+        parts, owner = shapely.get_parts(inter, return_index=True)
+        bounds = shapely.bounds(parts) if len(parts) else np.empty((0, 4))
+        keep = ~shapely.is_empty(parts) if len(parts) else np.empty(0, dtype=bool)
+        # a component spanning [xmin, xmax] forbids left edges in (xmin - w, xmax)
+        f_owner = owner[keep]
+        f_lo = bounds[keep, 0] - self.w + tol
+        f_hi = bounds[keep, 2] - tol
+        area_pos = shapely.area(parts[keep]) > 0 if len(parts) else np.empty(0, dtype=bool)
+        f_owner, f_lo, f_hi = f_owner[area_pos], f_lo[area_pos], f_hi[area_pos]
+        order = np.lexsort((f_lo, f_owner))
+        f_owner, f_lo, f_hi = f_owner[order], f_lo[order], f_hi[order]
+        starts = np.searchsorted(f_owner, np.arange(len(idx)), side="left")
+        stops = np.searchsorted(f_owner, np.arange(len(idx)), side="right")
+        out_lo: list[list[float]] = []
+        out_len: list[list[float]] = []
+        lo_flat = lo.ravel()[idx]
+        len_flat = length.ravel()[idx]
+        # a loop over rows (not dies); only taken when keep-outs exist
+        for k in range(len(idx)):
+            a = lo_flat[k]
+            end = a + len_flat[k]
+            segs_lo: list[float] = []
+            segs_len: list[float] = []
+            cur = a
+            for fl, fh in zip(f_lo[starts[k] : stops[k]], f_hi[starts[k] : stops[k]], strict=True):
+                if fh <= fl:
+                    continue
+                if fl > cur:
+                    seg_end = min(fl, end)
+                    if seg_end >= cur:
+                        segs_lo.append(cur)
+                        segs_len.append(seg_end - cur)
+                cur = max(cur, fh)
+                if cur > end:
+                    break
+            if cur <= end:
+                segs_lo.append(cur)
+                segs_len.append(end - cur)
+            out_lo.append(segs_lo)
+            out_len.append(segs_len)
+        width = max([1] + [len(s) for s in out_lo])
+        res_lo = np.zeros((bottom.size, width))
+        res_len = np.full((bottom.size, width), -1.0)
+        for k, (sl, sn) in enumerate(zip(out_lo, out_len, strict=True)):
+            res_lo[idx[k], : len(sl)] = sl
+            res_len[idx[k], : len(sn)] = sn
+        return res_lo.reshape(*shape, width), res_len.reshape(*shape, width)
+
+
+def _max_over_x(
+    lo: NDArray[np.float64], length: NDArray[np.float64], px: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Maximise, over the column phase, the number of grid points in the intervals.
+
+    ``lo`` and ``length`` have shape (N, L) (invalid: ``length < 0``). The grid
+    points are ``phi + i·px``. An interval ``[A, A + ℓ]`` holds
+    ``q + [(phi − A) mod px ≤ r]`` of them (``q = ⌊ℓ/px⌋``, ``r = ℓ − q·px``),
+    so the total is ``Σq`` plus the number of closed circular arcs
+    ``[A, A + r] (mod px)`` covering ``phi``; its maximum is found by sorting
+    the arc end points and sweeping once (exact; attained at an arc start).
+
+    Returns the maximal counts (N,) and a column phase inside each maximal
+    segment (N,).
+    """
+    n = lo.shape[0]
+    valid = length >= 0.0
+    ln = np.where(valid, length, 0.0)
+    q = np.floor(ln / px)
+    r = np.clip(ln - q * px, 0.0, None)
+    # r may round up to px: then the arc is the whole circle
+    full_circle = r >= px
+    q = np.where(full_circle, q + 1, q)
+    r = np.where(full_circle, 0.0, r)
+    base = np.where(valid, q, 0.0).sum(axis=1)
+    s = np.mod(lo, px)
+    e = s + r
+    wrapped = valid & (e >= px)
+    e = np.where(e >= px, e - px, e)
+    init = wrapped.sum(axis=1)
+    weight = valid.astype(np.int64)
+    pos = np.concatenate([np.zeros((n, 1)), s, e], axis=1)
+    wts = np.concatenate([np.zeros((n, 1), dtype=np.int64), weight, -weight], axis=1)
+    order = np.argsort(pos, axis=1, kind="stable")
+    pos_s = np.take_along_axis(pos, order, axis=1)
+    w_s = np.take_along_axis(wts, order, axis=1)
+    cover = init[:, None] + np.cumsum(w_s, axis=1)
+    best = np.argmax(cover, axis=1)
+    rows = np.arange(n)
+    t0 = pos_s[rows, best]
+    nxt = best + 1
+    wrap_next = nxt >= pos_s.shape[1]
+    t1 = np.where(wrap_next, pos_s[:, 0] + px, pos_s[rows, np.minimum(nxt, pos_s.shape[1] - 1)])
+    phase = np.mod(0.5 * (t0 + t1), px)
+    counts = (base + cover[rows, best]).astype(np.int64)
+    return counts, phase
+
+
+def _count_fixed(
+    problem: _Problem, offset_x: float, offset_y: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Row intervals for one offset (shape (K, M))."""
+    bottom = problem.bottoms(np.array([offset_y]))
+    lo, length = problem.intervals(bottom, problem.h)
+    return lo[0], length[0]
+
+
+def _optimise(problem: _Problem) -> tuple[float, float, int, int]:
+    """Branch and bound over offset_y; exact sweep over offset_x.
+
+    Returns ``(offset_x, offset_y, count, gap)``.
+    """
+    py, h = problem.py, problem.h
+
+    def evaluate(oy: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        lo, length = problem.intervals(problem.bottoms(oy), h)
+        n = oy.shape[0]
+        return _max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
+
+    def upper(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.int64]:
+        # every die of a row at any offset in [a, b] contains the die of height
+        # h - (b - a) in the band common to all those positions
+        bottom = problem.bottoms(b)
+        height = (h - (b - a))[:, None]
+        lo, length = problem.intervals(bottom, height)
+        n = a.shape[0]
+        counts, _ = _max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
+        return counts
+
+    n0 = 32
+    edges = -py / 2.0 + py * np.arange(n0 + 1) / n0
+    a, b = edges[:-1], edges[1:]
+    samples = np.concatenate([[0.0, -py / 2.0], 0.5 * (a + b)])
+    counts, phases = evaluate(samples)
+    k = int(np.argmax(counts))
+    best, best_y, best_phase = int(counts[k]), float(samples[k]), float(phases[k])
+    gap = 0
+    while a.size:
+        ub = upper(a, b)
+        alive = ub > best
+        a, b, ub = a[alive], b[alive], ub[alive]
+        if not a.size:
+            break
+        width = b - a
+        if np.all(width < _OFFSET_TOLERANCE_MM):
+            gap = int(ub.max()) - best
+            break
+        mid = 0.5 * (a + b)
+        counts, phases = evaluate(mid)
+        k = int(np.argmax(counts))
+        if counts[k] > best:
+            best, best_y, best_phase = int(counts[k]), float(mid[k]), float(phases[k])
+        a, b = np.concatenate([a, mid]), np.concatenate([mid, b])
+    offset_x = _wrap(best_phase + problem.w / 2.0, problem.px)
+    offset_y = _wrap(best_y, py)
+    return offset_x, offset_y, best, gap
+
+
+def _wrap(value: float, period: float) -> float:
+    """Reduce ``value`` into ``[-period/2, period/2)``."""
+    out = float(np.mod(value + period / 2.0, period) - period / 2.0)
+    return -period / 2.0 if out >= period / 2.0 else out
+
+
+def _resolve_offset(offset: Any, die: Die) -> tuple[str, tuple[float, float] | None]:
+    if isinstance(offset, str):
+        if offset not in OFFSET_MODES:
+            raise UnknownNameError("offset", offset, (*OFFSET_MODES, "(x_mm, y_mm)"))
+        if offset == "die-centered":
+            return offset, (0.0, 0.0)
+        if offset == "street-centered":
+            return offset, (die.pitch_x_mm / 2.0, die.pitch_y_mm / 2.0)
+        return offset, None
+    try:
+        x, y = offset
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            "offset", offset, "'optimal', 'die-centered', 'street-centered' or (x_mm, y_mm)"
+        ) from None
+    return "fixed", (check_real("offset_x_mm", x), check_real("offset_y_mm", y))
+
+
+def _site_map(
+    problem: _Problem, offset_x: float, offset_y: float
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int8],
+]:
+    """Centres, indices and states of every site whose cell meets the wafer's box."""
+    wafer = problem.wafer
+    big_r = wafer.radius_mm
+    px, py, w, h = problem.px, problem.py, problem.w, problem.h
+    i_lo = math.floor((-big_r - w / 2.0 - offset_x) / px)
+    i_hi = math.ceil((big_r + w / 2.0 - offset_x) / px)
+    j_lo = math.floor((-big_r - h / 2.0 - offset_y) / py)
+    j_hi = math.ceil((big_r + h / 2.0 - offset_y) / py)
+    cols = np.arange(i_lo, i_hi + 1, dtype=np.int64)
+    rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
+    col_grid, row_grid = np.meshgrid(cols, rows)
+    col, row = col_grid.ravel(), row_grid.ravel()
+    cx = np.asarray(offset_x + col * px, dtype=np.float64)
+    cy = np.asarray(offset_y + row * py, dtype=np.float64)
+    # full: left edge inside one of the feasible intervals of the row
+    lo, length = _count_fixed(problem, offset_x, offset_y)
+    row_pos = row - problem.rows[0]
+    in_range = (row_pos >= 0) & (row_pos < problem.rows.size)
+    row_pos = np.clip(row_pos, 0, problem.rows.size - 1)
+    left = (cx - w / 2.0)[:, None]
+    lo_s = lo[row_pos]
+    len_s = length[row_pos]
+    full = in_range & np.any((len_s >= 0) & (left >= lo_s) & (left <= lo_s + len_s), axis=1)
+    # partial: positive-area overlap with the physical wafer (disc cut by the flat)
+    x0, x1 = cx - w / 2.0, cx + w / 2.0
+    y0, y1 = cy - h / 2.0, cy + h / 2.0
+    y_flat = wafer.flat_y_mm if wafer.flat_length_mm is not None else -math.inf
+    y0c = np.maximum(y0, y_flat)
+    nearest_x = np.clip(0.0, x0, x1)
+    nearest_y = np.clip(0.0, y0c, y1)
+    on_wafer = (y1 > y_flat) & (nearest_x**2 + nearest_y**2 < big_r**2)
+    state = np.where(full, SITE_FULL, np.where(on_wafer, SITE_PARTIAL, SITE_OUTSIDE)).astype(
+        np.int8
+    )
+    return cx, cy, row, col, state
+
+
+def _shots(
+    row: NDArray[np.int64], col: NDArray[np.int64], state: NDArray[np.int8], nx: int, ny: int
+) -> tuple[int, int]:
+    """Full and partial shot counts for shots of nx × ny dies aligned with the grid."""
+    sx = np.floor_divide(col, nx)
+    sy = np.floor_divide(row, ny)
+    keys, inverse = np.unique(np.stack([sx, sy], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n_full = np.bincount(inverse, weights=(state == SITE_FULL), minlength=len(keys))
+    n_on = np.bincount(inverse, weights=(state != SITE_OUTSIDE), minlength=len(keys))
+    # a shot whose sites fall partly outside the listed sites has outside sites
+    n_sites = np.bincount(inverse, minlength=len(keys))
+    full = (n_full == nx * ny) & (n_sites == nx * ny)
+    partial = (n_on > 0) & ~full
+    return int(full.sum()), int(partial.sum())
+
+
+# ---------------------------------------------------------------------------
+# Public placement API
+# ---------------------------------------------------------------------------
+
+
+def place_dies(
+    wafer: Wafer, die: Die, *, offset: Any = "optimal", reticle: Reticle | None = None
+) -> DieMap:
+    """Place a die grid on a wafer and classify every site.
+
+    Parameters
+    ----------
+    wafer : Wafer
+        The wafer and its usable region.
+    die : Die
+        Die size and scribe lines.
+    offset : {"optimal", "die-centered", "street-centered"} or (x_mm, y_mm)
+        Grid shift: the die of row 0, column 0 is centred at ``offset`` [mm].
+        ``"optimal"`` maximises the number of full dies over all shifts.
+    reticle : Reticle, optional
+        Exposure field; adds dies per field and full / partial shot counts.
+        Shots are blocks of ``nx × ny`` sites starting at column and row 0.
+
+    Returns
+    -------
+    DieMap
+
+    Raises
+    ------
+    InvalidParameterError
+        For a malformed offset or a die larger than the reticle field.
+    GeometryError
+        If no die fits in the usable region at any offset.
+
+    Notes
+    -----
+    **The optimum is exact.** For a fixed ``offset_y`` every row ``j`` spans
+    ``[y_j, y_j + h]`` and the left edges at which the die fits form closed
+    intervals ``[A, A + ℓ]``. For the disc (with the band and flat, a convex
+    region, which contains a rectangle iff it contains its corners)
+    ``A = −√(R² − m²)``, ``ℓ = 2√(R² − m²) − w`` with ``m = max(|y_j|, |y_j + h|)``;
+    with keep-outs each connected piece of ``keep-out ∩ row slab`` forbids the
+    left edges ``(x_min − w, x_max)`` (shapely). An interval holds
+    ``q + [(φ − A) mod p_x ≤ r]`` grid points (``q = ⌊ℓ/p_x⌋``,
+    ``r = ℓ − q p_x``), so the count is a sum of circular-arc indicators in
+    the column phase ``φ`` whose maximum a sort-and-sweep finds exactly.
+
+    Over ``offset_y ∈ [−p_y/2, p_y/2)`` a branch and bound keeps intervals
+    ``[a, b]`` whose upper bound exceeds the best count found: every die that
+    fits at some ``offset_y ∈ [a, b]`` contains the die of height
+    ``h − (b − a)`` in the band common to all those positions, so the optimal
+    count of that shorter die bounds the whole interval. Lower bounds are
+    exact counts at the die- and street-centred offsets and at interval
+    midpoints. The search ends when no interval can beat the best count
+    (``optimality_gap == 0``: certified optimum) or when the intervals are
+    narrower than 1e-7 mm; then the true optimum is at most
+    ``gross_dies + optimality_gap``.
+
+    Examples
+    --------
+    >>> m = place_dies(Wafer(300.0, 3.0), Die(21.32, 31.22, 0.1))
+    >>> m.gross_dies >= place_dies(Wafer(300.0, 3.0), Die(21.32, 31.22, 0.1),
+    ...                            offset="die-centered").gross_dies
+    True
+    >>> m.certified
+    True
+    """
+    if not isinstance(wafer, Wafer):
+        raise InvalidParameterError("wafer", wafer, "a waferlab.geometry.Wafer")
+    if not isinstance(die, Die):
+        raise InvalidParameterError("die", die, "a waferlab.geometry.Die")
+    if reticle is not None and not isinstance(reticle, Reticle):
+        raise InvalidParameterError("reticle", reticle, "a waferlab.geometry.Reticle or None")
+    field_dims = dies_per_field(die, reticle) if reticle is not None else None
+    mode, fixed = _resolve_offset(offset, die)
+    problem = _Problem(wafer, die)
+    gap = 0
+    if fixed is None:
+        ox, oy, best, gap = _optimise(problem)
+        if best == 0:
+            raise _no_fit(wafer, die)
+    else:
+        ox, oy = fixed
+    cx, cy, row, col, state = _site_map(problem, ox, oy)
+    gross = int(np.count_nonzero(state == SITE_FULL))
+    if gross == 0 and fixed is not None and _optimise(problem)[2] == 0:
+        raise _no_fit(wafer, die)
+    full_shots = partial_shots = None
+    if field_dims is not None:
+        full_shots, partial_shots = _shots(row, col, state, *field_dims)
+    formula = classic_dies_per_wafer(2.0 * wafer.usable_radius_mm, die.pitch_area_mm2)
+    return DieMap(
+        wafer=wafer,
+        die=die,
+        offset_x_mm=float(ox),
+        offset_y_mm=float(oy),
+        center_x_mm=cx,
+        center_y_mm=cy,
+        row=row,
+        col=col,
+        state=state,
+        gross_dies=gross,
+        partial_dies=int(np.count_nonzero(state == SITE_PARTIAL)),
+        formula_dies=float(formula),
+        offset_mode=mode,
+        optimality_gap=gap,
+        reticle=reticle,
+        dies_per_field=field_dims,
+        full_shots=full_shots,
+        partial_shots=partial_shots,
+    )
+
+
+def _no_fit(wafer: Wafer, die: Die) -> GeometryError:
+    return GeometryError(
+        f"a {die.width_mm:g} x {die.height_mm:g} mm die does not fit in the usable region "
+        f"of a {wafer.diameter_mm:g} mm wafer (usable radius {wafer.usable_radius_mm:g} mm"
+        + (f", notch band {wafer.notch_keepout_mm:g} mm" if wafer.notch_keepout_mm else "")
+        + ")"
+    )
+
+
+def gross_dies_per_wafer(wafer: Wafer, die: Die, *, offset: Any = "optimal") -> int:
+    """Return the number of full dies for a grid offset (optimal by default).
+
+    Unlike :func:`place_dies`, a die too large for the wafer gives 0 rather
+    than an error, which suits sweeps over die sizes.
+
+    Parameters
+    ----------
+    wafer : Wafer
+    die : Die
+    offset : {"optimal", "die-centered", "street-centered"} or (x_mm, y_mm)
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> gross_dies_per_wafer(Wafer(300.0, 0.0), Die(10.0, 10.0, 0.0), offset="street-centered")
+    648
+    """
+    _, fixed = _resolve_offset(offset, die)
+    problem = _Problem(wafer, die)
+    if fixed is None:
+        return _optimise(problem)[2]
+    state = _site_map(problem, *fixed)[4]
+    return int(np.count_nonzero(state == SITE_FULL))
+
+
+def gross_dies_per_wafer_many(
+    wafer: Wafer,
+    die_width_mm: ArrayLike,
+    die_height_mm: ArrayLike,
+    *,
+    scribe_x_mm: float = 0.1,
+    scribe_y_mm: float | None = None,
+    offset: Any = "optimal",
+) -> NDArray[np.int64]:
+    """Return full-die counts for many die sizes at once.
+
+    Parameters
+    ----------
+    wafer : Wafer
+    die_width_mm, die_height_mm : array_like
+        Die sizes [mm], broadcast against each other.
+    scribe_x_mm : float, default 0.1
+    scribe_y_mm : float or None, default None
+    offset : {"optimal", "die-centered", "street-centered"} or (x_mm, y_mm)
+
+    Returns
+    -------
+    ndarray of int64
+        Same shape as the broadcast sizes; 0 where a die does not fit.
+
+    Examples
+    --------
+    >>> gross_dies_per_wafer_many(Wafer(300.0, 3.0), [10.0, 20.0], 10.0).tolist()
+    [616, 300]
+    """
+    w = check_array("die_width_mm", die_width_mm, low=0.0, low_open=True)
+    h = check_array("die_height_mm", die_height_mm, low=0.0, low_open=True)
+    w, h = np.broadcast_arrays(w, h)
+    out = np.empty(w.shape, dtype=np.int64)
+    for k in np.ndindex(w.shape):  # one vectorised placement per die size
+        die = Die(float(w[k]), float(h[k]), scribe_x_mm, scribe_y_mm)
+        out[k] = gross_dies_per_wafer(wafer, die, offset=offset)
+    return out
