@@ -330,6 +330,19 @@ class FunnelInputs:
                 "given (or die_width_mm and die_height_mm)",
                 "the yield model and the harvest bins need the die area",
             )
+        if needs_area:
+            # Fail at construction (where scenario files are checked), not at run time:
+            # an unknown model name or a parameter the model does not take.
+            from waferlab.yield_models import YIELD_MODELS, die_yield
+
+            check_choice("yield_model", self.yield_model, YIELD_MODELS)
+            if self.defect_density_per_cm2 is not None and self.area_mm2 is not None:
+                die_yield(
+                    self.yield_model,
+                    self.area_mm2,
+                    self.defect_density_per_cm2,
+                    **dict(self.yield_model_parameters),
+                )
         if (self.compute_equivalent_factor is None) != (self.compute_equivalent_basis is None):
             raise InvalidParameterError(
                 "compute_equivalent_basis",
@@ -381,6 +394,49 @@ class FunnelInputs:
         waferlab.errors.UnknownNameError: FunnelInputs key must be one of ...
         """
         return cls(**_checked_keys(cls, data))
+
+    def with_yield_model(self, model: str, parameters: Mapping[str, Any]) -> FunnelInputs:
+        """Return a copy whose die yield comes from a model and its parameters.
+
+        ``parameters`` holds ``defect_density_per_cm2`` and any extra model
+        parameters (``gross_yield``, ``critical_area_fraction``, ``alpha``,
+        ``n_layers``), e.g. ``CalibrationResult.parameters``; a given
+        ``die_yield`` is dropped.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``defect_density_per_cm2`` is missing or a value is invalid.
+
+        Examples
+        --------
+        >>> base = FunnelInputs(wafer_starts_per_month=1000, gross_dies_per_wafer=80,
+        ...                     die_yield=0.2, die_area_mm2=665.61)
+        >>> fitted = base.with_yield_model("seeds", {"defect_density_per_cm2": 0.6})
+        >>> fitted.die_yield is None, fitted.yield_model
+        (True, 'seeds')
+        """
+        params = dict(parameters)
+        if "defect_density_per_cm2" not in params:
+            raise InvalidParameterError(
+                "parameters", parameters, "a mapping with defect_density_per_cm2"
+            )
+        d0 = params.pop("defect_density_per_cm2")
+        return dataclasses.replace(
+            self,
+            die_yield=None,
+            yield_model=model,
+            defect_density_per_cm2=d0,
+            yield_model_parameters=params,
+        )
+
+    def with_calibration(self, calibration: Any) -> FunnelInputs:
+        """Return a copy whose die yield comes from a calibration result.
+
+        ``calibration`` is a :class:`waferlab.calibration.CalibrationResult`
+        (anything with ``model`` and ``parameters``); see :meth:`with_yield_model`.
+        """
+        return self.with_yield_model(calibration.model, calibration.parameters)
 
     def replace(self, **changes: Any) -> FunnelInputs:
         """Return a copy with some fields changed (validated again)."""
@@ -824,7 +880,7 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         if hbm_available is None
         else max(hbm_available - packages * inputs.hbm_stacks_per_package, 0.0)
     )
-    note = f"{k} dies per package"
+    note = f"{k} {'die' if k == 1 else 'dies'} per package"
     if inputs.hbm_stacks_per_package > 0:
         note += f", {inputs.hbm_stacks_per_package} HBM stacks per package"
         if hbm_available is None:
