@@ -1,0 +1,1605 @@
+"""Calibrate yield models to published yields.
+
+A published yield is a statement about one die area on one process: "41.5 % of
+826 mm² GA100 dies were defect-free", "the A12 yields 90 % or more". An
+:class:`Observation` holds one such statement as an interval
+``[yield_low, yield_high]`` (a point value has ``yield_low == yield_high``).
+:func:`fit_yield_model` finds the defect density (and, if asked, the gross
+yield and the clustering parameter α) of one yield model that reproduces a set
+of observations of one process; :func:`compare_models` does this for every
+registered model at once, and :func:`feasible_range` answers the question that
+matters when the data cannot pin a parameter down: which values of α or of the
+gross yield reproduce *all* observations.
+
+The built-in dataset ``csis-2025`` (:func:`load_dataset`) holds the yields
+quoted in the CSIS report of March 2025 with their sources; see
+``docs/calibration.md`` for what fits them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import brentq, least_squares
+
+from waferlab.errors import (
+    CalibrationError,
+    InvalidParameterError,
+    UnknownNameError,
+    check_choice,
+    check_real,
+)
+from waferlab.output import format_table
+from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
+
+__all__ = [
+    "COUNTS",
+    "DATASETS",
+    "FITTABLE_PARAMETERS",
+    "STATUSES",
+    "CalibrationResult",
+    "FeasibleRange",
+    "ModelComparison",
+    "Observation",
+    "ObservationFileError",
+    "compare_models",
+    "feasible_range",
+    "fit_yield_model",
+    "load_dataset",
+    "load_observations",
+    "observations_from_csv",
+    "observations_from_json",
+    "processes",
+    "select",
+]
+
+#: What a published yield counts as a good die.
+COUNTS: tuple[str, ...] = ("fully-good", "good-or-degraded", "unspecified")
+
+#: Whether a published yield reports the past or forecasts the future.
+STATUSES: tuple[str, ...] = ("reported", "forecast")
+
+#: Parameters :func:`fit_yield_model` can leave free (``alpha`` only for models that have it).
+FITTABLE_PARAMETERS: tuple[str, ...] = ("defect_density_per_cm2", "gross_yield", "alpha")
+
+#: Built-in datasets: name -> file in ``waferlab/data``.
+DATASETS: Mapping[str, str] = MappingProxyType({"csis-2025": "csis-2025.json"})
+
+#: Default tolerance on the log-yield distance for an observation to count as met
+#: (0.01 ≈ 1 % of the yield: 41.5 % is met by 41.09 % … 41.92 %).
+DEFAULT_TOLERANCE: float = 0.01
+
+_BASE_PARAMETERS = ("defect_density_per_cm2", "gross_yield", "critical_area_fraction")
+
+# Search box of every free parameter: (transform, lower, upper). "log" parameters
+# are optimised as their logarithm, which keeps a multiplicative scale (a D0 of
+# 0.01 and of 5 /cm² are equally easy to reach) and keeps them positive.
+_SEARCH: Mapping[str, tuple[str, float, float]] = MappingProxyType(
+    {
+        "defect_density_per_cm2": ("log", 1e-9, 1e4),
+        "gross_yield": ("linear", 1e-6, 1.0),
+        "alpha": ("log", 1e-3, 1e4),
+    }
+)
+_GROSS_YIELD_STARTS = (1.0, 0.8, 0.5)
+_ALPHA_STARTS = (0.3, 1.0, 3.0, 30.0)
+_TINY = 1e-300
+_ACTIVE = 1e-6  # relative distance to an interval bound below which the bound is active
+
+
+# --------------------------------------------------------------------------- #
+# Observations
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One published die yield: an interval of yields at one die area on one process.
+
+    Parameters
+    ----------
+    name : str
+        Short label, e.g. ``"GA100"``.
+    die_area_mm2 : float
+        Die area [mm²], > 0.
+    yield_low, yield_high : float
+        The published yield as an interval of fractions, 0 <= low <= high <= 1.
+        A point value ("≈ 41.5 %") has ``yield_low == yield_high``; "≥ 90 %" is
+        ``(0.90, 1.0)``. Fitting needs ``yield_low > 0``.
+    source : str
+        Where the figure was published.
+    note : str, optional
+        Anything a reader needs to interpret the figure.
+    process : str, optional
+        Process the die is made on (``"TSMC N7"``); fits are per process.
+    counts : str, default "fully-good"
+        What the figure counts as good: ``"fully-good"`` (every block works),
+        ``"good-or-degraded"`` (dies sold with blocks fused off count too) or
+        ``"unspecified"``.
+    status : str, default "reported"
+        ``"reported"`` (a yield achieved) or ``"forecast"`` (a yield expected).
+    date : str, optional
+        When the yield applies (free text, e.g. ``"2025-02"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        If a field is out of range; the error names the field.
+
+    Examples
+    --------
+    >>> a12 = Observation("A12", 83.27, 0.90, 1.0, source="CSIS 2025")
+    >>> a12.is_point, a12.yield_text
+    (False, '≥ 90 %')
+    >>> Observation("x", 100.0, 0.5, 0.4, source="")
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: yield_high must be in [0.5, 1] (got 0.4)
+    """
+
+    name: str
+    die_area_mm2: float
+    yield_low: float
+    yield_high: float
+    source: str
+    note: str = ""
+    process: str = ""
+    counts: str = "fully-good"
+    status: str = "reported"
+    date: str = ""
+
+    def __post_init__(self) -> None:
+        for text_field in ("name", "source", "note", "process", "date"):
+            value = getattr(self, text_field)
+            if not isinstance(value, str):
+                raise InvalidParameterError(text_field, value, "a string")
+        if not self.name.strip():
+            raise InvalidParameterError("name", self.name, "a non-empty string")
+        area = check_real("die_area_mm2", self.die_area_mm2, low=0.0, low_open=True)
+        low = check_real("yield_low", self.yield_low, low=0.0, high=1.0)
+        high = check_real("yield_high", self.yield_high, low=low, high=1.0)
+        check_choice("counts", self.counts, COUNTS)
+        check_choice("status", self.status, STATUSES)
+        object.__setattr__(self, "die_area_mm2", area)
+        object.__setattr__(self, "yield_low", low)
+        object.__setattr__(self, "yield_high", high)
+
+    @property
+    def is_point(self) -> bool:
+        """Whether the observation is a single value (``yield_low == yield_high``)."""
+        return self.yield_low == self.yield_high
+
+    @property
+    def yield_text(self) -> str:
+        """The published yield as text: ``"41.5 %"``, ``"50–70 %"``, ``"≥ 90 %"``."""
+        low, high = _percent(self.yield_low), _percent(self.yield_high)
+        if self.is_point:
+            return f"{low} %"
+        if self.yield_high == 1.0:
+            return f"≥ {low} %"
+        return f"{low}–{high} %"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-able dict (the JSON file format)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _percent(x: float) -> str:
+    return f"{100.0 * x:.4g}"
+
+
+class ObservationFileError(CalibrationError, ValueError):
+    """An observations file is malformed; the message names the file, row and field.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    row : str
+        Where in the file (``"line 3"``, ``"observation 2"``), or ``""``.
+    field : str
+        The offending field, or ``""``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], row: str, field: str, message: str) -> None:
+        self.path = str(path)
+        self.row = row
+        self.field = field
+        where = ", ".join(
+            part for part in (self.path, row, f"field {field!r}" if field else "") if part
+        )
+        super().__init__(f"{where}: {message}")
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Observation))
+_REQUIRED = ("name", "die_area_mm2")
+_FLOAT_FIELDS = ("die_area_mm2", "yield_low", "yield_high")
+
+
+def _observation_from_record(
+    record: Mapping[str, Any], path: str | os.PathLike[str], row: str
+) -> Observation:
+    """Build an :class:`Observation` from one file record, with located errors."""
+    unknown = [k for k in record if k not in (*_FIELD_NAMES, "yield")]
+    if unknown:
+        raise ObservationFileError(
+            path, row, str(unknown[0]), "unknown field; valid fields: " + ", ".join(_FIELD_NAMES)
+        )
+    values: dict[str, Any] = {}
+    for key, value in record.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue  # an empty CSV cell means "not given"
+        values[key] = value
+    for key in _REQUIRED:
+        if key not in values:
+            raise ObservationFileError(path, row, key, "missing")
+    if "yield" in values:
+        if "yield_low" in values or "yield_high" in values:
+            raise ObservationFileError(
+                path, row, "yield", "give either yield or yield_low and yield_high, not both"
+            )
+        point = values.pop("yield")
+        values["yield_low"] = values["yield_high"] = point
+    for key in ("yield_low", "yield_high"):
+        if key not in values:
+            raise ObservationFileError(path, row, key, "missing (or give a single 'yield')")
+    for key in _FLOAT_FIELDS:
+        value = values[key]
+        if isinstance(value, str):
+            try:
+                values[key] = float(value.strip())
+            except ValueError:
+                raise ObservationFileError(path, row, key, f"not a number: {value!r}") from None
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ObservationFileError(path, row, key, f"not a number: {value!r}")
+    values.setdefault("source", "")
+    try:
+        observation = Observation(**values)
+    except InvalidParameterError as exc:
+        message = str(exc)
+        percent = isinstance(exc.value, float) and exc.value > 1.0
+        if exc.parameter in ("yield_low", "yield_high") and percent:
+            message += " (yields are fractions, not percent)"
+        raise ObservationFileError(path, row, exc.parameter, message) from None
+    return observation
+
+
+def _check_names_unique(observations: Sequence[Observation], path: str | os.PathLike[str]) -> None:
+    seen: set[str] = set()
+    for k, obs in enumerate(observations, start=1):
+        if obs.name in seen:
+            raise ObservationFileError(
+                path, f"observation {k}", "name", f"duplicate name {obs.name!r}"
+            )
+        seen.add(obs.name)
+
+
+def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
+    """Read observations from a CSV file with a header line.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV file. Columns are :class:`Observation` field names; ``name``,
+        ``die_area_mm2`` and either ``yield`` (a point value) or ``yield_low``
+        and ``yield_high`` are required, the others optional. Yields are
+        fractions (0.415, not 41.5).
+
+    Returns
+    -------
+    tuple of Observation
+
+    Raises
+    ------
+    ObservationFileError
+        If a column is unknown, a required value missing or a value out of
+        range; the message names the file, the line and the field.
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> _ = tmp.write_text("name,die_area_mm2,yield\\nGA100,826,0.415\\n")
+    >>> observations_from_csv(tmp)[0].yield_low
+    0.415
+    """
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None:
+            raise ObservationFileError(path, "", "", "empty file (expected a header line)")
+        header = [name.strip() for name in reader.fieldnames]
+        if len(set(header)) != len(header):
+            raise ObservationFileError(path, "line 1", "", "duplicate column in the header")
+        observations = []
+        for record in reader:
+            row = f"line {reader.line_num}"
+            if None in record:
+                raise ObservationFileError(path, row, "", "more values than header columns")
+            cleaned = {k.strip(): v for k, v in record.items()}
+            observations.append(_observation_from_record(cleaned, path, row))
+    if not observations:
+        raise ObservationFileError(path, "", "", "no observations")
+    _check_names_unique(observations, path)
+    return tuple(observations)
+
+
+def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
+    """Read observations from a JSON file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A JSON list of objects, or an object with an ``"observations"`` list
+        (the format of the built-in datasets). Keys as in
+        :func:`observations_from_csv`; numbers may be JSON numbers or strings.
+
+    Returns
+    -------
+    tuple of Observation
+
+    Raises
+    ------
+    ObservationFileError
+        If the file is not valid JSON or an entry is malformed; the message
+        names the file, the observation (1-based) and the field.
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.json"
+    >>> _ = tmp.write_text('[{"name": "A12", "die_area_mm2": 83.27, '
+    ...                    '"yield_low": 0.9, "yield_high": 1.0}]')
+    >>> observations_from_json(tmp)[0].yield_text
+    '≥ 90 %'
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ObservationFileError(
+            path, f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}"
+        ) from None
+    if isinstance(data, Mapping):
+        if "observations" not in data:
+            raise ObservationFileError(path, "", "observations", "missing (expected a list)")
+        data = data["observations"]
+    if not isinstance(data, list):
+        raise ObservationFileError(path, "", "observations", "expected a list of objects")
+    if not data:
+        raise ObservationFileError(path, "", "observations", "no observations")
+    observations = []
+    for k, record in enumerate(data, start=1):
+        row = f"observation {k}"
+        if not isinstance(record, Mapping):
+            raise ObservationFileError(path, row, "", "expected an object")
+        observations.append(_observation_from_record(record, path, row))
+    _check_names_unique(observations, path)
+    return tuple(observations)
+
+
+def load_observations(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
+    """Read observations from a ``.csv`` or ``.json`` file (chosen by the extension).
+
+    Raises
+    ------
+    InvalidParameterError
+        If the extension is neither ``.csv`` nor ``.json``.
+    ObservationFileError
+        If the file is malformed.
+    OSError
+        If the file cannot be read.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return observations_from_csv(path)
+    if suffix == ".json":
+        return observations_from_json(path)
+    raise InvalidParameterError("path", str(path), "a file ending in .csv or .json")
+
+
+def load_dataset(name: str) -> tuple[Observation, ...]:
+    """Return a built-in dataset of observations.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DATASETS` (``"csis-2025"``).
+
+    Returns
+    -------
+    tuple of Observation
+        Every observation of the dataset, in file order, including those that
+        default fits leave out (see :func:`select`).
+
+    Raises
+    ------
+    UnknownNameError
+        If ``name`` is not a built-in dataset; the message lists them.
+
+    Examples
+    --------
+    >>> [o.name for o in load_dataset("csis-2025")][:4]
+    ['GA100', 'A12', '910B', 'Kirin 9000S']
+    """
+    filename = DATASETS.get(name) if isinstance(name, str) else None
+    if filename is None:
+        raise UnknownNameError("dataset", name, DATASETS)
+    resource = resources.files("waferlab") / "data" / filename
+    with resources.as_file(resource) as path:
+        return observations_from_json(path)
+
+
+def processes(observations: Iterable[Observation]) -> tuple[str, ...]:
+    """Return the distinct processes of ``observations`` in order of appearance.
+
+    Examples
+    --------
+    >>> processes(load_dataset("csis-2025"))
+    ('TSMC N7', 'SMIC N+2')
+    """
+    return tuple(dict.fromkeys(obs.process for obs in observations))
+
+
+def select(
+    observations: Iterable[Observation],
+    *,
+    process: str | None = None,
+    counts: str | None = "fully-good",
+    include_forecasts: bool = False,
+    names: Iterable[str] | None = None,
+) -> tuple[Observation, ...]:
+    """Return the observations a fit should use.
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+    process : str, optional
+        Keep only this process. ``None`` keeps every process.
+    counts : str or None, default "fully-good"
+        Keep only observations counting good dies this way (one of
+        :data:`COUNTS`); ``None`` keeps all. The default keeps a
+        "good + degraded" figure (the FT's 40 %) out of fully-good fits.
+    include_forecasts : bool, default False
+        Whether to keep forecasts (``status == "forecast"``).
+    names : iterable of str, optional
+        Keep only these observations (by name).
+
+    Returns
+    -------
+    tuple of Observation
+
+    Raises
+    ------
+    UnknownNameError
+        If ``process`` or a name is not present in ``observations``; the
+        message lists the valid ones.
+    InvalidParameterError
+        If ``counts`` is not one of :data:`COUNTS`.
+
+    Examples
+    --------
+    >>> data = load_dataset("csis-2025")
+    >>> [o.name for o in select(data, process="SMIC N+2")]
+    ['910B', 'Kirin 9000S']
+    >>> [o.name for o in select(data, process="SMIC N+2", counts=None, include_forecasts=True)]
+    ['910B', 'Kirin 9000S', '910B (FT)', '910B (Morgan Stanley)']
+    """
+    pool = tuple(observations)
+    if process is not None:
+        check_choice("process", process, processes(pool))
+        pool = tuple(o for o in pool if o.process == process)
+    if counts is not None:
+        check_choice("counts", counts, COUNTS)
+        pool = tuple(o for o in pool if o.counts == counts)
+    if not include_forecasts:
+        pool = tuple(o for o in pool if o.status != "forecast")
+    if names is not None:
+        wanted = tuple(names)
+        for name in wanted:
+            check_choice("names", name, [o.name for o in pool])
+        pool = tuple(o for o in pool if o.name in wanted)
+    return pool
+
+
+# --------------------------------------------------------------------------- #
+# Fitting
+# --------------------------------------------------------------------------- #
+
+
+def _model_parameters(model: str) -> tuple[str, ...]:
+    """Every keyword :func:`die_yield` accepts for ``model`` (besides the area)."""
+    return _BASE_PARAMETERS + tuple(YIELD_MODELS[model].parameters)
+
+
+def _fittable(model: str) -> tuple[str, ...]:
+    names = _model_parameters(model)
+    return tuple(p for p in FITTABLE_PARAMETERS if p in names)
+
+
+def _check_model(model: str) -> str:
+    if not isinstance(model, str) or model not in YIELD_MODELS:
+        raise UnknownNameError("model", model, YIELD_MODELS)
+    return model
+
+
+def _check_observations(observations: Iterable[Observation]) -> tuple[Observation, ...]:
+    pool = tuple(observations)
+    if not pool:
+        raise InvalidParameterError("observations", pool, "a non-empty sequence of Observation")
+    for obs in pool:
+        if not isinstance(obs, Observation):
+            raise InvalidParameterError("observations", obs, "a sequence of Observation")
+        if obs.yield_low <= 0.0:
+            raise InvalidParameterError(
+                "yield_low",
+                obs.yield_low,
+                "> 0 for fitting",
+                f"observation {obs.name!r} (a yield of 0 has no finite defect density)",
+            )
+    found = processes(pool)
+    if len(found) > 1:
+        raise CalibrationError(
+            "observations come from more than one process ("
+            + ", ".join(repr(p) for p in found)
+            + "); a fit is per process: select(observations, process=...)"
+        )
+    kinds = tuple(dict.fromkeys(o.counts for o in pool))
+    if len(kinds) > 1:
+        raise CalibrationError(
+            "observations count good dies in different ways ("
+            + ", ".join(kinds)
+            + "); fit them separately: select(observations, counts=...)"
+        )
+    return pool
+
+
+def _check_free(model: str, free: str | Iterable[str], fixed: Mapping[str, Any]) -> tuple[str, ...]:
+    names = (free,) if isinstance(free, str) else tuple(free)
+    if not names:
+        raise InvalidParameterError("free", names, "at least one of " + ", ".join(_fittable(model)))
+    allowed = _fittable(model)
+    for name in names:
+        if name not in allowed:
+            raise InvalidParameterError(
+                "free",
+                name,
+                "one of " + ", ".join(allowed),
+                f"parameters that {model} can fit",
+            )
+        if name in fixed:
+            raise InvalidParameterError("free", name, "a parameter that is not also fixed")
+    if len(set(names)) != len(names):
+        raise InvalidParameterError("free", names, "distinct parameter names")
+    return tuple(p for p in FITTABLE_PARAMETERS if p in names)  # canonical order
+
+
+def _check_fixed(model: str, fixed: Mapping[str, Any] | None) -> dict[str, float]:
+    if fixed is None:
+        return {}
+    if not isinstance(fixed, Mapping):
+        raise InvalidParameterError("fixed", fixed, "a mapping of parameter name to value")
+    valid = _model_parameters(model)
+    out: dict[str, float] = {}
+    for key, value in fixed.items():
+        if key not in valid:
+            raise UnknownNameError("fixed", key, valid)
+        out[key] = check_real(key, value)
+    return out
+
+
+def _encode(name: str, value: float) -> float:
+    kind, low, high = _SEARCH[name]
+    value = min(max(value, low), high)
+    return math.log(value) if kind == "log" else value
+
+
+def _decode(name: str, x: float) -> float:
+    kind, low, high = _SEARCH[name]
+    value = math.exp(x) if kind == "log" else x
+    return min(max(value, low), high)
+
+
+def _bounds(free: Sequence[str]) -> tuple[list[float], list[float]]:
+    lower, upper = [], []
+    for name in free:
+        kind, low, high = _SEARCH[name]
+        lower.append(math.log(low) if kind == "log" else low)
+        upper.append(math.log(high) if kind == "log" else high)
+    return lower, upper
+
+
+def _log_residuals(
+    y: NDArray[np.float64], low: NDArray[np.float64], high: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Signed log-yield distance of ``y`` to ``[low, high]`` (0 inside)."""
+    log_y = np.log(np.maximum(y, _TINY))
+    return log_y - np.clip(log_y, np.log(low), np.log(high))
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A yield model fitted to observations of one process.
+
+    Attributes
+    ----------
+    model : str
+        Registry name of the model (a key of ``YIELD_MODELS``).
+    parameters : dict of str to float
+        Every parameter of the calibrated model, fitted and fixed, with the
+        keywords :func:`~waferlab.yield_models.die_yield` accepts, so
+        ``die_yield(result.model, area, **result.parameters)`` is the
+        calibrated yield.
+    free : tuple of str
+        The fitted parameters.
+    fixed : dict of str to float
+        The parameters the caller fixed.
+    observations : tuple of Observation
+    predictions : tuple of float
+        Model yield at each observation's die area.
+    residuals : tuple of float
+        Signed log-yield distance of each prediction to its interval (0 inside;
+        negative when the model predicts too little).
+    met : tuple of bool
+        Whether each prediction is within ``tolerance`` of its interval.
+    cost : float
+        Sum of squared residuals.
+    tolerance : float
+        Largest |residual| that counts as met.
+    n_constraining : int
+        Observations that constrain the fit: point values, and intervals whose
+        bound is active or missed.
+    identifiable : bool
+        True when there are more constraining observations than free
+        parameters: the parameters are pinned down and the fit is also a test
+        of the model. False otherwise (see ``identifiability_note``).
+    identifiability_note : str
+        Why the fit is or is not identifiable.
+    """
+
+    model: str
+    parameters: dict[str, float]
+    free: tuple[str, ...]
+    fixed: dict[str, float]
+    observations: tuple[Observation, ...]
+    predictions: tuple[float, ...]
+    residuals: tuple[float, ...]
+    met: tuple[bool, ...]
+    cost: float
+    tolerance: float
+    n_constraining: int
+    identifiable: bool
+    identifiability_note: str
+
+    @property
+    def all_met(self) -> bool:
+        """Whether every observation is met."""
+        return all(self.met)
+
+    @property
+    def defect_density_per_cm2(self) -> float:
+        """The calibrated defect density D0 [/cm²]."""
+        return self.parameters["defect_density_per_cm2"]
+
+    def predict(self, die_area_mm2: Any) -> Any:
+        """Return the calibrated yield at ``die_area_mm2`` [mm²] (scalar or array)."""
+        return die_yield(self.model, die_area_mm2, **self.parameters)
+
+    def label(self) -> str:
+        """A legend label: the model and its non-default parameters."""
+        return _parameter_label(self.model, self.parameters)
+
+    def table(self) -> str:
+        """Return the observations with prediction and residual as a text table."""
+        rows = [
+            {
+                "observation": obs.name,
+                "area": obs.die_area_mm2,
+                "published": obs.yield_text,
+                "model": f"{100.0 * pred:.1f} %",
+                "residual": res,
+                "met": ok,
+            }
+            for obs, pred, res, ok in zip(
+                self.observations, self.predictions, self.residuals, self.met, strict=True
+            )
+        ]
+        return format_table(
+            rows,
+            ["observation", "area", "published", "model", "residual", "met"],
+            headers=["observation", "area [mm²]", "published", "model", "log residual", "met"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-able dict."""
+        return {
+            "model": self.model,
+            "parameters": dict(self.parameters),
+            "free": list(self.free),
+            "fixed": dict(self.fixed),
+            "cost": self.cost,
+            "all_met": self.all_met,
+            "tolerance": self.tolerance,
+            "n_constraining": self.n_constraining,
+            "identifiable": self.identifiable,
+            "identifiability_note": self.identifiability_note,
+            "observations": [
+                {
+                    **obs.to_dict(),
+                    "prediction": pred,
+                    "residual": res,
+                    "met": ok,
+                }
+                for obs, pred, res, ok in zip(
+                    self.observations, self.predictions, self.residuals, self.met, strict=True
+                )
+            ],
+        }
+
+
+_SYMBOLS = {
+    "defect_density_per_cm2": "D0",
+    "gross_yield": "Y0",
+    "alpha": "α",
+    "n_layers": "n",
+    "critical_area_fraction": "f",
+}
+
+
+_DISPLAY_NAMES = {
+    "poisson": "Poisson",
+    "murphy": "Murphy",
+    "murphy_rectangular": "Murphy (rectangular)",
+    "seeds": "Seeds",
+    "moore": "Moore",
+    "negative_binomial": "Negative binomial",
+    "bose_einstein": "Bose–Einstein",
+}
+
+
+def _display_name(model: str) -> str:
+    """A human name for a registry key (``"negative_binomial"`` -> ``"Negative binomial"``)."""
+    if model in _DISPLAY_NAMES:
+        return _DISPLAY_NAMES[model]
+    title = model.replace("_", " ")
+    return title[:1].upper() + title[1:]
+
+
+def _format_value(name: str, value: float) -> str:
+    if name == "defect_density_per_cm2":
+        return f"{value:.3g} /cm²"
+    if name == "n_layers":
+        return f"{value:g}"
+    return f"{value:.3g}"
+
+
+def _parameter_label(model: str, parameters: Mapping[str, float]) -> str:
+    """``"Murphy, D0 = 0.116 /cm²"`` plus every parameter not at its neutral value."""
+    parts = [_display_name(model)]
+    for name in (
+        "defect_density_per_cm2",
+        "alpha",
+        "n_layers",
+        "gross_yield",
+        "critical_area_fraction",
+    ):
+        if name not in parameters:
+            continue
+        value = float(parameters[name])
+        if name in ("gross_yield", "critical_area_fraction") and value == 1.0:
+            continue
+        parts.append(f"{_SYMBOLS[name]} = {_format_value(name, value)}")
+    return ", ".join(parts)
+
+
+def _start_points(
+    model: str,
+    free: tuple[str, ...],
+    base: Mapping[str, float],
+    observations: Sequence[Observation],
+) -> list[dict[str, float]]:
+    """Initial values for the multi-start search (a small grid around closed-form D0s)."""
+    gross_starts = _GROSS_YIELD_STARTS if "gross_yield" in free else (base.get("gross_yield", 1.0),)
+    alpha_starts: tuple[float | None, ...] = (
+        _ALPHA_STARTS if "alpha" in free else (base.get("alpha"),)
+    )
+    starts: list[dict[str, float]] = []
+    for g0 in gross_starts:
+        for a0 in alpha_starts:
+            point: dict[str, float] = {}
+            if "gross_yield" in free:
+                point["gross_yield"] = g0
+            if a0 is not None and "alpha" in free:
+                point["alpha"] = a0
+            if "defect_density_per_cm2" not in free:
+                starts.append(point)
+                continue
+            params = {**base, **point}
+            params.pop("defect_density_per_cm2", None)
+            ceiling = params.get("gross_yield", 1.0)
+            d0s = []
+            for obs in observations:
+                target = min(math.sqrt(obs.yield_low * obs.yield_high), 0.999 * ceiling)
+                try:
+                    d0 = float(defect_density_for_yield(model, obs.die_area_mm2, target, **params))
+                except InvalidParameterError:
+                    continue
+                if math.isfinite(d0) and d0 > 0.0:
+                    d0s.append(d0)
+            if not d0s:
+                d0s = [0.1]
+            for d0 in sorted({min(d0s), float(np.median(d0s)), max(d0s)}):
+                starts.append({**point, "defect_density_per_cm2": d0})
+    return starts
+
+
+def _identifiability(n_constraining: int, n_free: int, cost: float) -> tuple[bool, str]:
+    plural = "s" if n_free != 1 else ""
+    counted = f"{n_constraining} constraining observation{'s' if n_constraining != 1 else ''}"
+    if n_constraining > n_free:
+        return True, f"{counted} for {n_free} free parameter{plural}: over-determined"
+    if n_constraining == n_free and cost == 0.0:
+        return False, (
+            f"{counted} for {n_free} free parameter{plural}: exactly determined; the fit "
+            "reproduces the observations by construction and does not test the model"
+        )
+    return False, (
+        f"{counted} for {n_free} free parameter{plural}: under-determined; a range of "
+        "parameter values fits equally well (see feasible_range)"
+    )
+
+
+def fit_yield_model(
+    observations: Iterable[Observation],
+    model: str,
+    *,
+    free: str | Iterable[str] = ("defect_density_per_cm2",),
+    fixed: Mapping[str, float] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> CalibrationResult:
+    """Fit a yield model's free parameters to observations of one process.
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+        Observations of one process that count good dies the same way (use
+        :func:`select`). Every ``yield_low`` must be > 0.
+    model : str
+        Registry name of the model (a key of ``YIELD_MODELS``).
+    free : str or iterable of str, default ("defect_density_per_cm2",)
+        Parameters to fit: any of ``defect_density_per_cm2``, ``gross_yield``
+        and (for ``negative_binomial``) ``alpha``.
+    fixed : mapping, optional
+        Values of the other parameters (``gross_yield``,
+        ``critical_area_fraction``, ``alpha``, ``n_layers``, or the defect
+        density when it is not free). Unset ones take the model's defaults;
+        ``n_layers`` of ``bose_einstein`` has none and must be given.
+    tolerance : float, default 0.01
+        Largest log-yield distance from an observation's interval that counts
+        as met (0.01 is about 1 % of the yield).
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is invalid: unknown model or parameter, a parameter
+        both free and fixed, an observation with ``yield_low == 0``.
+    CalibrationError
+        If the observations mix processes or ways of counting, there are more
+        free parameters than observations, or no start point converges.
+
+    Notes
+    -----
+    The residual of observation i with interval [L_i, H_i] and model yield
+    y_i is the log-yield distance to the interval,
+
+        r_i = log y_i − log clip(y_i, L_i, H_i),
+
+    zero anywhere inside the interval, and the fit minimises Σ r_i² with
+    ``scipy.optimize.least_squares`` (trust region reflective, with bounds:
+    D0 in [1e-9, 1e4] /cm² and α in [1e-3, 1e4] searched on a log scale,
+    gross yield in [1e-6, 1]). Log-yield is the natural scale: published
+    yields are relative figures, the gross yield is a factor (log Y0 adds),
+    and under Poisson log Y = log Y0 − A·D0 is linear in the parameters, so a
+    miss of 2 points at 20 % (10 % relative) weighs more than a miss of 2
+    points at 90 % (2 % relative), as it should. The search starts from every
+    combination of a few gross yields (1, 0.8, 0.5) and α values (0.3, 1, 3,
+    30) with the closed-form D0 of the smallest, median and largest
+    observation, and keeps the lowest cost.
+
+    References
+    ----------
+    .. [1] G. C. Allen, "DeepSeek, Huawei, Export Controls, and the Future of
+       the U.S.-China AI Race", CSIS, 2025 (the observations of ``csis-2025``).
+    .. [2] C. H. Stapper, F. M. Armstrong, K. Saji, "Integrated circuit yield
+       statistics", Proc. IEEE 71(4), 453–470, 1983 (fitting D0 and α to yield
+       against chip area).
+
+    Examples
+    --------
+    >>> ga100 = Observation("GA100", 826.0, 0.415, 0.415, source="CSIS 2025")
+    >>> fit = fit_yield_model([ga100], "murphy")
+    >>> round(fit.parameters["defect_density_per_cm2"], 4)
+    0.1156
+    >>> fit.all_met, fit.identifiable
+    (True, False)
+    """
+    _check_model(model)
+    pool = _check_observations(observations)
+    tol = check_real("tolerance", tolerance, low=0.0)
+    fixed_values = _check_fixed(model, fixed)
+    free_names = _check_free(model, free, fixed_values)
+    if "defect_density_per_cm2" not in free_names and "defect_density_per_cm2" not in fixed_values:
+        raise InvalidParameterError(
+            "fixed",
+            fixed_values,
+            "a mapping with defect_density_per_cm2 when the density is not free",
+        )
+    if len(free_names) > len(pool):
+        raise CalibrationError(
+            f"{len(free_names)} free parameters ({', '.join(free_names)}) but only "
+            f"{len(pool)} observation{'s' if len(pool) != 1 else ''}: fix some parameters"
+        )
+    base: dict[str, float] = {"gross_yield": 1.0, **YIELD_MODELS[model].defaults, **fixed_values}
+    for name in free_names:
+        base.pop(name, None)
+    area = np.array([o.die_area_mm2 for o in pool])
+    low = np.array([o.yield_low for o in pool])
+    high = np.array([o.yield_high for o in pool])
+
+    def parameters_at(x: NDArray[np.float64]) -> dict[str, float]:
+        return {
+            **base,
+            **{name: _decode(name, float(v)) for name, v in zip(free_names, x, strict=True)},
+        }
+
+    def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        y = np.asarray(die_yield(model, area, **parameters_at(x)), dtype=np.float64)
+        return _log_residuals(y, low, high)
+
+    starts = _start_points(model, free_names, base, pool)
+    # Validate the fixed parameters (and n_layers being present) once, so that a
+    # bad fixed value is reported as the caller's error, not as a failed fit.
+    die_yield(model, area, **{**base, **starts[0]})
+    lower, upper = _bounds(free_names)
+    best_x: NDArray[np.float64] | None = None
+    best_cost = math.inf
+    for start in starts:
+        x0 = np.array([_encode(name, start[name]) for name in free_names])
+        x0 = np.clip(x0, lower, upper)
+        solution = least_squares(
+            residuals, x0, bounds=(lower, upper), method="trf", xtol=1e-13, ftol=1e-13, gtol=1e-13
+        )
+        cost = float(np.sum(solution.fun**2))
+        if solution.status > 0 and math.isfinite(cost) and cost < best_cost:
+            best_cost, best_x = cost, np.asarray(solution.x, dtype=np.float64)
+    if best_x is None:
+        raise CalibrationError(
+            f"the {model} fit of {', '.join(free_names)} did not converge from any start point"
+        )
+    parameters = parameters_at(best_x)
+    y = np.asarray(die_yield(model, area, **parameters), dtype=np.float64)
+    r = _log_residuals(y, low, high)
+    cost = float(np.sum(r**2))
+    if cost < 1e-24:
+        cost, r = 0.0, np.where(np.abs(r) < 1e-12, 0.0, r)
+    point = low == high
+    active = (y <= low * (1.0 + _ACTIVE)) | (y >= high * (1.0 - _ACTIVE)) | (r != 0.0)
+    n_constraining = int(np.sum(point | active))
+    identifiable, note = _identifiability(n_constraining, len(free_names), cost)
+    return CalibrationResult(
+        model=model,
+        parameters=parameters,
+        free=free_names,
+        fixed=fixed_values,
+        observations=pool,
+        predictions=tuple(float(v) for v in y),
+        residuals=tuple(float(v) for v in r),
+        met=tuple(bool(v) for v in np.abs(r) <= tol * (1.0 + 1e-9)),
+        cost=cost,
+        tolerance=tol,
+        n_constraining=n_constraining,
+        identifiable=identifiable,
+        identifiability_note=note,
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Comparison of models
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Every model fitted to the same observations, one row per model variant and free set.
+
+    Attributes
+    ----------
+    observations : tuple of Observation
+        The observations every row is fitted to.
+    results : tuple of CalibrationResult
+        One fit per row, in table order.
+    held_out : tuple of Observation
+        Observations that are predicted by every row but not fitted (e.g. the
+        A12 when D0 is fitted to the GA100 alone).
+    """
+
+    observations: tuple[Observation, ...]
+    results: tuple[CalibrationResult, ...]
+    held_out: tuple[Observation, ...] = ()
+
+    @property
+    def process(self) -> str:
+        """The process of the fitted observations."""
+        return self.observations[0].process
+
+    def held_out_predictions(self, result: CalibrationResult) -> tuple[tuple[float, bool], ...]:
+        """Return (prediction, met) of every held-out observation under ``result``."""
+        if not self.held_out:
+            return ()
+        area = np.array([o.die_area_mm2 for o in self.held_out])
+        y = np.asarray(result.predict(area), dtype=np.float64)
+        r = _log_residuals(
+            y,
+            np.array([max(o.yield_low, _TINY) for o in self.held_out]),
+            np.array([o.yield_high for o in self.held_out]),
+        )
+        ok = np.abs(r) <= result.tolerance * (1.0 + 1e-9)
+        return tuple((float(v), bool(m)) for v, m in zip(y, ok, strict=True))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return one dict per fit: model, fixed and free parameters, fitted values, predictions.
+
+        ``predictions`` and ``met`` cover the fitted observations and then the
+        held-out ones; ``all_met`` is about the fitted ones only and
+        ``held_out_met`` about the held-out ones.
+        """
+        out = []
+        for result in self.results:
+            held = self.held_out_predictions(result)
+            predictions = {
+                obs.name: pred
+                for obs, pred in zip(result.observations, result.predictions, strict=True)
+            }
+            met = {obs.name: ok for obs, ok in zip(result.observations, result.met, strict=True)}
+            for obs, (pred, ok) in zip(self.held_out, held, strict=True):
+                predictions[obs.name] = pred
+                met[obs.name] = ok
+            out.append(
+                {
+                    "model": result.model,
+                    "variant": _variant_label(result),
+                    "free": list(result.free),
+                    "fixed": dict(result.fixed),
+                    "parameters": dict(result.parameters),
+                    "predictions": predictions,
+                    "met": met,
+                    "all_met": result.all_met,
+                    "held_out_met": all(ok for _, ok in held),
+                    "cost": result.cost,
+                    "identifiable": result.identifiable,
+                }
+            )
+        return out
+
+    def reconciling(self) -> tuple[CalibrationResult, ...]:
+        """Return the fits that meet every fitted observation."""
+        return tuple(r for r in self.results if r.all_met)
+
+    def find(
+        self, model: str, free: Iterable[str] = ("defect_density_per_cm2",), **fixed: float
+    ) -> CalibrationResult:
+        """Return the row of ``model`` with these free parameters and fixed values.
+
+        Raises
+        ------
+        KeyError
+            If there is no such row.
+        """
+        wanted_free = tuple(p for p in FITTABLE_PARAMETERS if p in tuple(free))
+        for result in self.results:
+            if result.model != model or result.free != wanted_free:
+                continue
+            if all(math.isclose(result.fixed.get(k, math.nan), v) for k, v in fixed.items()):
+                return result
+        raise KeyError(f"no row for {model} with free {wanted_free} and fixed {fixed}")
+
+    def table(self) -> str:
+        """Return the comparison as a text table (yields in percent, ✗ = not met).
+
+        Held-out observations are marked with ``*`` in the header: predicted,
+        not fitted.
+        """
+        fitted = [obs.name for obs in self.observations]
+        held = [obs.name for obs in self.held_out]
+        keys = [f"fit:{n}" for n in fitted] + [f"held:{n}" for n in held]
+        columns = ["variant", "free", "d0", "y0", "alpha", *keys, "all_met", "ident", "cost"]
+        headers = [
+            "model",
+            "free",
+            "D0 [/cm²]",
+            "Y0",
+            "α",
+            *fitted,
+            *(f"{n}*" for n in held),
+            "all met",
+            "identifiable",
+            "cost",
+        ]
+        observed: dict[str, Any] = dict.fromkeys(columns)
+        observed.update(variant="published", free="")
+        for key, obs in zip(keys, (*self.observations, *self.held_out), strict=True):
+            observed[key] = obs.yield_text.replace(" %", "")
+        rows: list[dict[str, Any]] = [observed]
+        for result in self.results:
+            row: dict[str, Any] = {
+                "variant": _variant_label(result),
+                "free": "+".join(_SYMBOLS[p] for p in result.free),
+                "d0": result.parameters["defect_density_per_cm2"],
+                "y0": result.parameters.get("gross_yield", 1.0),
+                "alpha": result.parameters.get("alpha"),
+                "all_met": result.all_met,
+                "ident": result.identifiable,
+                "cost": result.cost,
+            }
+            pairs = list(zip(result.predictions, result.met, strict=True))
+            pairs += list(self.held_out_predictions(result))
+            for key, (pred, ok) in zip(keys, pairs, strict=True):
+                row[key] = f"{100.0 * pred:.1f}" + ("" if ok else " ✗")
+            rows.append(row)
+        title = f"{self.process or 'observations'}: fitted to " + "; ".join(
+            f"{o.name} {o.yield_text} at {o.die_area_mm2:g} mm²" for o in self.observations
+        )
+        if self.held_out:
+            title += "\n* held out (predicted, not fitted): " + "; ".join(
+                f"{o.name} {o.yield_text} at {o.die_area_mm2:g} mm²" for o in self.held_out
+            )
+        return title + "\n" + format_table(rows, columns, headers=headers, float_format=".4g")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the comparison as a JSON-able dict."""
+        return {
+            "process": self.process,
+            "observations": [obs.to_dict() for obs in self.observations],
+            "held_out": [obs.to_dict() for obs in self.held_out],
+            "rows": self.rows(),
+        }
+
+
+def _variant_label(result: CalibrationResult) -> str:
+    extras = [
+        f"{_SYMBOLS[k]}={result.fixed[k]:g}"
+        for k in ("alpha", "n_layers")
+        if k in result.fixed and k not in result.free
+    ]
+    return result.model + (f" {' '.join(extras)}" if extras else "")
+
+
+def compare_models(
+    observations: Iterable[Observation],
+    *,
+    models: Iterable[str] | None = None,
+    alphas: Iterable[float] = (0.5, 1.0, 2.0, 5.0),
+    n_layers: Iterable[int] = (10,),
+    free_sets: Iterable[Iterable[str]] | None = None,
+    fixed: Mapping[str, float] | None = None,
+    held_out: Iterable[Observation] = (),
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ModelComparison:
+    """Fit every model to the same observations with one and with two free parameters.
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+        Observations of one process (see :func:`select`).
+    models : iterable of str, optional
+        Registry names; default every model in ``YIELD_MODELS``.
+    alphas : iterable of float, default (0.5, 1, 2, 5)
+        Fixed α values of the negative binomial rows (α = 1 is Seeds' formula;
+        large α approaches Poisson).
+    n_layers : iterable of int, default (10,)
+        Fixed layer counts of the Bose–Einstein rows.
+    free_sets : iterable of iterables of str, optional
+        Free-parameter sets to fit. Default: D0 alone, D0 with the gross
+        yield, and (for models with α) D0 with α, where α is fitted rather
+        than taken from ``alphas``. Sets with more parameters than
+        observations are skipped.
+    fixed : mapping, optional
+        Values fixed in every row (e.g. ``critical_area_fraction``).
+    held_out : iterable of Observation, optional
+        Observations to predict with every row without fitting them; this is
+        how to ask "D0 fitted to the GA100 alone: what does it say about the
+        A12?".
+    tolerance : float, default 0.01
+        As in :func:`fit_yield_model`.
+
+    Returns
+    -------
+    ModelComparison
+
+    Raises
+    ------
+    InvalidParameterError, CalibrationError
+        As :func:`fit_yield_model`.
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> comparison = compare_models(smic, models=["poisson", "seeds"])
+    >>> [(r.model, r.free, r.all_met) for r in comparison.results]  # doctest: +NORMALIZE_WHITESPACE
+    [('poisson', ('defect_density_per_cm2',), False),
+     ('poisson', ('defect_density_per_cm2', 'gross_yield'), True),
+     ('seeds', ('defect_density_per_cm2',), True),
+     ('seeds', ('defect_density_per_cm2', 'gross_yield'), True)]
+    """
+    pool = _check_observations(observations)
+    extra = tuple(held_out)
+    for obs in extra:
+        if not isinstance(obs, Observation):
+            raise InvalidParameterError("held_out", obs, "a sequence of Observation")
+    names = tuple(YIELD_MODELS) if models is None else tuple(models)
+    for name in names:
+        _check_model(name)
+    alpha_values = tuple(check_real("alphas", a, low=0.0, low_open=True) for a in alphas)
+    layer_values = tuple(int(n) for n in n_layers)
+    common = dict(fixed or {})
+    results: list[CalibrationResult] = []
+    for model in names:
+        model_params = _model_parameters(model)
+        if free_sets is None:
+            sets: list[tuple[str, ...]] = [
+                ("defect_density_per_cm2",),
+                ("defect_density_per_cm2", "gross_yield"),
+            ]
+        else:
+            sets = [(s,) if isinstance(s, str) else tuple(s) for s in free_sets]
+        variants: list[dict[str, float]]
+        if "alpha" in model_params:
+            variants = [{"alpha": a} for a in alpha_values]
+        elif "n_layers" in model_params:
+            variants = [{"n_layers": n} for n in layer_values]
+        else:
+            variants = [{}]
+        for free in sets:
+            if "alpha" in free:
+                continue  # fitted once below, not per fixed α
+            if len(free) > len(pool):
+                continue
+            for variant in variants:
+                results.append(
+                    fit_yield_model(
+                        pool, model, free=free, fixed={**common, **variant}, tolerance=tolerance
+                    )
+                )
+        alpha_sets = [s for s in sets if "alpha" in s]
+        if free_sets is None and "alpha" in model_params:
+            alpha_sets = [("defect_density_per_cm2", "alpha")]
+        for free in alpha_sets:
+            if "alpha" not in model_params or len(free) > len(pool):
+                continue
+            results.append(
+                fit_yield_model(pool, model, free=free, fixed=common, tolerance=tolerance)
+            )
+    if not results:
+        raise CalibrationError(
+            f"no model could be fitted: every free-parameter set has more parameters than "
+            f"the {len(pool)} observation{'s' if len(pool) != 1 else ''}"
+        )
+    return ModelComparison(observations=pool, results=tuple(results), held_out=extra)
+
+
+# --------------------------------------------------------------------------- #
+# Feasible parameter ranges
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class FeasibleRange:
+    """The values of one parameter for which some D0 meets every observation.
+
+    Attributes
+    ----------
+    model : str
+    parameter : str
+        The swept parameter (``gross_yield`` or ``alpha``), or
+        ``defect_density_per_cm2`` when every other parameter is fixed.
+    intervals : tuple of (float, float)
+        Maximal feasible intervals, in increasing order (empty: nothing fits).
+    search_bounds : (float, float)
+        The interval searched; an interval ending on a search bound may
+        extend beyond it (``open_low`` / ``open_high``).
+    defect_density_per_cm2 : tuple of (float, float)
+        For each end of each interval (flattened, same order), the feasible
+        D0 range there; for ``parameter == "defect_density_per_cm2"`` empty.
+    fixed : dict of str to float
+    tolerance : float
+    observations : tuple of str
+        Names of the observations.
+    """
+
+    model: str
+    parameter: str
+    intervals: tuple[tuple[float, float], ...]
+    search_bounds: tuple[float, float]
+    defect_density_per_cm2: tuple[tuple[float, float], ...]
+    fixed: dict[str, float]
+    tolerance: float
+    observations: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no value of the parameter meets every observation."""
+        return not self.intervals
+
+    @property
+    def low(self) -> float:
+        """Smallest feasible value (NaN if empty)."""
+        return self.intervals[0][0] if self.intervals else math.nan
+
+    @property
+    def high(self) -> float:
+        """Largest feasible value (NaN if empty)."""
+        return self.intervals[-1][1] if self.intervals else math.nan
+
+    @property
+    def open_low(self) -> bool:
+        """Whether the feasible set reaches the lower search bound (and may go beyond)."""
+        return bool(self.intervals) and self.low <= self.search_bounds[0]
+
+    @property
+    def open_high(self) -> bool:
+        """Whether the feasible set reaches the upper search bound (and may go beyond)."""
+        return bool(self.intervals) and self.high >= self.search_bounds[1]
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in a feasible interval."""
+        return any(lo <= value <= hi for lo, hi in self.intervals)
+
+    def text(self) -> str:
+        """One line: ``"negative_binomial: alpha in [0.43, 2.5] meets 910B, Kirin 9000S"``."""
+        symbol = self.parameter
+        if not self.intervals:
+            return f"{self.model}: no {symbol} meets {', '.join(self.observations)}"
+        parts = []
+        for lo, hi in self.intervals:
+            left = (
+                f"≤ {hi:.4g}" if lo <= self.search_bounds[0] and self.parameter == "alpha" else None
+            )
+            parts.append(left or f"[{lo:.4g}, {hi:.4g}]")
+        return f"{self.model}: {symbol} in {' ∪ '.join(parts)} meets {', '.join(self.observations)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the range as a JSON-able dict."""
+        return {
+            "model": self.model,
+            "parameter": self.parameter,
+            "intervals": [list(i) for i in self.intervals],
+            "low": self.low,
+            "high": self.high,
+            "open_low": self.open_low,
+            "open_high": self.open_high,
+            "search_bounds": list(self.search_bounds),
+            "defect_density_per_cm2": [list(d) for d in self.defect_density_per_cm2],
+            "fixed": dict(self.fixed),
+            "tolerance": self.tolerance,
+            "observations": list(self.observations),
+        }
+
+
+_DEFAULT_SEARCH = {"gross_yield": (1e-3, 1.0), "alpha": (1e-2, 1e3)}
+
+
+def _d0_bounds(
+    model: str,
+    pool: Sequence[Observation],
+    params: Mapping[str, float],
+    tol: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per observation, the D0 interval [lo, hi] meeting it (hi < 0: no D0 does).
+
+    The model yield falls with D0 from ``gross_yield`` at D0 = 0, so the yield
+    interval [L·e^(−tol), H·e^(tol)] maps to a D0 interval through the closed-
+    form inverse. When even D0 = 0 is below the lower end, hi is continued
+    below 0 by −(L'/Y0 − 1), which keeps the margin continuous for root finding.
+    """
+    gross = params.get("gross_yield", 1.0)
+    inverse_params = {k: v for k, v in params.items() if k != "defect_density_per_cm2"}
+    lo = np.empty(len(pool))
+    hi = np.empty(len(pool))
+    for k, obs in enumerate(pool):
+        y_low = obs.yield_low * math.exp(-tol)
+        y_high = obs.yield_high * math.exp(tol)
+        if y_low < gross:
+            hi[k] = float(
+                defect_density_for_yield(model, obs.die_area_mm2, y_low, **inverse_params)
+            )
+        else:
+            hi[k] = -(y_low / gross - 1.0)
+        if y_high < gross:
+            lo[k] = float(
+                defect_density_for_yield(model, obs.die_area_mm2, y_high, **inverse_params)
+            )
+        else:
+            lo[k] = 0.0
+    return lo, hi
+
+
+def _margin(lo: NDArray[np.float64], hi: NDArray[np.float64]) -> float:
+    """min_j hi_j − max_i lo_i over pairs i ≠ j, and each hi_i itself.
+
+    Non-negative exactly when one D0 meets every observation. Pairs of an
+    observation with itself are left out (for a point value lo = hi, which
+    would pin the margin at 0); each hi_i >= 0 checks that the observation can
+    be met at all.
+    """
+    n = len(lo)
+    margin = float(np.min(hi))
+    if n > 1:
+        gaps = hi[None, :] - lo[:, None]
+        np.fill_diagonal(gaps, np.inf)
+        margin = min(margin, float(np.min(gaps)))
+    return margin
+
+
+def feasible_range(
+    observations: Iterable[Observation],
+    model: str,
+    parameter: str,
+    *,
+    fixed: Mapping[str, float] | None = None,
+    bounds: tuple[float, float] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    n_grid: int = 400,
+) -> FeasibleRange:
+    """Find the values of a parameter for which some D0 meets every observation.
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+        Observations of one process (see :func:`select`).
+    model : str
+        Registry name of the model.
+    parameter : str
+        ``"gross_yield"`` or ``"alpha"`` (D0 is free at every value), or
+        ``"defect_density_per_cm2"`` (every other parameter fixed).
+    fixed : mapping, optional
+        Values of the other parameters (defaults: the model's).
+    bounds : (float, float), optional
+        Search interval; default (0.001, 1) for the gross yield, (0.01, 1000)
+        for α (searched on a log grid), and (0, the largest D0 any
+        observation allows) for D0.
+    tolerance : float, default 0.01
+        Log-yield tolerance, as in :func:`fit_yield_model` (an observation is
+        met within ``tolerance`` of its interval).
+    n_grid : int, default 400
+        Grid points used to bracket the interval ends before root finding.
+
+    Returns
+    -------
+    FeasibleRange
+
+    Raises
+    ------
+    InvalidParameterError
+        If the model, parameter or a fixed value is invalid.
+    CalibrationError
+        If the observations mix processes or ways of counting.
+
+    Notes
+    -----
+    Every model yield falls monotonically with D0, so observation i is met by
+    the D0 interval [lo_i, hi_i] obtained from the closed-form inverse
+    :func:`~waferlab.yield_models.defect_density_for_yield` at the ends of its
+    (tolerance-widened) yield interval. One D0 meets all observations iff
+
+        m(p) = min(min_j hi_j, min_{i≠j} (hi_j − lo_i)) ≥ 0.
+
+    m is continuous in the swept parameter p; its sign is tabulated on a grid
+    and each sign change refined with Brent's method, giving the interval
+    ends to about 1e-10 relative.
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> g = feasible_range(smic, "poisson", "gross_yield")
+    >>> 0.55 < g.low < g.high < 0.95
+    True
+    """
+    _check_model(model)
+    pool = _check_observations(observations)
+    tol = check_real("tolerance", tolerance, low=0.0)
+    fixed_values = _check_fixed(model, fixed)
+    allowed = (
+        "defect_density_per_cm2",
+        *(p for p in ("gross_yield", "alpha") if p in _fittable(model)),
+    )
+    check_choice("parameter", parameter, allowed)
+    if parameter in fixed_values:
+        raise InvalidParameterError("parameter", parameter, "a parameter that is not also fixed")
+    grid_n = int(check_real("n_grid", n_grid, low=10.0))
+    names = tuple(o.name for o in pool)
+
+    if parameter == "defect_density_per_cm2":
+        fixed_values.pop("defect_density_per_cm2", None)
+        die_yield(model, 1.0, 0.0, **fixed_values)  # validate the fixed parameters
+        lo, hi = _d0_bounds(model, pool, fixed_values, tol)
+        d0_low, d0_high = float(np.max(lo)), float(np.min(hi))
+        search = (0.0, max(float(np.max(hi)), 0.0))
+        intervals = ((d0_low, d0_high),) if d0_high >= d0_low and d0_high >= 0.0 else ()
+        return FeasibleRange(model, parameter, intervals, search, (), fixed_values, tol, names)
+
+    if "defect_density_per_cm2" in fixed_values:
+        raise InvalidParameterError(
+            "fixed", fixed_values, "a mapping without defect_density_per_cm2 (D0 is solved for)"
+        )
+    if bounds is None:
+        search = _DEFAULT_SEARCH[parameter]
+    else:
+        b0 = check_real("bounds", bounds[0], low=0.0, low_open=True)
+        b1 = check_real("bounds", bounds[1], low=b0, low_open=True)
+        if parameter == "gross_yield":
+            check_real("bounds", b1, high=1.0)
+        search = (b0, b1)
+    die_yield(model, 1.0, 0.1, **{**fixed_values, parameter: search[1]})  # validate
+
+    def margin(p: float) -> float:
+        lo, hi = _d0_bounds(model, pool, {**fixed_values, parameter: p}, tol)
+        return _margin(lo, hi)
+
+    if parameter == "alpha":
+        grid = np.geomspace(search[0], search[1], grid_n)
+    else:
+        grid = np.linspace(search[0], search[1], grid_n)
+    values = np.array([margin(float(p)) for p in grid])
+    feasible = values >= 0.0
+
+    def edge(a: float, b: float) -> float:
+        if parameter == "alpha":  # solve on log α for a well-scaled bracket
+            root = brentq(lambda t: margin(math.exp(t)), math.log(a), math.log(b), xtol=1e-13)
+            return float(math.exp(root))
+        return float(brentq(margin, a, b, xtol=1e-13, rtol=1e-13))
+
+    intervals_list: list[tuple[float, float]] = []
+    start: float | None = float(grid[0]) if feasible[0] else None
+    for k in range(1, grid_n):
+        if feasible[k] and not feasible[k - 1]:
+            start = edge(float(grid[k - 1]), float(grid[k]))
+        elif not feasible[k] and feasible[k - 1]:
+            assert start is not None
+            intervals_list.append((start, edge(float(grid[k - 1]), float(grid[k]))))
+            start = None
+    if start is not None:
+        intervals_list.append((start, float(grid[-1])))
+
+    d0_ranges = []
+    for lo_p, hi_p in intervals_list:
+        for p in (lo_p, hi_p):
+            lo, hi = _d0_bounds(model, pool, {**fixed_values, parameter: p}, tol)
+            d0_ranges.append((float(np.max(lo)), float(np.min(hi))))
+    return FeasibleRange(
+        model,
+        parameter,
+        tuple(intervals_list),
+        (float(search[0]), float(search[1])),
+        tuple(d0_ranges),
+        fixed_values,
+        tol,
+        names,
+    )
