@@ -1,0 +1,327 @@
+"""Tests of waferlab.economics: the cost ladder, scrap, the breakdown, CSET's wafer price.
+
+Expected values are closed forms written out in each test (an independent
+second computation) or published constants (CSET 2020, SOURCES.md §5).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from waferlab.economics import (
+    CostInputs,
+    cost_breakdown,
+    cset_wafer_cost_data,
+    wafer_cost_from_capex,
+)
+from waferlab.errors import InvalidParameterError, UnknownNameError
+from waferlab.funnel import FunnelInputs, run_funnel
+from waferlab.output import to_json
+
+
+def funnel(**changes: object):  # type: ignore[no-untyped-def]
+    base: dict[str, object] = {
+        "wafer_starts_per_month": 1000,
+        "gross_dies_per_wafer": 10,
+        "die_yield": 0.5,
+        "dies_per_package": 2,
+        "hbm_stacks_per_package": 4,
+        "packaging_yield": 0.5,
+        "test_yield": 0.8,
+    }
+    base.update(changes)
+    return run_funnel(FunnelInputs.from_dict(base))
+
+
+COSTS = CostInputs(
+    wafer_cost_usd=1000.0,
+    hbm_cost_usd_per_stack=100.0,
+    packaging_cost_usd_per_package=200.0,
+    test_cost_usd_per_unit=100.0,
+)
+
+
+def test_ladder_by_hand() -> None:
+    # A wafer of $1,000 gives 10 gross dies ($100 each) and 5 good ones ($200).
+    # A package: 2 dies ($400) + 4 stacks ($400) + packaging ($200) = $1,000.
+    # Half survive packaging: $2,000 per good package. Test $100, 80 % pass:
+    # (2,000 + 100) / 0.8 = $2,625 per tested unit.
+    b = cost_breakdown(funnel(), COSTS)
+    assert b.cost_per_wafer_usd == 1000.0
+    assert b.cost_per_gross_die_usd == pytest.approx(100.0, rel=1e-12)
+    assert b.cost_per_good_die_usd == pytest.approx(200.0, rel=1e-12)
+    assert b.cost_per_package_usd == pytest.approx(1000.0, rel=1e-12)
+    assert b.cost_per_good_package_usd == pytest.approx(2000.0, rel=1e-12)
+    assert b.cost_per_tested_unit_usd == pytest.approx(2625.0, rel=1e-12)
+    assert b.cost_per_compute_equivalent_usd is None
+
+
+def test_breakdown_components_by_hand() -> None:
+    b = cost_breakdown(funnel(), COSTS)
+    parts = {c.name: c.usd_per_unit for c in b.components}
+    assert parts["silicon"] == pytest.approx(400.0)
+    assert parts["HBM"] == pytest.approx(400.0)
+    assert parts["packaging"] == pytest.approx(200.0)
+    assert parts["test"] == pytest.approx(100.0)
+    # A lost package takes its $1,000 with it: one lost per good one at p = 0.5.
+    assert parts["packaging scrap"] == pytest.approx(1000.0)
+    # 20 % of tested packages fail: (2,000 + 100)(1/0.8 − 1) = 525.
+    assert parts["test scrap"] == pytest.approx(525.0)
+    assert math.fsum(parts.values()) == pytest.approx(2625.0, rel=1e-12)
+    assert math.fsum(c.share for c in b.components) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_cost_per_good_die_closed_form_csis() -> None:
+    # Independent: wafer price / (dies per wafer × yield), SOURCES.md §4–5 figures
+    # (80 dies, 20 %; TSMC 7 nm price $9,346 ×1.45, the middle of "40–50 % higher").
+    wafer = 9346.0 * 1.45
+    f = run_funnel(
+        FunnelInputs(
+            wafer_starts_per_month=50_000,
+            gross_dies_per_wafer=80,
+            die_yield=0.2,
+            dies_per_package=2,
+            packaging_yield=0.75,
+        )
+    )
+    b = cost_breakdown(f, CostInputs(wafer_cost_usd=wafer))
+    assert b.cost_per_good_die_usd == pytest.approx(wafer / (80 * 0.2), rel=1e-12)
+    # Silicon only: 2 good dies per package, 75 % survive.
+    assert b.cost_per_tested_unit_usd == pytest.approx(2 * wafer / 16 / 0.75, rel=1e-12)
+
+
+def test_compute_equivalent_cost() -> None:
+    f = funnel(compute_equivalent_factor=0.6, compute_equivalent_basis="measured")
+    b = cost_breakdown(f, COSTS)
+    assert b.cost_per_compute_equivalent_usd == pytest.approx(2625.0 / 0.6, rel=1e-12)
+
+
+def test_die_bank_dies_at_their_own_cost() -> None:
+    # 1,000 wafers × 5 good dies = 5,000 fab dies for $1,000,000; 5,000 bank dies
+    # at $50: average (1,000,000 + 250,000) / 10,000 = $125 per die.
+    f = funnel(die_bank_dies=5000)
+    b = cost_breakdown(f, CostInputs(wafer_cost_usd=1000.0, die_bank_cost_usd_per_die=50.0))
+    assert b.cost_per_die_supplied_usd == pytest.approx(125.0, rel=1e-12)
+    assert b.cost_per_good_die_usd == pytest.approx(200.0, rel=1e-12)  # fab dies
+    assert b.die_bank_spend_usd == 250_000.0
+    assert "die-bank" in b.components[0].note
+
+
+def test_leftover_dies_are_not_charged_to_units() -> None:
+    # HBM for 100 packages only: 200 dies used, 4,800 left at $200 each.
+    f = funnel(hbm_stock_stacks=400)
+    b = cost_breakdown(f, COSTS)
+    assert f.binding_constraint == "hbm"
+    assert b.unused_die_value_usd == pytest.approx(4800 * 200.0, rel=1e-12)
+    assert b.cost_per_tested_unit_usd == pytest.approx(2625.0, rel=1e-12)
+
+
+def test_degraded_dies_packaged_share_the_wafer_cost() -> None:
+    f = funnel(
+        die_yield=0.4, die_area_mm2=600.0, harvestable_fraction=0.5, package_degraded_dies=True
+    )
+    b = cost_breakdown(f, COSTS)
+    usable = 10 * (0.4 + f.degraded_fraction)
+    assert b.cost_per_good_die_usd == pytest.approx(1000.0 / usable, rel=1e-12)
+
+
+@st.composite
+def cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    factor = draw(st.none() | st.floats(0.1, 3.0))
+    inputs = FunnelInputs(
+        wafer_starts_per_month=draw(st.floats(1.0, 1e5)),
+        months=draw(st.integers(1, 24)),
+        gross_dies_per_wafer=draw(st.floats(1.0, 2000.0)),
+        die_yield=draw(st.floats(0.01, 1.0)),
+        dies_per_package=draw(st.integers(1, 4)),
+        hbm_stacks_per_package=draw(st.integers(0, 12)),
+        hbm_stock_stacks=draw(st.none() | st.floats(1e5, 1e8)),
+        die_bank_dies=draw(st.floats(0.0, 1e6)),
+        packaging_yield=draw(st.floats(0.05, 1.0)),
+        test_yield=draw(st.floats(0.05, 1.0)),
+        compute_equivalent_factor=factor,
+        compute_equivalent_basis=None if factor is None else "bf16-spec",
+    )
+    costs = CostInputs(
+        wafer_cost_usd=draw(st.floats(100.0, 50_000.0)),
+        hbm_cost_usd_per_stack=draw(st.floats(0.0, 1000.0)),
+        packaging_cost_usd_per_package=draw(st.floats(0.0, 5000.0)),
+        test_cost_usd_per_unit=draw(st.floats(0.0, 500.0)),
+        die_bank_cost_usd_per_die=draw(st.floats(0.0, 2000.0)),
+    )
+    return inputs, costs
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_components_sum_to_the_unit_cost(case) -> None:  # type: ignore[no-untyped-def]
+    inputs, costs = case
+    f = run_funnel(inputs)
+    if f.final_units <= 0:
+        return
+    b = cost_breakdown(f, costs)
+    total = math.fsum(c.usd_per_unit for c in b.components)
+    assert total == pytest.approx(b.cost_per_tested_unit_usd, rel=1e-12)
+    assert all(c.usd_per_unit >= 0 for c in b.components)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_money_is_conserved(case) -> None:  # type: ignore[no-untyped-def]
+    # Independent second computation: what was spent over the horizon, minus the
+    # dies left in stock, equals unit cost × finished units.
+    inputs, costs = case
+    f = run_funnel(inputs)
+    if f.final_units <= 0:
+        return
+    b = cost_breakdown(f, costs)
+    spent = (
+        f.wafers * costs.wafer_cost_usd
+        + inputs.die_bank_dies * costs.die_bank_cost_usd_per_die
+        + f.packages * inputs.hbm_stacks_per_package * costs.hbm_cost_usd_per_stack
+        + f.packages * costs.packaging_cost_usd_per_package
+        + f.good_packages * costs.test_cost_usd_per_unit
+    )
+    average_die = (
+        f.wafers * costs.wafer_cost_usd + inputs.die_bank_dies * costs.die_bank_cost_usd_per_die
+    ) / f.die_supply
+    in_stock = (f.die_supply - f.packages * inputs.dies_per_package) * average_die
+    assert b.cost_per_tested_unit_usd * f.final_units == pytest.approx(spent - in_stock, rel=1e-9)
+
+
+def test_table_and_json() -> None:
+    b = cost_breakdown(funnel(), COSTS)
+    text = b.table()
+    assert "2,625.00" in text and "packaging scrap" in text and "total per tested unit" in text
+    data = json.loads(to_json(b))
+    assert data["cost_per_tested_unit_usd"] == pytest.approx(2625.0)
+    assert [c["name"] for c in data["components"]][:4] == ["silicon", "HBM", "packaging", "test"]
+    rows = b.ladder_rows()
+    assert rows[0]["per"] == "wafer" and rows[-1]["per"] == "tested unit"
+
+
+def test_infinite_cost_per_good_die_becomes_null_in_json() -> None:
+    f = funnel(die_yield=0.0, die_bank_dies=1000)
+    b = cost_breakdown(f, COSTS)
+    assert b.cost_per_good_die_usd == math.inf
+    assert json.loads(to_json(b))["cost_per_good_die_usd"] is None
+    assert math.isfinite(b.cost_per_tested_unit_usd)
+
+
+def test_no_unit_no_cost() -> None:
+    with pytest.raises(InvalidParameterError, match="at least one tested unit"):
+        cost_breakdown(funnel(packaging_yield=0.0), COSTS)
+
+
+def test_wrong_argument_types() -> None:
+    with pytest.raises(InvalidParameterError, match="funnel"):
+        cost_breakdown({"final_units": 1}, COSTS)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="costs"):
+        cost_breakdown(funnel(), {"wafer_cost_usd": 1})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("wafer_cost_usd", 0.0),
+        ("wafer_cost_usd", float("nan")),
+        ("hbm_cost_usd_per_stack", -1.0),
+        ("packaging_cost_usd_per_package", "cheap"),
+        ("test_cost_usd_per_unit", float("inf")),
+        ("die_bank_cost_usd_per_die", -0.01),
+    ],
+)
+def test_cost_inputs_validation_names_the_field(field: str, value: object) -> None:
+    data: dict[str, object] = {"wafer_cost_usd": 1000.0, field: value}
+    with pytest.raises(InvalidParameterError) as info:
+        CostInputs.from_dict(data)
+    assert info.value.parameter == field
+
+
+def test_cost_inputs_from_dict_unknown_key() -> None:
+    with pytest.raises(UnknownNameError, match="hbm_cost_usd_per_stack"):
+        CostInputs.from_dict({"wafer_cost_usd": 1.0, "hbm_usd": 2.0})
+    with pytest.raises(InvalidParameterError, match="wafer_cost_usd"):
+        CostInputs.from_dict({})
+    assert CostInputs.from_dict(COSTS.to_dict()) == COSTS
+
+
+# --- CSET's wafer price -----------------------------------------------------
+
+
+def test_cset_published_constants() -> None:
+    data = cset_wafer_cost_data()
+    # SOURCES.md §5: TSMC 7 nm $9,346 and 5 nm $16,988 (CSET 2020).
+    assert data["published_wafer_prices_usd"] == {
+        "TSMC 7 nm (2020)": 9346,
+        "TSMC 5 nm (2020)": 16988,
+    }
+    # Other costs and markup ≈ 3.01 × depreciation (CSET; SOURCES.md §5): the
+    # depreciation share s = 24.93 % of revenue gives (1 − s)/s.
+    s = data["depreciation_share_of_revenue"]
+    assert (1 - s) / s == pytest.approx(data["other_costs_and_markup_ratio_published"], abs=0.005)
+    assert data["depreciation_rate_per_year"] == pytest.approx(0.25, abs=0.01)  # "≈ 25 %/yr"
+    assert "Khan" in data["source"]
+    assert data["capital_inputs_verified"] is False
+
+
+def test_cset_price_closed_form() -> None:
+    # P = K r (1 − r)^a / s with r = 0.2529, s = 0.2493 (first year: a = 0).
+    k = 20_000.0
+    assert wafer_cost_from_capex(k) == pytest.approx(k * 0.2529 / 0.2493, rel=1e-12)
+    assert wafer_cost_from_capex(k, 2) == pytest.approx(
+        k * 0.2529 * (1 - 0.2529) ** 2 / 0.2493, rel=1e-12
+    )
+
+
+def test_cset_published_prices_imply_capital_consumed() -> None:
+    # Inverting the published prices: capital consumed per wafer in 2020 is
+    # P × s. Feeding the implied first-year capital back reproduces each price.
+    # (CSET's own per-node capital inputs could not be verified; see the data file.)
+    data = cset_wafer_cost_data()
+    s, r = data["depreciation_share_of_revenue"], data["depreciation_rate_per_year"]
+    for price in data["published_wafer_prices_usd"].values():
+        capital = price * s / r
+        assert wafer_cost_from_capex(capital) == pytest.approx(price, rel=1e-12)
+
+
+def test_declining_balance_consumes_the_whole_investment() -> None:
+    # Σ_a r (1 − r)^a = 1: over its life the node's capital is consumed exactly
+    # once, so lifetime price = K (1 + m). Checked by summing 400 years.
+    ages = np.arange(400)
+    prices = wafer_cost_from_capex(np.full(400, 1000.0), ages, other_costs_and_markup_ratio=0.0)
+    assert math.fsum(prices) == pytest.approx(1000.0, rel=1e-9)
+
+
+def test_cset_vectorised_and_overrides() -> None:
+    out = wafer_cost_from_capex(
+        [1000.0, 2000.0], 0, depreciation_rate=0.2, other_costs_and_markup_ratio=3.0
+    )
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, [800.0, 1600.0], rtol=1e-12)
+    assert isinstance(wafer_cost_from_capex(1000.0), float)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"capital_usd_per_wafer_year": -1.0}, "capital_usd_per_wafer_year"),
+        ({"capital_usd_per_wafer_year": 1.0, "node_age_years": -1}, "node_age_years"),
+        ({"capital_usd_per_wafer_year": 1.0, "depreciation_rate": 0.0}, "depreciation_rate"),
+        ({"capital_usd_per_wafer_year": 1.0, "depreciation_rate": 1.5}, "depreciation_rate"),
+        (
+            {"capital_usd_per_wafer_year": 1.0, "other_costs_and_markup_ratio": -1},
+            "other_costs_and_markup_ratio",
+        ),
+    ],
+)
+def test_cset_validation(kwargs: dict[str, float], name: str) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        wafer_cost_from_capex(**kwargs)
+    assert info.value.parameter == name
