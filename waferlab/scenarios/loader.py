@@ -275,7 +275,8 @@ class Scenario:
         :class:`~waferlab.economics.CostInputs` keys and values; empty when the
         scenario states no costs.
     notes : str
-        Free text (arithmetic, caveats) from the file and its parents.
+        Free text from the file (arithmetic, caveats); not inherited, since a
+        parent's arithmetic rarely holds for the child's values.
     published : dict
         The publication's own results for comparison (``source`` key plus
         numbers); not inherited.
@@ -374,27 +375,62 @@ class Scenario:
         >>> base.parameters["wafer_starts_per_month"]
         50000
         """
-        spec = _field(key)
-        if spec is None:
-            valid = scenario_keys()
-            raise ScenarioError(
-                f"{self.label}: unknown key {key!r}{_suggest(key, valid)} "
-                f"(valid keys: {', '.join(valid)})"
-            )
-        where = f"{self.label}: [{spec.table}] {key}"
+        return self.with_parameters({key: value}, source=source)
+
+    def with_parameters(self, values: Mapping[str, Any], *, source: str | None = None) -> Scenario:
+        """Return a copy with several values changed at once, validated once.
+
+        Like :meth:`set_parameter` for a mapping of keys to values; the
+        cross-field checks (e.g. ``die_yield`` or ``defect_density_per_cm2``,
+        not both) run after all changes, so their order does not matter.
+
+        Parameters
+        ----------
+        values : mapping of str to Any
+            Keys of ``[parameters]`` or ``[costs]`` and their new values
+            (None removes a value so that its default applies).
+        source : str, optional
+            Source text recorded for every new value; default
+            ``"override: set by the user"``.
+
+        Returns
+        -------
+        Scenario
+            A new scenario; this one is unchanged.
+
+        Raises
+        ------
+        ScenarioError
+            As :meth:`set_parameter`; the message names the scenario and the key.
+
+        Examples
+        --------
+        >>> s = load_scenario("csis-2025-smic-target").with_parameters(
+        ...     {"die_yield": None, "defect_density_per_cm2": 0.09, "yield_model": "murphy"})
+        >>> s.funnel_inputs().die_yield is None, s.sources["yield_model"]
+        (True, 'override: set by the user')
+        """
+        what = f"scenario {self.name!r}"
         parameters = dict(self.parameters)
         costs = dict(self.costs)
-        target = parameters if spec.table == "parameters" else costs
         sources = dict(self.sources)
-        if value is None:
-            if spec.required:
-                raise ScenarioError(f"{where} is required and cannot be removed")
-            target.pop(key, None)
-            sources.pop(key, None)
-        else:
-            target[key] = _check_value(where, spec, value)
-            sources[key] = source if source is not None else "override: set by the user"
-        _validate_complete(self.label, parameters, costs)
+        for key, value in values.items():
+            spec = _field(key)
+            if spec is None:
+                valid = scenario_keys()
+                hint = _suggest(key, valid) or f" (valid keys: {', '.join(valid)})"
+                raise ScenarioError(f"{what}: unknown key {key!r}{hint}")
+            where = f"{what}: [{spec.table}] {key}"
+            target = parameters if spec.table == "parameters" else costs
+            if value is None:
+                if spec.required:
+                    raise ScenarioError(f"{where} is required and cannot be removed")
+                target.pop(key, None)
+                sources.pop(key, None)
+            else:
+                target[key] = _check_value(where, spec, value)
+                sources[key] = source if source is not None else "override: set by the user"
+        _validate_complete(what, parameters, costs)
         return dataclasses.replace(self, parameters=parameters, costs=costs, sources=sources)
 
     def to_dict(self) -> dict[str, Any]:
@@ -677,15 +713,12 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     parameters: dict[str, Any] = {}
     costs: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    notes: list[str] = []
     if doc.inherits is not None:
         parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
         parent = _load_chain(parent_path, parent_builtin, (*chain, resolved))
         parameters.update(parent.parameters)
         costs.update(parent.costs)
         sources.update(parent.sources)
-        if parent.notes:
-            notes.append(parent.notes)
 
     # a value set here replaces the parent's value, and the parent's source with it
     for key in (*doc.parameters, *doc.costs):
@@ -706,9 +739,6 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
                     "built-in scenario must name its source"
                 )
             sources[key] = NO_SOURCE
-    if doc.notes:
-        notes.append(doc.notes)
-
     return Scenario(
         name=doc.name,
         description=doc.description,
@@ -717,7 +747,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         sources=sources,
         inherits=doc.inherits,
         costs=costs,
-        notes="\n\n".join(notes),
+        notes=doc.notes,
         published=doc.published,
         builtin=builtin,
     )

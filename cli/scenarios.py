@@ -1,0 +1,228 @@
+"""``waferlab scenarios``: list the built-in scenarios and show one with its sources.
+
+This module also holds what the scenario-driven commands (``funnel``,
+``cost``) share: the SCENARIO argument, ``--set KEY=VALUE`` and its parser.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import tomllib
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from waferlab.errors import ScenarioError
+from waferlab.scenarios import Scenario, list_scenarios, load_scenario, parameter_unit
+
+from .options import command as waferlab_command
+from .options import emit_json, format_option
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Source text recorded for values given with ``--set``.
+SET_SOURCE = "set on the command line (--set)"
+
+
+def scenario_argument(f: F) -> F:
+    """The SCENARIO argument: a built-in name or a path to a .toml file."""
+    return click.argument("scenario", metavar="SCENARIO")(f)
+
+
+def set_option(f: F) -> F:
+    """``--set KEY=VALUE``, repeatable."""
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=(
+            "Override a scenario value (repeatable). VALUE is read as a TOML value "
+            "(20000, 0.35, true, \"murphy\"); a bare word is a string; 'none' removes "
+            "the value so its default applies."
+        ),
+    )(f)
+
+
+def parse_value(text: str) -> Any:
+    """Read the VALUE of ``--set KEY=VALUE`` as a TOML value.
+
+    ``none`` means "remove the value"; a word that is not valid TOML (such as
+    ``murphy``) is taken as a string.
+
+    Examples
+    --------
+    >>> parse_value("20_000"), parse_value("0.35"), parse_value("true")
+    (20000, 0.35, True)
+    >>> parse_value("murphy"), parse_value('"murphy"'), parse_value("none") is None
+    ('murphy', 'murphy', True)
+    >>> parse_value("{ alpha = 2.0 }")
+    {'alpha': 2.0}
+    """
+    stripped = text.strip()
+    if stripped == "none":
+        return None
+    try:
+        return tomllib.loads(f"value = {stripped}")["value"]
+    except tomllib.TOMLDecodeError:
+        return stripped
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """Turn ``--set`` items into a mapping; a malformed item is a usage error."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="'--set'")
+        values[key] = parse_value(value)
+    return values
+
+
+def resolve_scenario(
+    name_or_path: str, overrides: Sequence[str] = (), months: int | None = None
+) -> Scenario:
+    """Load a scenario and apply ``--set`` values (and ``--months``).
+
+    Raises
+    ------
+    click.BadParameter
+        If an override is malformed or invalid (exit status 2).
+    UnknownNameError, ScenarioError
+        From :func:`waferlab.scenarios.load_scenario` (the command turns them
+        into exit status 2 and 1).
+    """
+    values = parse_overrides(overrides)
+    scenario = load_scenario(name_or_path)
+    if values:
+        try:
+            scenario = scenario.with_parameters(values, source=SET_SOURCE)
+        except ScenarioError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--set'") from exc
+    if months is not None:
+        scenario = scenario.set_parameter(
+            "months", months, source="set on the command line (--months)"
+        )
+    return scenario
+
+
+def _show_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.10g}" if abs(value) >= 1000 else f"{value:.10g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {v:g}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _entries(scenario: Scenario, table: str) -> list[dict[str, Any]]:
+    values = scenario.parameters if table == "parameters" else scenario.costs
+    return [
+        {
+            "key": key,
+            "value": value,
+            "unit": parameter_unit(key),
+            "source": scenario.sources.get(key, ""),
+        }
+        for key, value in values.items()
+    ]
+
+
+def _show_text(scenario: Scenario) -> str:
+    wrap = textwrap.TextWrapper(width=100, initial_indent="      ", subsequent_indent="      ")
+    lines = [f"{scenario.name}: {scenario.description}"]
+    if scenario.inherits:
+        lines.append(f"inherits: {scenario.inherits}")
+    lines.append(f"file: {scenario.path}")
+    for table in ("parameters", "costs"):
+        entries = _entries(scenario, table)
+        if not entries:
+            if table == "costs":
+                lines += ["", "costs: none stated (give them with --set wafer_cost_usd=...)"]
+            continue
+        lines += ["", f"{table}:"]
+        for e in entries:
+            unit = e["unit"] if e["unit"] not in ("", "1") else ""
+            lines.append(f"  {e['key']} = {_show_value(e['value'])} {unit}".rstrip())
+            lines += wrap.wrap(e["source"])
+    if scenario.published:
+        lines += ["", f"published figures ({scenario.published['source']}):"]
+        for key, value in scenario.published.items():
+            if key != "source":
+                lines.append(f"  {key} = {_show_value(value)}")
+    if scenario.notes:
+        lines += ["", "notes:"]
+        for k, paragraph in enumerate(scenario.notes.split("\n\n")):
+            if k:
+                lines.append("")
+            lines += textwrap.wrap(
+                " ".join(paragraph.split()),
+                width=100,
+                initial_indent="  ",
+                subsequent_indent="  ",
+                break_on_hyphens=False,
+            )
+    return "\n".join(lines)
+
+
+@click.group(
+    "scenarios",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+def command() -> None:
+    """List the built-in scenarios, or show one with every value and its source."""
+
+
+@waferlab_command("list")
+@format_option()
+def list_command(output_format: str) -> None:
+    """List the built-in scenarios with their descriptions."""
+    rows: list[dict[str, Any]] = []
+    for name in list_scenarios():
+        scenario = load_scenario(name)
+        rows.append(
+            {
+                "name": name,
+                "inherits": scenario.inherits,
+                "description": scenario.description,
+            }
+        )
+    if output_format == "json":
+        emit_json({"scenarios": rows})
+        return
+    width = max(len(r["name"]) for r in rows)
+    lines = [f"{'name'.ljust(width)}  description", f"{'-' * width}  {'-' * 11}"]
+    for r in rows:
+        wrapped = textwrap.wrap(r["description"], width=max(100 - width - 2, 40))
+        lines.append(f"{r['name'].ljust(width)}  {wrapped[0]}")
+        lines += [f"{' ' * width}  {more}" for more in wrapped[1:]]
+    click.echo("\n".join(lines))
+
+
+@waferlab_command("show")
+@click.argument("name", metavar="NAME")
+@format_option()
+def show_command(name: str, output_format: str) -> None:
+    """Show a scenario: every value with its unit and source.
+
+    NAME is a built-in scenario (see `waferlab scenarios list`) or the path of
+    a scenario file.
+    """
+    scenario = load_scenario(name)
+    if output_format == "json":
+        data = scenario.to_dict()
+        data["units"] = {
+            key: parameter_unit(key) for key in (*scenario.parameters, *scenario.costs)
+        }
+        emit_json(data)
+        return
+    click.echo(_show_text(scenario))
+
+
+command.add_command(list_command)
+command.add_command(show_command)
