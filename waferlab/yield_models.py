@@ -122,11 +122,17 @@ def _load(
     die_area_mm2: ArrayLike,
     defect_density_per_cm2: ArrayLike,
     critical_area_fraction: ArrayLike,
-) -> NDArray[np.float64]:
-    """Validate and multiply out λ (no broadcasting with other arguments)."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Validate the three arguments that make up λ."""
     area = _as_array("die_area_mm2", die_area_mm2, low=0.0)
     d0 = _as_array("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
     fraction = _as_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
+    return area, d0, fraction
+
+
+def _multiply_load(
+    area: NDArray[np.float64], d0: NDArray[np.float64], fraction: NDArray[np.float64]
+) -> NDArray[np.float64]:
     # (D0 · f) never exceeds D0, so the only product that can overflow is the
     # last one, and an infinite λ is never multiplied by zero afterwards.
     with np.errstate(over="ignore"):
@@ -169,7 +175,11 @@ def defect_load(
     >>> defect_load(826.0, 0.1)
     0.826
     """
-    lam = _load(die_area_mm2, defect_density_per_cm2, critical_area_fraction)
+    area, d0, fraction = _load(die_area_mm2, defect_density_per_cm2, critical_area_fraction)
+    area, d0, fraction = _broadcast(
+        die_area_mm2=area, defect_density_per_cm2=d0, critical_area_fraction=fraction
+    )
+    lam = _multiply_load(area, d0, fraction)
     return _finish(lam, _is_scalar(die_area_mm2, defect_density_per_cm2, critical_area_fraction))
 
 
@@ -181,18 +191,16 @@ def _evaluate(
     critical_area_fraction: ArrayLike,
     **parameters: NDArray[np.float64],
 ) -> FloatOrArray:
-    lam = _load(die_area_mm2, defect_density_per_cm2, critical_area_fraction)
+    area, d0, fraction = _load(die_area_mm2, defect_density_per_cm2, critical_area_fraction)
     gross = _as_array("gross_yield", gross_yield, low=0.0, high=1.0)
-    # Broadcast every argument (also those that do not enter λ) so that
-    # incompatible shapes fail whatever their role.
     shaped = _broadcast(
-        die_area_mm2=np.asarray(die_area_mm2, dtype=np.float64),
-        defect_density_per_cm2=np.asarray(defect_density_per_cm2, dtype=np.float64),
-        critical_area_fraction=np.asarray(critical_area_fraction, dtype=np.float64),
+        die_area_mm2=area,
+        defect_density_per_cm2=d0,
+        critical_area_fraction=fraction,
         gross_yield=gross,
         **parameters,
     )
-    lam = np.broadcast_to(lam, shaped[0].shape)
+    lam = _multiply_load(shaped[0], shaped[1], shaped[2])
     extra = dict(zip(parameters, shaped[4:], strict=True))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         result = shaped[3] * np.exp(log_yield(lam, **extra))
