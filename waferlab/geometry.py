@@ -1029,8 +1029,11 @@ def _site_map(
     cx = np.asarray(offset_x + col * px, dtype=np.float64)
     cy = np.asarray(offset_y + row * py, dtype=np.float64)
     # full: left edge inside one of the feasible intervals of the row
-    lo, length = _count_fixed(problem, offset_x, offset_y)
-    row_pos = row - problem.rows[0]
+    # the row intervals are periodic in offset_y: compute them in the fundamental cell
+    reduced_y = _wrap(offset_y, py)
+    shift = round((offset_y - reduced_y) / py)
+    lo, length = _count_fixed(problem, offset_x, reduced_y)
+    row_pos = row + shift - problem.rows[0]
     in_range = (row_pos >= 0) & (row_pos < problem.rows.size)
     row_pos = np.clip(row_pos, 0, problem.rows.size - 1)
     left = (cx - w / 2.0)[:, None]
