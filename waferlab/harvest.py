@@ -1,0 +1,651 @@
+"""Partial-good bins: fully good, degraded (harvested) and dead dies.
+
+A large die is often built from identical blocks (AI cores, CPU cores, memory
+banks) some of which can be fused off. A die whose defects all fall in such
+redundant blocks still sells, as a degraded part with fewer cores. This module
+splits the dies into three bins:
+
+* **fully good** — no killer defect anywhere (the ordinary die yield);
+* **degraded** — every killer defect lies in the harvestable area and the die
+  is still repairable (at most ``max_defects`` defects, or at most
+  ``max_bad_blocks`` distinct blocks hit);
+* **dead** — everything else (a defect outside the harvestable area, too many
+  defects, or a gross, non-random loss).
+
+The defect model is the one behind the yield formulas in
+:mod:`waferlab.yield_models`: given its mean ``Λ`` the number of killer defects
+on a die is Poisson, and each defect independently falls in the harvestable
+area with probability ``h`` (the harvestable fraction of the critical area).
+For the Poisson model ``Λ = λ = D0 · A · critical fraction``; for the clustered
+models ``Λ`` is gamma distributed across dies with shape ``α`` and mean ``λ``
+(the mixing that gives the negative binomial yield; Seeds is ``α = 1``,
+Bose–Einstein with ``n`` layers is ``α = n``).
+
+All functions broadcast over die area, defect density, harvestable fraction,
+gross yield and critical-area fraction (scalars in, floats out; arrays in,
+arrays out). The clustering shape ``alpha`` and the integer repair rules are
+scalars: they select the formula, not a point on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special
+
+from waferlab.errors import (
+    CalibrationError,
+    InvalidParameterError,
+    UnknownNameError,
+    check_array,
+    check_integer,
+    check_real,
+)
+from waferlab.units import MM2_PER_CM2
+
+__all__ = [
+    "HARVEST_MODELS",
+    "HarvestBins",
+    "HarvestableFractionFit",
+    "harvest_bins",
+    "harvestable_fraction_for",
+]
+
+FloatOrArray = float | NDArray[np.float64]
+
+#: Models with a harvest formula, and the parameters each accepts.
+HARVEST_MODELS: Mapping[str, tuple[str, ...]] = {
+    "poisson": (),
+    "negative_binomial": ("alpha",),
+    "seeds": (),
+    "bose_einstein": ("n_layers",),
+}
+
+# A closed-form alternating sum is trusted while (sum of |terms|) / |sum| stays
+# below this; beyond it the gamma-mixing integral is done by quadrature.
+_MAX_CONDITION = 1e4
+# Above this many blocks hit, the alternating sum is never used.
+_MAX_CLOSED_FORM_BLOCKS = 40
+_QUADRATURE_NODES = 256
+
+
+@dataclass(frozen=True)
+class HarvestBins:
+    """Fractions of dies that are fully good, degraded (sellable) and dead.
+
+    Attributes
+    ----------
+    fully_good : float or ndarray
+        Dies without a killer defect (equals the model's die yield).
+    degraded : float or ndarray
+        Dies whose defects are all in the harvestable area and repairable.
+    dead : float or ndarray
+        All other dies, including gross (non-random) losses.
+    model : str
+        Yield model name.
+    parameters : dict
+        Every input that fixes the bins (density, fraction, rule, model parameters).
+    """
+
+    fully_good: FloatOrArray
+    degraded: FloatOrArray
+    dead: FloatOrArray
+    model: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def good_or_degraded(self) -> FloatOrArray:
+        """Fraction of dies that sell in either bin."""
+        return self.fully_good + self.degraded
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the bins and their inputs as plain JSON-able data."""
+        return {
+            "model": self.model,
+            **dict(self.parameters),
+            "fully_good": self.fully_good,
+            "degraded": self.degraded,
+            "dead": self.dead,
+            "good_or_degraded": self.good_or_degraded,
+        }
+
+
+@dataclass(frozen=True)
+class HarvestableFractionFit:
+    """The harvestable fraction that reproduces a pair of observed yields.
+
+    Attributes
+    ----------
+    harvestable_fraction : float
+        Fraction ``h`` of the critical area in redundant blocks.
+    defect_density_per_cm2 : float
+        D0 implied by the fully-good yield under ``model``.
+    fully_good_yield, good_or_degraded_yield : float
+        The two observed figures.
+    max_good_or_degraded_yield : float
+        Largest good + degraded yield any ``h`` in [0, 1] gives (at ``h = 1``).
+    bins : HarvestBins
+        The bins at the fitted ``h``.
+    """
+
+    harvestable_fraction: float
+    defect_density_per_cm2: float
+    fully_good_yield: float
+    good_or_degraded_yield: float
+    max_good_or_degraded_yield: float
+    bins: HarvestBins
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fit as plain JSON-able data."""
+        return {
+            "harvestable_fraction": self.harvestable_fraction,
+            "defect_density_per_cm2": self.defect_density_per_cm2,
+            "fully_good_yield": self.fully_good_yield,
+            "good_or_degraded_yield": self.good_or_degraded_yield,
+            "max_good_or_degraded_yield": self.max_good_or_degraded_yield,
+            "bins": self.bins.to_dict(),
+        }
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class _Rule:
+    max_defects: int | None
+    n_blocks: int | None
+    max_bad_blocks: int | None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {
+            "max_defects": self.max_defects,
+            "n_blocks": self.n_blocks,
+            "max_bad_blocks": self.max_bad_blocks,
+        }
+
+
+def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule:
+    if n_blocks is None:
+        if max_bad_blocks is not None:
+            raise InvalidParameterError(
+                "max_bad_blocks", max_bad_blocks, "None unless n_blocks is given"
+            )
+        m = 1 if max_defects is None else check_integer("max_defects", max_defects, low=0)
+        return _Rule(m, None, None)
+    if max_defects is not None:
+        raise InvalidParameterError(
+            "max_defects",
+            max_defects,
+            "None when n_blocks is given",
+            "the repair rule is either a defect count or a block count",
+        )
+    n = check_integer("n_blocks", n_blocks, low=1)
+    b = 1 if max_bad_blocks is None else check_integer("max_bad_blocks", max_bad_blocks, low=0)
+    if b > n:
+        raise InvalidParameterError("max_bad_blocks", max_bad_blocks, f"an integer in [0, {n}]")
+    return _Rule(None, n, b)
+
+
+def _mixing_shape(model: str, parameters: Mapping[str, Any]) -> float | None:
+    """Return the gamma shape of the model's mixing (``None`` for Poisson)."""
+    if not isinstance(model, str) or model not in HARVEST_MODELS:
+        raise UnknownNameError("model", model, HARVEST_MODELS)
+    allowed = HARVEST_MODELS[model]
+    for name in parameters:
+        if name not in allowed:
+            raise UnknownNameError(
+                f"{model} parameter",
+                name,
+                (*allowed, "gross_yield", "critical_area_fraction"),
+            )
+    if model == "poisson":
+        return None
+    if model == "seeds":
+        return 1.0
+    if model == "bose_einstein":
+        if "n_layers" not in parameters:
+            raise InvalidParameterError("n_layers", None, "an integer >= 1 for bose_einstein")
+        return float(check_integer("n_layers", parameters["n_layers"], low=1))
+    if "alpha" not in parameters:
+        raise InvalidParameterError("alpha", None, "> 0 for negative_binomial")
+    return check_real("alpha", parameters["alpha"], low=0.0, low_open=True)
+
+
+def _out(x: NDArray[np.float64]) -> FloatOrArray:
+    return float(x) if x.ndim == 0 else x
+
+
+# --------------------------------------------------------------------------- maths
+
+
+def _log_p_clear(lam: NDArray[np.float64], alpha: float | None) -> NDArray[np.float64]:
+    """log P(no defect) on an area with mean defect count ``lam``."""
+    if alpha is None:
+        return -lam
+    return -alpha * np.log1p(lam / alpha)
+
+
+def _between(
+    cdf: NDArray[np.float64],
+    pmf0: NDArray[np.float64],
+    one_minus_pmf0: NDArray[np.float64],
+    sf: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """P(1 <= M <= m) from the CDF, the mass at 0 and the survival function.
+
+    Either ``cdf - pmf0`` or ``(1 - pmf0) - sf``: the first subtracts two small
+    numbers when the CDF is small, the second two small numbers when it is
+    large, so neither form cancels where it is used.
+    """
+    return np.where(cdf < 0.5, cdf - pmf0, one_minus_pmf0 - sf).clip(0.0, 1.0)
+
+
+def _defect_rule(
+    lam: NDArray[np.float64], h: NDArray[np.float64], alpha: float | None, m: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(degraded, repairable-but-dead part) for the max-defects rule, before gross yield.
+
+    Returns the degraded fraction and P(no defect outside, more than m inside).
+    """
+    lam_out = (1.0 - h) * lam
+    p0_out = np.exp(_log_p_clear(lam_out, alpha))
+    if alpha is None:
+        mu = h * lam
+        cdf = special.gammaincc(m + 1, mu)
+        sf = special.gammainc(m + 1, mu)
+        pmf0 = np.exp(-mu)
+        one_minus_pmf0 = -np.expm1(-mu)
+    else:
+        # Given no defect outside, Λ is gamma with scale θ' = θ / (1 + (1 - h) θ),
+        # so the count inside is negative binomial with odds h θ'.
+        theta = lam / alpha
+        odds = h * theta / (1.0 + (1.0 - h) * theta)
+        q = odds / (1.0 + odds)  # failure probability of the negative binomial
+        cdf = special.betainc(alpha, m + 1, 1.0 - q)
+        sf = special.betainc(m + 1, alpha, q)
+        log_pmf0 = -alpha * np.log1p(odds)
+        pmf0 = np.exp(log_pmf0)
+        one_minus_pmf0 = -np.expm1(log_pmf0)
+    inside_ok = np.zeros_like(lam) if m == 0 else _between(cdf, pmf0, one_minus_pmf0, sf)
+    return p0_out * inside_ok, p0_out * sf
+
+
+def _log_binom(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _gamma_power_mean(
+    alpha: float,
+    y: NDArray[np.float64],
+    k: int,
+    nodes: NDArray[np.float64],
+    weights: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """E[(1 - exp(-y X))^k] for X ~ Gamma(alpha, 1), elementwise in ``y``.
+
+    The alternating binomial form
+    ``sum_j C(k, j) (-1)^j (1 + j y)^-alpha`` is exact but cancels when ``y``
+    is small or ``k`` large; elements whose condition number (sum of absolute
+    terms over the result) exceeds ``_MAX_CONDITION`` are integrated instead by
+    generalised Gauss–Laguerre quadrature over the gamma density.
+    """
+    result = np.zeros_like(y)
+    if k == 0:
+        return np.ones_like(y)
+    positive = y > 0.0
+    use_quadrature = positive.copy()
+    if k <= _MAX_CLOSED_FORM_BLOCKS:
+        total = np.zeros_like(y)
+        absolute = np.zeros_like(y)
+        for j in range(k + 1):
+            term = math.comb(k, j) * np.exp(-alpha * np.log1p(j * y))
+            total += -term if j % 2 else term
+            absolute += term
+        with np.errstate(divide="ignore", invalid="ignore"):
+            trusted = positive & (total > 0.0) & (absolute < _MAX_CONDITION * total)
+        result = np.where(trusted, total, result)
+        use_quadrature &= ~trusted
+    if np.any(use_quadrature):
+        yq = y[use_quadrature]
+        values = -np.expm1(-np.multiply.outer(yq, nodes))
+        result[use_quadrature] = (values**k) @ weights
+    return result
+
+
+def _block_terms(
+    lam: NDArray[np.float64], h: NDArray[np.float64], alpha: float | None, n: int
+) -> list[NDArray[np.float64]]:
+    """P(no defect outside the blocks and exactly k of the n blocks hit), k = 0..n.
+
+    Poisson: ``C(n,k) e^{-λ(1-h)} (e^{-λh/n})^{n-k} (1 - e^{-λh/n})^k``, summed in
+    log space. Gamma mixing with shape α and scale θ = λ/α: the factor
+    ``e^{-c_k Λ}`` with ``c_k = 1 - k h / n`` tilts the gamma to scale
+    ``θ_k = θ / (1 + c_k θ)``, leaving ``(1 + c_k θ)^-α E[(1 - e^{-h Λ_k / n})^k]``.
+    """
+    terms: list[NDArray[np.float64]] = []
+    if alpha is None:
+        with np.errstate(divide="ignore"):
+            log_hit = np.log(-np.expm1(-lam * h / n))
+        for k in range(n + 1):
+            c = 1.0 - k * h / n
+            log_term = _log_binom(n, k) - c * lam
+            if k:
+                log_term = log_term + k * log_hit
+            terms.append(np.exp(log_term))
+        return terms
+    theta = lam / alpha
+    nodes, weights = special.roots_genlaguerre(_QUADRATURE_NODES, alpha - 1.0)
+    weights = weights / weights.sum()
+    for k in range(n + 1):
+        c = 1.0 - k * h / n
+        tilt = 1.0 + c * theta
+        y = (h / n) * theta / tilt
+        mean_power = _gamma_power_mean(
+            alpha, np.broadcast_to(y, lam.shape).copy(), k, nodes, weights
+        )
+        terms.append(np.exp(_log_binom(n, k) - alpha * np.log(tilt)) * mean_power)
+    return terms
+
+
+def _bins_arrays(
+    lam: NDArray[np.float64], h: NDArray[np.float64], alpha: float | None, rule: _Rule
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """(fully good, degraded, dead) before the gross yield is applied."""
+    good = np.exp(_log_p_clear(lam, alpha))
+    # P(at least one defect outside the harvestable area), without cancellation.
+    dead_outside = -np.expm1(_log_p_clear((1.0 - h) * lam, alpha))
+    if rule.n_blocks is None:
+        assert rule.max_defects is not None
+        degraded, dead_inside = _defect_rule(lam, h, alpha, rule.max_defects)
+    else:
+        assert rule.max_bad_blocks is not None
+        terms = _block_terms(lam, h, alpha, rule.n_blocks)
+        degraded = np.zeros_like(lam)
+        dead_inside = np.zeros_like(lam)
+        for k, term in enumerate(terms[1:], start=1):
+            if k <= rule.max_bad_blocks:
+                degraded = degraded + term
+            else:
+                dead_inside = dead_inside + term
+    return good, degraded, dead_outside + dead_inside
+
+
+# --------------------------------------------------------------------------- public
+
+
+def harvest_bins(
+    model: str,
+    die_area_mm2: ArrayLike,
+    defect_density_per_cm2: ArrayLike,
+    *,
+    harvestable_fraction: ArrayLike,
+    max_defects: int | None = None,
+    n_blocks: int | None = None,
+    max_bad_blocks: int | None = None,
+    **model_parameters: Any,
+) -> HarvestBins:
+    """Split dies into fully good, degraded and dead fractions.
+
+    Parameters
+    ----------
+    model : str
+        ``"poisson"``, ``"negative_binomial"`` (needs ``alpha``), ``"seeds"``
+        (gamma shape 1) or ``"bose_einstein"`` (needs ``n_layers``; shape n).
+    die_area_mm2 : float or array_like
+        Die area [mm²], >= 0.
+    defect_density_per_cm2 : float or array_like
+        Killer defect density D0 [defects/cm²], >= 0.
+    harvestable_fraction : float or array_like
+        Fraction ``h`` of the critical area that lies in redundant blocks, in [0, 1].
+    max_defects : int, optional
+        Defect-count rule: a die with all its defects in the harvestable area
+        is degraded when it has at most this many (default 1). Not allowed
+        together with ``n_blocks``.
+    n_blocks : int, optional
+        Block rule: the harvestable area is ``n_blocks`` blocks of equal area
+        (e.g. 25 AI cores); a die is degraded when at most ``max_bad_blocks``
+        distinct blocks hold a defect.
+    max_bad_blocks : int, optional
+        Blocks that may be fused off, in [0, n_blocks] (default 1).
+    **model_parameters
+        ``alpha`` (negative_binomial), ``n_layers`` (bose_einstein), and
+        ``gross_yield`` (in [0, 1], default 1) and ``critical_area_fraction``
+        (in [0, 1], default 1) as in :mod:`waferlab.yield_models`.
+
+    Returns
+    -------
+    HarvestBins
+        ``fully_good + degraded + dead == 1`` (to rounding); floats for scalar
+        inputs, arrays of the broadcast shape otherwise.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a value is out of range, a rule is given twice, or a parameter the
+        model needs is missing.
+    UnknownNameError
+        If ``model`` or a model parameter is unknown.
+
+    Notes
+    -----
+    With ``λ = D0 · A · f_crit`` the mean defect count, defects inside the
+    harvestable area and outside it are independent Poisson counts with means
+    ``hλ`` and ``(1 - h)λ``. For the Poisson model and the defect-count rule:
+
+    .. math::
+
+        P_\\text{good} = e^{-λ},\\quad
+        P_\\text{degraded} = e^{-(1-h)λ} \\sum_{k=1}^{m} e^{-hλ}\\frac{(hλ)^k}{k!}
+
+    (the sum is evaluated through regularised incomplete gamma functions).
+    For the block rule the n blocks are hit independently with probability
+    ``p = 1 - e^{-hλ/n}``, so the number of blocks hit is binomial:
+
+    .. math::
+
+        P(\\text{no defect outside}, k \\text{ blocks hit}) =
+        \\binom{n}{k} e^{-(1-h)λ} \\left(e^{-hλ/n}\\right)^{n-k}
+        \\left(1 - e^{-hλ/n}\\right)^k
+
+    and degraded sums k = 1..max_bad_blocks. Under gamma mixing (shape α,
+    mean λ) the defect-count rule stays closed: given no defect outside, Λ is
+    gamma with scale ``θ' = θ / (1 + (1-h)θ)`` (θ = λ/α), so
+
+    .. math::
+
+        P_\\text{degraded} = (1 + (1-h)θ)^{-α}\\, P(1 \\le M \\le m),\\quad
+        M \\sim \\mathrm{NB}(α, \\text{odds } hθ')
+
+    via regularised incomplete beta functions. The block rule under mixing is
+    ``C(n,k) (1 + c_kθ)^{-α} E[(1 - e^{-hΛ_k/n})^k]`` with ``c_k = 1 - kh/n``
+    and Λ_k gamma with scale ``θ/(1 + c_kθ)``; the expectation is the
+    alternating sum ``Σ_j C(k,j)(-1)^j (1 + j y)^{-α}`` where that is well
+    conditioned and 256-node generalised Gauss–Laguerre quadrature over the
+    gamma density where it cancels. The gross yield Y0 multiplies the good
+    and degraded bins; the dead bin takes ``1 - Y0`` as well.
+
+    References
+    ----------
+    C. H. Stapper, "Defect density distribution for LSI yield calculations",
+    IEEE Trans. Electron Devices 20 (1973) 655–657 (gamma mixing, negative
+    binomial). C. H. Stapper, F. M. Armstrong, K. Saji, "Integrated circuit
+    yield statistics", Proc. IEEE 71 (1983) 453–470 (yield with redundancy).
+    I. Koren, Z. Koren, "Defect tolerance in VLSI circuits: techniques and
+    yield analysis", Proc. IEEE 86 (1998) 1819–1838.
+
+    Examples
+    --------
+    >>> bins = harvest_bins("poisson", 665.61, 0.2418, harvestable_fraction=0.5)
+    >>> round(bins.fully_good, 3), round(bins.degraded, 3), round(bins.dead, 3)
+    (0.2, 0.161, 0.639)
+    >>> bins = harvest_bins("negative_binomial", 665.61, 0.3, harvestable_fraction=0.6,
+    ...                     n_blocks=25, max_bad_blocks=2, alpha=2.0)
+    >>> round(bins.fully_good + bins.degraded + bins.dead, 12)
+    1.0
+    """
+    rule = _resolve_rule(max_defects, n_blocks, max_bad_blocks)
+    gross_yield = model_parameters.pop("gross_yield", 1.0)
+    critical_area_fraction = model_parameters.pop("critical_area_fraction", 1.0)
+    alpha = _mixing_shape(model, model_parameters)
+    area = check_array("die_area_mm2", die_area_mm2, low=0.0)
+    density = check_array("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
+    h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
+    y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
+    fcrit = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
+    lam_b, h_b, y0 = np.broadcast_arrays(density * area / MM2_PER_CM2 * fcrit, h, y0)
+    lam_arr = np.array(lam_b, dtype=np.float64)
+    good, degraded, dead = _bins_arrays(lam_arr, np.array(h_b, dtype=np.float64), alpha, rule)
+    parameters: dict[str, Any] = {
+        "die_area_mm2": _out(area),
+        "defect_density_per_cm2": _out(density),
+        "harvestable_fraction": _out(h),
+        **rule.as_dict(),
+        "gross_yield": _out(np.asarray(gross_yield, dtype=np.float64)),
+        "critical_area_fraction": _out(np.asarray(critical_area_fraction, dtype=np.float64)),
+        **dict(model_parameters),
+    }
+    return HarvestBins(
+        fully_good=_out(y0 * good),
+        degraded=_out(y0 * degraded),
+        dead=_out((1.0 - y0) + y0 * dead),
+        model=model,
+        parameters=parameters,
+    )
+
+
+def _mean_defects_for_yield(die_yield: float, alpha: float | None) -> float:
+    """λ at which the (gross-yield free) model yield equals ``die_yield``."""
+    log_y = math.log(die_yield)
+    if alpha is None:
+        return -log_y
+    return alpha * math.expm1(-log_y / alpha)
+
+
+def harvestable_fraction_for(
+    model: str,
+    die_area_mm2: float,
+    *,
+    fully_good_yield: float,
+    good_or_degraded_yield: float,
+    max_defects: int | None = None,
+    n_blocks: int | None = None,
+    max_bad_blocks: int | None = None,
+    **model_parameters: Any,
+) -> HarvestableFractionFit:
+    """Find the harvestable fraction that turns one yield figure into another.
+
+    The fully-good yield fixes the defect density under ``model``; the
+    harvestable fraction ``h`` is then the root of
+    ``fully_good + degraded(h) = good_or_degraded_yield``. This is the question
+    the 910B numbers raise: if 20 % of the dies are fully functional, how much
+    of the die must be fusible for 40 % to be sellable?
+
+    Parameters
+    ----------
+    model : str
+        As in :func:`harvest_bins`.
+    die_area_mm2 : float
+        Die area [mm²], > 0.
+    fully_good_yield : float
+        Observed fully-functional yield, in (0, gross_yield].
+    good_or_degraded_yield : float
+        Observed yield counting degraded dies too, in [fully_good_yield, 1].
+    max_defects, n_blocks, max_bad_blocks : int, optional
+        The repair rule, as in :func:`harvest_bins`.
+    **model_parameters
+        As in :func:`harvest_bins`.
+
+    Returns
+    -------
+    HarvestableFractionFit
+        The fraction ``h``, the implied D0 and the bins at ``h``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an input is out of range or ``good_or_degraded_yield`` is below
+        ``fully_good_yield``.
+    CalibrationError
+        If even ``h = 1`` cannot reach ``good_or_degraded_yield`` under the
+        repair rule (the message gives the largest reachable value).
+
+    Notes
+    -----
+    ``degraded(h)`` is non-decreasing in ``h``: given n defects on a die, the
+    chance that all of them land in the harvestable area is ``h^n`` and where
+    they land inside it does not depend on ``h``. So the root is unique and
+    found by Brent's method on [0, 1]. D0 comes from inverting the plain
+    model: ``λ = -ln(Y/Y0)`` (Poisson) or ``λ = α((Y/Y0)^{-1/α} - 1)`` (gamma
+    mixing), ``D0 = λ / (A · f_crit)``.
+
+    References
+    ----------
+    G. C. Allen, "DeepSeek, Huawei, Export Controls, and the Future of the
+    U.S.-China AI Race", CSIS, 7 March 2025 (the 20 % and 40 % figures).
+    R. P. Brent, Algorithms for Minimization without Derivatives, 1973.
+
+    Examples
+    --------
+    >>> fit = harvestable_fraction_for("poisson", 665.61, fully_good_yield=0.2,
+    ...                                good_or_degraded_yield=0.4)
+    >>> round(fit.harvestable_fraction, 3), round(fit.defect_density_per_cm2, 4)
+    (0.621, 0.2418)
+    """
+    rule = _resolve_rule(max_defects, n_blocks, max_bad_blocks)
+    params = dict(model_parameters)
+    gross_yield = check_real(
+        "gross_yield", params.pop("gross_yield", 1.0), low=0.0, high=1.0, low_open=True
+    )
+    fcrit = check_real(
+        "critical_area_fraction",
+        params.pop("critical_area_fraction", 1.0),
+        low=0.0,
+        high=1.0,
+        low_open=True,
+    )
+    alpha = _mixing_shape(model, params)
+    area = check_real("die_area_mm2", die_area_mm2, low=0.0, low_open=True)
+    y_good = check_real(
+        "fully_good_yield", fully_good_yield, low=0.0, high=gross_yield, low_open=True
+    )
+    y_total = check_real("good_or_degraded_yield", good_or_degraded_yield, low=y_good, high=1.0)
+    lam = _mean_defects_for_yield(y_good / gross_yield, alpha)
+    density = lam * MM2_PER_CM2 / (area * fcrit)
+    common: dict[str, Any] = {
+        **rule.as_dict(),
+        **params,
+        "gross_yield": gross_yield,
+        "critical_area_fraction": fcrit,
+    }
+
+    def total(h: float) -> float:
+        bins = harvest_bins(model, area, density, harvestable_fraction=h, **common)
+        return float(bins.fully_good) + float(bins.degraded)
+
+    reachable = total(1.0)
+    if y_total > reachable + 1e-12:
+        raise CalibrationError(
+            f"no harvestable fraction in [0, 1] gives good_or_degraded_yield = {y_total:g} "
+            f"under {model} with fully_good_yield = {y_good:g}: the most it can reach is "
+            f"{reachable:.4g} (every defect harvestable); allow more repairs"
+        )
+    if y_total <= y_good:
+        h = 0.0
+    elif y_total >= reachable:
+        h = 1.0
+    else:
+        h = float(optimize.brentq(lambda x: total(x) - y_total, 0.0, 1.0, xtol=1e-14, rtol=1e-13))
+    bins = harvest_bins(model, area, density, harvestable_fraction=h, **common)
+    return HarvestableFractionFit(
+        harvestable_fraction=h,
+        defect_density_per_cm2=density,
+        fully_good_yield=y_good,
+        good_or_degraded_yield=y_total,
+        max_good_or_degraded_yield=reachable,
+        bins=bins,
+    )
