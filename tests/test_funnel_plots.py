@@ -1,0 +1,111 @@
+"""Tests of plot_funnel and plot_cost_breakdown (structure of the drawn axes)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+
+from waferlab.economics import CostInputs, cost_breakdown
+from waferlab.errors import InvalidParameterError
+from waferlab.funnel import FunnelInputs, run_funnel
+from waferlab.output import save_figure_atomic
+from waferlab.plotting import plot_cost_breakdown, plot_funnel
+
+
+def csis(**changes: object):  # type: ignore[no-untyped-def]
+    data: dict[str, object] = {
+        "wafer_starts_per_month": 50_000,
+        "gross_dies_per_wafer": 80,
+        "die_yield": 0.2,
+        "dies_per_package": 2,
+        "packaging_yield": 0.75,
+    }
+    data.update(changes)
+    return run_funnel(FunnelInputs.from_dict(data))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():  # type: ignore[no-untyped-def]
+    yield
+    plt.close("all")
+
+
+def _texts(ax) -> str:  # type: ignore[no-untyped-def]
+    parts = [t.get_text() for t in ax.texts]
+    parts += [t.get_text() for t in ax.get_yticklabels()]
+    parts += [ax.get_title(loc="left"), ax.get_xlabel()]
+    return "\n".join(parts)
+
+
+def test_funnel_plot_is_log_when_the_span_is_large() -> None:
+    ax = plot_funnel(csis())
+    assert ax.get_xscale() == "log"  # 4,000,000 dies vs 50,000 wafers
+    text = _texts(ax)
+    assert "[wafers]" in text and "[dies]" in text
+    assert "300,000" in text and "binding constraint" in text
+    assert "(−80%)" in text  # die-yield loss labelled
+
+
+def test_funnel_plot_linear_on_request_and_small_span() -> None:
+    assert plot_funnel(csis(), log=False).get_xscale() == "linear"
+    small = csis(
+        wafer_starts_per_month=10,
+        gross_dies_per_wafer=2,
+        die_yield=1.0,
+        packaging_yield=1.0,
+        dies_per_package=1,
+    )
+    assert plot_funnel(small).get_xscale() == "linear"
+
+
+def test_funnel_plot_names_hbm_binding_and_the_stock() -> None:
+    result = csis(
+        months=12, die_bank_dies=2_900_000, hbm_stacks_per_package=8, hbm_stock_stacks=13e6
+    )
+    text = _texts(plot_funnel(result))
+    assert "HBM-limited" in text and "hbm" in text
+    assert "die bank" in text
+
+
+def test_funnel_plot_draws_on_given_axes_and_saves(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fig, ax = plt.subplots()
+    assert plot_funnel(csis(), ax=ax) is ax
+    path = save_figure_atomic(fig, tmp_path / "funnel.png")
+    assert path.stat().st_size > 1000
+
+
+def test_cost_plot_components_and_total() -> None:
+    result = csis(hbm_stacks_per_package=8, test_yield=0.9)
+    breakdown = cost_breakdown(
+        result,
+        CostInputs(
+            wafer_cost_usd=13_000,
+            hbm_cost_usd_per_stack=300,
+            packaging_cost_usd_per_package=1000,
+            test_cost_usd_per_unit=80,
+        ),
+    )
+    ax = plot_cost_breakdown(breakdown)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [
+        "total",
+        "silicon",
+        "HBM",
+        "packaging",
+        "test",
+        "packaging scrap",
+        "test scrap",
+    ]
+    assert f"${breakdown.cost_per_tested_unit_usd:,.0f}" in _texts(ax)
+    assert ax.get_xlabel() == "US dollars per tested unit"
+
+
+def test_plots_reject_other_objects() -> None:
+    with pytest.raises(InvalidParameterError, match="result"):
+        plot_funnel({"stages": []})
+    with pytest.raises(InvalidParameterError, match="breakdown"):
+        plot_cost_breakdown(csis())
