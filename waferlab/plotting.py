@@ -304,3 +304,184 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
+
+
+def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = True) -> Axes:
+    """Draw a wafer map: outline, usable region, keep-outs, full and partial dies.
+
+    Parameters
+    ----------
+    die_map : waferlab.geometry.DieMap
+        The placement to draw (from :func:`waferlab.geometry.place_dies`).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new 7 × 7.6 inch figure when None.
+    show_shots : bool, default True
+        Outline the reticle shots when the map has a reticle.
+
+    Returns
+    -------
+    matplotlib Axes
+        Equal aspect, axes in mm, a legend with the counts.
+
+    Examples
+    --------
+    >>> from waferlab.geometry import Die, Wafer, place_dies
+    >>> ax = plot_wafer_map(place_dies(Wafer(200.0, 3.0), Die(15.0, 12.0, 0.1)))
+    >>> ax.get_xlabel()
+    'x [mm]'
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import shapely
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch, PathPatch
+    from matplotlib.path import Path
+
+    ax = _new_axes(ax, (7.0, 7.6))
+    wafer, die = die_map.wafer, die_map.die
+
+    def polygon_path(geom: Any) -> Path:
+        """A matplotlib Path for a shapely (multi)polygon, holes included."""
+        vertices: list[Any] = []
+        codes: list[Any] = []
+        for poly in shapely.get_parts(geom):
+            for ring in [poly.exterior, *poly.interiors]:
+                xy = np.asarray(ring.coords)
+                vertices.append(xy)
+                ring_codes = np.full(len(xy), Path.LINETO, dtype=Path.code_type)
+                ring_codes[0] = Path.MOVETO
+                ring_codes[-1] = Path.CLOSEPOLY
+                codes.append(ring_codes)
+        if not vertices:
+            return Path(np.zeros((1, 2)))
+        return Path(np.concatenate(vertices), np.concatenate(codes))
+
+    outline = wafer.outline()
+    wafer_patch = PathPatch(polygon_path(outline), facecolor="#eef1f4", edgecolor="none", zorder=1)
+    ax.add_patch(wafer_patch)
+    ax.add_patch(
+        PathPatch(polygon_path(outline), facecolor="none", edgecolor="#2e3440", lw=1.3, zorder=6)
+    )
+    usable = wafer.usable_region()
+    ax.add_patch(
+        PathPatch(
+            polygon_path(usable), facecolor="none", edgecolor="#5e81ac", lw=1.0, ls="--", zorder=4
+        )
+    )
+    if wafer.keepouts:
+        blocked = shapely.intersection(shapely.union_all(wafer.keepouts), outline)
+        ax.add_patch(
+            PathPatch(
+                polygon_path(blocked),
+                facecolor="#f4d6d6",
+                edgecolor="#a33b3b",
+                hatch="////",
+                lw=0.8,
+                zorder=3,
+            )
+        )
+
+    hw, hh = die.width_mm / 2.0, die.height_mm / 2.0
+    corners = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
+    centres = np.stack([die_map.center_x_mm, die_map.center_y_mm], axis=1)
+    full = die_map.state == 2
+    partial = die_map.state == 1
+    for mask, face, edge, alpha in (
+        (full, "#2e7d32", "#1b4d1e", 0.85),
+        (partial, "#f0a541", "#9a6516", 0.55),
+    ):
+        if np.any(mask):
+            verts = centres[mask][:, None, :] + corners[None, :, :]
+            dies = PolyCollection(
+                verts, facecolors=face, edgecolors=edge, linewidths=0.4, alpha=alpha, zorder=2
+            )
+            ax.add_collection(dies)
+            dies.set_clip_path(wafer_patch)  # partial dies are drawn only where there is wafer
+
+    handles = [
+        Patch(
+            facecolor="#2e7d32",
+            edgecolor="#1b4d1e",
+            alpha=0.85,
+            label=f"full dies: {die_map.gross_dies:,}",
+        ),
+        Patch(
+            facecolor="#f0a541",
+            edgecolor="#9a6516",
+            alpha=0.55,
+            label=f"partial dies: {die_map.partial_dies:,}",
+        ),
+        Patch(
+            facecolor="none",
+            edgecolor="#5e81ac",
+            ls="--",
+            label=f"usable region (edge exclusion {wafer.edge_exclusion_mm:g} mm)",
+        ),
+    ]
+    if wafer.keepouts:
+        handles.append(
+            Patch(facecolor="#f4d6d6", edgecolor="#a33b3b", hatch="////", label="keep-out")
+        )
+    if die_map.reticle is not None and die_map.dies_per_field is not None and show_shots:
+        nx, ny = die_map.dies_per_field
+        on = die_map.state != 0
+        keys = np.unique(
+            np.stack(
+                [np.floor_divide(die_map.col[on], nx), np.floor_divide(die_map.row[on], ny)], axis=1
+            ),
+            axis=0,
+        )
+        px, py = die.pitch_x_mm, die.pitch_y_mm
+        x0 = die_map.offset_x_mm + keys[:, 0] * nx * px - px / 2.0
+        y0 = die_map.offset_y_mm + keys[:, 1] * ny * py - py / 2.0
+        shot_w, shot_h = nx * px, ny * py
+        shots = np.stack(
+            [
+                np.stack([x0, y0], axis=1),
+                np.stack([x0 + shot_w, y0], axis=1),
+                np.stack([x0 + shot_w, y0 + shot_h], axis=1),
+                np.stack([x0, y0 + shot_h], axis=1),
+            ],
+            axis=1,
+        )
+        shot_lines = PolyCollection(
+            list(shots), facecolors="none", edgecolors="#4c566a", linewidths=0.9, zorder=5
+        )
+        ax.add_collection(shot_lines)
+        shot_lines.set_clip_path(wafer_patch)
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor="#4c566a",
+                label=f"shots ({nx}×{ny} dies): {die_map.full_shots} full, "
+                f"{die_map.partial_shots} partial",
+            )
+        )
+
+    r = wafer.radius_mm
+    pad = 0.04 * r
+    ax.set_xlim(-r - pad, r + pad)
+    ax.set_ylim(-r - pad, r + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    ax.grid(True, color="#d8dee9", lw=0.5, zorder=0)
+    ax.set_axisbelow(True)
+    ax.set_title(
+        f"{wafer.diameter_mm:g} mm wafer, {die.width_mm:g} × {die.height_mm:g} mm die "
+        f"(scribe {die.scribe_x_mm:g} mm): {die_map.gross_dies:,} gross dies\n"
+        f"offset ({die_map.offset_x_mm:.3f}, {die_map.offset_y_mm:.3f}) mm, "
+        f"{die_map.offset_mode}; classic formula {die_map.formula_dies:.1f}",
+        fontsize=10,
+    )
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=2,
+        frameon=False,
+        fontsize=9,
+    )
+    plt.setp(ax.get_xticklabels(), fontsize=9)
+    plt.setp(ax.get_yticklabels(), fontsize=9)
+    return ax
