@@ -703,9 +703,6 @@ def _resolve_parent(child: Path, target: str, builtin: bool) -> tuple[Path, bool
 def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     """Read ``path``, resolve what it inherits, merge; no completeness check."""
     resolved = path.resolve()
-    if resolved in chain:
-        names = " -> ".join(p.name for p in (*chain, resolved))
-        raise ScenarioError(f"{path}: inheritance cycle: {names}")
     doc = _parse(path, _read_toml(path))
     if builtin and doc.name != path.stem:
         raise ScenarioError(f"{path}: name {doc.name!r} must equal the file name {path.stem!r}")
@@ -715,7 +712,13 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     sources: dict[str, str] = {}
     if doc.inherits is not None:
         parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
-        parent = _load_chain(parent_path, parent_builtin, (*chain, resolved))
+        seen = (*chain, resolved)
+        if parent_path.resolve() in seen:
+            names = " -> ".join(p.name for p in (*seen, parent_path.resolve()))
+            raise ScenarioError(
+                f"{path}: inherits = {doc.inherits!r} closes an inheritance cycle: {names}"
+            )
+        parent = _load_chain(parent_path, parent_builtin, seen)
         parameters.update(parent.parameters)
         costs.update(parent.costs)
         sources.update(parent.sources)

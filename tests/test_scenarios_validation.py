@@ -1,0 +1,321 @@
+"""Scenario validation: one test per error kind, each checking the message.
+
+Every message must name the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from waferlab.errors import InvalidParameterError, ScenarioError, UnknownNameError
+from waferlab.scenarios import list_scenarios, load_scenario
+from waferlab.scenarios import loader as loader_module
+
+HEAD = """
+name = "t"
+description = "A test scenario."
+"""
+
+VALID_PARAMETERS = """
+[parameters]
+wafer_starts_per_month = 1000
+gross_dies_per_wafer = 80
+die_yield = 0.2
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def error_for(path: Path) -> str:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert str(path) in message  # every file error names the file
+    assert "\n" not in message  # one line
+    return message
+
+
+def test_valid_minimal_file_loads(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS))
+    assert scenario.parameters["gross_dies_per_wafer"] == 80
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", 'name = "t"\ndescription = "d"\n[parameters\nx = 1\n')
+    message = error_for(path)
+    assert "TOML syntax error" in message
+    assert "line 3" in message
+
+
+def test_unknown_parameter_key_suggests_the_nearest(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "die_yeild = 0.3\n")
+    message = error_for(path)
+    assert "unknown key 'die_yeild' in [parameters]" in message
+    assert "did you mean 'die_yield'?" in message
+
+
+def test_unknown_top_level_key_suggests_the_nearest(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + "[parameter]\nwafer_starts_per_month = 1\n")
+    message = error_for(path)
+    assert "unknown top-level key 'parameter'" in message
+    assert "did you mean 'parameters'?" in message
+
+
+def test_cost_key_in_parameters_says_where_it_belongs(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "wafer_cost_usd = 9346\n")
+    message = error_for(path)
+    assert "unknown key 'wafer_cost_usd' in [parameters]" in message
+    assert "belongs in [costs]" in message
+
+
+def test_unknown_cost_key(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[costs]\nwafer_cost_uds = 9346\n")
+    message = error_for(path)
+    assert "unknown key 'wafer_cost_uds' in [costs]" in message
+    assert "did you mean 'wafer_cost_usd'?" in message
+
+
+def test_wrong_type_string_for_number(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml",
+        HEAD + '[parameters]\nwafer_starts_per_month = "50k"\ngross_dies_per_wafer = 80\n',
+    )
+    message = error_for(path)
+    assert "[parameters] wafer_starts_per_month must be a number, got string '50k'" in message
+
+
+def test_wrong_type_boolean_for_number(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "capacity_share = true\n")
+    assert "capacity_share must be a number, got boolean true" in error_for(path)
+
+
+def test_wrong_type_fraction_for_integer(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "dies_per_package = 2.5\n")
+    assert "[parameters] dies_per_package must be an integer, got 2.5" in error_for(path)
+
+
+def test_wrong_type_number_for_string(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "yield_model = 3\n")
+    assert "[parameters] yield_model must be a string, got int 3" in error_for(path)
+
+
+def test_wrong_type_table_values(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml",
+        HEAD + VALID_PARAMETERS + '[parameters.yield_model_parameters]\nalpha = "two"\n',
+    )
+    message = error_for(path)
+    assert "yield_model_parameters.alpha must be a finite number, got string 'two'" in message
+
+
+def test_wrong_type_for_a_table(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + "parameters = 3\n")
+    assert "[parameters] must be a table, got int 3" in error_for(path)
+
+
+def test_not_finite_number(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "die_bank_dies = nan\n")
+    assert "[parameters] die_bank_dies must be a finite number, got nan" in error_for(path)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["die_yield = 1.2", "packaging_yield = -0.1", "capacity_share = 2", "test_yield = 1.0001"],
+)
+def test_yield_outside_unit_interval(tmp_path: Path, line: str) -> None:
+    text = HEAD + VALID_PARAMETERS.replace("die_yield = 0.2\n", "") + line + "\n"
+    if not line.startswith("die_yield"):
+        text += "die_yield = 0.2\n"
+    path = write(tmp_path / "t.toml", text)
+    key = line.split(" ")[0]
+    message = error_for(path)
+    assert f"[parameters] {key} = " in message
+    assert "is outside [0, 1]" in message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "dies_per_package = -2",
+        "die_bank_dies = -1",
+        "hbm_stock_stacks = -5.0",
+        "gross_dies_per_wafer = -80",
+    ],
+)
+def test_negative_count(tmp_path: Path, line: str) -> None:
+    key = line.split(" ")[0]
+    body = "\n".join(row for row in VALID_PARAMETERS.splitlines() if not row.startswith(key + " "))
+    path = write(tmp_path / "t.toml", HEAD + body + "\n" + line + "\n")
+    message = error_for(path)
+    assert f"[parameters] {key} = " in message
+    assert "must not be negative" in message
+
+
+def test_negative_cost(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml",
+        HEAD + VALID_PARAMETERS + "[costs]\nwafer_cost_usd = 1\nhbm_cost_usd_per_stack = -3\n",
+    )
+    assert "[costs] hbm_cost_usd_per_stack = -3 must not be negative" in error_for(path)
+
+
+def test_missing_required_parameter(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + "[parameters]\ngross_dies_per_wafer = 80\n")
+    message = error_for(path)
+    assert "missing required key 'wafer_starts_per_month' in [parameters]" in message
+
+
+def test_missing_required_cost(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[costs]\nhbm_cost_usd_per_stack = 300\n"
+    )
+    assert "missing required key 'wafer_cost_usd' in [costs]" in error_for(path)
+
+
+@pytest.mark.parametrize("key", ["name", "description"])
+def test_missing_name_or_description(tmp_path: Path, key: str) -> None:
+    head = "\n".join(row for row in HEAD.splitlines() if not row.startswith(key))
+    path = write(tmp_path / "t.toml", head + VALID_PARAMETERS)
+    assert f"missing required key {key!r}" in error_for(path)
+
+
+def test_funnel_cross_field_rule_names_file_and_key(tmp_path: Path) -> None:
+    # FunnelInputs' own rule: a die yield or a defect density, not both
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "defect_density_per_cm2 = 0.1\n")
+    message = error_for(path)
+    assert "[parameters]" in message
+    assert "defect_density_per_cm2" in message
+    assert "not both" in message
+
+
+def test_unknown_inherits_target(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml", HEAD + 'inherits = "csis-2025-smic-targte"\n' + VALID_PARAMETERS
+    )
+    message = error_for(path)
+    assert "inherits = 'csis-2025-smic-targte' is not a built-in scenario" in message
+    assert "did you mean 'csis-2025-smic-target'?" in message
+
+
+def test_inherits_missing_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + 'inherits = "base.toml"\n' + VALID_PARAMETERS)
+    message = error_for(path)
+    assert "inherits = 'base.toml': no such file" in message
+    assert str(tmp_path / "base.toml") in message
+
+
+def test_inheritance_cycle(tmp_path: Path) -> None:
+    write(tmp_path / "a.toml", HEAD + 'inherits = "b.toml"\n' + VALID_PARAMETERS)
+    write(tmp_path / "b.toml", HEAD + 'inherits = "c.toml"\n')
+    write(tmp_path / "c.toml", HEAD + 'inherits = "a.toml"\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "a.toml")
+    message = str(info.value)
+    assert "inheritance cycle: a.toml -> b.toml -> c.toml -> a.toml" in message
+    assert str(tmp_path / "c.toml") in message  # the file whose inherits closes the cycle
+
+
+def test_self_inheritance_is_a_cycle(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + 'inherits = "t.toml"\n' + VALID_PARAMETERS)
+    assert "inheritance cycle: t.toml -> t.toml" in error_for(path)
+
+
+def test_source_for_an_unknown_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml", HEAD + VALID_PARAMETERS + '[sources]\ndie_yeild = "somewhere"\n'
+    )
+    message = error_for(path)
+    assert "[sources] names unknown key 'die_yeild'" in message
+    assert "did you mean 'die_yield'?" in message
+
+
+def test_source_for_a_key_not_set(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml", HEAD + VALID_PARAMETERS + '[sources]\ntest_yield = "somewhere"\n'
+    )
+    assert "gives a source for 'test_yield', which the scenario does not set" in error_for(path)
+
+
+def test_source_must_be_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[sources]\ndie_yield = 0.2\n")
+    assert "[sources] die_yield must be a non-empty string, got float 0.2" in error_for(path)
+
+
+def test_published_needs_a_source(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[published]\ngood_dies = 1\n")
+    assert "[published] needs a 'source' string" in error_for(path)
+
+
+# --------------------------------------------------------------------------- built-in rules
+
+
+@pytest.fixture()
+def builtin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make a temporary directory the home of the built-in presets."""
+    monkeypatch.setattr(loader_module, "_builtin_dir", lambda: tmp_path)
+    return tmp_path
+
+
+def test_builtin_value_without_source(builtin_dir: Path) -> None:
+    path = write(
+        builtin_dir / "t.toml",
+        HEAD
+        + VALID_PARAMETERS
+        + '[sources]\nwafer_starts_per_month = "a"\ngross_dies_per_wafer = "b"\n',
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("t")
+    message = str(info.value)
+    assert str(path) in message
+    assert "parameter 'die_yield' has no entry in [sources]" in message
+
+
+def test_builtin_child_override_needs_its_own_source(builtin_dir: Path) -> None:
+    sourced = (
+        '[sources]\nwafer_starts_per_month = "a"\ngross_dies_per_wafer = "b"\ndie_yield = "c"\n'
+    )
+    write(builtin_dir / "t.toml", HEAD + VALID_PARAMETERS + sourced)
+    write(
+        builtin_dir / "child.toml",
+        'name = "child"\ndescription = "d"\ninherits = "t"\n[parameters]\ndie_yield = 0.3\n',
+    )
+    assert load_scenario("t").sources["die_yield"] == "c"
+    with pytest.raises(ScenarioError, match="'die_yield' has no entry in \\[sources\\]"):
+        load_scenario("child")
+
+
+def test_builtin_name_must_match_file(builtin_dir: Path) -> None:
+    write(builtin_dir / "other.toml", HEAD + VALID_PARAMETERS)
+    with pytest.raises(ScenarioError, match="name 't' must equal the file name 'other'"):
+        load_scenario("other")
+
+
+# --------------------------------------------------------------------------- names and paths
+
+
+def test_unknown_scenario_name_lists_the_builtins() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        load_scenario("csis-2025")
+    message = str(info.value)
+    assert "scenario must be one of" in message
+    for name in list_scenarios():
+        assert name in message
+
+
+def test_missing_scenario_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterError, match=r"existing \.toml file"):
+        load_scenario(tmp_path / "nope.toml")
+    with pytest.raises(InvalidParameterError, match=r"existing \.toml file"):
+        load_scenario("nope.toml")
+
+
+def test_scenario_error_is_a_value_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "die_yield_x = 1\n")
+    with pytest.raises(ValueError, match="die_yield_x"):
+        load_scenario(path)
