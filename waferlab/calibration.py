@@ -87,7 +87,7 @@ _BASE_PARAMETERS = ("defect_density_per_cm2", "gross_yield", "critical_area_frac
 # 0.01 and of 5 /cm² are equally easy to reach) and keeps them positive.
 _SEARCH: Mapping[str, tuple[str, float, float]] = MappingProxyType(
     {
-        "defect_density_per_cm2": ("log", 1e-9, 1e4),
+        "defect_density_per_cm2": ("log", 1e-9, 1e7),
         "gross_yield": ("linear", 1e-6, 1.0),
         "alpha": ("log", 1e-3, 1e4),
     }
@@ -95,7 +95,6 @@ _SEARCH: Mapping[str, tuple[str, float, float]] = MappingProxyType(
 _GROSS_YIELD_STARTS = (1.0, 0.8, 0.5)
 _ALPHA_STARTS = (0.3, 1.0, 3.0, 30.0)
 _TINY = 1e-300
-_ACTIVE = 1e-6  # relative distance to an interval bound below which the bound is active
 
 
 # --------------------------------------------------------------------------- #
@@ -661,8 +660,8 @@ class CalibrationResult:
     tolerance : float
         Largest |residual| that counts as met.
     n_constraining : int
-        Observations that constrain the fit: point values, and intervals whose
-        bound is active or missed.
+        Observations that constrain the fit: point values, and intervals the
+        fit misses.
     identifiable : bool
         True when there are more constraining observations than free
         parameters: the parameters are pinned down and the fit is also a test
@@ -914,7 +913,7 @@ def fit_yield_model(
 
     zero anywhere inside the interval, and the fit minimises Σ r_i² with
     ``scipy.optimize.least_squares`` (trust region reflective, with bounds:
-    D0 in [1e-9, 1e4] /cm² and α in [1e-3, 1e4] searched on a log scale,
+    D0 in [1e-9, 1e7] /cm² and α in [1e-3, 1e4] searched on a log scale,
     gross yield in [1e-6, 1]). Log-yield is the natural scale: published
     yields are relative figures, the gross yield is a factor (log Y0 adds),
     and under Poisson log Y = log Y0 − A·D0 is linear in the parameters, so a
@@ -1000,9 +999,10 @@ def fit_yield_model(
     cost = float(np.sum(r**2))
     if cost < 1e-24:
         cost, r = 0.0, np.where(np.abs(r) < 1e-12, 0.0, r)
-    point = low == high
-    active = (y <= low * (1.0 + _ACTIVE)) | (y >= high * (1.0 - _ACTIVE)) | (r != 0.0)
-    n_constraining = int(np.sum(point | active))
+    # A point value pins the curve; an interval only constrains when it is missed
+    # (an interval that is met, even on its bound, is an inequality with slack
+    # on the other side and leaves a range of parameters).
+    n_constraining = int(np.sum((low == high) | (r != 0.0)))
     identifiable, note = _identifiability(n_constraining, len(free_names), cost)
     return CalibrationResult(
         model=model,

@@ -1,0 +1,470 @@
+"""Calibration: observations, loaders, the csis-2025 dataset and yield-model fits.
+
+Expected values come from the publications (SOURCES.md §1, CSIS report "R")
+or from an independent second computation: the closed-form inverse
+``defect_density_for_yield`` for one-point fits, a dense grid of the cost for
+the global optimum, and parameters chosen before generating synthetic data for
+the round trips.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from waferlab.calibration import (
+    COUNTS,
+    DATASETS,
+    CalibrationResult,
+    Observation,
+    ObservationFileError,
+    fit_yield_model,
+    load_dataset,
+    load_observations,
+    observations_from_csv,
+    observations_from_json,
+    processes,
+    select,
+)
+from waferlab.errors import CalibrationError, InvalidParameterError, UnknownNameError
+from waferlab.output import to_json
+from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
+
+D0 = "defect_density_per_cm2"
+
+# Parameters each model needs besides D0 in the tests below.
+MODEL_PARAMETERS: dict[str, dict[str, float]] = {
+    "negative_binomial": {"alpha": 0.7},
+    "bose_einstein": {"n_layers": 4},
+}
+
+
+def point(name: str, area: float, y: float, process: str = "P") -> Observation:
+    return Observation(name, area, y, y, source="test", process=process)
+
+
+# --------------------------------------------------------------------------- #
+# Observation
+# --------------------------------------------------------------------------- #
+
+
+def test_observation_point_interval_and_text() -> None:
+    ga100 = point("GA100", 826.0, 0.415)
+    assert ga100.is_point and ga100.yield_text == "41.5 %"
+    a12 = Observation("A12", 83.27, 0.9, 1.0, source="R")
+    assert not a12.is_point and a12.yield_text == "≥ 90 %"
+    kirin = Observation("Kirin", 107.0, 0.5, 0.7, source="R", process="P")
+    assert kirin.yield_text == "50–70 %"
+    assert kirin.counts == "fully-good" and kirin.status == "reported"
+    assert Observation(**kirin.to_dict()) == kirin
+    assert isinstance(kirin.die_area_mm2, float)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"die_area_mm2": 0.0}, "die_area_mm2"),
+        ({"die_area_mm2": math.nan}, "die_area_mm2"),
+        ({"die_area_mm2": "100"}, "die_area_mm2"),
+        ({"yield_low": -0.1}, "yield_low"),
+        ({"yield_low": 0.8, "yield_high": 0.7}, "yield_high"),
+        ({"yield_high": 1.2}, "yield_high"),
+        ({"counts": "good"}, "counts"),
+        ({"status": "rumour"}, "status"),
+        ({"name": " "}, "name"),
+        ({"process": 7}, "process"),
+    ],
+)
+def test_observation_validation_names_field(changes: dict[str, object], field: str) -> None:
+    values: dict[str, object] = {
+        "name": "x",
+        "die_area_mm2": 100.0,
+        "yield_low": 0.5,
+        "yield_high": 0.6,
+        "source": "s",
+    }
+    values.update(changes)
+    with pytest.raises(InvalidParameterError) as info:
+        Observation(**values)  # type: ignore[arg-type]
+    assert info.value.parameter == field
+
+
+def test_observation_is_frozen() -> None:
+    obs = point("x", 100.0, 0.5)
+    with pytest.raises(AttributeError):
+        obs.yield_low = 0.4  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- #
+# The built-in dataset (SOURCES.md §1 and §2)
+# --------------------------------------------------------------------------- #
+
+
+def test_dataset_holds_the_published_figures() -> None:
+    data = {o.name: o for o in load_dataset("csis-2025")}
+    # (area mm², low, high, process, counts, status) as published (SOURCES.md §1, §2).
+    expected = {
+        "GA100": (826.0, 0.415, 0.415, "TSMC N7", "fully-good", "reported"),
+        "A12": (83.27, 0.90, 1.0, "TSMC N7", "fully-good", "reported"),
+        "910B": (665.61, 0.20, 0.20, "SMIC N+2", "fully-good", "reported"),
+        "Kirin 9000S": (107.0, 0.50, 0.70, "SMIC N+2", "fully-good", "reported"),
+        "910B (FT)": (665.61, 0.40, 0.40, "SMIC N+2", "good-or-degraded", "reported"),
+        "910B (Morgan Stanley)": (665.61, 0.30, 0.30, "SMIC N+2", "unspecified", "forecast"),
+    }
+    assert set(data) == set(expected)
+    for name, (area, low, high, process, counts, status) in expected.items():
+        obs = data[name]
+        assert (obs.die_area_mm2, obs.yield_low, obs.yield_high) == (area, low, high), name
+        assert (obs.process, obs.counts, obs.status) == (process, counts, status), name
+        assert obs.source and obs.note, name
+    assert processes(data.values()) == ("TSMC N7", "SMIC N+2")
+
+
+def test_dataset_file_lists_its_sources() -> None:
+    path = Path(__file__).parents[1] / "waferlab" / "data" / DATASETS["csis-2025"]
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert "csis.org" in raw["sources"]["R"]
+    for record in raw["observations"]:
+        keys = [k.strip() for part in record["source"].split(";") for k in [part.split("(")[0]]]
+        assert all(k in raw["sources"] for k in keys), record["name"]
+
+
+def test_unknown_dataset_lists_the_valid_ones() -> None:
+    with pytest.raises(UnknownNameError, match="csis-2025") as info:
+        load_dataset("csis-2024")
+    assert info.value.parameter == "dataset"
+
+
+def test_select_defaults_leave_out_degraded_and_forecasts() -> None:
+    data = load_dataset("csis-2025")
+    assert [o.name for o in select(data)] == ["GA100", "A12", "910B", "Kirin 9000S"]
+    assert [o.name for o in select(data, process="TSMC N7")] == ["GA100", "A12"]
+    degraded = select(data, process="SMIC N+2", counts="good-or-degraded")
+    assert [o.name for o in degraded] == ["910B (FT)"]
+    everything = select(data, counts=None, include_forecasts=True)
+    assert len(everything) == len(data)
+    assert [o.name for o in select(data, names=["A12"])] == ["A12"]
+
+
+def test_select_errors_list_valid_values() -> None:
+    data = load_dataset("csis-2025")
+    with pytest.raises(UnknownNameError, match="TSMC N7, SMIC N\\+2") as info:
+        select(data, process="TSMC N5")
+    assert info.value.parameter == "process"
+    with pytest.raises(UnknownNameError, match=", ".join(COUNTS)):
+        select(data, counts="good")
+    with pytest.raises(UnknownNameError, match="GA100"):
+        select(data, names=["H100"])
+
+
+# --------------------------------------------------------------------------- #
+# Loaders
+# --------------------------------------------------------------------------- #
+
+
+def test_csv_loader_points_intervals_and_optional_fields(tmp_path: Path) -> None:
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "name,die_area_mm2,yield,yield_low,yield_high,process,source,counts\n"
+        "GA100,826,0.415,,,TSMC N7,R,\n"
+        "A12, 83.27 ,,0.9,1.0,TSMC N7,R,fully-good\n",
+        encoding="utf-8",
+    )
+    ga100, a12 = observations_from_csv(path)
+    assert (ga100.yield_low, ga100.yield_high, ga100.process) == (0.415, 0.415, "TSMC N7")
+    assert (a12.die_area_mm2, a12.yield_low, a12.yield_high) == (83.27, 0.9, 1.0)
+    assert load_observations(path) == (ga100, a12)
+
+
+def test_json_loader_list_and_object_forms(tmp_path: Path) -> None:
+    records = [o.to_dict() for o in load_dataset("csis-2025")]
+    as_list = tmp_path / "list.json"
+    as_list.write_text(json.dumps(records), encoding="utf-8")
+    as_object = tmp_path / "object.json"
+    as_object.write_text(json.dumps({"observations": records}), encoding="utf-8")
+    assert observations_from_json(as_list) == load_dataset("csis-2025")
+    assert load_observations(as_object) == load_dataset("csis-2025")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "field", "message"),
+    [
+        ("name,die_area_mm2,yeild\nx,1,0.5\n", "line 2", "yeild", "unknown field"),
+        ("name,die_area_mm2,yield\nx,abc,0.5\n", "line 2", "die_area_mm2", "not a number"),
+        ("name,die_area_mm2,yield\nx,100,41.5\n", "line 2", "yield_low", "not percent"),
+        ("name,die_area_mm2,yield\nx,100,0.5\ny,-3,0.5\n", "line 3", "die_area_mm2", "> 0"),
+        ("name,die_area_mm2,yield_low\nx,100,0.5\n", "line 2", "yield_high", "missing"),
+        ("name,yield\nx,0.5\n", "line 2", "die_area_mm2", "missing"),
+        ("name,die_area_mm2,yield,yield_low\nx,1,0.5,0.4\n", "line 2", "yield", "not both"),
+        ("name,die_area_mm2,yield\nx,1,0.5,9\n", "line 2", "", "more values"),
+        ("name,die_area_mm2,yield\nx,1,0.5\nx,2,0.5\n", "observation 2", "name", "duplicate"),
+        ("name,die_area_mm2,yield\n", "", "", "no observations"),
+        ("", "", "", "empty file"),
+        ("name,name,yield\nx,1,0.5\n", "line 1", "", "duplicate column"),
+        ("name,die_area_mm2,yield,counts\nx,1,0.5,some\n", "line 2", "counts", "fully-good"),
+    ],
+)
+def test_csv_errors_name_file_row_and_field(
+    tmp_path: Path, text: str, where: str, field: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ObservationFileError) as info:
+        observations_from_csv(path)
+    error = info.value
+    assert str(path) in str(error) and message in str(error)
+    assert (error.row, error.field) == (where, field)
+    assert isinstance(error, CalibrationError) and isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "field", "message"),
+    [
+        ('[{"name": "x", "die_area_mm2": 1,\n "yield": 0.5,}]', "line 2", "", "not valid JSON"),
+        ('{"data": []}', "", "observations", "missing"),
+        ('{"observations": 3}', "", "observations", "expected a list"),
+        ("[]", "", "observations", "no observations"),
+        ("[3]", "observation 1", "", "expected an object"),
+        (
+            '[{"name": "x", "die_area_mm2": true, "yield": 0.5}]',
+            "observation 1",
+            "die_area_mm2",
+            "not a number",
+        ),
+        (
+            '[{"name": "x", "die_area_mm2": 1, "yield": 0.5, "colour": 1}]',
+            "observation 1",
+            "colour",
+            "unknown field",
+        ),
+        (
+            '[{"name": "x", "die_area_mm2": 1, "yield_low": 0.6, "yield_high": 0.5}]',
+            "observation 1",
+            "yield_high",
+            "in [0.6, 1]",
+        ),
+    ],
+)
+def test_json_errors_name_file_row_and_field(
+    tmp_path: Path, text: str, where: str, field: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ObservationFileError) as info:
+        observations_from_json(path)
+    assert str(path) in str(info.value) and message in str(info.value)
+    assert (info.value.row, info.value.field) == (where, field)
+
+
+def test_load_observations_rejects_other_extensions(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterError, match=r"\.csv or \.json"):
+        load_observations(tmp_path / "obs.txt")
+    with pytest.raises(FileNotFoundError):
+        load_observations(tmp_path / "missing.csv")
+
+
+# --------------------------------------------------------------------------- #
+# Fits: independent checks
+# --------------------------------------------------------------------------- #
+
+
+def test_implied_d0_of_the_ga100_point() -> None:
+    # Issue 3 §7 reference values: 41.5 % at 826 mm² implies D0 = 0.1065 /cm²
+    # (Poisson) and 0.1156 /cm² (Murphy); tolerance: the 4 quoted digits.
+    ga100 = [point("GA100", 826.0, 0.415)]
+    assert fit_yield_model(ga100, "poisson").defect_density_per_cm2 == pytest.approx(
+        0.1065, abs=5e-5
+    )
+    assert fit_yield_model(ga100, "murphy").defect_density_per_cm2 == pytest.approx(
+        0.1156, abs=5e-5
+    )
+
+
+@pytest.mark.parametrize("model", sorted(YIELD_MODELS))
+@pytest.mark.parametrize("gross_yield", [1.0, 0.85])
+def test_one_point_fit_equals_closed_form_inverse(model: str, gross_yield: float) -> None:
+    params = {**MODEL_PARAMETERS.get(model, {}), "gross_yield": gross_yield}
+    obs = [point("x", 665.61, 0.2)]
+    fit = fit_yield_model(obs, model, fixed=params)
+    expected = defect_density_for_yield(model, 665.61, 0.2, **params)
+    assert fit.defect_density_per_cm2 == pytest.approx(expected, rel=1e-8)
+    assert fit.cost == 0.0 and fit.all_met
+    assert not fit.identifiable and "exactly determined" in fit.identifiability_note
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    model=st.sampled_from(sorted(YIELD_MODELS)),
+    area=st.floats(1.0, 2000.0),
+    y=st.floats(0.005, 0.995),
+)
+def test_one_point_fit_equals_closed_form_property(model: str, area: float, y: float) -> None:
+    params = MODEL_PARAMETERS.get(model, {})
+    fit = fit_yield_model([point("x", area, y)], model, fixed=params)
+    expected = defect_density_for_yield(model, area, y, **params)
+    assert fit.defect_density_per_cm2 == pytest.approx(expected, rel=1e-7)
+
+
+def test_gross_yield_alone_with_fixed_d0_matches_closed_form() -> None:
+    # With D0 fixed, Y0 = y / Y_model(λ): the Poisson case is y · e^λ.
+    fit = fit_yield_model([point("x", 200.0, 0.5)], "poisson", free="gross_yield", fixed={D0: 0.2})
+    assert fit.parameters["gross_yield"] == pytest.approx(0.5 * math.exp(0.2 * 2.0), rel=1e-8)
+
+
+def test_fit_finds_the_global_optimum_of_an_inconsistent_set() -> None:
+    # Three points no Poisson curve with a gross yield can meet: the fitted cost
+    # must not exceed the minimum of the same cost over a dense grid.
+    obs = [point("a", 100.0, 0.9), point("b", 400.0, 0.45), point("c", 800.0, 0.4)]
+    fit = fit_yield_model(obs, "poisson", free=(D0, "gross_yield"))
+    d0 = np.geomspace(1e-3, 1.0, 600)[:, None]
+    y0 = np.linspace(0.3, 1.0, 600)[None, :]
+    areas = np.array([o.die_area_mm2 for o in obs])
+    targets = np.array([o.yield_low for o in obs])
+    pred = die_yield("poisson", areas[:, None, None], d0[None], gross_yield=y0[None])
+    grid_cost = np.sum(np.log(pred / targets[:, None, None]) ** 2, axis=0)
+    assert fit.cost > 1e-3
+    assert fit.cost <= grid_cost.min() + 1e-9
+    assert fit.identifiable and not fit.all_met
+
+
+def test_round_trip_murphy_d0_and_gross_yield() -> None:
+    # Synthetic data from D0 = 0.15 /cm², Y0 = 0.9 with 0.5 % multiplicative
+    # noise: the fit recovers both within a few noise widths.
+    rng = np.random.default_rng(7)
+    areas = np.linspace(50.0, 800.0, 9)
+    truth = die_yield("murphy", areas, 0.15, gross_yield=0.9)
+    noisy = truth * np.exp(rng.normal(0.0, 0.005, areas.size))
+    obs = [point(f"d{k}", a, float(y)) for k, (a, y) in enumerate(zip(areas, noisy, strict=True))]
+    fit = fit_yield_model(obs, "murphy", free=(D0, "gross_yield"))
+    assert fit.parameters[D0] == pytest.approx(0.15, rel=0.03)
+    assert fit.parameters["gross_yield"] == pytest.approx(0.9, rel=0.01)
+    assert fit.identifiable
+
+
+def test_round_trip_negative_binomial_d0_and_alpha() -> None:
+    rng = np.random.default_rng(11)
+    areas = np.geomspace(20.0, 1500.0, 10)
+    truth = die_yield("negative_binomial", areas, 0.4, alpha=1.5)
+    noisy = truth * np.exp(rng.normal(0.0, 0.002, areas.size))
+    obs = [point(f"d{k}", a, float(y)) for k, (a, y) in enumerate(zip(areas, noisy, strict=True))]
+    fit = fit_yield_model(obs, "negative_binomial", free=(D0, "alpha"))
+    assert fit.parameters[D0] == pytest.approx(0.4, rel=0.03)
+    assert fit.parameters["alpha"] == pytest.approx(1.5, rel=0.1)
+
+
+def test_round_trip_intervals_contain_the_truth() -> None:
+    # Intervals ±3 % around a Seeds curve: the fit meets all of them at zero cost.
+    areas = np.array([80.0, 300.0, 700.0])
+    truth = die_yield("seeds", areas, 0.3)
+    obs = [
+        Observation(f"d{k}", a, 0.97 * y, 1.03 * y, source="t")
+        for k, (a, y) in enumerate(zip(areas, truth, strict=True))
+    ]
+    fit = fit_yield_model(obs, "seeds")
+    assert fit.cost == 0.0 and fit.all_met
+    low = max(
+        defect_density_for_yield("seeds", a, 1.03 * y) for a, y in zip(areas, truth, strict=True)
+    )
+    high = min(
+        defect_density_for_yield("seeds", a, 0.97 * y) for a, y in zip(areas, truth, strict=True)
+    )
+    assert low <= fit.defect_density_per_cm2 <= high
+
+
+def test_result_parameters_feed_die_yield_and_serialise() -> None:
+    kirin = Observation("Kirin", 107.0, 0.5, 0.7, source="R", process="P")
+    fit = fit_yield_model(
+        [point("910B", 665.61, 0.2), kirin], "negative_binomial", free=(D0, "alpha")
+    )
+    assert isinstance(fit, CalibrationResult)
+    for obs, pred in zip(fit.observations, fit.predictions, strict=True):
+        assert die_yield(fit.model, obs.die_area_mm2, **fit.parameters) == pytest.approx(pred)
+    assert fit.predict(665.61) == pytest.approx(fit.predictions[0])
+    data = json.loads(to_json(fit))
+    assert data["model"] == "negative_binomial" and data["free"] == [D0, "alpha"]
+    assert set(data["parameters"]) == {D0, "alpha", "gross_yield"}
+    assert data["observations"][1]["prediction"] == pytest.approx(fit.predictions[1])
+    assert "Negative binomial, D0 = " in fit.label() and "α = " in fit.label()
+    assert "Kirin" in fit.table()
+
+
+def test_met_uses_the_stated_tolerance() -> None:
+    # Poisson with D0 fixed, Y0 free: a point at 0.8·e^-λ and an interval starting
+    # at 0.8·e^-λ·e^0.024. log Y is linear in log Y0, so the least-squares
+    # compromise misses each by exactly 0.012 in log-yield.
+    y = 0.8 * math.exp(-0.1)
+    a = Observation("a", 100.0, y, y, source="t")
+    b = Observation("b", 100.0, y * math.exp(0.024), 1.0, source="t")
+    loose = fit_yield_model(
+        [a, b], "poisson", free="gross_yield", fixed={D0: 0.1}, tolerance=0.0125
+    )
+    assert loose.residuals == pytest.approx((0.012, -0.012), abs=1e-9)
+    assert loose.met == (True, True)
+    strict = fit_yield_model(
+        [a, b], "poisson", free="gross_yield", fixed={D0: 0.1}, tolerance=0.0115
+    )
+    assert strict.met == (False, False)
+
+
+def test_identifiability_flags() -> None:
+    smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    over = fit_yield_model(smic, "poisson")
+    assert over.identifiable and over.n_constraining == 2
+    under = fit_yield_model(smic, "poisson", free=(D0, "gross_yield"))
+    assert under.all_met and not under.identifiable
+    assert "under-determined" in under.identifiability_note
+
+
+# --------------------------------------------------------------------------- #
+# Fits: errors
+# --------------------------------------------------------------------------- #
+
+
+def test_fit_rejects_bad_arguments() -> None:
+    obs = [point("a", 100.0, 0.8), point("b", 400.0, 0.5)]
+    with pytest.raises(UnknownNameError, match="poisson"):
+        fit_yield_model(obs, "gauss")
+    with pytest.raises(InvalidParameterError, match="free") as info:
+        fit_yield_model(obs, "poisson", free=("alpha",))
+    assert info.value.parameter == "free"
+    with pytest.raises(InvalidParameterError, match="not also fixed"):
+        fit_yield_model(obs, "poisson", free=("gross_yield",), fixed={"gross_yield": 0.9, D0: 1})
+    with pytest.raises(InvalidParameterError, match="distinct"):
+        fit_yield_model(obs, "poisson", free=(D0, D0))
+    with pytest.raises(InvalidParameterError, match="at least one"):
+        fit_yield_model(obs, "poisson", free=())
+    with pytest.raises(UnknownNameError, match="critical_area_fraction"):
+        fit_yield_model(obs, "poisson", fixed={"n_layers": 3})
+    with pytest.raises(InvalidParameterError, match="n_layers"):
+        fit_yield_model(obs, "bose_einstein")
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        fit_yield_model(obs, "negative_binomial", fixed={"alpha": -1.0})
+    with pytest.raises(InvalidParameterError, match="defect_density_per_cm2"):
+        fit_yield_model(obs, "poisson", free="gross_yield")
+    with pytest.raises(InvalidParameterError, match="tolerance"):
+        fit_yield_model(obs, "poisson", tolerance=-0.1)
+    with pytest.raises(InvalidParameterError, match="non-empty"):
+        fit_yield_model([], "poisson")
+    with pytest.raises(InvalidParameterError, match="yield_low"):
+        fit_yield_model([Observation("z", 1.0, 0.0, 0.5, source="t")], "poisson")
+
+
+def test_fit_refuses_underdetermined_and_mixed_sets() -> None:
+    with pytest.raises(CalibrationError, match=r"3 free parameters .* only 2 observations"):
+        fit_yield_model(
+            [point("a", 100.0, 0.8), point("b", 400.0, 0.5)],
+            "negative_binomial",
+            free=(D0, "gross_yield", "alpha"),
+        )
+    data = load_dataset("csis-2025")
+    with pytest.raises(CalibrationError, match="more than one process"):
+        fit_yield_model(select(data), "poisson")
+    smic_all = select(data, process="SMIC N+2", counts=None)
+    with pytest.raises(CalibrationError, match="different ways"):
+        fit_yield_model(smic_all, "poisson")
