@@ -81,6 +81,12 @@ def command(
     except InvalidParameterError as exc:
         raise DomainError(f"scenario {resolved.name!r}: {exc}") from exc
 
+    # the plot first: a plot that cannot be written leaves no half output behind
+    if plot_path is not None:
+        from waferlab.plotting import plot_cost_breakdown
+
+        save_plot(plot_cost_breakdown(breakdown), plot_path)
+
     if output_format == "json":
         data = breakdown.to_dict()
         data.update(
@@ -95,8 +101,3 @@ def command(
         click.echo(to_csv(csv_rows(breakdown), CSV_COLUMNS), nl=False)
     else:
         click.echo(f"{resolved.name}: {resolved.description}\n\n{breakdown.table()}")
-
-    if plot_path is not None:
-        from waferlab.plotting import plot_cost_breakdown
-
-        save_plot(plot_cost_breakdown(breakdown), plot_path)

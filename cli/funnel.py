@@ -76,6 +76,12 @@ def command(
     inputs = resolved.funnel_inputs()
     result = run_funnel(inputs)
 
+    # the plot first: a plot that cannot be written leaves no half output behind
+    if plot_path is not None:
+        from waferlab.plotting import plot_funnel
+
+        save_plot(plot_funnel(result), plot_path)
+
     if output_format == "json":
         parameters, sources = resolved_parameters(resolved, inputs)
         data = result.to_dict()
@@ -106,8 +112,3 @@ def command(
                 )
             )
         click.echo("\n".join(lines))
-
-    if plot_path is not None:
-        from waferlab.plotting import plot_funnel
-
-        save_plot(plot_funnel(result), plot_path)
