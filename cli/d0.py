@@ -1,0 +1,133 @@
+"""``waferlab d0``: the defect density an observed die yield implies, per model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from waferlab.errors import InvalidParameterError
+from waferlab.output import format_table
+from waferlab.yield_models import defect_density_for_yield, defect_load
+
+from .options import (
+    POSITIVE_FRACTION,
+    DomainError,
+    die_options,
+    emit_json,
+    format_option,
+    resolve_die_size,
+)
+from .options import command as waferlab_command
+from .yield_ import (
+    full_parameters,
+    model_options,
+    number_text,
+    parameter_text,
+    right_aligned,
+    selected_models,
+)
+
+
+def _no_answer(exc: InvalidParameterError) -> bool:
+    """Whether the library error means "valid inputs, but no density exists"."""
+    return exc.allowed.startswith(("> 0 when", "large enough"))
+
+
+@waferlab_command("d0")
+@die_options
+@click.option(
+    "--die-yield",
+    type=POSITIVE_FRACTION,
+    required=True,
+    help="Observed die yield, in (0, gross yield].",
+)
+@model_options
+@format_option()
+def command(
+    die_width_mm: float | None,
+    die_height_mm: float | None,
+    die_area_mm2: float | None,
+    aspect_ratio: float,
+    scribe_mm: float,
+    scribe_y_mm: float | None,
+    die_yield: float,
+    model_name: str,
+    alpha: float | None,
+    n_layers: int | None,
+    gross_yield: float,
+    critical_area_fraction: float,
+    output_format: str,
+) -> None:
+    """Defect density D0 implied by an observed die yield, per model.
+
+    A D0 means nothing without its model: the same 41.5 % at 826 mm² is
+    0.1065 /cm² under Poisson and 0.1156 /cm² under Murphy. The die is given by
+    --die-area-mm2 or by --die-width-mm and --die-height-mm (scribe options
+    are accepted for symmetry with other commands and do not enter the yield).
+
+    Example: waferlab d0 --die-area-mm2 826 --die-yield 0.415
+    """
+    width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
+    area = die_area_mm2 if die_area_mm2 is not None else width * height
+    chosen, skipped = selected_models(model_name, {"alpha": alpha, "n_layers": n_layers})
+
+    results: list[dict[str, Any]] = []
+    for name, parameters in chosen:
+        try:
+            d0 = defect_density_for_yield(
+                name,
+                area,
+                die_yield,
+                gross_yield=gross_yield,
+                critical_area_fraction=critical_area_fraction,
+                **parameters,
+            )
+        except InvalidParameterError as exc:
+            if _no_answer(exc):
+                raise DomainError(f"{name}: {exc}") from exc
+            raise
+        results.append(
+            {
+                "model": name,
+                "parameters": full_parameters(name, parameters),
+                "defect_density_per_cm2": d0,
+                "defect_load": defect_load(area, d0, critical_area_fraction=critical_area_fraction),
+            }
+        )
+
+    if output_format == "json":
+        emit_json(
+            {
+                "die_area_mm2": area,
+                "die_yield": die_yield,
+                "gross_yield": gross_yield,
+                "critical_area_fraction": critical_area_fraction,
+                "results": results,
+                "skipped": skipped,
+            }
+        )
+        return
+
+    lines = [
+        f"die area {area:,.6g} mm², die yield {die_yield:g}, gross yield {gross_yield:g}, "
+        f"critical area fraction {critical_area_fraction:g}",
+        "",
+    ]
+    columns = ["model", "parameters", "defect_density_per_cm2", "defect_load"]
+    headers = ["model", "parameters", "D0 [/cm²]", "λ per die"]
+    rows = [
+        {
+            "model": r["model"],
+            "parameters": parameter_text(r["parameters"]),
+            "defect_density_per_cm2": number_text(r["defect_density_per_cm2"]),
+            "defect_load": number_text(r["defect_load"]),
+        }
+        for r in results
+    ]
+    for key, header in zip(columns[2:], headers[2:], strict=True):
+        right_aligned(rows, key, header)
+    lines.append(format_table(rows, columns, headers=headers))
+    for item in skipped:
+        lines.append(f"{item['model']}: not shown, {item['reason']}")
+    click.echo("\n".join(lines))

@@ -1,0 +1,290 @@
+"""``waferlab yield``: die yield for one or every yield model.
+
+Also home of the options shared with ``waferlab d0`` (the model choice and the
+model parameters), so that both commands spell them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+from waferlab.output import format_table
+from waferlab.yield_models import YIELD_MODELS, defect_load, die_yield
+
+from .options import (
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    die_options,
+    emit_json,
+    format_option,
+    resolve_die_size,
+    wafer_options,
+)
+from .options import command as waferlab_command
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ALL_MODELS = "all"
+
+#: CLI option of each model parameter.
+PARAMETER_OPTIONS = {"alpha": "--alpha", "n_layers": "--n-layers"}
+
+
+def model_options(f: F) -> F:
+    """``--model``, ``--alpha``, ``--n-layers``, ``--gross-yield``, ``--critical-area-fraction``."""
+    decorators = [
+        click.option(
+            "--model",
+            "model_name",
+            type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
+            default=ALL_MODELS,
+            show_default=True,
+            help="Yield model, or 'all' for a comparison table.",
+        ),
+        click.option(
+            "--alpha",
+            type=POSITIVE,
+            default=None,
+            help=(
+                "Clustering parameter of negative_binomial "
+                f"[default: {YIELD_MODELS['negative_binomial'].defaults['alpha']:g}]."
+            ),
+        ),
+        click.option(
+            "--n-layers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Number of critical layers of bose_einstein (required for that model).",
+        ),
+        click.option(
+            "--gross-yield",
+            type=FRACTION,
+            default=1.0,
+            show_default=True,
+            help="Area-independent yield factor Y0.",
+        ),
+        click.option(
+            "--critical-area-fraction",
+            type=FRACTION,
+            default=1.0,
+            show_default=True,
+            help="Fraction of the die area where a defect is fatal.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def selected_models(
+    model_name: str, given: Mapping[str, Any]
+) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, str]]]:
+    """Models to evaluate with their parameters, and those skipped (with the reason).
+
+    For a single model every given parameter must belong to it (the library
+    rejects the others); with ``all`` each model takes the parameters it knows
+    and a model whose required parameter is missing is skipped.
+    """
+    present = {k: v for k, v in given.items() if v is not None}
+    if model_name != ALL_MODELS:
+        return [(model_name, present)], []
+    chosen: list[tuple[str, dict[str, Any]]] = []
+    skipped: list[dict[str, str]] = []
+    for name, model in YIELD_MODELS.items():
+        missing = [p for p in model.required_parameters if p not in present]
+        if missing:
+            flags = ", ".join(PARAMETER_OPTIONS[p] for p in missing)
+            skipped.append({"model": name, "reason": f"needs {flags}"})
+            continue
+        chosen.append((name, {p: present[p] for p in model.parameters if p in present}))
+    return chosen, skipped
+
+
+def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's parameters with the registry defaults filled in (for display)."""
+    parameters = dict(YIELD_MODELS[name].defaults)
+    parameters.update(given)
+    return parameters
+
+
+def number_text(value: float, decimals: int = 4) -> str:
+    """Fixed decimals for ordinary values, scientific notation for tiny ones."""
+    if value != 0 and abs(value) < 10.0 ** (1 - decimals):
+        return f"{value:.{decimals - 1}e}"
+    return f"{value:,.{decimals}f}"
+
+
+def right_aligned(rows: list[dict[str, Any]], key: str, header: str) -> None:
+    """Right-align the pre-formatted text cells of one column under its header (in place)."""
+    width = max([len(header)] + [len(r[key]) for r in rows])
+    for r in rows:
+        r[key] = r[key].rjust(width)
+
+
+def parameter_text(parameters: Mapping[str, Any]) -> str:
+    """``alpha=2`` style text, or ``-`` for a model without parameters."""
+    if not parameters:
+        return "-"
+    return ", ".join(f"{k}={v:g}" for k, v in parameters.items())
+
+
+def _good_dies(
+    width_mm: float,
+    height_mm: float,
+    scribe_mm: float,
+    scribe_y_mm: float | None,
+    wafer_diameter_mm: float,
+    edge_exclusion_mm: float,
+    notch_keepout_mm: float,
+    flat_length_mm: float | None,
+) -> tuple[int, dict[str, Any]]:
+    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+
+    wafer = Wafer(
+        diameter_mm=wafer_diameter_mm,
+        edge_exclusion_mm=edge_exclusion_mm,
+        notch_keepout_mm=notch_keepout_mm,
+        flat_length_mm=flat_length_mm,
+    )
+    die = Die(width_mm, height_mm, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
+    description = {
+        "wafer_diameter_mm": wafer_diameter_mm,
+        "edge_exclusion_mm": edge_exclusion_mm,
+        "notch_keepout_mm": notch_keepout_mm,
+        "flat_length_mm": flat_length_mm,
+        "scribe_mm": scribe_mm,
+        "scribe_y_mm": scribe_mm if scribe_y_mm is None else scribe_y_mm,
+    }
+    return gross_dies_per_wafer(wafer, die), description
+
+
+@waferlab_command("yield")
+@die_options
+@click.option(
+    "--defect-density-per-cm2",
+    type=NON_NEGATIVE,
+    required=True,
+    help="Fatal defect density D0 [defects/cm²].",
+)
+@model_options
+@wafer_options
+@format_option()
+def command(
+    die_width_mm: float | None,
+    die_height_mm: float | None,
+    die_area_mm2: float | None,
+    aspect_ratio: float,
+    scribe_mm: float,
+    scribe_y_mm: float | None,
+    defect_density_per_cm2: float,
+    model_name: str,
+    alpha: float | None,
+    n_layers: int | None,
+    gross_yield: float,
+    critical_area_fraction: float,
+    wafer_diameter_mm: float,
+    edge_exclusion_mm: float,
+    notch_keepout_mm: float,
+    flat_length_mm: float | None,
+    output_format: str,
+) -> None:
+    """Die yield at a defect density, for one model or all of them.
+
+    The die is given by --die-width-mm and --die-height-mm, or by
+    --die-area-mm2. With width and height the die is also placed on the wafer
+    (--wafer-diameter-mm and friends) and the table adds good dies per wafer =
+    gross dies x yield.
+
+    Example: waferlab yield --die-width-mm 21.32 --die-height-mm 31.22
+    --defect-density-per-cm2 0.1 --alpha 0.5 --n-layers 10
+    """
+    width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
+    placed = die_area_mm2 is None
+    area = die_area_mm2 if die_area_mm2 is not None else width * height
+    chosen, skipped = selected_models(model_name, {"alpha": alpha, "n_layers": n_layers})
+
+    gross_dies: int | None = None
+    wafer: dict[str, Any] | None = None
+    if placed:
+        gross_dies, wafer = _good_dies(
+            width,
+            height,
+            scribe_mm,
+            scribe_y_mm,
+            wafer_diameter_mm,
+            edge_exclusion_mm,
+            notch_keepout_mm,
+            flat_length_mm,
+        )
+
+    results = []
+    for name, parameters in chosen:
+        y = die_yield(
+            name,
+            area,
+            defect_density_per_cm2,
+            gross_yield=gross_yield,
+            critical_area_fraction=critical_area_fraction,
+            **parameters,
+        )
+        row: dict[str, Any] = {
+            "model": name,
+            "parameters": full_parameters(name, parameters),
+            "die_yield": y,
+        }
+        if gross_dies is not None:
+            row["good_dies_per_wafer"] = gross_dies * y
+        results.append(row)
+
+    lam = defect_load(area, defect_density_per_cm2, critical_area_fraction=critical_area_fraction)
+    if output_format == "json":
+        emit_json(
+            {
+                "die_area_mm2": area,
+                "die_width_mm": width if placed else None,
+                "die_height_mm": height if placed else None,
+                "defect_density_per_cm2": defect_density_per_cm2,
+                "gross_yield": gross_yield,
+                "critical_area_fraction": critical_area_fraction,
+                "defect_load": lam,
+                "wafer": wafer,
+                "gross_dies_per_wafer": gross_dies,
+                "results": results,
+                "skipped": skipped,
+            }
+        )
+        return
+
+    size = f" ({width:g} x {height:g} mm)" if placed else ""
+    lines = [
+        f"die area {area:,.6g} mm²{size}, D0 {defect_density_per_cm2:g} /cm², "
+        f"gross yield {gross_yield:g}, critical area fraction {critical_area_fraction:g}",
+        f"mean fatal defects per die (λ) {lam:.4g}",
+    ]
+    if wafer is not None:
+        lines.append(
+            f"{wafer_diameter_mm:g} mm wafer, {edge_exclusion_mm:g} mm edge exclusion, "
+            f"{scribe_mm:g} mm scribe: {gross_dies:,} gross dies per wafer"
+        )
+    columns = ["model", "parameters", "die_yield"]
+    headers = ["model", "parameters", "die yield"]
+    if gross_dies is not None:
+        columns.append("good_dies_per_wafer")
+        headers.append("good dies per wafer")
+    table_rows = []
+    for r in results:
+        cells = {"model": r["model"], "parameters": parameter_text(r["parameters"])}
+        cells["die_yield"] = number_text(r["die_yield"])
+        if gross_dies is not None:
+            cells["good_dies_per_wafer"] = number_text(r["good_dies_per_wafer"], 1)
+        table_rows.append(cells)
+    for key, header in zip(columns[2:], headers[2:], strict=True):
+        right_aligned(table_rows, key, header)
+    lines += ["", format_table(table_rows, columns, headers=headers)]
+    for item in skipped:
+        lines.append(f"{item['model']}: not shown, {item['reason']}")
+    click.echo("\n".join(lines))
