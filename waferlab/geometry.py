@@ -1154,6 +1154,13 @@ def place_dies(
             raise _no_fit(wafer, die)
     else:
         ox, oy = fixed
+    if fixed is None:
+        # report a tidy offset (rounded to 1e-9 mm) when it keeps the optimal count
+        tidy_x = _wrap(round(ox, 9), problem.px) + 0.0
+        tidy_y = _wrap(round(oy, 9), problem.py) + 0.0
+        tidy = _site_map(problem, tidy_x, tidy_y)
+        if int(np.count_nonzero(tidy[4] == SITE_FULL)) >= best:
+            ox, oy = tidy_x, tidy_y
     cx, cy, row, col, state = _site_map(problem, ox, oy)
     gross = int(np.count_nonzero(state == SITE_FULL))
     if gross == 0 and fixed is not None and _optimise(problem)[2] == 0:

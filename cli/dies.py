@@ -1,0 +1,200 @@
+"""``waferlab dies``: gross dies per wafer by exact placement, next to the classic formula."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import click
+
+from waferlab.geometry import Die, DieMap, Reticle, Wafer, place_dies
+
+from .options import (
+    command,
+    emit_json,
+    format_option,
+    plot_option,
+    resolve_die_size,
+    save_plot,
+    wafer_options,
+)
+from .options import die_options as _die_options
+
+_OFFSET_HELP = (
+    "Grid shift: optimal (the most full dies, exact), die-centered (a die on the wafer "
+    "centre), street-centered (scribe lines cross at the centre) or X,Y in mm."
+)
+
+
+class OffsetType(click.ParamType):
+    """``optimal``, ``die-centered``, ``street-centered`` or ``X,Y`` [mm]."""
+
+    name = "offset"
+    modes = ("optimal", "die-centered", "street-centered")
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | tuple[float, float]:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip().lower()
+        if text in self.modes:
+            return text
+        parts = text.split(",")
+        if len(parts) == 2:
+            try:
+                x, y = (float(p.strip()) for p in parts)
+            except ValueError:
+                pass
+            else:
+                if math.isfinite(x) and math.isfinite(y):
+                    return (x, y)
+        self.fail(
+            f"must be optimal, die-centered, street-centered or X,Y in mm with finite "
+            f"numbers (got {value!r})",
+            param,
+            ctx,
+        )
+
+
+class ReticleType(click.ParamType):
+    """An exposure field ``WxH`` in mm, e.g. ``26x33``."""
+
+    name = "WxH"
+    _pattern = re.compile(r"^\s*([^x×*]+?)\s*[x×*]\s*([^x×*]+?)\s*$", re.IGNORECASE)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Reticle:
+        if isinstance(value, Reticle):
+            return value
+        match = self._pattern.match(str(value))
+        if match:
+            try:
+                w, h = float(match.group(1)), float(match.group(2))
+            except ValueError:
+                pass
+            else:
+                if math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0:
+                    return Reticle(w, h)
+        self.fail(
+            f"must be a field size WxH in mm with both sides > 0, e.g. 26x33 (got {value!r})",
+            param,
+            ctx,
+        )
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.1f}"
+
+
+def _text(m: DieMap) -> str:
+    wafer, die = m.wafer, m.die
+    mode = m.offset_mode
+    if mode == "optimal":
+        mode = "optimal, certified" if m.certified else f"optimal within {m.optimality_gap} dies"
+    diff = m.gross_dies - m.formula_dies
+    rows = [
+        ("Gross dies (full)", f"{m.gross_dies:,}"),
+        ("Partial dies (edge)", f"{m.partial_dies:,}"),
+        (
+            "Classic formula",
+            f"{m.formula_dies:.1f}  (exact count {_signed(diff)}, "
+            "pi d^2/(4S) - pi d/sqrt(2S), d = usable diameter, S = pitch area)",
+        ),
+        ("Offset", f"x = {m.offset_x_mm:.4f} mm, y = {m.offset_y_mm:.4f} mm ({mode})"),
+        (
+            "Wafer",
+            f"{wafer.diameter_mm:g} mm, edge exclusion {wafer.edge_exclusion_mm:g} mm"
+            + (f", notch band {wafer.notch_keepout_mm:g} mm" if wafer.notch_keepout_mm else "")
+            + (f", flat {wafer.flat_length_mm:g} mm" if wafer.flat_length_mm else ""),
+        ),
+        ("Usable area", f"{wafer.usable_area_mm2:,.0f} mm²"),
+        (
+            "Die",
+            f"{die.width_mm:g} x {die.height_mm:g} mm ({die.area_mm2:,.2f} mm²), "
+            f"scribe {die.scribe_x_mm:g} x {die.scribe_y:g} mm, "
+            f"pitch {die.pitch_x_mm:g} x {die.pitch_y_mm:g} mm",
+        ),
+    ]
+    if m.reticle is not None and m.dies_per_field is not None:
+        nx, ny = m.dies_per_field
+        rows += [
+            (
+                "Reticle field",
+                f"{m.reticle.field_width_mm:g} x {m.reticle.field_height_mm:g} mm: "
+                f"{nx * ny} per field ({nx} x {ny} dies)",
+            ),
+            ("Shots", f"{m.full_shots:,} full, {m.partial_shots:,} partial"),
+        ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k + ':':<{width + 1}}  {v}" for k, v in rows)
+
+
+@command("dies", short_help="Gross dies per wafer: exact placement and the classic formula.")
+@wafer_options
+@_die_options
+@click.option(
+    "--offset",
+    type=OffsetType(),
+    default="optimal",
+    show_default=True,
+    help=_OFFSET_HELP,
+)
+@click.option(
+    "--reticle",
+    type=ReticleType(),
+    default=None,
+    help="Exposure field WxH in mm (e.g. 26x33): adds dies per field and shot counts.",
+)
+@format_option()
+@plot_option("Write a wafer map to this file (.png, .svg or .pdf).")
+def command(
+    wafer_diameter_mm: float,
+    edge_exclusion_mm: float,
+    notch_keepout_mm: float,
+    flat_length_mm: float | None,
+    die_width_mm: float | None,
+    die_height_mm: float | None,
+    die_area_mm2: float | None,
+    aspect_ratio: float,
+    scribe_mm: float,
+    scribe_y_mm: float | None,
+    offset: str | tuple[float, float],
+    reticle: Reticle | None,
+    output_format: str,
+    plot_path: str | None,
+) -> None:
+    """Count the dies that fit on a wafer.
+
+    A die counts when the die rectangle itself (not the pitch cell) lies inside
+    the usable region: the wafer minus the edge exclusion, the notch band and
+    the flat. With --offset optimal (the default) the grid shift is chosen to
+    maximise the count, exactly. The classic formula is printed alongside.
+
+    Example: waferlab dies --die-width-mm 21.32 --die-height-mm 31.22
+    """
+    width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
+    wafer = Wafer(
+        diameter_mm=wafer_diameter_mm,
+        edge_exclusion_mm=edge_exclusion_mm,
+        notch_keepout_mm=notch_keepout_mm,
+        flat_length_mm=flat_length_mm,
+    )
+    die = Die(width, height, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
+    die_map = place_dies(wafer, die, offset=offset, reticle=reticle)
+    if plot_path is not None:
+        from waferlab.plotting import plot_wafer_map
+
+        save_plot(plot_wafer_map(die_map), plot_path)
+    if output_format == "json":
+        data = die_map.to_dict()
+        data["certified"] = die_map.certified
+        if plot_path is not None:
+            data["plot"] = plot_path
+        emit_json(data)
+    else:
+        click.echo(_text(die_map))
+        if plot_path is not None:
+            click.echo(f"Wafer map written to {plot_path}")
