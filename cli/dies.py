@@ -10,8 +10,9 @@ import click
 
 from waferlab.geometry import Die, DieMap, Reticle, Wafer, place_dies
 
+from .options import command as waferlab_command
 from .options import (
-    command,
+    die_options,
     emit_json,
     format_option,
     plot_option,
@@ -19,7 +20,6 @@ from .options import (
     save_plot,
     wafer_options,
 )
-from .options import die_options as _die_options
 
 _OFFSET_HELP = (
     "Grid shift: optimal (the most full dies, exact), die-centered (a die on the wafer "
@@ -132,9 +132,11 @@ def _text(m: DieMap) -> str:
     return "\n".join(f"{k + ':':<{width + 1}}  {v}" for k, v in rows)
 
 
-@command("dies", short_help="Gross dies per wafer: exact placement and the classic formula.")
+@waferlab_command(
+    "dies", short_help="Gross dies per wafer: exact placement and the classic formula."
+)
 @wafer_options
-@_die_options
+@die_options
 @click.option(
     "--offset",
     type=OffsetType(),
