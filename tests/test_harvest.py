@@ -219,10 +219,13 @@ def gamma_quad_blocks(lam: float, h: float, alpha: float, n: int, b: int) -> flo
         integrate.quad(integrand, lo, hi, epsabs=0.0, epsrel=1e-13, limit=400)[0]
         for lo, hi in itertools.pairwise(cuts)
     )
-    tail = integrate.quad(integrand, cuts[-1], np.inf, epsabs=1e-300, epsrel=1e-10)[0]
+    tail = integrate.quad(integrand, cuts[-1], np.inf, epsabs=0.0, epsrel=1e-10)[0]
     return total + tail
 
 
+# quad reports round-off on the far tail (beyond the 1 - 1e-9 quantile), where the
+# integrand is below 1e-9 of the total: harmless for the reference value.
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 @pytest.mark.parametrize("alpha", [0.3, 2.0, 50.0])
 @pytest.mark.parametrize("lam", [0.001, 1.0, 20.0])
 @pytest.mark.parametrize(("n", "b", "h"), [(25, 1, 0.6), (25, 5, 1.0), (60, 30, 0.9)])
