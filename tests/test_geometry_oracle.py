@@ -20,7 +20,15 @@ from _placement_oracle import PlacementOracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from waferlab.geometry import SITE_FULL, Die, Wafer, gross_dies_per_wafer, place_dies
+from waferlab.errors import GeometryError
+from waferlab.geometry import (
+    SITE_FULL,
+    Die,
+    Wafer,
+    gross_dies_per_wafer,
+    gross_dies_per_wafer_many,
+    place_dies,
+)
 
 
 @dataclass(frozen=True)
@@ -286,3 +294,40 @@ def test_site_states_match_oracle(case: Case) -> None:
         offset_y = (np.asarray(die_map.center_y_mm) - die_map.offset_y_mm) / oracle.pitch_y_mm
         np.testing.assert_allclose(offset_x, np.round(offset_x), atol=1e-9)
         np.testing.assert_allclose(offset_y, np.round(offset_y), atol=1e-9)
+
+
+def test_many_sizes_match_oracle() -> None:
+    """The vectorised count over a broadcast grid of die sizes equals the oracle per size."""
+    wafer = Wafer(300.0, edge_exclusion_mm=2.5, notch_keepout_mm=6.0)
+    widths = np.array([[8.5], [17.25], [26.0]])
+    heights = np.array([9.75, 22.4])
+    counts = gross_dies_per_wafer_many(
+        wafer, widths, heights, scribe_x_mm=0.08, scribe_y_mm=0.12, offset="optimal"
+    )
+    assert counts.shape == (3, 2)
+    for (a, b), count in np.ndenumerate(counts):
+        case = Case(300.0, 2.5, 6.0, float(widths[a, 0]), float(heights[b]), 0.08, 0.12)
+        assert count == oracle_optimum(case)[0], case.id
+
+
+@pytest.mark.parametrize(
+    ("width_mm", "height_mm", "expected"),
+    [
+        # diagonal √2·200 = 282.8 mm < usable diameter 294 mm: exactly one die fits
+        (200.0, 200.0, 1),
+        # diagonal √2·210 = 297.0 mm > 294 mm: no position fits
+        (210.0, 210.0, 0),
+        # 140 × 100 mm: two dies side by side span 280.1 × 100 mm (diagonal 297.4 mm), so
+        # a row holds one die; two stacked rows span 140 × 200.1 mm (diagonal 244.2 mm)
+        # and fit, three rows are 300.2 mm tall: exactly two dies
+        (140.0, 100.0, 2),
+    ],
+)
+def test_few_large_dies_match_oracle(width_mm: float, height_mm: float, expected: int) -> None:
+    """Dies so large that zero, one or two fit: closed-form count, oracle and waferlab agree."""
+    case = Case(300.0, 3.0, 0.0, width_mm, height_mm, 0.1)
+    assert oracle_optimum(case)[0] == expected
+    assert gross_dies_per_wafer(case.wafer(), case.die()) == expected
+    if expected == 0:
+        with pytest.raises(GeometryError):
+            place_dies(case.wafer(), case.die())
