@@ -1,0 +1,227 @@
+"""``waferlab yield``: every option and every error path.
+
+Expected yields are written out from the formulas with ``math``; gross dies
+come from :func:`waferlab.geometry.gross_dies_per_wafer` (another module).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from waferlab.yield_models import YIELD_MODELS
+
+GA100 = ["--die-area-mm2", "826", "--defect-density-per-cm2", "0.1"]
+ASCEND = ["--die-width-mm", "21.32", "--die-height-mm", "31.22", "--defect-density-per-cm2", "0.1"]
+
+
+def run(runner: Any, cli: Any, args: list[str]) -> Any:
+    return runner.invoke(cli, ["yield", *args])
+
+
+def run_json(runner: Any, cli: Any, args: list[str]) -> dict[str, Any]:
+    result = run(runner, cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def by_model(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["model"]: r for r in data["results"]}
+
+
+def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+# --------------------------------------------------------------------------- #
+# Output
+# --------------------------------------------------------------------------- #
+
+
+def test_text_table_all_models(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, GA100)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "die area 826 mm²" in out and "D0 0.1 /cm²" in out
+    assert "mean fatal defects per die (λ) 0.826" in out
+    for name in YIELD_MODELS:
+        assert name in out
+    # Poisson: e^-0.826 = 0.4378; Seeds: 1/1.826 = 0.5476
+    assert f"{math.exp(-0.826):.4f}" in out
+    assert f"{1 / 1.826:.4f}" in out
+    assert "alpha=2" in out
+    assert "bose_einstein: not shown, needs --n-layers" in out
+    assert "good dies per wafer" not in out  # no placement for an area alone
+
+
+def test_json_all_models(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, GA100)
+    assert data["die_area_mm2"] == 826.0
+    assert data["defect_density_per_cm2"] == 0.1
+    assert data["defect_load"] == pytest.approx(0.826)
+    assert data["gross_dies_per_wafer"] is None and data["wafer"] is None
+    assert data["die_width_mm"] is None
+    rows = by_model(data)
+    assert list(rows) == [n for n in YIELD_MODELS if n != "bose_einstein"]
+    lam = 0.826
+    expected = {
+        "poisson": math.exp(-lam),
+        "murphy": ((1 - math.exp(-lam)) / lam) ** 2,
+        "murphy_rectangular": (1 - math.exp(-2 * lam)) / (2 * lam),
+        "seeds": 1 / (1 + lam),
+        "moore": math.exp(-math.sqrt(lam)),
+        "negative_binomial": (1 + lam / 2) ** -2,
+    }
+    for name, value in expected.items():
+        assert rows[name]["die_yield"] == pytest.approx(value, rel=1e-12)
+    assert rows["negative_binomial"]["parameters"] == {"alpha": 2.0}
+    assert rows["poisson"]["parameters"] == {}
+    assert data["skipped"] == [{"model": "bose_einstein", "reason": "needs --n-layers"}]
+
+
+@pytest.mark.parametrize("name", [n for n in YIELD_MODELS if n != "bose_einstein"])
+def test_single_model(runner, cli, name: str) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, [*GA100, "--model", name])
+    assert [r["model"] for r in data["results"]] == [name]
+    assert data["skipped"] == []
+
+
+def test_alpha_and_n_layers(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, [*GA100, "--alpha", "0.5", "--n-layers", "10"])
+    rows = by_model(data)
+    assert rows["negative_binomial"]["parameters"] == {"alpha": 0.5}
+    assert rows["negative_binomial"]["die_yield"] == pytest.approx((1 + 0.826 / 0.5) ** -0.5)
+    assert rows["bose_einstein"]["parameters"] == {"n_layers": 10}
+    # per-layer density D0/n: (1 + 0.0826)^-10
+    assert rows["bose_einstein"]["die_yield"] == pytest.approx(1.0826**-10)
+    assert data["skipped"] == []
+    one = run_json(runner, cli, [*GA100, "--model", "bose_einstein", "--n-layers", "3"])
+    assert one["results"][0]["die_yield"] == pytest.approx((1 + 0.826 / 3) ** -3)
+    text = run(runner, cli, [*GA100, "--n-layers", "10"]).stdout
+    assert "n_layers=10" in text
+
+
+def test_gross_yield_and_critical_area_fraction(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = [*GA100, "--model", "poisson", "--gross-yield", "0.9"]
+    data = run_json(runner, cli, [*args, "--critical-area-fraction", "0.5"])
+    assert data["gross_yield"] == 0.9 and data["critical_area_fraction"] == 0.5
+    assert data["defect_load"] == pytest.approx(0.413)
+    assert data["results"][0]["die_yield"] == pytest.approx(0.9 * math.exp(-0.413))
+    text = run(runner, cli, args).stdout
+    assert "gross yield 0.9" in text
+
+
+def test_aspect_ratio_does_not_change_the_yield(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    a = run_json(runner, cli, [*GA100, "--model", "seeds"])
+    b = run_json(runner, cli, [*GA100, "--model", "seeds", "--aspect-ratio", "3"])
+    assert a["results"] == b["results"]
+
+
+def test_width_and_height_add_good_dies_per_wafer(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+
+    data = run_json(runner, cli, [*ASCEND, "--model", "poisson"])
+    gross = gross_dies_per_wafer(Wafer(300.0, 3.0), Die(21.32, 31.22, 0.1))
+    assert data["gross_dies_per_wafer"] == gross
+    assert data["die_area_mm2"] == pytest.approx(21.32 * 31.22)
+    assert data["die_width_mm"] == 21.32 and data["die_height_mm"] == 31.22
+    row = data["results"][0]
+    assert row["die_yield"] == pytest.approx(math.exp(-0.1 * 21.32 * 31.22 / 100))
+    assert row["good_dies_per_wafer"] == pytest.approx(gross * row["die_yield"])
+    assert data["wafer"]["wafer_diameter_mm"] == 300.0
+    text = run(runner, cli, ASCEND).stdout
+    assert f"{gross:,} gross dies per wafer" in text
+    assert "good dies per wafer" in text
+    assert f"{gross * math.exp(-0.1 * 21.32 * 31.22 / 100):.1f}" in text
+
+
+@pytest.mark.parametrize(
+    ("options", "wafer", "die"),
+    [
+        (["--wafer-diameter-mm", "200"], {"diameter_mm": 200.0}, {}),
+        (["--edge-exclusion-mm", "10"], {"edge_exclusion_mm": 10.0}, {}),
+        (["--notch-keepout-mm", "20"], {"notch_keepout_mm": 20.0}, {}),
+        (
+            ["--wafer-diameter-mm", "150", "--flat-length-mm", "57.5"],
+            {"diameter_mm": 150.0, "flat_length_mm": 57.5},
+            {},
+        ),
+        (["--scribe-mm", "1.5"], {}, {"scribe_x_mm": 1.5}),
+        (["--scribe-y-mm", "2.5"], {}, {"scribe_y_mm": 2.5}),
+    ],
+)
+def test_wafer_and_scribe_options(  # type: ignore[no-untyped-def]
+    runner, cli, options: list[str], wafer: dict[str, float], die: dict[str, float]
+) -> None:
+    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+
+    data = run_json(runner, cli, [*ASCEND, "--model", "murphy", *options])
+    wafer_kwargs = {"diameter_mm": 300.0, "edge_exclusion_mm": 3.0, **wafer}
+    expected = gross_dies_per_wafer(Wafer(**wafer_kwargs), Die(21.32, 31.22, **die))
+    assert data["gross_dies_per_wafer"] == expected
+    baseline = run_json(runner, cli, [*ASCEND, "--model", "murphy"])
+    assert expected != baseline["gross_dies_per_wafer"]
+    row = data["results"][0]
+    assert row["good_dies_per_wafer"] == pytest.approx(expected * row["die_yield"])
+
+
+def test_zero_defect_density(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--die-area-mm2", "826", "--defect-density-per-cm2", "0"])
+    assert all(r["die_yield"] == 1.0 for r in data["results"])
+
+
+def test_tiny_yields_in_scientific_notation(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, ["--die-area-mm2", "826", "--defect-density-per-cm2", "20"])
+    assert result.exit_code == 0
+    assert "e-72" in result.stdout  # Poisson at λ = 165: e^-165.2 ≈ 1.8e-72
+
+
+# --------------------------------------------------------------------------- #
+# Errors
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--die-area-mm2", "826"], ["--defect-density-per-cm2"]),
+        ([*GA100[:2], "--defect-density-per-cm2", "-1"], ["--defect-density-per-cm2"]),
+        ([*GA100[:2], "--defect-density-per-cm2", "nan"], ["--defect-density-per-cm2"]),
+        ([*GA100[:2], "--defect-density-per-cm2", "many"], ["--defect-density-per-cm2"]),
+        (["--defect-density-per-cm2", "0.1"], ["give the die size"]),
+        ([*GA100, "--die-width-mm", "10"], ["not both"]),
+        (["--die-width-mm", "10", "--defect-density-per-cm2", "0.1"], ["--die-height-mm"]),
+        (["--die-area-mm2", "0", "--defect-density-per-cm2", "0.1"], ["--die-area-mm2"]),
+        ([*GA100, "--model", "gauss"], ["--model", "poisson", "all"]),
+        ([*GA100, "--model", "poisson", "--alpha", "2"], ["--alpha", "poisson"]),
+        ([*GA100, "--model", "seeds", "--n-layers", "3"], ["--n-layers", "seeds"]),
+        ([*GA100, "--model", "bose_einstein"], ["--n-layers", "bose_einstein"]),
+        ([*GA100, "--alpha", "0"], ["--alpha"]),
+        ([*GA100, "--alpha", "inf"], ["--alpha"]),
+        ([*GA100, "--n-layers", "0"], ["--n-layers"]),
+        ([*GA100, "--n-layers", "2.5"], ["--n-layers"]),
+        ([*GA100, "--gross-yield", "1.5"], ["--gross-yield"]),
+        ([*GA100, "--critical-area-fraction", "-0.1"], ["--critical-area-fraction"]),
+        ([*GA100, "--format", "xml"], ["--format"]),
+        ([*ASCEND, "--wafer-diameter-mm", "0"], ["--wafer-diameter-mm"]),
+        ([*ASCEND, "--edge-exclusion-mm", "200"], ["--edge-exclusion-mm"]),
+    ],
+)
+def test_usage_errors(runner, cli, args: list[str], needles: list[str]) -> None:  # type: ignore[no-untyped-def]
+    assert_one_line_error(run(runner, cli, args), 2, *needles)
+
+
+def test_die_larger_than_the_wafer_gives_zero_dies(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["--die-width-mm", "250", "--die-height-mm", "250", "--defect-density-per-cm2", "0.1"]
+    data = run_json(runner, cli, [*args, "--model", "poisson"])
+    assert data["gross_dies_per_wafer"] == 0
+    assert data["results"][0]["good_dies_per_wafer"] == 0.0
