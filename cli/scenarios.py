@@ -172,10 +172,14 @@ def _show_text(scenario: Scenario) -> str:
 
 @click.group(
     "scenarios",
+    invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-def command() -> None:
+@click.pass_context
+def command(ctx: click.Context) -> None:
     """List the built-in scenarios, or show one with every value and its source."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @waferlab_command("list")

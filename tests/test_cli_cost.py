@@ -1,0 +1,162 @@
+"""``waferlab cost``: every option and every error path.
+
+Expected dollar figures are worked by hand from the preset's published inputs:
+SMIC wafer $13,552 (CSET's $9,346 × 1.45), 80 dies, 20 % yield, 2 dies and 8 HBM
+stacks at $300 per 910C, $1,150 packaging, 75 % packaging survival, $80 test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+
+def run(runner, cli, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli, ["cost", *args])
+
+
+def run_json(runner, cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    result = run(runner, cli, *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def one_line_error(result, code: int) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return str(result.stderr)
+
+
+GOOD_DIE = 13_552 / (80 * 0.20)  # 847.0
+PACKAGE = 2 * GOOD_DIE + 8 * 300 + 1_150  # 5,244
+TESTED_UNIT = PACKAGE / 0.75 + 80  # 7,072
+
+
+def test_text_shows_ladder_and_breakdown(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("csis-2025-smic-target:")
+    assert "good die" in out and "847.00" in out
+    assert "tested unit" in out and "7,072.00" in out
+    assert "packaging scrap" in out
+
+
+def test_json_matches_the_hand_computation(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target")
+    assert data["cost_per_good_die_usd"] == pytest.approx(GOOD_DIE, rel=1e-12)
+    assert data["cost_per_package_usd"] == pytest.approx(PACKAGE, rel=1e-12)
+    assert data["cost_per_tested_unit_usd"] == pytest.approx(TESTED_UNIT, rel=1e-12)
+    assert data["cost_per_compute_equivalent_usd"] == pytest.approx(TESTED_UNIT / 0.6, rel=1e-12)
+    assert data["scenario"] == "csis-2025-smic-target"
+    assert "CSET" in data["sources"]["wafer_cost_usd"]
+    assert set(data["sources"]) == {
+        "wafer_cost_usd",
+        "hbm_cost_usd_per_stack",
+        "packaging_cost_usd_per_package",
+        "test_cost_usd_per_unit",
+    }
+    total = sum(c["usd_per_unit"] for c in data["components"])
+    assert total == pytest.approx(TESTED_UNIT, rel=1e-12)
+
+
+def test_csv_has_ladder_and_components(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["section"] for r in rows} == {"cost per", "per tested unit"}
+    unit = next(r for r in rows if r["section"] == "cost per" and r["item"] == "tested unit")
+    assert float(unit["usd"]) == pytest.approx(TESTED_UNIT, rel=1e-12)
+    hbm = next(r for r in rows if r["item"] == "HBM")
+    assert float(hbm["usd"]) == 8 * 300
+
+
+def test_set_changes_a_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # the top of the published SMIC range: $9,346 x 1.5 = $14,019
+    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd=14019")
+    assert data["cost_per_good_die_usd"] == pytest.approx(14_019 / 16, rel=1e-12)
+    assert data["sources"]["wafer_cost_usd"] == "set on the command line (--set)"
+
+
+def test_set_changes_the_funnel(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "die_yield=0.4")
+    assert data["cost_per_good_die_usd"] == pytest.approx(13_552 / 32, rel=1e-12)
+
+
+def test_scenario_without_costs_priced_with_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=9346")
+    assert data["final_units"] == 750_000
+
+
+def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "cost.svg"
+    result = run(runner, cli, "csis-2025-smic-target", "--plot", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert "<svg" in target.read_text()
+
+
+def test_scenario_without_costs_says_which_keys(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank"), 1)
+    assert "states no costs" in err
+    assert "--set wafer_cost_usd=... (required)" in err
+    assert "hbm_cost_usd_per_stack" in err
+
+
+def test_partial_costs_need_the_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "hbm_cost_usd_per_stack=300")
+    err = one_line_error(result, 2)
+    assert "missing required key 'wafer_cost_usd' in [costs]" in err
+
+
+def test_no_finished_unit_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=0"), 1)
+    assert "no unit to carry the cost" in err
+
+
+def test_unknown_scenario(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "nope"), 2)
+    assert "csis-2025-smic-target" in err
+
+
+def test_malformed_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd"), 2)
+    assert "expected KEY=VALUE" in err
+
+
+def test_negative_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "test_cost_usd_per_unit=-1")
+    err = one_line_error(result, 2)
+    assert "test_cost_usd_per_unit = -1 must not be negative" in err
+
+
+def test_zero_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd=0"), 2)
+    assert "wafer_cost_usd must be > 0" in err
+
+
+def test_bad_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'name = "bad"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
+        "[costs]\nwafer_cost_usd = 1\nhbm_usd = 2\n"
+    )
+    err = one_line_error(run(runner, cli, str(path)), 1)
+    assert str(path) in err
+    assert "unknown key 'hbm_usd' in [costs]" in err
+
+
+def test_bad_format(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    one_line_error(run(runner, cli, "csis-2025-smic-target", "--format", "yaml"), 2)
+
+
+def test_bad_plot_path(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--plot", str(tmp_path / "c.doc")), 2
+    )
+    assert "--plot" in err

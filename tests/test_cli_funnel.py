@@ -1,0 +1,305 @@
+"""``waferlab funnel``: every option and every error path.
+
+Expected figures are the CSIS report's arithmetic (SOURCES.md §4), redone by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from waferlab.scenarios import list_scenarios
+
+
+def run(runner, cli, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli, ["funnel", *args])
+
+
+def run_json(runner, cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    result = run(runner, cli, *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def one_line_error(result, code: int) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return str(result.stderr)
+
+
+def stage(data: dict, name: str) -> float:  # type: ignore[type-arg]
+    matches = [s for s in data["stages"] if s["name"] == name]
+    assert len(matches) == 1, name
+    return float(matches[0]["quantity"])
+
+
+# --------------------------------------------------------------------------- output formats
+
+
+def test_text_shows_stages_summary_and_published_comparison(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("csis-2025-smic-target: CSIS (Allen, Mar 2025)")
+    for name in ("wafer starts", "gross dies", "good dies", "good packages", "tested units"):
+        assert name in out
+    assert "300,000 tested units over 1 month" in out
+    assert "binding constraint: none" in out
+    # the report's figures next to the funnel's
+    row = next(line for line in out.splitlines() if line.startswith("good_packages"))
+    assert row.split()[1:] == ["300,000", "300,000"]
+
+
+def test_json_has_the_documented_keys(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target")
+    for s in data["stages"]:
+        assert {"name", "unit", "quantity", "loss"} <= set(s)
+    # CSIS 2025: 4 M dies, 800,000 good, 400,000 packages, 300,000 after 75 %
+    assert stage(data, "gross dies") == 4_000_000
+    assert stage(data, "good dies") == 800_000
+    assert stage(data, "packages before packaging loss") == 400_000
+    assert stage(data, "good packages") == 300_000
+    assert data["final_units"] == 300_000
+    assert data["binding_constraint"] == "none"
+    assert data["scenario"] == "csis-2025-smic-target"
+    # resolved parameters, every one with a source (defaults say so)
+    assert set(data["parameters"]) == set(data["sources"])
+    assert data["parameters"]["wafer_starts_per_month"] == 50_000
+    assert "Allen" in data["sources"]["die_yield"]
+    assert data["sources"]["test_yield"].startswith("waferlab default")
+    assert data["published"]["good_packages"] == 300_000
+
+
+def test_json_stage_losses_add_up(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "semianalysis-2025-hbm-bound")
+    for s in data["stages"]:
+        assert s["quantity_in"] == pytest.approx(s["quantity"] + s["loss"])
+    assert data["binding_constraint"] == "hbm"
+    assert stage(data, "packages before packaging loss") == (13_000_000 + 2_000_000) / 8
+
+
+def test_csv_has_one_row_per_stage(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["stage"] for r in rows][:3] == ["wafer starts", "gross dies", "good dies"]
+    by_stage = {r["stage"]: r for r in rows}
+    assert float(by_stage["good packages"]["quantity"]) == 300_000
+    assert float(by_stage["good packages"]["loss"]) == 100_000
+    assert set(rows[0]) >= {"stage", "unit", "quantity_in", "quantity", "loss"}
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_every_preset_runs(runner, cli, name: str) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, name)
+    assert data["final_units"] > 0
+
+
+# --------------------------------------------------------------------------- --set and --months
+
+
+def test_set_number(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "wafer_starts_per_month=20_000")
+    # by hand: 20,000 x 80 x 0.2 / 2 x 0.75
+    assert data["final_units"] == 120_000
+    assert data["sources"]["wafer_starts_per_month"] == "set on the command line (--set)"
+
+
+def test_set_repeated_and_order_independent(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["--set", "die_yield=none", "--set", "defect_density_per_cm2=0.09"]
+    args += ["--set", "yield_model=murphy"]
+    a = run_json(runner, cli, "csis-2025-smic-target", *args)
+    b = run_json(runner, cli, "csis-2025-smic-target", *reversed_pairs(args))
+    assert a["final_units"] == b["final_units"]
+    assert a["parameters"]["yield_model"] == "murphy"
+    assert a["parameters"]["die_yield"] is None
+    import math
+
+    lam = 0.09 * 21.32 * 31.22 / 100  # Murphy 1964 by hand
+    assert a["die_yield"] == pytest.approx(((1 - math.exp(-lam)) / lam) ** 2, rel=1e-12)
+
+
+def reversed_pairs(args: list[str]) -> list[str]:
+    pairs = [args[i : i + 2] for i in range(0, len(args), 2)]
+    return [item for pair in reversed(pairs) for item in pair]
+
+
+def test_set_quoted_string_and_table(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(
+        runner,
+        cli,
+        "csis-2025-smic-target",
+        "--set",
+        "die_yield=none",
+        "--set",
+        "defect_density_per_cm2=0.2",
+        "--set",
+        'yield_model="negative_binomial"',
+        "--set",
+        "yield_model_parameters={ alpha = 1.0 }",
+    )
+    # NB with alpha = 1 is Seeds: 1 / (1 + λ)
+    lam = 0.2 * 21.32 * 31.22 / 100
+    assert data["die_yield"] == pytest.approx(1 / (1 + lam), rel=1e-12)
+
+
+def test_set_none_computes_dies_per_wafer_from_geometry(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "gross_dies_per_wafer=none")
+    assert data["gross_dies_source"] == "exact placement"
+    assert data["sources"]["gross_dies_per_wafer"].startswith("waferlab default")
+
+
+def test_set_boolean(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "package_degraded_dies=true")
+    assert data["parameters"]["package_degraded_dies"] is True
+
+
+def test_months(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target", "--months", "12")
+    assert data["months"] == 12
+    assert data["final_units"] == 12 * 300_000
+    assert data["final_units_per_month"] == 300_000
+    assert data["sources"]["months"] == "set on the command line (--months)"
+
+
+def test_months_wins_over_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "months=3", "--months", "2")
+    assert data["months"] == 2
+
+
+def test_user_file_by_path(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            name = "mine"
+            description = "Mine."
+            inherits = "csis-2025-smic-target"
+            [parameters]
+            die_yield = 0.4
+            """
+        )
+    )
+    data = run_json(runner, cli, str(path))
+    assert data["scenario"] == "mine"
+    assert data["final_units"] == 50_000 * 80 * 0.4 / 2 * 0.75
+    assert data["sources"]["die_yield"] == "no source given"
+
+
+def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "funnel.png"
+    result = run(runner, cli, "semianalysis-2025-hbm-bound", "--plot", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_scenario_lists_the_names(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025"), 2)
+    assert "scenario must be one of" in err
+    for name in list_scenarios():
+        assert name in err
+
+
+def test_missing_scenario_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, str(tmp_path / "nope.toml")), 2)
+    assert "nope.toml" in err
+
+
+def test_missing_argument(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli), 2)
+    assert "SCENARIO" in err
+
+
+@pytest.mark.parametrize("item", ["die_yield", "=0.3", "die_yield=", " =1"])
+def test_malformed_set(runner, cli, item: str) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", item), 2)
+    assert "--set" in err
+    assert "expected KEY=VALUE" in err
+
+
+def test_set_unknown_key(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yeild=0.3"), 2)
+    assert "--set" in err
+    assert "did you mean 'die_yield'" in err
+
+
+def test_set_fraction_out_of_range(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=1.5"), 2)
+    assert "die_yield = 1.5 is outside [0, 1]" in err
+
+
+def test_set_wrong_type(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "wafer_starts_per_month=lots"), 2
+    )
+    assert "wafer_starts_per_month must be a number, got string 'lots'" in err
+
+
+def test_set_negative_count(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "months=-1"), 2)
+    assert "months = -1 must not be negative" in err
+
+
+def test_set_conflicting_values(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "defect_density_per_cm2=0.1"), 2
+    )
+    assert "not both" in err
+
+
+def test_set_unknown_yield_model(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["--set", "die_yield=none", "--set", "defect_density_per_cm2=0.1"]
+    result = run(runner, cli, "csis-2025-smic-target", *args, "--set", "yield_model=murphi")
+    err = one_line_error(result, 2)
+    assert "murphi" in err
+
+
+@pytest.mark.parametrize("months", ["0", "-3", "1.5", "x"])
+def test_bad_months(runner, cli, months: str) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--months", months), 2)
+    assert "--months" in err
+
+
+def test_bad_format(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--format", "xml"), 2)
+    assert "--format" in err
+
+
+def test_bad_file_names_file_and_key(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "bad"\ndescription = "d"\n[parameters]\nwafer_starts_per_mnth = 1\n')
+    err = one_line_error(run(runner, cli, str(path)), 1)
+    assert str(path) in err
+    assert "'wafer_starts_per_mnth'" in err
+    assert "did you mean 'wafer_starts_per_month'" in err
+
+
+def test_toml_syntax_error_is_a_domain_error(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "bad"\ndescription = \n')
+    err = one_line_error(run(runner, cli, str(path)), 1)
+    assert str(path) in err
+    assert "line 2" in err
+
+
+def test_bad_plot_suffix_leaves_no_output(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "funnel.txt"
+    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 2)
+    assert "--plot" in err
+    assert not target.exists()
+
+
+def test_plot_into_missing_directory(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "missing" / "funnel.png"
+    one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 1)
+    assert not target.exists()
