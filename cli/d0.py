@@ -85,7 +85,9 @@ def command(
             )
         except InvalidParameterError as exc:
             if _no_answer(exc):
-                raise DomainError(f"{name}: {exc}") from exc
+                flag = "--" + exc.parameter.replace("_", "-")
+                message = str(exc).replace(exc.parameter, flag, 1)
+                raise DomainError(f"{name}: {message}") from exc
             raise
         results.append(
             {

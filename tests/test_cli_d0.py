@@ -146,10 +146,10 @@ def test_usage_errors(runner, cli, args: list[str], needles: list[str]) -> None:
 
 def test_no_critical_area_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, [*GA100, "--critical-area-fraction", "0"])
-    assert_one_line_error(result, 1, "no defect density", "critical_area_fraction")
+    assert_one_line_error(result, 1, "no defect density", "--critical-area-fraction")
 
 
 def test_unreachable_tiny_yield_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     args = ["--die-area-mm2", "826", "--die-yield", "1e-300"]
     result = run(runner, cli, [*args, "--model", "negative_binomial", "--alpha", "0.01"])
-    assert_one_line_error(result, 1, "finite")
+    assert_one_line_error(result, 1, "finite", "--die-yield")
