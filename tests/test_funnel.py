@@ -494,3 +494,27 @@ def test_round_trip_through_to_dict() -> None:
 def test_run_funnel_rejects_other_types() -> None:
     with pytest.raises(InvalidParameterError, match="inputs"):
         run_funnel(CSIS_TARGET)  # type: ignore[arg-type]
+
+
+def test_inputs_are_hashable_copyable_and_picklable() -> None:
+    import copy
+    import pickle
+
+    inputs = csis(
+        die_yield=None,
+        defect_density_per_cm2=0.1,
+        die_area_mm2=600.0,
+        yield_model="negative_binomial",
+        yield_model_parameters={"alpha": 2.0},
+    )
+    assert pickle.loads(pickle.dumps(inputs)) == inputs
+    assert copy.deepcopy(inputs) == inputs
+    assert hash(inputs) == hash(inputs.replace())
+    assert json.loads(to_json(inputs))["yield_model_parameters"] == {"alpha": 2.0}
+    with pytest.raises(TypeError):
+        inputs.yield_model_parameters["alpha"] = 3.0  # type: ignore[index]
+
+
+def test_totals_that_overflow_are_rejected() -> None:
+    with pytest.raises(InvalidParameterError, match="wafer_starts_per_month"):
+        run_funnel(csis(wafer_starts_per_month=1e300, months=1000, gross_dies_per_wafer=1e10))

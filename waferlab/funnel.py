@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -52,6 +52,7 @@ __all__ = [
     "FunnelInputs",
     "FunnelResult",
     "FunnelStage",
+    "ModelParameters",
     "run_funnel",
 ]
 
@@ -467,6 +468,48 @@ def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
+class ModelParameters(Mapping[str, float]):
+    """A read-only, hashable mapping of yield-model parameter names to values.
+
+    Unlike :class:`types.MappingProxyType` it can be copied, pickled and hashed,
+    so :class:`FunnelInputs` stays an ordinary frozen value.
+
+    Examples
+    --------
+    >>> params = ModelParameters({"alpha": 2.0})
+    >>> params["alpha"], params == {"alpha": 2.0}
+    (2.0, True)
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, float] | None = None) -> None:
+        self._data: dict[str, float] = dict(data or {})
+
+    def __getitem__(self, key: str) -> float:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._data) == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"ModelParameters({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ModelParameters, (self._data,))
+
+
 def _check_parameters(value: Any) -> Mapping[str, float]:
     if not isinstance(value, Mapping):
         raise InvalidParameterError(
@@ -477,7 +520,7 @@ def _check_parameters(value: Any) -> Mapping[str, float]:
         if not isinstance(key, str):
             raise InvalidParameterError("yield_model_parameters", value, "keyed by names")
         checked[key] = check_real(f"yield_model_parameters.{key}", item)
-    return MappingProxyType(checked)
+    return ModelParameters(checked)
 
 
 @dataclass(frozen=True)
@@ -825,6 +868,12 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
 
     per_wafer, source = _gross_dies(inputs)
     gross = wafers * per_wafer
+    if not math.isfinite(gross):
+        raise InvalidParameterError(
+            "wafer_starts_per_month",
+            inputs.wafer_starts_per_month,
+            "small enough that the dies over the horizon stay finite",
+        )
     stages.append(
         FunnelStage("gross dies", "dies", gross, gross, 0.0, f"{per_wafer:g} per wafer ({source})")
     )
