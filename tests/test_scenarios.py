@@ -434,3 +434,18 @@ def test_scenario_is_frozen() -> None:
 )
 def test_parameter_unit(key: str, unit: str) -> None:
     assert parameter_unit(key) == unit
+
+
+# --------------------------------------------------------------------------- the example file
+
+
+def test_example_custom_scenario_is_fully_sourced() -> None:
+    path = Path(__file__).resolve().parents[1] / "examples" / "custom_scenario.toml"
+    scenario = load_scenario(path)
+    assert scenario.inherits == "csis-2025-smic-target"
+    for key in (*scenario.parameters, *scenario.costs):
+        assert scenario.sources[key] != NO_SOURCE, key
+    result = run_funnel(scenario.funnel_inputs())
+    # the file's own arithmetic: 60,000 x 0.5 x 80 x 0.4 / 2 x 0.75 per month, 12 months
+    assert result.good_packages == pytest.approx(12 * 60_000 * 0.5 * 80 * 0.4 / 2 * 0.75)
+    assert result.good_packages == pytest.approx(4_320_000)
