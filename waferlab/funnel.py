@@ -530,6 +530,12 @@ class FunnelStage:
     ``quantity_in`` is the stage's input expressed in the stage's own unit (the
     most the stage could output); ``loss = quantity_in - quantity``. All three
     are whole-horizon totals.
+
+    Examples
+    --------
+    >>> stage = FunnelStage("good dies", "good dies", 4_000_000.0, 800_000.0, 3_200_000.0)
+    >>> stage.quantity_in == stage.quantity + stage.loss
+    True
     """
 
     name: str
