@@ -499,7 +499,9 @@ def wafer_cost_from_capex(
 
     .. math::  D = K\\, r\\, (1 - r)^{a}
 
-    and the price adds other costs and markup in proportion m to it:
+    (waferlab's reading of CSET's "depreciation by node age" as a declining
+    balance; CSET's exact age adjustment could not be checked), and the price
+    adds other costs and markup in proportion m to it:
     P = D (1 + m), m = (1 − s)/s. So a price is depreciation divided by its
     revenue share s. The published 2020 prices (TSMC 7 nm $9,346, 5 nm
     $16,988) imply capital consumed per wafer of P·s (see
