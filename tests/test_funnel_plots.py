@@ -109,3 +109,16 @@ def test_plots_reject_other_objects() -> None:
         plot_funnel({"stages": []})
     with pytest.raises(InvalidParameterError, match="breakdown"):
         plot_cost_breakdown(csis())
+
+
+def test_example_script_runs_and_writes_figures(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "funnel_910c.py"
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "300,000" in out and "400,000" in out and "800,000" in out
+    assert (tmp_path / "funnel_910c.png").stat().st_size > 1000
+    assert (tmp_path / "cost_910c.png").stat().st_size > 1000
