@@ -192,7 +192,6 @@ def command(
         save_plot(plot_wafer_map(die_map), plot_path)
     if output_format == "json":
         data = die_map.to_dict()
-        data["certified"] = die_map.certified
         if plot_path is not None:
             data["plot"] = plot_path
         emit_json(data)

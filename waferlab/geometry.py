@@ -536,8 +536,10 @@ class DieMap:
             "offset_mode": self.offset_mode,
             "offset_x_mm": self.offset_x_mm,
             "offset_y_mm": self.offset_y_mm,
-            "optimality_gap": self.optimality_gap,
         }
+        if self.offset_mode == "optimal":
+            out["optimality_gap"] = self.optimality_gap
+            out["certified"] = self.certified
         out.update(self.die.to_dict())
         out.update(self.wafer.to_dict())
         if self.reticle is not None:
