@@ -485,3 +485,216 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
     plt.setp(ax.get_xticklabels(), fontsize=9)
     plt.setp(ax.get_yticklabels(), fontsize=9)
     return ax
+
+
+# --------------------------------------------------------------------------- #
+# Yield curves (calibration)
+# --------------------------------------------------------------------------- #
+
+
+def plot_yield_curves(
+    models: Any,
+    *,
+    die_area_mm2: Any = None,
+    observations: Any = None,
+    ax: Axes | None = None,
+    log_area: bool = False,
+) -> Axes:
+    """Plot die yield against die area for calibrated or given models, with observations.
+
+    Parameters
+    ----------
+    models : sequence
+        Each entry a :class:`~waferlab.calibration.CalibrationResult` or a
+        ``(model_name, parameters)`` pair, where ``parameters`` holds the
+        keywords of :func:`~waferlab.yield_models.die_yield` (at least
+        ``defect_density_per_cm2``). May be empty when ``observations`` are
+        given.
+    die_area_mm2 : (float, float) or array_like, optional
+        Area range [mm²] as a ``(min, max)`` pair, or the areas to evaluate
+        (three or more values). Default: up to 1.15 × the largest observed
+        area (at least 100 mm²), from 0 (linear axis) or from half the
+        smallest area (log axis).
+    observations : sequence of Observation, optional
+        Published yields, drawn as points (point values) or vertical bars
+        (intervals), each labelled with its name. Observations that count
+        degraded dies or are forecasts are drawn hollow.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new 8 × 5.5 inch figure when None.
+    log_area : bool, default False
+        Logarithmic die-area axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        If an entry of ``models`` is neither a result nor a (name, dict) pair,
+        the area range is invalid, or there is nothing to draw.
+    UnknownNameError
+        If a model name is not registered.
+
+    Notes
+    -----
+    Each curve is ``die_yield(model, A, **parameters)`` in percent; the
+    legend names the model and its parameters ("Murphy, D0 = 0.116 /cm²").
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from waferlab.calibration import fit_yield_model, load_dataset, select
+    >>> tsmc = select(load_dataset("csis-2025"), process="TSMC N7")
+    >>> fit = fit_yield_model(tsmc[:1], "murphy")
+    >>> ax = plot_yield_curves([fit, ("poisson", {"defect_density_per_cm2": 0.1})],
+    ...                        observations=tsmc)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
+    ['Murphy, D0 = 0.116 /cm²', 'Poisson, D0 = 0.1 /cm²']
+    """
+    from collections.abc import Mapping
+
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
+
+    from waferlab.calibration import CalibrationResult, Observation, _parameter_label
+    from waferlab.errors import InvalidParameterError, check_array
+    from waferlab.yield_models import die_yield
+
+    curves: list[tuple[str, dict[str, Any]]] = []
+    for entry in models:
+        if isinstance(entry, CalibrationResult):
+            curves.append((entry.model, dict(entry.parameters)))
+        elif (
+            isinstance(entry, tuple)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], Mapping)
+        ):
+            curves.append((entry[0], dict(entry[1])))
+        else:
+            raise InvalidParameterError(
+                "models", entry, "a CalibrationResult or a (model_name, parameters dict) pair"
+            )
+    points = tuple(observations or ())
+    for obs in points:
+        if not isinstance(obs, Observation):
+            raise InvalidParameterError("observations", obs, "a sequence of Observation")
+    if not curves and not points:
+        raise InvalidParameterError("models", models, "at least one model or observation")
+
+    if die_area_mm2 is None:
+        largest = max([o.die_area_mm2 for o in points], default=0.0)
+        high = max(1.15 * largest, 100.0)
+        low = 0.5 * min(o.die_area_mm2 for o in points) if points and log_area else 1.0
+        low = low if log_area else 0.0
+        areas = np.geomspace(low, high, 400) if log_area else np.linspace(low, high, 400)
+    else:
+        given = check_array("die_area_mm2", die_area_mm2, low=0.0)
+        if given.ndim != 1 or given.size < 2:
+            raise InvalidParameterError(
+                "die_area_mm2", die_area_mm2, "a (min, max) pair or an array of areas"
+            )
+        if given.size == 2:
+            low, high = float(given[0]), float(given[1])
+            if not high > low or (log_area and low <= 0.0):
+                raise InvalidParameterError(
+                    "die_area_mm2",
+                    die_area_mm2,
+                    "a range with max > min" + (" > 0 on a log axis" if log_area else ""),
+                )
+            areas = np.geomspace(low, high, 400) if log_area else np.linspace(low, high, 400)
+        else:
+            areas = np.sort(given)
+            if log_area and areas[0] <= 0.0:
+                raise InvalidParameterError("die_area_mm2", float(areas[0]), "> 0 on a log axis")
+
+    ax = _new_axes(ax, figsize=(8.0, 5.5))
+    styles = ["-", "--", "-.", ":"]
+    for k, (model, parameters) in enumerate(curves):
+        y = np.asarray(die_yield(model, areas, **parameters), dtype=float)
+        ax.plot(
+            areas,
+            100.0 * y,
+            color=f"C{k % 10}",
+            linestyle=styles[(k // 10) % len(styles)] if len(curves) <= 10 else styles[k % 4],
+            linewidth=1.8,
+            label=_parameter_label(model, parameters),
+        )
+
+    x_low, x_high = float(areas[0]), float(areas[-1])
+    span_log = np.log(x_high / max(x_low, 1e-12)) if log_area else 0.0
+    labelled: set[str] = set()
+    for obs in points:
+        solid = obs.counts == "fully-good" and obs.status == "reported"
+        kind = ("published yield" if obs.is_point else "published range") + (
+            "" if solid else " (degraded or forecast)"
+        )
+        label = None if kind in labelled else kind
+        labelled.add(kind)
+        color = "black" if solid else "dimgray"
+        mid = 100.0 * 0.5 * (obs.yield_low + obs.yield_high)
+        if obs.is_point:
+            ax.plot(
+                [obs.die_area_mm2],
+                [mid],
+                "o",
+                markersize=7,
+                color=color,
+                markerfacecolor=color if solid else "white",
+                label=label,
+                zorder=5,
+            )
+        else:
+            ax.errorbar(
+                [obs.die_area_mm2],
+                [mid],
+                yerr=[[mid - 100.0 * obs.yield_low], [100.0 * obs.yield_high - mid]],
+                fmt="none",
+                ecolor=color,
+                capsize=6,
+                capthick=2.0,
+                elinewidth=2.5,
+                linestyle="-" if solid else ":",
+                label=label,
+                zorder=5,
+            )
+        if log_area:
+            near_right = np.log(obs.die_area_mm2 / max(x_low, 1e-12)) > 0.8 * span_log
+        else:
+            near_right = obs.die_area_mm2 > x_low + 0.8 * (x_high - x_low)
+        ax.annotate(
+            f"{obs.name} ({obs.yield_text})",
+            (obs.die_area_mm2, mid),
+            xytext=(-9, 0) if near_right else (9, 0),
+            textcoords="offset points",
+            ha="right" if near_right else "left",
+            va="center",
+            fontsize=8.5,
+            color=color,
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "facecolor": "white",
+                "edgecolor": "none",
+                "alpha": 0.8,
+            },
+            zorder=6,
+        )
+
+    if log_area:
+        ax.set_xscale("log")
+        decades = np.arange(np.floor(np.log10(x_low)), np.ceil(np.log10(x_high)) + 1)
+        ticks = [m * 10.0**e for e in decades for m in (1.0, 2.0, 5.0)]
+        ax.set_xticks([t for t in ticks if x_low <= t <= x_high])
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(x_low, x_high)
+    ax.set_ylim(0.0, 102.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=100.0, decimals=0))
+    ax.set_xlabel("Die area [mm²]")
+    ax.set_ylabel("Die yield")
+    ax.grid(True, which="major", alpha=0.3)
+    if curves or points:
+        ax.legend(loc="upper right", fontsize=8.5, framealpha=0.9)
+    return ax
