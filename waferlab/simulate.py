@@ -1,0 +1,468 @@
+"""Monte Carlo of killer defects on a real die map.
+
+Each simulated wafer carries the full dies of a :class:`~waferlab.geometry.DieMap`.
+Die ``i`` expects ``λ_i = D0 · A · f_crit · w_i`` killer defects, where ``w_i``
+is an optional radial edge gradient. The defect count on the die is Poisson
+with mean ``λ_i · G``, where the intensity multiplier ``G`` (mean 1) is
+
+* 1 — random defects (Poisson yield);
+* gamma with shape ``α`` drawn per die — die-level clustering, the exact
+  negative binomial model of :func:`waferlab.yield_models.negative_binomial`;
+* gamma drawn once per wafer — wafer-to-wafer variation: every die is still
+  negative binomial on its own, but the dies of a wafer rise and fall together;
+* gamma drawn per region (an angular sector of the wafer) — clusters larger
+  than a die and smaller than a wafer.
+
+With a harvestable fraction the defects are split between the redundant area
+and the rest and each die is classed good, degraded or bad with the rules of
+:mod:`waferlab.harvest`. Everything is drawn for all wafers at once with a
+seeded :class:`numpy.random.Generator`; an 80-die wafer simulates at hundreds
+of thousands of wafers per second (see ``benchmarks/bench_yield.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from waferlab.errors import InvalidParameterError, check_choice, check_integer, check_real
+from waferlab.geometry import DieMap
+from waferlab.harvest import _resolve_rule, harvest_bins
+from waferlab.units import MM2_PER_CM2
+
+__all__ = ["CLUSTERING", "MAX_SIMULATED_DIES", "SimulationResult", "simulate_wafers"]
+
+#: Accepted values of ``clustering`` besides ``None`` (random defects).
+CLUSTERING: tuple[str, ...] = ("die", "wafer", "region")
+
+#: Upper bound on ``n_wafers × dies per wafer`` held in memory at once.
+MAX_SIMULATED_DIES: int = 20_000_000
+
+_DEFAULT_REGIONS = 4
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Simulated defects and die states for many wafers.
+
+    Attributes
+    ----------
+    die_map : DieMap
+        The placement whose full dies were simulated.
+    defect_density_per_cm2 : float
+        Mean killer defect density D0 [defects/cm²].
+    clustering : str or None
+        ``None``, ``"die"``, ``"wafer"`` or ``"region"``.
+    alpha : float or None
+        Gamma shape of the clustering.
+    n_regions : int or None
+        Number of angular sectors (``"region"`` clustering only).
+    edge_gradient : float
+        Radial gradient ``g`` of the defect density.
+    critical_area_fraction : float
+        Fraction of the die area where a defect kills.
+    harvestable_fraction : float or None
+        Fraction of the critical area in redundant blocks; ``None``: no degraded bin.
+    max_defects, n_blocks, max_bad_blocks : int or None
+        The repair rule (see :func:`waferlab.harvest.harvest_bins`).
+    seed : int or None
+        Seed of the generator (``None`` when not reproducible).
+    die_x_mm, die_y_mm : ndarray, shape (n_dies,)
+        Centres of the simulated (full) dies [mm].
+    region : ndarray of int, shape (n_dies,)
+        Region (sector) of every die; all 0 without region clustering.
+    expected_defects : ndarray, shape (n_dies,)
+        Mean killer defect count ``λ_i`` of every die.
+    defect_counts : ndarray of int, shape (n_wafers, n_dies)
+        Killer defects on every die of every wafer.
+    good : ndarray of bool, shape (n_wafers, n_dies)
+        Dies without a killer defect.
+    degraded : ndarray of bool, shape (n_wafers, n_dies)
+        Dies with defects only in repairable blocks (all False without harvesting).
+    """
+
+    die_map: DieMap
+    defect_density_per_cm2: float
+    clustering: str | None
+    alpha: float | None
+    n_regions: int | None
+    edge_gradient: float
+    critical_area_fraction: float
+    harvestable_fraction: float | None
+    max_defects: int | None
+    n_blocks: int | None
+    max_bad_blocks: int | None
+    seed: int | None
+    die_x_mm: NDArray[np.float64]
+    die_y_mm: NDArray[np.float64]
+    region: NDArray[np.int64]
+    expected_defects: NDArray[np.float64]
+    defect_counts: NDArray[np.int64]
+    good: NDArray[np.bool_]
+    degraded: NDArray[np.bool_]
+
+    @property
+    def n_wafers(self) -> int:
+        """Number of simulated wafers."""
+        return int(self.defect_counts.shape[0])
+
+    @property
+    def n_dies(self) -> int:
+        """Dies per wafer (the full dies of the map)."""
+        return int(self.defect_counts.shape[1])
+
+    @property
+    def bad(self) -> NDArray[np.bool_]:
+        """Dies that are neither good nor degraded."""
+        return ~(self.good | self.degraded)
+
+    @property
+    def wafer_yield(self) -> NDArray[np.float64]:
+        """Fraction of good dies on every wafer, shape (n_wafers,)."""
+        return self.good.mean(axis=1)
+
+    @property
+    def wafer_degraded_fraction(self) -> NDArray[np.float64]:
+        """Fraction of degraded dies on every wafer, shape (n_wafers,)."""
+        return self.degraded.mean(axis=1)
+
+    @property
+    def good_dies_per_wafer(self) -> NDArray[np.int64]:
+        """Good dies on every wafer."""
+        return self.good.sum(axis=1)
+
+    @property
+    def degraded_dies_per_wafer(self) -> NDArray[np.int64]:
+        """Degraded dies on every wafer."""
+        return self.degraded.sum(axis=1)
+
+    @property
+    def die_yield(self) -> NDArray[np.float64]:
+        """Fraction of wafers on which each die site is good, shape (n_dies,)."""
+        return self.good.mean(axis=0)
+
+    @property
+    def mean_yield(self) -> float:
+        """Mean fraction of good dies over all wafers."""
+        return float(self.good.mean())
+
+    @property
+    def yield_standard_error(self) -> float:
+        """Standard error of :attr:`mean_yield` (wafers are independent; NaN for one wafer).
+
+        The spread of the per-wafer yields over √n_wafers: this accounts for
+        dies of a wafer being correlated under wafer or region clustering.
+        """
+        return _standard_error(self.wafer_yield)
+
+    @property
+    def mean_degraded_fraction(self) -> float:
+        """Mean fraction of degraded dies over all wafers."""
+        return float(self.degraded.mean())
+
+    @property
+    def degraded_standard_error(self) -> float:
+        """Standard error of :attr:`mean_degraded_fraction`."""
+        return _standard_error(self.wafer_degraded_fraction)
+
+    @property
+    def expected_yield(self) -> float:
+        """Analytic mean die yield of the same dies (Poisson, or NB with ``alpha``)."""
+        return float(np.mean(self._analytic_bins()[0]))
+
+    @property
+    def expected_degraded_fraction(self) -> float:
+        """Analytic mean degraded fraction of the same dies (0 without harvesting)."""
+        return float(np.mean(self._analytic_bins()[1]))
+
+    def _analytic_bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        lam = self.expected_defects
+        if self.harvestable_fraction is None:
+            log_good = -lam if self.alpha is None else -self.alpha * np.log1p(lam / self.alpha)
+            return np.exp(log_good), np.zeros_like(lam)
+        model, params = (
+            ("poisson", {})
+            if self.alpha is None
+            else (
+                "negative_binomial",
+                {"alpha": self.alpha},
+            )
+        )
+        bins = harvest_bins(
+            model,
+            lam * MM2_PER_CM2,
+            1.0,
+            harvestable_fraction=self.harvestable_fraction,
+            max_defects=self.max_defects,
+            n_blocks=self.n_blocks,
+            max_bad_blocks=self.max_bad_blocks,
+            **params,
+        )
+        return np.asarray(bins.fully_good), np.asarray(bins.degraded)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the inputs and summary statistics (not the per-die arrays)."""
+        good = self.good_dies_per_wafer
+        p5, p50, p95 = np.percentile(good, [5, 50, 95])
+        return {
+            "n_wafers": self.n_wafers,
+            "dies_per_wafer": self.n_dies,
+            "die_width_mm": self.die_map.die.width_mm,
+            "die_height_mm": self.die_map.die.height_mm,
+            "die_area_mm2": self.die_map.die.area_mm2,
+            "wafer_diameter_mm": self.die_map.wafer.diameter_mm,
+            "edge_exclusion_mm": self.die_map.wafer.edge_exclusion_mm,
+            "defect_density_per_cm2": self.defect_density_per_cm2,
+            "critical_area_fraction": self.critical_area_fraction,
+            "clustering": self.clustering,
+            "alpha": self.alpha,
+            "n_regions": self.n_regions,
+            "edge_gradient": self.edge_gradient,
+            "harvestable_fraction": self.harvestable_fraction,
+            "max_defects": self.max_defects,
+            "n_blocks": self.n_blocks,
+            "max_bad_blocks": self.max_bad_blocks,
+            "seed": self.seed,
+            "mean_defects_per_wafer": float(self.defect_counts.sum(axis=1).mean()),
+            "mean_yield": self.mean_yield,
+            "yield_standard_error": self.yield_standard_error,
+            "expected_yield": self.expected_yield,
+            "mean_good_dies_per_wafer": float(good.mean()),
+            "good_dies_per_wafer_p5": float(p5),
+            "good_dies_per_wafer_median": float(p50),
+            "good_dies_per_wafer_p95": float(p95),
+            "min_wafer_yield": float(self.wafer_yield.min()),
+            "max_wafer_yield": float(self.wafer_yield.max()),
+            "mean_degraded_fraction": self.mean_degraded_fraction,
+            "degraded_standard_error": self.degraded_standard_error,
+            "expected_degraded_fraction": self.expected_degraded_fraction,
+            "mean_degraded_dies_per_wafer": float(self.degraded_dies_per_wafer.mean()),
+        }
+
+
+def _standard_error(per_wafer: NDArray[np.float64]) -> float:
+    if per_wafer.size < 2:
+        return float("nan")
+    return float(per_wafer.std(ddof=1) / np.sqrt(per_wafer.size))
+
+
+def _sector(x: NDArray[np.float64], y: NDArray[np.float64], n: int) -> NDArray[np.int64]:
+    """Angular sector (0..n-1, counter-clockwise from +x) of every point."""
+    angle = np.mod(np.arctan2(y, x), 2.0 * np.pi)
+    return np.minimum((angle / (2.0 * np.pi) * n).astype(np.int64), n - 1)
+
+
+def _distinct_blocks(
+    rng: np.random.Generator, n_defects: NDArray[np.int64], n_blocks: int
+) -> NDArray[np.int64]:
+    """Number of distinct blocks hit when each die's defects land uniformly in ``n_blocks``."""
+    owner = np.repeat(np.arange(n_defects.size), n_defects)
+    block = rng.integers(0, n_blocks, size=owner.size)
+    pairs = np.unique(owner * n_blocks + block)
+    return np.bincount(pairs // n_blocks, minlength=n_defects.size)
+
+
+def simulate_wafers(
+    die_map: DieMap,
+    defect_density_per_cm2: float,
+    *,
+    n_wafers: int,
+    clustering: str | None = None,
+    alpha: float | None = None,
+    n_regions: int | None = None,
+    edge_gradient: float = 0.0,
+    critical_area_fraction: float = 1.0,
+    harvestable_fraction: float | None = None,
+    max_defects: int | None = None,
+    n_blocks: int | None = None,
+    max_bad_blocks: int | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> SimulationResult:
+    """Simulate killer defects on the full dies of many wafers.
+
+    Parameters
+    ----------
+    die_map : DieMap
+        Placement from :func:`waferlab.geometry.place_dies`; its full dies are simulated.
+    defect_density_per_cm2 : float
+        Mean killer defect density D0 [defects/cm²], >= 0.
+    n_wafers : int
+        Wafers to simulate, >= 1 (``n_wafers × dies`` at most
+        :data:`MAX_SIMULATED_DIES`).
+    clustering : {None, "die", "wafer", "region"}, default None
+        Where the gamma intensity multiplier is drawn; ``None``: random defects.
+    alpha : float, optional
+        Gamma shape (> 0) of the clustering; required with ``clustering`` and
+        not allowed without it. Small α means strong clustering.
+    n_regions : int, optional
+        Number of equal-angle sectors for ``"region"`` clustering (default 4,
+        the quadrants); sector k spans angles [2πk/n, 2π(k+1)/n) from +x.
+    edge_gradient : float, default 0.0
+        Radial gradient ``g`` > -1: the density at radius r is proportional to
+        ``1 + g (r/R)²`` (R the wafer radius), normalised so that the mean over
+        the simulated dies is D0.
+    critical_area_fraction : float, default 1.0
+        Fraction of the die area where a defect kills, in [0, 1].
+    harvestable_fraction : float, optional
+        Fraction of the critical area in redundant blocks, in [0, 1]; enables
+        the degraded bin.
+    max_defects, n_blocks, max_bad_blocks : int, optional
+        The repair rule, as in :func:`waferlab.harvest.harvest_bins` (only
+        with ``harvestable_fraction``).
+    seed : int or numpy.random.Generator, optional
+        Seed (>= 0) or generator; the same seed and inputs give the same result.
+
+    Returns
+    -------
+    SimulationResult
+        Per-die defect counts and good / degraded masks for every wafer, with
+        per-wafer yields, the mean yield and its standard error.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is out of range or given where it has no meaning.
+
+    Notes
+    -----
+    Die i expects ``λ_i = D0 · A · f_crit / 100 · w_i`` defects with
+    ``w_i = (1 + g (r_i/R)²) / mean_j (1 + g (r_j/R)²)``. Its count is
+    ``N_i ~ Poisson(λ_i G)``, ``G ~ Gamma(α, 1/α)`` (mean 1) drawn per die,
+    per wafer or per region, or ``G = 1``. Mixing a Poisson over a gamma gives
+    the negative binomial, so under every clustering scope each die on its own
+    has the yield ``(1 + λ_i/α)^{-α}``; the scope only decides which dies
+    share a draw (and so how much the yield varies from wafer to wafer). With
+    a harvestable fraction h the counts inside and outside the redundant area
+    are drawn as independent Poissons with means ``hλ_iG`` and ``(1-h)λ_iG``
+    (Poisson thinning); for the block rule each inside defect lands in a
+    uniformly chosen block.
+
+    References
+    ----------
+    C. H. Stapper, "Defect density distribution for LSI yield calculations",
+    IEEE Trans. Electron Devices 20 (1973) 655–657. C. H. Stapper, "Small-area
+    fault clusters and fault tolerance in VLSI circuits", IBM J. Res. Dev. 33
+    (1989) 174–177 (clusters smaller or larger than a chip).
+
+    Examples
+    --------
+    >>> from waferlab.geometry import Die, Wafer, place_dies
+    >>> die_map = place_dies(Wafer(300.0), Die(21.32, 31.22))
+    >>> result = simulate_wafers(die_map, 0.2418, n_wafers=2000, seed=1)
+    >>> result.n_dies, result.defect_counts.shape
+    (85, (2000, 85))
+    >>> abs(result.mean_yield - result.expected_yield) < 5 * result.yield_standard_error
+    True
+    """
+    if not isinstance(die_map, DieMap):
+        raise InvalidParameterError("die_map", die_map, "a DieMap from place_dies")
+    d0 = check_real("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
+    fcrit = check_real("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
+    g = check_real("edge_gradient", edge_gradient, low=-1.0, low_open=True)
+    mask = die_map.full_mask
+    n_dies = int(mask.sum())
+    if n_dies == 0:
+        raise InvalidParameterError("die_map", "no full dies", "a map with at least one full die")
+    n_w = check_integer("n_wafers", n_wafers, low=1, high=max(1, MAX_SIMULATED_DIES // n_dies))
+
+    scope = None if clustering is None else check_choice("clustering", clustering, CLUSTERING)
+    shape: float | None = None
+    if scope is None:
+        if alpha is not None:
+            raise InvalidParameterError("alpha", alpha, "None without clustering")
+    else:
+        if alpha is None:
+            raise InvalidParameterError("alpha", None, f"> 0 with clustering={scope!r}")
+        shape = check_real("alpha", alpha, low=0.0, low_open=True)
+    regions_n: int | None = None
+    if scope == "region":
+        regions_n = (
+            _DEFAULT_REGIONS if n_regions is None else check_integer("n_regions", n_regions, low=1)
+        )
+    elif n_regions is not None:
+        raise InvalidParameterError("n_regions", n_regions, "None unless clustering='region'")
+
+    h: float | None = None
+    if harvestable_fraction is None:
+        for name, value in (
+            ("max_defects", max_defects),
+            ("n_blocks", n_blocks),
+            ("max_bad_blocks", max_bad_blocks),
+        ):
+            if value is not None:
+                raise InvalidParameterError(name, value, "None without harvestable_fraction")
+        rule = None
+    else:
+        h = check_real("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
+        rule = _resolve_rule(max_defects, n_blocks, max_bad_blocks)
+
+    if isinstance(seed, np.random.Generator):
+        rng, seed_value = seed, None
+    else:
+        seed_value = None if seed is None else check_integer("seed", seed, low=0)
+        rng = np.random.default_rng(seed_value)
+
+    x = np.asarray(die_map.center_x_mm, dtype=np.float64)[mask]
+    y = np.asarray(die_map.center_y_mm, dtype=np.float64)[mask]
+    radial = 1.0 + g * (np.hypot(x, y) / die_map.wafer.radius_mm) ** 2
+    weights = radial / radial.mean()
+    lam = d0 * die_map.die.area_mm2 / MM2_PER_CM2 * fcrit * weights
+    region = np.zeros(n_dies, dtype=np.int64)
+
+    if scope is None:
+        mean = np.broadcast_to(lam, (n_w, n_dies))
+    else:
+        assert shape is not None
+        if scope == "die":
+            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, n_dies))
+        elif scope == "wafer":
+            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, 1))
+        else:
+            assert regions_n is not None
+            region = _sector(x, y, regions_n)
+            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, regions_n))[:, region]
+        mean = lam * multiplier
+
+    if rule is None or h is None:
+        counts = rng.poisson(mean)
+        degraded = np.zeros(counts.shape, dtype=bool)
+    else:
+        inside = rng.poisson(h * mean)
+        outside = rng.poisson((1.0 - h) * mean)
+        counts = inside + outside
+        repairable = (outside == 0) & (inside > 0)
+        if rule.n_blocks is None:
+            assert rule.max_defects is not None
+            degraded = repairable & (inside <= rule.max_defects)
+        else:
+            assert rule.max_bad_blocks is not None
+            degraded = repairable & (inside <= rule.max_bad_blocks)
+            check = repairable & (inside > rule.max_bad_blocks)
+            if np.any(check):
+                hit = _distinct_blocks(rng, inside[check], rule.n_blocks)
+                degraded[check] = hit <= rule.max_bad_blocks
+
+    return SimulationResult(
+        die_map=die_map,
+        defect_density_per_cm2=d0,
+        clustering=scope,
+        alpha=shape,
+        n_regions=regions_n,
+        edge_gradient=g,
+        critical_area_fraction=fcrit,
+        harvestable_fraction=h,
+        max_defects=None if rule is None else rule.max_defects,
+        n_blocks=None if rule is None else rule.n_blocks,
+        max_bad_blocks=None if rule is None else rule.max_bad_blocks,
+        seed=seed_value,
+        die_x_mm=x,
+        die_y_mm=y,
+        region=region,
+        expected_defects=lam,
+        defect_counts=counts.astype(np.int64, copy=False),
+        good=counts == 0,
+        degraded=degraded,
+    )
