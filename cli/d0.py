@@ -62,11 +62,16 @@ def command(
     """Defect density D0 implied by an observed die yield, per model.
 
     A D0 means nothing without its model: the same 41.5 % at 826 mm² is
-    0.1065 /cm² under Poisson and 0.1156 /cm² under Murphy. The die is given by
-    --die-area-mm2 or by --die-width-mm and --die-height-mm (scribe options
-    are accepted for symmetry with other commands and do not enter the yield).
+    0.1065 /cm² under Poisson and 0.1156 /cm² under Murphy.
 
-    Example: waferlab d0 --die-area-mm2 826 --die-yield 0.415
+    \b
+    Give the die as --die-area-mm2, or as --die-width-mm and --die-height-mm
+    (scribe options are accepted like elsewhere; they do not enter the yield).
+    With --model all, bose_einstein is shown when --n-layers is given.
+
+    \b
+    Example:
+      waferlab d0 --die-area-mm2 826 --die-yield 0.415
     """
     width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
     area = die_area_mm2 if die_area_mm2 is not None else width * height

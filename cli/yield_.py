@@ -194,13 +194,17 @@ def command(
 ) -> None:
     """Die yield at a defect density, for one model or all of them.
 
-    The die is given by --die-width-mm and --die-height-mm, or by
-    --die-area-mm2. With width and height the die is also placed on the wafer
-    (--wafer-diameter-mm and friends) and the table adds good dies per wafer =
-    gross dies x yield.
+    \b
+    Give the die as
+      --die-width-mm and --die-height-mm   (also places it on the wafer and
+                                            adds good dies per wafer), or
+      --die-area-mm2                       (yield only).
+    With --model all, bose_einstein is shown when --n-layers is given.
 
-    Example: waferlab yield --die-width-mm 21.32 --die-height-mm 31.22
-    --defect-density-per-cm2 0.1 --alpha 0.5 --n-layers 10
+    \b
+    Example:
+      waferlab yield --die-width-mm 21.32 --die-height-mm 31.22 \\
+        --defect-density-per-cm2 0.1 --alpha 0.5 --n-layers 10
     """
     width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
     placed = die_area_mm2 is None
