@@ -73,3 +73,12 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path) -> None:  # type: igno
     with pytest.raises(OSError):
         write_text_atomic(tmp_path / "missing-dir" / "x.txt", "data")
     assert sorted(os.listdir(tmp_path)) == ["out.txt"]
+
+
+def test_atomic_write_uses_the_usual_file_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mask = os.umask(0o022)
+    try:
+        target = write_text_atomic(tmp_path / "mode.txt", "x")
+    finally:
+        os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o644
