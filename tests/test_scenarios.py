@@ -449,3 +449,11 @@ def test_example_custom_scenario_is_fully_sourced() -> None:
     # the file's own arithmetic: 60,000 x 0.5 x 80 x 0.4 / 2 x 0.75 per month, 12 months
     assert result.good_packages == pytest.approx(12 * 60_000 * 0.5 * 80 * 0.4 / 2 * 0.75)
     assert result.good_packages == pytest.approx(4_320_000)
+
+
+def test_docs_describe_every_key_and_preset() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    for key in scenario_keys():
+        assert f"`{key}`" in docs, key
+    for name in list_scenarios():
+        assert f"### `{name}`" in docs, name

@@ -191,7 +191,7 @@ def _suggest(key: str, valid: Iterable[str]) -> str:
 
 # --------------------------------------------------------------------------- units
 
-_COUNT_WORDS = ("dies", "stacks", "wafers", "packages", "units", "months")
+_COUNT_WORDS = ("dies", "stacks", "wafers", "packages", "units", "months", "blocks")
 
 
 def parameter_unit(key: str) -> str:
