@@ -48,6 +48,7 @@ from waferlab.errors import InvalidParameterError, UnknownNameError, check_array
 from waferlab.units import MM2_PER_CM2
 
 __all__ = [
+    "DEFAULT_ALPHA",
     "YIELD_MODELS",
     "YieldModel",
     "bose_einstein",
@@ -830,6 +831,16 @@ class YieldModel:
         ``moore``, whose D0 is only a scale).
     inverse : callable
         Maps the relative yield r = Y / Y0 in (0, 1] (and the parameters) to λ.
+
+    Examples
+    --------
+    >>> model = YIELD_MODELS["negative_binomial"]
+    >>> model.parameters, dict(model.defaults), model.required_parameters
+    (('alpha',), {'alpha': 2.0}, ())
+    >>> round(model(100.0, 1.0, alpha=1.0), 12)
+    0.5
+    >>> YIELD_MODELS["bose_einstein"].required_parameters
+    ('n_layers',)
     """
 
     name: str
