@@ -55,6 +55,7 @@ __all__ = [
     "ObservationFileError",
     "compare_models",
     "feasible_range",
+    "feasible_ranges",
     "fit_yield_model",
     "load_dataset",
     "load_observations",
@@ -846,19 +847,35 @@ def _start_points(
     return starts
 
 
-def _identifiability(n_constraining: int, n_free: int, cost: float) -> tuple[bool, str]:
+def _identifiability(
+    n_constraining: int, n_free: int, cost: float, slack: Sequence[str]
+) -> tuple[bool, str]:
     plural = "s" if n_free != 1 else ""
-    counted = f"{n_constraining} constraining observation{'s' if n_constraining != 1 else ''}"
+    counted = (
+        f"{n_constraining} constraining observation{'s' if n_constraining != 1 else ''} "
+        f"for {n_free} free parameter{plural}"
+    )
     if n_constraining > n_free:
-        return True, f"{counted} for {n_free} free parameter{plural}: over-determined"
-    if n_constraining == n_free and cost == 0.0:
+        return True, f"{counted}: over-determined, the fit also tests the model"
+    if cost > 0.0:
         return False, (
-            f"{counted} for {n_free} free parameter{plural}: exactly determined; the fit "
-            "reproduces the observations by construction and does not test the model"
+            f"{counted}: the best fit has a parameter on its bound and still misses "
+            "observations (see the residuals)"
+        )
+    if n_constraining == n_free:
+        tested = (
+            f"; {', '.join(slack)} met inside {'its' if len(slack) == 1 else 'their'} "
+            "interval, a test the model passed"
+            if slack
+            else "; nothing is left over to test the model"
+        )
+        return (
+            False,
+            f"{counted}: exactly determined, the point values alone fix the parameters{tested}",
         )
     return False, (
-        f"{counted} for {n_free} free parameter{plural}: under-determined; a range of "
-        "parameter values fits equally well (see feasible_range)"
+        f"{counted}: under-determined; a range of parameter values meets every "
+        "observation (see feasible_range)"
     )
 
 
@@ -993,7 +1010,9 @@ def fit_yield_model(
         raise CalibrationError(
             f"the {model} fit of {', '.join(free_names)} did not converge from any start point"
         )
-    parameters = parameters_at(best_x)
+    fitted = parameters_at(best_x)
+    order = (*_BASE_PARAMETERS, *YIELD_MODELS[model].parameters)
+    parameters = {k: fitted[k] for k in order if k in fitted}
     y = np.asarray(die_yield(model, area, **parameters), dtype=np.float64)
     r = _log_residuals(y, low, high)
     cost = float(np.sum(r**2))
@@ -1003,7 +1022,12 @@ def fit_yield_model(
     # (an interval that is met, even on its bound, is an inequality with slack
     # on the other side and leaves a range of parameters).
     n_constraining = int(np.sum((low == high) | (r != 0.0)))
-    identifiable, note = _identifiability(n_constraining, len(free_names), cost)
+    slack = [
+        o.name
+        for o, res, is_point in zip(pool, r, low == high, strict=True)
+        if res == 0.0 and not is_point
+    ]
+    identifiable, note = _identifiability(n_constraining, len(free_names), cost, slack)
     return CalibrationResult(
         model=model,
         parameters=parameters,
@@ -1377,13 +1401,12 @@ class FeasibleRange:
         symbol = self.parameter
         if not self.intervals:
             return f"{self.model}: no {symbol} meets {', '.join(self.observations)}"
-        parts = []
-        for lo, hi in self.intervals:
-            left = (
-                f"≤ {hi:.4g}" if lo <= self.search_bounds[0] and self.parameter == "alpha" else None
-            )
-            parts.append(left or f"[{lo:.4g}, {hi:.4g}]")
+        parts = list(self.interval_texts())
         return f"{self.model}: {symbol} in {' ∪ '.join(parts)} meets {', '.join(self.observations)}"
+
+    def interval_texts(self) -> tuple[str, ...]:
+        """Each interval as text: ``[0.58, 2.4]``, or ``≥ 1.45`` when α reaches the search end."""
+        return tuple(_interval_text(self, lo, hi) for lo, hi in self.intervals)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the range as a JSON-able dict."""
@@ -1401,6 +1424,18 @@ class FeasibleRange:
             "tolerance": self.tolerance,
             "observations": list(self.observations),
         }
+
+
+def _interval_text(result: FeasibleRange, lo: float, hi: float) -> str:
+    """``[0.58, 2.4]``, or ``≥ 1.45`` / ``≤ 0.1`` when α reaches the end of the search."""
+    if lo <= result.search_bounds[0] and hi >= result.search_bounds[1]:
+        return f"anything searched, [{lo:.4g}, {hi:.4g}]"
+    if result.parameter == "alpha":
+        if hi >= result.search_bounds[1] and lo > result.search_bounds[0]:
+            return f"≥ {lo:.4g}"
+        if lo <= result.search_bounds[0] and hi < result.search_bounds[1]:
+            return f"≤ {hi:.4g}"
+    return f"[{lo:.4g}, {hi:.4g}]"
 
 
 _DEFAULT_SEARCH = {"gross_yield": (1e-3, 1.0), "alpha": (1e-2, 1e3)}
@@ -1603,3 +1638,49 @@ def feasible_range(
         tol,
         names,
     )
+
+
+def feasible_ranges(
+    observations: Iterable[Observation],
+    *,
+    models: Iterable[str] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> tuple[FeasibleRange, ...]:
+    """Find, model by model, the second parameter values that reconcile all observations.
+
+    For a model with α (``negative_binomial``) the range of α; for every
+    model without parameters of its own, the range of the gross yield; in
+    both cases with D0 solved for. Models with a required parameter
+    (``bose_einstein``) are skipped: fix it and call :func:`feasible_range`.
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+        Observations of one process (see :func:`select`).
+    models : iterable of str, optional
+        Registry names; default every model.
+    tolerance : float, default 0.01
+        As in :func:`feasible_range`.
+
+    Returns
+    -------
+    tuple of FeasibleRange
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> ranges = feasible_ranges(smic, models=["poisson", "negative_binomial"])
+    >>> [(r.model, r.parameter) for r in ranges]
+    [('poisson', 'gross_yield'), ('negative_binomial', 'alpha')]
+    """
+    pool = _check_observations(observations)
+    names = tuple(YIELD_MODELS) if models is None else tuple(models)
+    out = []
+    for model in names:
+        _check_model(model)
+        entry = YIELD_MODELS[model]
+        if entry.required_parameters:
+            continue
+        parameter = "alpha" if "alpha" in entry.parameters else "gross_yield"
+        out.append(feasible_range(pool, model, parameter, tolerance=tolerance))
+    return tuple(out)

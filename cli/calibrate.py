@@ -1,0 +1,443 @@
+"""``waferlab calibrate``: fit yield models to published yields.
+
+By default every registered model is fitted to the built-in ``csis-2025``
+observations, process by process, and printed as one comparison table per
+process with the parameter ranges that reconcile all observations. With
+``--model NAME`` one model is fitted and its fit shown observation by
+observation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from waferlab.calibration import (
+    COUNTS,
+    DATASETS,
+    FITTABLE_PARAMETERS,
+    CalibrationResult,
+    FeasibleRange,
+    ModelComparison,
+    Observation,
+    compare_models,
+    feasible_range,
+    feasible_ranges,
+    fit_yield_model,
+    load_dataset,
+    load_observations,
+    processes,
+    select,
+)
+from waferlab.errors import CalibrationError
+from waferlab.yield_models import YIELD_MODELS
+
+from .options import (
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_FRACTION,
+    emit_json,
+    format_option,
+    plot_option,
+    save_plot,
+)
+from .options import command as waferlab_command
+
+ALL_MODELS = "all"
+ALL_COUNTS = "all"
+D0 = "defect_density_per_cm2"
+
+# Rows of a comparison drawn with --plot: the one-parameter fits of the three
+# classic models and the two-parameter fits that add a gross yield or α.
+_PLOTTED_ROWS = (
+    ("poisson", (D0,)),
+    ("murphy", (D0,)),
+    ("seeds", (D0,)),
+    ("poisson", (D0, "gross_yield")),
+    ("negative_binomial", (D0, "alpha")),
+)
+
+
+def _parse_free(values: Sequence[str]) -> tuple[str, ...] | None:
+    """``--free a,b --free c`` -> ``("a", "b", "c")``; None when not given."""
+    if not values:
+        return None
+    names = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    for name in names:
+        if name not in FITTABLE_PARAMETERS:
+            raise click.BadParameter(
+                f"must be one of {', '.join(FITTABLE_PARAMETERS)} (got {name!r})",
+                param_hint="--free",
+            )
+    if not names:
+        raise click.BadParameter("give at least one parameter name", param_hint="--free")
+    return tuple(names)
+
+
+def _load(
+    ctx: click.Context, dataset: str, observations_path: str | None
+) -> tuple[tuple[Observation, ...], dict[str, Any]]:
+    if observations_path is None:
+        return load_dataset(dataset), {"dataset": dataset, "observations_file": None}
+    if ctx.get_parameter_source("dataset") is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("give either --dataset or --observations, not both")
+    if Path(observations_path).suffix.lower() not in (".csv", ".json"):
+        raise click.BadParameter(
+            f"must be a .csv or .json file (got {observations_path!r})",
+            param_hint="--observations",
+        )
+    return load_observations(observations_path), {
+        "dataset": None,
+        "observations_file": observations_path,
+    }
+
+
+def _groups(
+    pool: tuple[Observation, ...],
+    process: str | None,
+    counts: str,
+    include_forecasts: bool,
+    fit_to: Sequence[str],
+) -> list[tuple[tuple[Observation, ...], tuple[Observation, ...], tuple[Observation, ...]]]:
+    """Per process: (fitted, held out, every observation of the process for plots)."""
+    chosen = select(
+        pool,
+        process=process,
+        counts=None if counts == ALL_COUNTS else counts,
+        include_forecasts=include_forecasts,
+    )
+    if not chosen:
+        raise CalibrationError(
+            "no observations match "
+            + ", ".join(
+                part
+                for part in (
+                    f"process {process!r}" if process is not None else "",
+                    f"counts {counts!r}",
+                    "" if include_forecasts else "(forecasts excluded)",
+                )
+                if part
+            )
+        )
+    names = [o.name for o in chosen]
+    for name in fit_to:
+        if name not in names:
+            raise click.BadParameter(
+                f"must be one of {', '.join(names)} (got {name!r})", param_hint="--fit-to"
+            )
+    groups = []
+    for proc in processes(chosen):
+        members = tuple(o for o in chosen if o.process == proc)
+        fitted = tuple(o for o in members if not fit_to or o.name in fit_to)
+        if not fitted:
+            continue
+        held = tuple(o for o in members if o not in fitted)
+        context = tuple(o for o in pool if o.process == proc)
+        groups.append((fitted, held, context))
+    return groups
+
+
+def _check_model_options(model_name: str, alpha: float | None, n_layers: int | None) -> None:
+    if model_name == ALL_MODELS:
+        return
+    parameters = YIELD_MODELS[model_name].parameters
+    if alpha is not None and "alpha" not in parameters:
+        raise click.BadParameter(
+            f"applies to negative_binomial only, not to {model_name}", param_hint="--alpha"
+        )
+    if n_layers is not None and "n_layers" not in parameters:
+        raise click.BadParameter(
+            f"applies to bose_einstein only, not to {model_name}", param_hint="--n-layers"
+        )
+
+
+def _range_text(result: FeasibleRange) -> str:
+    head = f"  {result.model:<20} {result.parameter}: "
+    if result.is_empty:
+        return head + "none"
+    if result.parameter == D0:
+        lo, hi = result.intervals[0]
+        return head + f"{lo:.4g} – {hi:.4g} /cm²"
+    parts = []
+    for k, (lo, hi) in enumerate(result.intervals):
+        d0_at_lo = result.defect_density_per_cm2[2 * k][0]
+        d0_at_hi = result.defect_density_per_cm2[2 * k + 1][0]
+        parts.append(
+            f"{result.interval_texts()[k]} "
+            f"(D0 {d0_at_lo:.3g} /cm² at {lo:.4g}, {d0_at_hi:.3g} /cm² at {hi:.4g})"
+        )
+    return head + "; ".join(parts)
+
+
+def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float, bool]]) -> str:
+    process = result.observations[0].process or "observations"
+    lines = [
+        f"{process}: {result.model}, free {', '.join(result.free)}",
+        "parameters: " + ", ".join(f"{k} = {v:.6g}" for k, v in result.parameters.items()),
+        f"all met: {'yes' if result.all_met else 'no'} (tolerance {result.tolerance:g} in "
+        f"log-yield); cost {result.cost:.4g}",
+        f"identifiable: {'yes' if result.identifiable else 'no'} ({result.identifiability_note})",
+        result.table(),
+    ]
+    for obs, pred, ok in held:
+        lines.append(
+            f"held out: {obs.name} {obs.yield_text} at {obs.die_area_mm2:g} mm² -> "
+            f"{100.0 * pred:.1f} % ({'met' if ok else 'not met'})"
+        )
+    return "\n".join(lines)
+
+
+@waferlab_command("calibrate")
+@click.option(
+    "--dataset",
+    type=click.Choice(list(DATASETS)),
+    default="csis-2025",
+    show_default=True,
+    help="Built-in observations.",
+)
+@click.option(
+    "--observations",
+    "observations_path",
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+    default=None,
+    help="Your own observations (.csv or .json; see docs/calibration.md) instead of a dataset.",
+)
+@click.option(
+    "--process",
+    default=None,
+    help="Fit only this process (default: every process, one fit each).",
+)
+@click.option(
+    "--counts",
+    type=click.Choice([*COUNTS, ALL_COUNTS]),
+    default="fully-good",
+    show_default=True,
+    help="Which yields to use: what they count as a good die ('all': every kind).",
+)
+@click.option(
+    "--include-forecasts",
+    is_flag=True,
+    default=False,
+    help="Also use forecast yields.",
+)
+@click.option(
+    "--fit-to",
+    multiple=True,
+    metavar="NAME",
+    help="Fit to these observations only (repeatable); the others are predicted.",
+)
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
+    default=ALL_MODELS,
+    show_default=True,
+    help="Yield model, or 'all' for a comparison table.",
+)
+@click.option(
+    "--free",
+    multiple=True,
+    metavar="NAMES",
+    help=(
+        "Free parameters (repeatable or comma-separated): "
+        + ", ".join(FITTABLE_PARAMETERS)
+        + " [default: defect_density_per_cm2; with --model all: D0, D0+gross_yield, D0+alpha]."
+    ),
+)
+@click.option(
+    "--alpha",
+    type=POSITIVE,
+    default=None,
+    help="Fixed α of negative_binomial (with --model all: instead of 0.5, 1, 2, 5).",
+)
+@click.option(
+    "--n-layers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Fixed layer count of bose_einstein (with --model all: instead of 10).",
+)
+@click.option(
+    "--gross-yield",
+    type=POSITIVE_FRACTION,
+    default=None,
+    help="Fixed gross yield Y0 (unless it is free) [default: 1].",
+)
+@click.option(
+    "--feasible-range",
+    "range_parameter",
+    type=click.Choice(["gross_yield", "alpha", D0]),
+    default=None,
+    help="With --model NAME: also print the values of this parameter that meet every observation.",
+)
+@click.option(
+    "--tolerance",
+    type=NON_NEGATIVE,
+    default=0.01,
+    show_default=True,
+    help="Largest log-yield distance from a published value that counts as met.",
+)
+@format_option()
+@plot_option("Write the yield curves with the observations to this file (.png, .svg or .pdf).")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    dataset: str,
+    observations_path: str | None,
+    process: str | None,
+    counts: str,
+    include_forecasts: bool,
+    fit_to: tuple[str, ...],
+    model_name: str,
+    free: tuple[str, ...],
+    alpha: float | None,
+    n_layers: int | None,
+    gross_yield: float | None,
+    range_parameter: str | None,
+    tolerance: float,
+    output_format: str,
+    plot_path: str | None,
+) -> None:
+    """Fit yield models to published yields.
+
+    Without --model every registered model is fitted to each process of the
+    observations (one and two free parameters) and printed as a comparison
+    table, followed by the gross yields and α values that reconcile all
+    observations. Yields that count degraded dies (the FT's 40 %) and
+    forecasts are left out unless asked for.
+    """
+    free_names = _parse_free(free)
+    _check_model_options(model_name, alpha, n_layers)
+    if range_parameter is not None and model_name == ALL_MODELS:
+        raise click.UsageError("--feasible-range needs a single --model")
+    pool, origin = _load(ctx, dataset, observations_path)
+    groups = _groups(pool, process, counts, include_forecasts, fit_to)
+    fixed: dict[str, float] = {}
+    if gross_yield is not None:
+        fixed["gross_yield"] = gross_yield
+
+    if model_name == ALL_MODELS:
+        comparisons: list[tuple[ModelComparison, tuple[FeasibleRange, ...], Any]] = []
+        for fitted, held, context in groups:
+            comparison = compare_models(
+                fitted,
+                alphas=(alpha,) if alpha is not None else (0.5, 1.0, 2.0, 5.0),
+                n_layers=(n_layers,) if n_layers is not None else (10,),
+                free_sets=None if free_names is None else [free_names],
+                fixed=fixed,
+                held_out=held,
+                tolerance=tolerance,
+            )
+            ranges = feasible_ranges(fitted, tolerance=tolerance) if len(fitted) > 1 else ()
+            comparisons.append((comparison, ranges, context))
+        if plot_path is not None:
+            _plot(
+                [
+                    (
+                        comparison.process,
+                        [
+                            r
+                            for model, free_set in _PLOTTED_ROWS
+                            for r in comparison.results
+                            if r.model == model and r.free == free_set
+                        ],
+                        context,
+                    )
+                    for comparison, _, context in comparisons
+                ],
+                plot_path,
+            )
+        if output_format == "json":
+            emit_json(
+                {
+                    **origin,
+                    "model": ALL_MODELS,
+                    "tolerance": tolerance,
+                    "comparisons": [
+                        {**c.to_dict(), "feasible_ranges": [r.to_dict() for r in ranges]}
+                        for c, ranges, _ in comparisons
+                    ],
+                }
+            )
+            return
+        blocks = []
+        for comparison, ranges, _ in comparisons:
+            text = comparison.table()
+            if ranges:
+                text += (
+                    "\nValues that meet every fitted observation (D0 solved for, "
+                    f"tolerance {tolerance:g}):\n" + "\n".join(_range_text(r) for r in ranges)
+                )
+            blocks.append(text)
+        click.echo("\n\n".join(blocks))
+        return
+
+    fixed_model = dict(fixed)
+    if alpha is not None:
+        fixed_model["alpha"] = alpha
+    if n_layers is not None:
+        fixed_model["n_layers"] = n_layers
+    fits = []
+    for fitted, held, context in groups:
+        result = fit_yield_model(
+            fitted,
+            model_name,
+            free=free_names or (D0,),
+            fixed=fixed_model,
+            tolerance=tolerance,
+        )
+        predictions = ModelComparison(fitted, (result,), held).held_out_predictions(result)
+        held_rows = [(o, p, ok) for o, (p, ok) in zip(held, predictions, strict=True)]
+        feasible = None
+        if range_parameter is not None:
+            range_fixed = {k: v for k, v in fixed_model.items() if k != range_parameter}
+            feasible = feasible_range(
+                fitted, model_name, range_parameter, fixed=range_fixed, tolerance=tolerance
+            )
+        fits.append((result, held_rows, feasible, context))
+    if plot_path is not None:
+        _plot([(r.observations[0].process, [r], ctx_obs) for r, _, _, ctx_obs in fits], plot_path)
+    if output_format == "json":
+        emit_json(
+            {
+                **origin,
+                "model": model_name,
+                "tolerance": tolerance,
+                "fits": [
+                    {
+                        **result.to_dict(),
+                        "held_out": [
+                            {**o.to_dict(), "prediction": p, "met": ok} for o, p, ok in held_rows
+                        ],
+                        "feasible_range": None if feasible is None else feasible.to_dict(),
+                    }
+                    for result, held_rows, feasible, _ in fits
+                ],
+            }
+        )
+        return
+    blocks = []
+    for result, held_rows, feasible, _ in fits:
+        text = _fit_text(result, held_rows)
+        if feasible is not None:
+            text += "\nValues that meet every fitted observation:\n" + _range_text(feasible)
+        blocks.append(text)
+    click.echo("\n\n".join(blocks))
+
+
+def _plot(
+    panels: list[tuple[str, list[CalibrationResult], Sequence[Observation]]], path: str
+) -> None:
+    """One yield-curve panel per process, side by side."""
+    import matplotlib.pyplot as plt
+
+    from waferlab.plotting import plot_yield_curves
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.5 * len(panels), 5.5), squeeze=False)
+    for ax, (process, results, observations) in zip(axes[0], panels, strict=True):
+        plot_yield_curves(results, observations=observations, ax=ax)
+        ax.set_title(process or "observations")
+    fig.tight_layout()
+    save_plot(axes[0][0], path)
