@@ -509,3 +509,61 @@ def test_diemap_outputs() -> None:
     assert CONTAINMENT_TOLERANCE_MM < 1e-6
     outline = Wafer(150.0, 3.0, flat_length_mm=57.5).outline()
     assert outline.bounds[1] == pytest.approx(-math.sqrt(75.0**2 - 28.75**2))
+
+
+# ---------------------------------------------------------------------------
+# Keep-outs at random, and the honesty of the optimality gap
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def star_keepouts(draw: st.DrawFn) -> shapely.Geometry:
+    """A random star-shaped (generally non-convex) polygon inside a 150 mm wafer."""
+    cx, cy = draw(st.floats(-40.0, 40.0)), draw(st.floats(-40.0, 40.0))
+    n = draw(st.integers(5, 9))
+    radii = draw(st.lists(st.floats(3.0, 25.0), min_size=n, max_size=n))
+    angles = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    return shapely.Polygon(np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], 1))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keep=star_keepouts(), w=st.floats(4.0, 15.0), h=st.floats(4.0, 15.0), sx=scribes)
+def test_random_nonconvex_keepouts(keep: shapely.Geometry, w: float, h: float, sx: float) -> None:
+    wafer = Wafer(150.0, 3.0, keepouts=(keep,))
+    die = Die(w, h, sx)
+    m = place_dies(wafer, die)
+    # literal check at the reported offset: corners in the disc, no overlap with the keep-out
+    in_disc = oracle_for(Wafer(150.0, 3.0), die).fits(m.center_x_mm, m.center_y_mm)
+    blocked = shapely.area(shapely.intersection(m.geometries(), keep)) > 1e-9
+    assert m.gross_dies == int(np.count_nonzero(in_disc & ~blocked))
+    # never below a 6 x 6 grid of shifts checked the same way, nor the plain-disc optimum bound
+    for ox in np.linspace(-die.pitch_x_mm / 2, die.pitch_x_mm / 2, 6, endpoint=False):
+        for oy in np.linspace(-die.pitch_y_mm / 2, die.pitch_y_mm / 2, 6, endpoint=False):
+            fixed = place_dies(wafer, die, offset=(ox, oy))
+            ok = oracle_for(Wafer(150.0, 3.0), die).fits(fixed.center_x_mm, fixed.center_y_mm)
+            hit = shapely.area(shapely.intersection(fixed.geometries(), keep)) > 1e-9
+            assert fixed.gross_dies == int(np.count_nonzero(ok & ~hit)) <= m.gross_dies
+    assert m.gross_dies <= gross_dies_per_wafer(Wafer(150.0, 3.0), die)
+
+
+def test_early_stop_reports_an_honest_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stop the branch and bound at once (tolerance = a whole pitch): the reported count is
+    # then a lower bound and count + gap an upper bound on the true optimum (oracle).
+    import waferlab.geometry as geometry
+
+    monkeypatch.setattr(geometry, "_OFFSET_TOLERANCE_MM", 1e3)
+    cases = [(Wafer(200.0, 3.0), Die(7.3, 12.1, 0.08)), (Wafer(150.0, 2.0), Die(9.0, 5.0, 0.1))]
+    for wafer, die in cases:
+        m = place_dies(wafer, die)
+        best = oracle_for(wafer, die).optimum()[0]
+        assert m.gross_dies <= best <= m.gross_dies + m.optimality_gap
+        assert m.certified == (m.optimality_gap == 0)
+        if not m.certified:
+            assert m.to_dict()["certified"] is False
+
+
+def test_inputs_must_be_geometry_objects() -> None:
+    with pytest.raises(InvalidParameterError, match="wafer"):
+        gross_dies_per_wafer("300 mm", Die(10.0, 10.0))  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="die"):
+        place_dies(Wafer(), (10.0, 10.0))  # type: ignore[arg-type]

@@ -1140,10 +1140,7 @@ def place_dies(
     >>> m.certified
     True
     """
-    if not isinstance(wafer, Wafer):
-        raise InvalidParameterError("wafer", wafer, "a waferlab.geometry.Wafer")
-    if not isinstance(die, Die):
-        raise InvalidParameterError("die", die, "a waferlab.geometry.Die")
+    _check_inputs(wafer, die)
     if reticle is not None and not isinstance(reticle, Reticle):
         raise InvalidParameterError("reticle", reticle, "a waferlab.geometry.Reticle or None")
     field_dims = dies_per_field(die, reticle) if reticle is not None else None
@@ -1193,6 +1190,13 @@ def place_dies(
     )
 
 
+def _check_inputs(wafer: Any, die: Any) -> None:
+    if not isinstance(wafer, Wafer):
+        raise InvalidParameterError("wafer", wafer, "a waferlab.geometry.Wafer")
+    if not isinstance(die, Die):
+        raise InvalidParameterError("die", die, "a waferlab.geometry.Die")
+
+
 def _no_fit(wafer: Wafer, die: Die) -> GeometryError:
     return GeometryError(
         f"a {die.width_mm:g} x {die.height_mm:g} mm die does not fit in the usable region "
@@ -1223,6 +1227,7 @@ def gross_dies_per_wafer(wafer: Wafer, die: Die, *, offset: Any = "optimal") -> 
     >>> gross_dies_per_wafer(Wafer(300.0, 0.0), Die(10.0, 10.0, 0.0), offset="street-centered")
     648
     """
+    _check_inputs(wafer, die)
     _, fixed = _resolve_offset(offset, die)
     problem = _Problem(wafer, die)
     if fixed is None:
