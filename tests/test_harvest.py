@@ -32,7 +32,7 @@ from waferlab.harvest import (
     harvestable_fraction_for,
 )
 from waferlab.output import to_json
-from waferlab.yield_models import die_yield
+from waferlab.yield_models import YIELD_MODELS, die_yield
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -118,6 +118,12 @@ def test_zero_harvestable_fraction_is_the_plain_model(
         plain = die_yield(model, 665.61, 0.3, **params)
         assert bins.degraded == 0.0
         assert bins.dead == pytest.approx(1.0 - plain, rel=1e-14)
+
+
+def test_default_alpha_is_the_registry_default() -> None:
+    bins = harvest_bins("negative_binomial", 665.61, 0.3, harvestable_fraction=0.5)
+    assert bins.fully_good == pytest.approx(die_yield("negative_binomial", 665.61, 0.3), rel=1e-13)
+    assert bins.to_dict()["alpha"] == YIELD_MODELS["negative_binomial"].defaults["alpha"]
 
 
 def test_gross_yield_and_critical_area_fraction_follow_yield_models() -> None:
@@ -433,8 +439,6 @@ def test_model_errors() -> None:
         harvest_bins("murphy", 100, 0.1, harvestable_fraction=0.5)
     with pytest.raises(UnknownNameError, match="alpha"):
         harvest_bins("poisson", 100, 0.1, harvestable_fraction=0.5, alpha=2.0)
-    with pytest.raises(InvalidParameterError, match="alpha"):
-        harvest_bins("negative_binomial", 100, 0.1, harvestable_fraction=0.5)
     with pytest.raises(InvalidParameterError, match="alpha must be > 0"):
         harvest_bins("negative_binomial", 100, 0.1, harvestable_fraction=0.5, alpha=0.0)
     with pytest.raises(InvalidParameterError, match="n_layers"):

@@ -211,9 +211,10 @@ def _mixing_shape(model: str, parameters: Mapping[str, Any]) -> float | None:
         if "n_layers" not in parameters:
             raise InvalidParameterError("n_layers", None, "an integer >= 1 for bose_einstein")
         return float(check_integer("n_layers", parameters["n_layers"], low=1))
-    if "alpha" not in parameters:
-        raise InvalidParameterError("alpha", None, "> 0 for negative_binomial")
-    return check_real("alpha", parameters["alpha"], low=0.0, low_open=True)
+    from waferlab.yield_models import YIELD_MODELS
+
+    alpha = parameters.get("alpha", YIELD_MODELS[model].defaults.get("alpha"))
+    return check_real("alpha", alpha, low=0.0, low_open=True)
 
 
 def _out(x: NDArray[np.float64]) -> FloatOrArray:
@@ -394,7 +395,8 @@ def harvest_bins(
     Parameters
     ----------
     model : str
-        ``"poisson"``, ``"negative_binomial"`` (needs ``alpha``), ``"seeds"``
+        ``"poisson"``, ``"negative_binomial"`` (``alpha``, default as in
+        :data:`waferlab.yield_models.YIELD_MODELS`), ``"seeds"``
         (gamma shape 1) or ``"bose_einstein"`` (needs ``n_layers``; shape n).
     die_area_mm2 : float or array_like
         Die area [mm²], >= 0.
@@ -492,6 +494,8 @@ def harvest_bins(
     gross_yield = model_parameters.pop("gross_yield", 1.0)
     critical_area_fraction = model_parameters.pop("critical_area_fraction", 1.0)
     alpha = _mixing_shape(model, model_parameters)
+    if model == "negative_binomial":
+        model_parameters["alpha"] = alpha
     area = check_array("die_area_mm2", die_area_mm2, low=0.0)
     density = check_array("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
