@@ -457,3 +457,16 @@ def test_docs_describe_every_key_and_preset() -> None:
         assert f"`{key}`" in docs, key
     for name in list_scenarios():
         assert f"### `{name}`" in docs, name
+
+
+def test_set_parameter_accepts_numpy_scalars() -> None:
+    import numpy as np
+
+    base = load_scenario("csis-2025-smic-target")
+    changed = base.with_parameters(
+        {"wafer_starts_per_month": np.int64(20_000), "die_yield": np.float64(0.3)}
+    )
+    assert type(changed.parameters["wafer_starts_per_month"]) is int
+    assert type(changed.parameters["die_yield"]) is float
+    with pytest.raises(ScenarioError, match="die_yield must be a number, got bool"):
+        base.set_parameter("die_yield", np.bool_(True))

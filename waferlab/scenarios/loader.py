@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import numbers
 import os
 import tomllib
 import types
@@ -41,6 +42,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from waferlab.errors import (
     InvalidParameterError,
@@ -473,8 +476,10 @@ def _type_name(value: Any) -> str:
 
 def _check_number(where: str, key: str, value: Any, kind: str) -> float | int:
     wanted = "an integer" if kind == "int" else "a number"
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise ScenarioError(f"{where} must be {wanted}, got {_type_name(value)}")
+    # plain Python numbers (numpy scalars from a caller become int or float)
+    value = int(value) if isinstance(value, numbers.Integral) else float(value)
     if not math.isfinite(value):
         raise ScenarioError(f"{where} must be a finite number, got {value!r}")
     if kind == "int" and isinstance(value, float):
