@@ -458,3 +458,27 @@ def test_array_parameters_broadcast() -> None:
     np.testing.assert_allclose(y, [(1 + 1 / a) ** -a for a in alphas], rtol=1e-14)
     layers = die_yield("bose_einstein", 100.0, 1.0, n_layers=[1, 2, 3])
     np.testing.assert_allclose(layers, [(1 + 1 / n) ** -n for n in (1, 2, 3)], rtol=1e-14)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    name=st.sampled_from(list(YIELD_MODELS)),
+    area=st.floats(0.0, 5e3),
+    d0=st.floats(0.0, 50.0),
+    fraction=st.floats(0.0, 1.0),
+    gross=st.floats(0.0, 1.0),
+    factor=st.floats(1.0, 10.0),
+)
+def test_properties_for_random_inputs(
+    name: str, area: float, d0: float, fraction: float, gross: float, factor: float
+) -> None:
+    model = YIELD_MODELS[name]
+    p = params_for(model)
+    y = model(area, d0, gross_yield=gross, critical_area_fraction=fraction, **p)
+    assert 0.0 <= y <= gross
+    # only λ = D0 · A · f matters: move the fraction into the density
+    moved = model(area, d0 * fraction, gross_yield=gross, **p)
+    assert y == pytest.approx(moved, rel=1e-12, abs=1e-300)
+    # more area or more density never raises the yield
+    assert model(area * factor, d0, gross_yield=gross, critical_area_fraction=fraction, **p) <= y
+    assert model(area, d0 * factor, gross_yield=gross, critical_area_fraction=fraction, **p) <= y

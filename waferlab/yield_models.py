@@ -679,7 +679,9 @@ def bose_einstein(
     Y = Y0 · (1 + A·f·D_layer)^(−n), D_layer = D0 / n, i.e.
     Y = Y0 · (1 + λ/n)^(−n), identical to :func:`negative_binomial` with α = n.
     Price counted indistinguishable defects (Bose–Einstein statistics) in
-    each of n process steps; each step gives 1 / (1 + A·D_layer).
+    each of n process steps; each step gives 1 / (1 + A·D_layer). Okabe,
+    Nagata and Shimada reached the same form from an Erlang distribution of
+    densities, so tools also call it the "Okabe" model.
 
     Beware the common mistake of putting the *total* density into every
     factor, (1 + A·D0)^(−n): with n = 10 and A·D0 = 0.1 that gives 38.6 %
@@ -690,6 +692,9 @@ def bose_einstein(
     ----------
     .. [1] J. E. Price, "A new look at yield of integrated circuits",
        Proc. IEEE 58(8), 1290–1291, 1970.
+    .. [2] T. Okabe, M. Nagata and S. Shimada, "Analysis on yield of integrated
+       circuits and a new expression for the yield", Electrical Engineering
+       in Japan 92(6), 135–141, 1972.
 
     Examples
     --------
@@ -971,7 +976,7 @@ _MODELS = (
         parameters=("n_layers",),
         defaults=MappingProxyType({}),
         equation="Y = Y0 * (1 + A f D0/n)^(-n) = Y0 * (1 + λ/n)^(-n)",
-        aliases=("Bose-Einstein", "Price", "process-complexity factor model"),
+        aliases=("Bose-Einstein", "Price", "Okabe", "process-complexity factor model"),
         reference=(
             'J. E. Price, "A new look at yield of integrated circuits", '
             "Proc. IEEE 58(8), 1290-1291, 1970"
