@@ -470,3 +470,11 @@ def test_set_parameter_accepts_numpy_scalars() -> None:
     assert type(changed.parameters["die_yield"]) is float
     with pytest.raises(ScenarioError, match="die_yield must be a number, got bool"):
         base.set_parameter("die_yield", np.bool_(True))
+
+
+def test_every_input_field_has_a_type_the_loader_checks() -> None:
+    from waferlab.scenarios.loader import _schema
+
+    for table, fields in _schema().items():
+        for name, spec in fields.items():
+            assert spec.kind in {"float", "int", "str", "bool", "mapping"}, (table, name)

@@ -94,33 +94,24 @@ class _Field:
 
     name: str
     table: str  # "parameters" or "costs"
-    kind: str  # "float", "int", "str" or "mapping"
-    optional: bool  # None is a valid value
+    kind: str  # "float", "int", "str", "bool", "mapping" or "any"
     required: bool  # no default
 
 
-def _kind(hint: Any) -> tuple[str, bool]:
-    """Classify a resolved type hint as (kind, optional)."""
-    optional = False
+def _kind(hint: Any) -> str:
+    """Classify a resolved type hint (``float | None`` counts as ``float``)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(hint))
         hint = args[0] if len(args) == 1 else hint
         origin = typing.get_origin(hint)
-    if hint is bool:
-        return "bool", optional
-    if hint is int:
-        return "int", optional
-    if hint is float:
-        return "float", optional
-    if hint is str:
-        return "str", optional
-    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
-        return "mapping", optional
-    if isinstance(hint, type) and issubclass(hint, Mapping):
-        return "mapping", optional
-    return "any", optional
+    for kind, cls in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        if hint is cls:
+            return kind
+    container = origin if origin is not None else hint
+    if isinstance(container, type) and issubclass(container, Mapping):
+        return "mapping"
+    return "any"
 
 
 def _schema_of(cls: type, table: str) -> dict[str, _Field]:
@@ -129,9 +120,8 @@ def _schema_of(cls: type, table: str) -> dict[str, _Field]:
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
-        kind, optional = _kind(hints[f.name])
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        out[f.name] = _Field(f.name, table, kind, optional, required)
+        out[f.name] = _Field(f.name, table, _kind(hints[f.name]), required)
     return out
 
 
