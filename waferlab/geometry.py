@@ -209,10 +209,14 @@ class Wafer:
                 )
         object.__setattr__(self, "keepouts", keepouts)
         if self.y_cut_mm >= self.usable_radius_mm:
+            band_top = -r + notch if notch > 0 else -math.inf
+            by_band = band_top >= self.y_cut_mm
+            name = "notch_keepout_mm" if by_band else "flat_length_mm"
+            value = self.notch_keepout_mm if by_band else self.flat_length_mm
             raise InvalidParameterError(
-                "notch_keepout_mm",
-                self.notch_keepout_mm,
-                f"small enough to leave a usable region (band top {self.y_cut_mm:g} mm "
+                name,
+                value,
+                f"small enough to leave a usable region (cut at y = {self.y_cut_mm:g} mm "
                 f"must be below the usable radius {self.usable_radius_mm:g} mm)",
             )
 
