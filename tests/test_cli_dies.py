@@ -121,7 +121,12 @@ def test_die_area_with_aspect_ratio_and_scribes(runner: Any, cli: Any) -> None:
 
 @pytest.mark.parametrize(
     ("value", "xy"),
-    [("die-centered", (0.0, 0.0)), ("street-centered", (10.71, 15.66)), ("1.5,-2", (1.5, -2.0))],
+    [
+        ("die-centered", (0.0, 0.0)),
+        ("street-centered", (10.71, 15.66)),
+        ("1.5,-2", (1.5, -2.0)),
+        ("-1.5,2", (-1.5, 2.0)),
+    ],
 )
 def test_offset_option(runner: Any, cli: Any, value: str, xy: tuple[float, float]) -> None:
     data = run_json(runner, cli, *DIE_910B, "--offset", value)
