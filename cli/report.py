@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .options import command, emit_json, format_option
+from .options import command as waferlab_command
+from .options import emit_json, format_option
 
 
-@command("report", short_help="Recompute the CSIS report's fab arithmetic end to end.")
+@waferlab_command("report", short_help="Recompute the CSIS report's fab arithmetic end to end.")
 @click.option(
     "--out",
     "out_dir",

@@ -236,7 +236,7 @@ def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str,
     b910 = select(smic, names=["910B"])
     kirin = next(o for o in smic if o.name == "Kirin 9000S")
 
-    claims = []
+    claims: list[dict[str, Any]] = []
     for model in ("poisson", "murphy"):
         fit_g = fit_yield_model(ga100, model)
         fit_b = fit_yield_model(b910, model)
