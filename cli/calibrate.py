@@ -122,6 +122,11 @@ def _groups(
                 if part
             )
         )
+    for obs in chosen:
+        if obs.yield_low <= 0.0:
+            raise CalibrationError(
+                f"observation {obs.name!r} has yield_low 0: a fit needs a yield above 0"
+            )
     names = [o.name for o in chosen]
     for name in fit_to:
         if name not in names:
@@ -312,6 +317,11 @@ def command(
     _check_model_options(model_name, alpha, n_layers)
     if range_parameter is not None and model_name == ALL_MODELS:
         raise click.UsageError("--feasible-range needs a single --model")
+    if range_parameter == "alpha" and "alpha" not in YIELD_MODELS[model_name].parameters:
+        raise click.BadParameter(
+            f"alpha applies to negative_binomial only, not to {model_name}",
+            param_hint="--feasible-range",
+        )
     pool, origin = _load(ctx, dataset, observations_path)
     groups = _groups(pool, process, counts, include_forecasts, fit_to)
     fixed: dict[str, float] = {}

@@ -1,0 +1,327 @@
+"""``waferlab calibrate``: every option and every error path.
+
+Published yields (SOURCES.md §1, CSIS report "R"): GA100 41.5 % at 826 mm² and
+A12 ≥ 90 % at 83.27 mm² (TSMC N7); 910B 20 % at 665.61 mm² and a phone SoC at
+50–70 % at ≈ 107 mm² (SMIC N+2). Expected numbers are computed in the tests
+from the closed-form inverse of the yield models, not taken from the command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from waferlab.yield_models import defect_density_for_yield, die_yield
+
+D0 = "defect_density_per_cm2"
+SMIC = ["--process", "SMIC N+2"]
+TSMC = ["--process", "TSMC N7"]
+
+
+def run(runner: Any, cli: Any, args: list[str]) -> Any:
+    return runner.invoke(cli, ["calibrate", *args])
+
+
+def run_json(runner: Any, cli: Any, args: list[str]) -> dict[str, Any]:
+    result = run(runner, cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def rows_by(comparison: dict[str, Any]) -> dict[tuple[str, tuple[str, ...]], dict[str, Any]]:
+    return {(r["variant"], tuple(r["free"])): r for r in comparison["rows"]}
+
+
+@pytest.fixture(scope="module")
+def default_json() -> dict[str, Any]:
+    from click.testing import CliRunner
+
+    from waferlab.cli.main import cli as root
+
+    result = CliRunner().invoke(root, ["calibrate", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+# --------------------------------------------------------------------------- #
+# Default: the comparison of every model, per process
+# --------------------------------------------------------------------------- #
+
+
+def test_default_json_compares_every_model_per_process(default_json: dict[str, Any]) -> None:
+    assert default_json["dataset"] == "csis-2025" and default_json["model"] == "all"
+    tsmc, smic = default_json["comparisons"]
+    assert (tsmc["process"], smic["process"]) == ("TSMC N7", "SMIC N+2")
+    # The FT's 40 % (good + degraded) and the Morgan Stanley forecast are left out.
+    assert [o["name"] for o in smic["observations"]] == ["910B", "Kirin 9000S"]
+    tsmc_rows, smic_rows = rows_by(tsmc), rows_by(smic)
+    # (a) Poisson and Murphy meet the GA100 point and the A12's >= 90 % with one D0.
+    assert tsmc_rows[("poisson", (D0,))]["all_met"]
+    assert tsmc_rows[("murphy", (D0,))]["all_met"]
+    # (b) Poisson and Murphy cannot meet the SMIC pair with one D0; Seeds can,
+    # and so can Poisson with a gross yield below 1.
+    assert not smic_rows[("poisson", (D0,))]["all_met"]
+    assert not smic_rows[("murphy", (D0,))]["all_met"]
+    assert smic_rows[("seeds", (D0,))]["all_met"]
+    poisson_y0 = smic_rows[("poisson", (D0, "gross_yield"))]
+    assert poisson_y0["all_met"] and poisson_y0["parameters"]["gross_yield"] < 1.0
+    ranges = {(r["model"], r["parameter"]): r for r in smic["feasible_ranges"]}
+    alpha = ranges[("negative_binomial", "alpha")]
+    assert alpha["low"] < 1.0 < alpha["high"] < 5.0
+    assert ranges[("poisson", "gross_yield")]["high"] < 1.0
+
+
+def test_default_text_has_tables_and_ranges(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, SMIC)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("SMIC N+2: fitted to 910B 20 % at 665.61 mm²")
+    assert "Kirin 9000S" in out and "all met" in out and "✗" in out
+    assert "Values that meet every fitted observation" in out
+    assert "negative_binomial    alpha: [" in out
+    assert "TSMC N7" not in out
+
+
+def test_explicit_dataset_option(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--dataset", "csis-2025", "--model", "poisson", *TSMC])
+    assert data["dataset"] == "csis-2025" and data["observations_file"] is None
+
+
+# --------------------------------------------------------------------------- #
+# Single model
+# --------------------------------------------------------------------------- #
+
+
+def test_single_model_fit_of_the_ga100_point(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--model", "murphy", "--fit-to", "GA100"])
+    (fit,) = data["fits"]  # the SMIC process has nothing to fit to
+    expected = defect_density_for_yield("murphy", 826.0, 0.415)
+    assert fit["parameters"][D0] == pytest.approx(expected, rel=1e-8)
+    (a12,) = fit["held_out"]
+    assert a12["name"] == "A12" and a12["met"] and a12["prediction"] >= 0.90
+    assert fit["identifiable"] is False and fit["feasible_range"] is None
+
+
+def test_single_model_text(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, ["--model", "poisson", "--fit-to", "910B", *SMIC])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("SMIC N+2: poisson, free defect_density_per_cm2")
+    d0 = defect_density_for_yield("poisson", 665.61, 0.2)
+    assert f"defect_density_per_cm2 = {d0:.6g}" in out
+    kirin = die_yield("poisson", 107.0, d0)
+    assert kirin > 0.70  # R's point (b)
+    assert f"held out: Kirin 9000S 50–70 % at 107 mm² -> {100 * kirin:.1f} % (not met)" in out
+
+
+@pytest.mark.parametrize(
+    "free_args",
+    [
+        ["--free", "defect_density_per_cm2,gross_yield"],
+        ["--free", "defect_density_per_cm2", "--free", "gross_yield"],
+    ],
+)
+def test_free_comma_list_or_repeated(runner, cli, free_args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--model", "poisson", *SMIC, *free_args])
+    (fit,) = data["fits"]
+    assert fit["free"] == [D0, "gross_yield"] and fit["all_met"]
+    assert fit["parameters"]["gross_yield"] < 1.0
+
+
+def test_free_with_model_all_restricts_the_rows(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, [*SMIC, "--free", "defect_density_per_cm2,alpha"])
+    (comparison,) = data["comparisons"]
+    assert [r["model"] for r in comparison["rows"]] == ["negative_binomial"]
+
+
+def test_alpha_and_n_layers_fixed(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--model", "negative_binomial", "--alpha", "1", *SMIC])
+    (fit,) = data["fits"]
+    # NB with α = 1 is Seeds: D0 from the 910B point, λ = (1 − y)/y.
+    assert fit["parameters"]["alpha"] == 1.0
+    assert fit["parameters"][D0] == pytest.approx((1 - 0.2) / 0.2 / 6.6561, rel=1e-6)
+    layers = run_json(runner, cli, ["--model", "bose_einstein", "--n-layers", "3", *TSMC])
+    assert layers["fits"][0]["parameters"]["n_layers"] == 3
+    compared = run_json(runner, cli, [*TSMC, "--alpha", "3", "--n-layers", "4", "--free", D0])
+    variants = [r["variant"] for r in compared["comparisons"][0]["rows"]]
+    assert "negative_binomial α=3" in variants and "bose_einstein n=4" in variants
+    assert "negative_binomial α=0.5" not in variants
+
+
+def test_gross_yield_fixed(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--model", "poisson", "--gross-yield", "0.8", "--fit-to", "910B"])
+    fit = data["fits"][0]
+    assert fit["parameters"]["gross_yield"] == 0.8
+    expected = defect_density_for_yield("poisson", 665.61, 0.2, gross_yield=0.8)
+    assert fit["parameters"][D0] == pytest.approx(expected, rel=1e-8)
+
+
+def test_feasible_range_option(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["--model", "poisson", *SMIC, "--feasible-range", "gross_yield", "--tolerance", "0"]
+    data = run_json(runner, cli, args)
+    rng = data["fits"][0]["feasible_range"]
+    # Closed form (tolerance 0): Y0 = 0.2 · r^(6.6561/5.5861), r in [2.5, 3.5].
+    exponent = 6.6561 / 5.5861
+    assert rng["low"] == pytest.approx(0.2 * 2.5**exponent, rel=1e-8)
+    assert rng["high"] == pytest.approx(0.2 * 3.5**exponent, rel=1e-8)
+    text = run(runner, cli, args)
+    low, high = 0.2 * 2.5**exponent, 0.2 * 3.5**exponent
+    assert f"poisson              gross_yield: [{low:.4g}, {high:.4g}]" in text.stdout
+
+
+def test_tolerance_decides_met(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # NB α = 2 fitted to the GA100 alone predicts the A12 just under 90 %.
+    d0 = defect_density_for_yield("negative_binomial", 826.0, 0.415, alpha=2.0)
+    a12 = die_yield("negative_binomial", 83.27, d0, alpha=2.0)
+    assert 0.9 * 0.99 < a12 < 0.90
+    args = ["--model", "negative_binomial", "--alpha", "2", "--fit-to", "GA100"]
+    loose = run_json(runner, cli, args)["fits"][0]["held_out"][0]
+    strict = run_json(runner, cli, [*args, "--tolerance", "0"])["fits"][0]["held_out"][0]
+    assert loose["prediction"] == pytest.approx(a12, rel=1e-8)
+    assert loose["met"] and not strict["met"]
+
+
+# --------------------------------------------------------------------------- #
+# Which observations
+# --------------------------------------------------------------------------- #
+
+
+def test_counts_and_forecasts(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    degraded = run_json(runner, cli, ["--model", "seeds", "--counts", "good-or-degraded"])
+    assert [o["name"] for o in degraded["fits"][0]["observations"]] == ["910B (FT)"]
+    args = ["--model", "seeds", "--counts", "unspecified"]
+    forecast = run_json(runner, cli, [*args, "--include-forecasts"])
+    assert [o["name"] for o in forecast["fits"][0]["observations"]] == ["910B (Morgan Stanley)"]
+    result = run(runner, cli, args)
+    assert_one_line_error(result, 1, "no observations match", "forecasts excluded")
+
+
+def test_observations_file_csv_and_json(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv_path = tmp_path / "mine.csv"
+    csv_path.write_text(
+        "name,die_area_mm2,yield_low,yield_high,process\n"
+        "small,100,0.8,0.8,X\nlarge,400,0.45,0.5,X\n",
+        encoding="utf-8",
+    )
+    data = run_json(runner, cli, ["--observations", str(csv_path), "--model", "poisson"])
+    assert data["observations_file"] == str(csv_path) and data["dataset"] is None
+    assert [o["name"] for o in data["fits"][0]["observations"]] == ["small", "large"]
+    json_path = tmp_path / "mine.json"
+    json_path.write_text(
+        json.dumps([{"name": "only", "die_area_mm2": 200, "yield": 0.5}]), encoding="utf-8"
+    )
+    data = run_json(runner, cli, ["--observations", str(json_path), "--model", "seeds"])
+    assert data["fits"][0]["parameters"][D0] == pytest.approx(1.0 / 2.0, rel=1e-8)
+
+
+# --------------------------------------------------------------------------- #
+# Plots
+# --------------------------------------------------------------------------- #
+
+
+def test_plot_comparison_and_single(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    both = tmp_path / "curves.png"
+    result = run(runner, cli, ["--fit-to", "GA100", "--fit-to", "910B", "--plot", str(both)])
+    assert result.exit_code == 0, result.stderr
+    assert both.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    single = tmp_path / "seeds.svg"
+    result = run(runner, cli, ["--model", "seeds", *SMIC, "--plot", str(single)])
+    assert result.exit_code == 0, result.stderr
+    assert "<svg" in single.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- #
+# Errors: one line on stderr, exit 2 for usage and 1 for domain errors
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--observations", "/nonexistent/obs.csv"], ["--observations", "does not exist"]),
+        (["--dataset", "csis-2024"], ["--dataset", "csis-2025"]),
+        (["--model", "gauss"], ["--model", "poisson"]),
+        (["--process", "TSMC N5"], ["--process must be one of TSMC N7, SMIC N+2"]),
+        (["--model", "poisson", "--free", "alpha"], ["--free must be one of", "gross_yield"]),
+        (["--model", "poisson", "--free", "d0"], ["--free", "defect_density_per_cm2"]),
+        (["--model", "poisson", "--free", ","], ["--free", "at least one"]),
+        (["--model", "poisson", "--alpha", "2"], ["--alpha", "negative_binomial only"]),
+        (["--model", "seeds", "--n-layers", "2"], ["--n-layers", "bose_einstein only"]),
+        (["--model", "bose_einstein"], ["--n-layers", "requires", "bose_einstein"]),
+        (["--alpha", "0"], ["--alpha", "> 0"]),
+        (["--alpha", "nan"], ["--alpha"]),
+        (["--n-layers", "0"], ["--n-layers"]),
+        (["--gross-yield", "1.5"], ["--gross-yield"]),
+        (
+            ["--model", "poisson", "--gross-yield", "0.9", "--free", "gross_yield"],
+            ["--free", "not also fixed"],
+        ),
+        (["--feasible-range", "alpha"], ["--feasible-range needs a single --model"]),
+        (
+            ["--model", "poisson", "--feasible-range", "alpha"],
+            ["--feasible-range", "negative_binomial only"],
+        ),
+        (["--fit-to", "H100"], ["--fit-to", "GA100"]),
+        (["--tolerance", "-1"], ["--tolerance"]),
+        (["--format", "xml"], ["--format"]),
+        (["--plot", "curves.xyz", "--model", "poisson"], ["--plot"]),
+        (["--dataset", "csis-2025", "--observations", __file__], ["not both"]),
+    ],
+)
+def test_usage_errors(  # type: ignore[no-untyped-def]
+    runner,
+    cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    needles: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, cli, args)
+    assert_one_line_error(result, 2, *needles)
+
+
+def test_wrong_file_extension_is_a_usage_error(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "obs.txt"
+    path.write_text("name,die_area_mm2,yield\nx,1,0.5\n", encoding="utf-8")
+    assert_one_line_error(run(runner, cli, ["--observations", str(path)]), 2, "--observations")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "needles"),
+    [
+        ("bad.csv", "name,die_area_mm2,yield\nx,100,41.5\n", ["line 2", "yield_low", "percent"]),
+        ("bad.json", "[{", ["bad.json", "not valid JSON"]),
+        ("zero.csv", "name,die_area_mm2,yield_low,yield_high\nx,100,0,0.5\n", ["'x'", "above 0"]),
+    ],
+)
+def test_bad_file_content_is_a_domain_error(  # type: ignore[no-untyped-def]
+    runner, cli, tmp_path: Path, name: str, text: str, needles: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run(runner, cli, ["--observations", str(path), "--model", "poisson"])
+    assert_one_line_error(result, 1, *needles)
+
+
+def test_domain_errors(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    too_many = ["--model", "negative_binomial", *TSMC, "--free", f"{D0},gross_yield,alpha"]
+    assert_one_line_error(run(runner, cli, too_many), 1, "3 free parameters", "only 2 observations")
+    mixed = run(runner, cli, ["--model", "poisson", *SMIC, "--counts", "all"])
+    assert_one_line_error(mixed, 1, "count good dies in different ways")
+    empty = run(runner, cli, [*TSMC, "--counts", "good-or-degraded"])
+    assert_one_line_error(empty, 1, "no observations match", "TSMC N7")
