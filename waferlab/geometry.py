@@ -898,6 +898,7 @@ def _max_over_x(
     valid = length >= 0.0
     ln = np.where(valid, length, 0.0)
     q = np.floor(ln / px)
+    q = np.where(q * px > ln, q - 1.0, q)  # the division may round up to an integer
     r = np.clip(ln - q * px, 0.0, None)
     # r may round up to px: then the arc is the whole circle
     full_circle = r >= px
