@@ -698,3 +698,127 @@ def plot_yield_curves(
     if curves or points:
         ax.legend(loc="upper right", fontsize=8.5, framealpha=0.9)
     return ax
+
+
+def plot_simulated_wafer(
+    result: Any, *, wafer_index: int = 0, ax: Axes | None = None, show_counts: bool = True
+) -> Axes:
+    """Draw one simulated wafer with its dies coloured good, degraded or bad.
+
+    Parameters
+    ----------
+    result : waferlab.simulate.SimulationResult
+        Output of :func:`waferlab.simulate.simulate_wafers`.
+    wafer_index : int, default 0
+        Which simulated wafer to draw, in [0, n_wafers).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new 7 × 7.6 inch figure when None.
+    show_counts : bool, default True
+        Write the killer defect count inside every die that has defects.
+
+    Returns
+    -------
+    matplotlib Axes
+        Equal aspect, axes in mm, a legend with the count of each bin and a
+        title with the inputs and this wafer's yield.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``wafer_index`` is out of range.
+
+    Examples
+    --------
+    >>> from waferlab.geometry import Die, Wafer, place_dies
+    >>> from waferlab.simulate import simulate_wafers
+    >>> result = simulate_wafers(place_dies(Wafer(300.0), Die(21.32, 31.22)), 0.3,
+    ...                          n_wafers=3, harvestable_fraction=0.6, n_blocks=25, seed=1)
+    >>> ax = plot_simulated_wafer(result, wafer_index=2)
+    >>> ax.get_xlabel(), len(ax.get_legend().get_texts())
+    ('x [mm]', 3)
+    """
+    import numpy as np
+    import shapely
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch, Polygon
+
+    from waferlab.errors import check_integer
+
+    index = check_integer("wafer_index", wafer_index, low=0, high=result.n_wafers - 1)
+    ax = _new_axes(ax, (7.0, 7.6))
+    wafer, die = result.die_map.wafer, result.die_map.die
+
+    outline = np.asarray(wafer.outline().exterior.coords)
+    ax.add_patch(Polygon(outline, closed=True, facecolor="#eef1f4", edgecolor="none", zorder=1))
+    ax.add_patch(
+        Polygon(outline, closed=True, facecolor="none", edgecolor="#2e3440", lw=1.3, zorder=6)
+    )
+    for part in shapely.get_parts(wafer.usable_region()):
+        ax.add_patch(
+            Polygon(
+                np.asarray(part.exterior.coords),
+                closed=True,
+                facecolor="none",
+                edgecolor="#5e81ac",
+                lw=1.0,
+                ls="--",
+                zorder=4,
+            )
+        )
+
+    good = result.good[index]
+    degraded = result.degraded[index]
+    bad = ~(good | degraded)
+    counts = result.defect_counts[index]
+    hw, hh = die.width_mm / 2.0, die.height_mm / 2.0
+    corners = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
+    centres = np.stack([result.die_x_mm, result.die_y_mm], axis=1)
+    bins = (
+        (good, "good", "#2e7d32", "#1b4d1e"),
+        (degraded, "degraded", "#f0a541", "#9a6516"),
+        (bad, "bad", "#c0392b", "#7b241c"),
+    )
+    handles = []
+    for mask, label, face, edge in bins:
+        if np.any(mask):
+            verts = centres[mask][:, None, :] + corners[None, :, :]
+            ax.add_collection(
+                PolyCollection(
+                    verts, facecolors=face, edgecolors=edge, linewidths=0.5, alpha=0.9, zorder=2
+                )
+            )
+        handles.append(
+            Patch(facecolor=face, edgecolor=edge, alpha=0.9, label=f"{label}: {int(mask.sum())}")
+        )
+    if show_counts:
+        size = float(np.clip(min(die.width_mm, die.height_mm) * 0.45, 4.0, 9.0))
+        for (x, y), n in zip(centres[counts > 0], counts[counts > 0], strict=True):
+            ax.text(x, y, str(n), ha="center", va="center", fontsize=size, color="white", zorder=5)
+
+    clustering = "random defects"
+    if result.clustering is not None:
+        clustering = f"clustered per {result.clustering}, α = {result.alpha:g}"
+    ax.set_title(
+        f"Simulated wafer {index + 1} of {result.n_wafers:,}: "
+        f"{int(good.sum())} of {result.n_dies} dies good ({good.mean():.0%})\n"
+        f"D0 = {result.defect_density_per_cm2:g}/cm², {clustering}, "
+        f"die {die.width_mm:g} × {die.height_mm:g} mm",
+        fontsize=10,
+    )
+    radius = wafer.radius_mm
+    ax.set_xlim(-1.04 * radius, 1.04 * radius)
+    ax.set_ylim(-1.04 * radius, 1.04 * radius)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    legend_title = "defects per die shown in the dies" if show_counts else None
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=3,
+        frameon=False,
+        title=legend_title,
+        title_fontsize=8,
+    )
+    return ax
