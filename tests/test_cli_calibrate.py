@@ -325,3 +325,10 @@ def test_domain_errors(runner, cli) -> None:  # type: ignore[no-untyped-def]
     assert_one_line_error(mixed, 1, "count good dies in different ways")
     empty = run(runner, cli, [*TSMC, "--counts", "good-or-degraded"])
     assert_one_line_error(empty, 1, "no observations match", "TSMC N7")
+
+
+def test_plot_into_missing_directory_is_a_domain_error(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "missing" / "curves.png"
+    result = run(runner, cli, ["--model", "poisson", *TSMC, "--plot", str(target)])
+    assert_one_line_error(result, 1, "cannot access")
+    assert not target.parent.exists()

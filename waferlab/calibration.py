@@ -38,6 +38,7 @@ from waferlab.errors import (
     InvalidParameterError,
     UnknownNameError,
     check_choice,
+    check_integer,
     check_real,
 )
 from waferlab.output import format_table
@@ -395,6 +396,16 @@ def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, .
 def load_observations(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
     """Read observations from a ``.csv`` or ``.json`` file (chosen by the extension).
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file; see :func:`observations_from_csv` and
+        :func:`observations_from_json` for the formats.
+
+    Returns
+    -------
+    tuple of Observation
+
     Raises
     ------
     InvalidParameterError
@@ -403,6 +414,18 @@ def load_observations(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
         If the file is malformed.
     OSError
         If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> _ = tmp.write_text("name,die_area_mm2,yield_low,yield_high\\nKirin,107,0.5,0.7\\n")
+    >>> load_observations(tmp)[0].yield_text
+    '50–70 %'
+    >>> load_observations(tmp.with_suffix(".txt"))
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: path must be a file ending in .csv or .json (got ...)
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
@@ -598,7 +621,10 @@ def _check_fixed(model: str, fixed: Mapping[str, Any] | None) -> dict[str, float
     for key, value in fixed.items():
         if key not in valid:
             raise UnknownNameError("fixed", key, valid)
-        out[key] = check_real(key, value)
+        if key == "n_layers":
+            out[key] = check_integer(key, value, low=1)
+        else:
+            out[key] = check_real(key, value)
     return out
 
 
@@ -1263,6 +1289,19 @@ def compare_models(
     InvalidParameterError, CalibrationError
         As :func:`fit_yield_model`.
 
+    Notes
+    -----
+    Each row is one :func:`fit_yield_model` call, so each row minimises
+    Σ (log y_i − log clip(y_i, L_i, H_i))² over its free parameters. A model
+    "reconciles" the observations when every residual is within the
+    tolerance; rows with a zero cost and ``identifiable == False`` are one
+    member of a family of equally good fits (see :func:`feasible_range`).
+
+    References
+    ----------
+    .. [1] G. C. Allen, "DeepSeek, Huawei, Export Controls, and the Future of
+       the U.S.-China AI Race", CSIS, 2025: the claims the comparison checks.
+
     Examples
     --------
     >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
@@ -1282,7 +1321,7 @@ def compare_models(
     for name in names:
         _check_model(name)
     alpha_values = tuple(check_real("alphas", a, low=0.0, low_open=True) for a in alphas)
-    layer_values = tuple(int(n) for n in n_layers)
+    layer_values = tuple(check_integer("n_layers", n, low=1) for n in n_layers)
     common = dict(fixed or {})
     results: list[CalibrationResult] = []
     for model in names:
@@ -1549,6 +1588,11 @@ def feasible_range(
     m is continuous in the swept parameter p; its sign is tabulated on a grid
     and each sign change refined with Brent's method, giving the interval
     ends to about 1e-10 relative.
+
+    References
+    ----------
+    .. [1] R. P. Brent, *Algorithms for Minimization without Derivatives*,
+       Prentice-Hall, 1973, ch. 4 (the root finder, ``scipy.optimize.brentq``).
 
     Examples
     --------
