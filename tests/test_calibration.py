@@ -419,6 +419,10 @@ def test_identifiability_flags() -> None:
     under = fit_yield_model(smic, "poisson", free=(D0, "gross_yield"))
     assert under.all_met and not under.identifiable
     assert "under-determined" in under.identifiability_note
+    # Of the family of exact fits, the one returned keeps the interval
+    # observation (50–70 %) away from its bounds.
+    kirin = under.predictions[1]
+    assert 0.5 * 1.05 < kirin < 0.7 / 1.05
 
 
 # --------------------------------------------------------------------------- #

@@ -97,6 +97,7 @@ _SEARCH: Mapping[str, tuple[str, float, float]] = MappingProxyType(
 _GROSS_YIELD_STARTS = (1.0, 0.8, 0.5)
 _ALPHA_STARTS = (0.3, 1.0, 3.0, 30.0)
 _TINY = 1e-300
+_ZERO_COST = 1e-24  # a cost below this is an exact fit (every residual < 1e-12)
 
 
 # --------------------------------------------------------------------------- #
@@ -964,7 +965,9 @@ def fit_yield_model(
     points at 90 % (2 % relative), as it should. The search starts from every
     combination of a few gross yields (1, 0.8, 0.5) and α values (0.3, 1, 3,
     30) with the closed-form D0 of the smallest, median and largest
-    observation, and keeps the lowest cost.
+    observation, and keeps the lowest cost. When several start points reach
+    a zero cost (a family of exact fits), it returns the one whose predictions
+    lie closest to the centres of the interval observations (in log-yield).
 
     References
     ----------
@@ -1021,8 +1024,18 @@ def fit_yield_model(
     # bad fixed value is reported as the caller's error, not as a failed fit.
     die_yield(model, area, **{**base, **starts[0]})
     lower, upper = _bounds(free_names)
-    best_x: NDArray[np.float64] | None = None
-    best_cost = math.inf
+    # Interval observations' centres (log scale): among start points that all
+    # reach a zero cost (an under-determined fit), keep the one whose
+    # predictions sit most centrally in their intervals rather than the first
+    # one found, which often ends on an interval bound.
+    interval = low < high
+    log_centre = 0.5 * (np.log(low) + np.log(high))
+
+    def centrality(x: NDArray[np.float64]) -> float:
+        y = np.asarray(die_yield(model, area, **parameters_at(x)), dtype=np.float64)
+        return float(np.sum((np.log(np.maximum(y, _TINY)) - log_centre)[interval] ** 2))
+
+    candidates: list[tuple[float, NDArray[np.float64]]] = []
     for start in starts:
         x0 = np.array([_encode(name, start[name]) for name in free_names])
         x0 = np.clip(x0, lower, upper)
@@ -1030,8 +1043,16 @@ def fit_yield_model(
             residuals, x0, bounds=(lower, upper), method="trf", xtol=1e-13, ftol=1e-13, gtol=1e-13
         )
         cost = float(np.sum(solution.fun**2))
-        if solution.status > 0 and math.isfinite(cost) and cost < best_cost:
-            best_cost, best_x = cost, np.asarray(solution.x, dtype=np.float64)
+        if solution.status > 0 and math.isfinite(cost):
+            candidates.append((cost, np.asarray(solution.x, dtype=np.float64)))
+    best_x: NDArray[np.float64] | None = None
+    if candidates:
+        best_cost = min(cost for cost, _ in candidates)
+        if best_cost < _ZERO_COST:
+            tied = [x for cost, x in candidates if cost < _ZERO_COST]
+            best_x = min(tied, key=centrality)
+        else:
+            best_x = next(x for cost, x in candidates if cost == best_cost)
     if best_x is None:
         raise CalibrationError(
             f"the {model} fit of {', '.join(free_names)} did not converge from any start point"
@@ -1042,7 +1063,7 @@ def fit_yield_model(
     y = np.asarray(die_yield(model, area, **parameters), dtype=np.float64)
     r = _log_residuals(y, low, high)
     cost = float(np.sum(r**2))
-    if cost < 1e-24:
+    if cost < _ZERO_COST:
         cost, r = 0.0, np.where(np.abs(r) < 1e-12, 0.0, r)
     # A point value pins the curve; an interval only constrains when it is missed
     # (an interval that is met, even on its bound, is an inequality with slack
