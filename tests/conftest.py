@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# Property tests: no per-example deadline (timings on a shared 2-core machine are noisy).
+# CI runs the "ci" profile (derandomized, so a run is reproducible); "stress" runs many
+# more examples: HYPOTHESIS_PROFILE=stress pytest -k property
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("stress", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture()
