@@ -3,12 +3,36 @@
 How many dies fit on a wafer, how many of them work, how many finished chips a
 fab turns out per month, and what each one costs, with every assumption named
 and sourced.
+
+The main names are re-exported here; each lives in the module that owns the
+concept (``waferlab.geometry``, ``waferlab.yield_models``,
+``waferlab.calibration``, ``waferlab.harvest``, ``waferlab.simulate``,
+``waferlab.funnel``, ``waferlab.economics``, ``waferlab.scenarios``,
+``waferlab.report``). Plots are in ``waferlab.plotting``, which imports
+matplotlib only when a plot is drawn.
+
+Examples
+--------
+>>> import waferlab
+>>> waferlab.gross_dies_per_wafer(waferlab.Wafer(300.0), waferlab.Die(10.0, 10.0))
+616
+>>> round(waferlab.die_yield("murphy", 826.0, 0.1156), 3)
+0.415
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from waferlab.calibration import (
+    CalibrationResult,
+    ModelComparison,
+    Observation,
+    compare_models,
+    fit_yield_model,
+    load_dataset,
+)
+from waferlab.economics import CostBreakdown, CostInputs, cost_breakdown, wafer_cost_from_capex
 from waferlab.errors import (
     CalibrationError,
     GeometryError,
@@ -17,13 +41,72 @@ from waferlab.errors import (
     UnknownNameError,
     WaferlabError,
 )
+from waferlab.funnel import FunnelInputs, FunnelResult, FunnelStage, run_funnel
+from waferlab.geometry import (
+    Die,
+    DieMap,
+    Reticle,
+    Wafer,
+    classic_dies_per_wafer,
+    gross_dies_per_wafer,
+    gross_dies_per_wafer_many,
+    place_dies,
+)
+from waferlab.harvest import HarvestBins, harvest_bins, harvestable_fraction_for
+from waferlab.report import Report, build_report
+from waferlab.scenarios import Scenario, list_scenarios, load_scenario
+from waferlab.simulate import SimulationResult, simulate_wafers
+from waferlab.yield_models import (
+    YIELD_MODELS,
+    YieldModel,
+    defect_density_for_yield,
+    die_yield,
+    get_model,
+)
 
 __all__ = [
+    "YIELD_MODELS",
     "CalibrationError",
+    "CalibrationResult",
+    "CostBreakdown",
+    "CostInputs",
+    "Die",
+    "DieMap",
+    "FunnelInputs",
+    "FunnelResult",
+    "FunnelStage",
     "GeometryError",
+    "HarvestBins",
     "InvalidParameterError",
+    "ModelComparison",
+    "Observation",
+    "Report",
+    "Reticle",
+    "Scenario",
     "ScenarioError",
+    "SimulationResult",
     "UnknownNameError",
+    "Wafer",
     "WaferlabError",
+    "YieldModel",
     "__version__",
+    "build_report",
+    "classic_dies_per_wafer",
+    "compare_models",
+    "cost_breakdown",
+    "defect_density_for_yield",
+    "die_yield",
+    "fit_yield_model",
+    "get_model",
+    "gross_dies_per_wafer",
+    "gross_dies_per_wafer_many",
+    "harvest_bins",
+    "harvestable_fraction_for",
+    "list_scenarios",
+    "load_dataset",
+    "load_scenario",
+    "place_dies",
+    "run_funnel",
+    "simulate_wafers",
+    "wafer_cost_from_capex",
 ]
