@@ -133,7 +133,7 @@ def bench_simulation(n_wafers: int, repeat: int) -> None:
             {
                 "what": label,
                 "seconds": seconds,
-                "rate": n_wafers / seconds,
+                "rate": round(n_wafers / seconds),
                 "yield": result.mean_yield,
             }
         )
