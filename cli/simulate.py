@@ -258,4 +258,7 @@ def command(
         return
     click.echo(_text(result))
     if plot_path is not None:
-        click.echo(f"Wafer map of wafer {plot_wafer} written to {plot_path}")
+        click.echo(
+            f"Wafer map of wafer {plot_wafer + 1} of {result.n_wafers:,} "
+            f"(--plot-wafer {plot_wafer}) written to {plot_path}"
+        )

@@ -219,7 +219,7 @@ def test_plot(runner: Any, cli: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert target.stat().st_size > 10_000
     assert target.read_bytes()[:4] == b"\x89PNG"
-    assert "wafer 7" in result.stdout
+    assert "wafer 8 of 200 (--plot-wafer 7)" in result.stdout
     svg = tmp_path / "wafer.svg"
     data = run_json(runner, cli, *BASE, "--plot", str(svg))
     assert data["plot"] == str(svg)
