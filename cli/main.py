@@ -79,7 +79,9 @@ class WaferlabGroup(click.Group):
             click.echo(f"{where}: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(EXIT_USAGE_ERROR)
         except click.ClickException as exc:
-            click.echo(f"{prog}: error: {_one_line(exc.format_message())}", err=True)
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else prog
+            click.echo(f"{where}: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo(f"{prog}: aborted", err=True)

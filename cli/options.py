@@ -27,6 +27,10 @@ class DomainError(click.ClickException):
 
     exit_code = EXIT_DOMAIN_ERROR
 
+    def __init__(self, message: str, ctx: click.Context | None = None) -> None:
+        super().__init__(message)
+        self.ctx = ctx
+
 
 def _option_flag(ctx: click.Context, parameter: str) -> str | None:
     flag = "--" + parameter.replace("_", "-")
@@ -48,6 +52,12 @@ class WaferlabCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            # Let the root print "waferlab <command>: error: ..." for errors raised
+            # without a context (DomainError raised directly by a command).
+            if getattr(exc, "ctx", None) is None:
+                exc.ctx = ctx  # type: ignore[attr-defined]
+            raise
         except InvalidParameterError as exc:
             flag = _option_flag(ctx, exc.parameter)
             message = str(exc)
@@ -55,10 +65,10 @@ class WaferlabCommand(click.Command):
                 message = message.replace(exc.parameter, flag, 1)
             raise click.UsageError(message, ctx=ctx) from exc
         except WaferlabError as exc:
-            raise DomainError(str(exc)) from exc
+            raise DomainError(str(exc), ctx=ctx) from exc
         except OSError as exc:
             target = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            raise DomainError(f"cannot access{target}: {exc.strerror or exc}") from exc
+            raise DomainError(f"cannot access{target}: {exc.strerror or exc}", ctx=ctx) from exc
 
 
 def command(name: str | None = None, **kwargs: Any) -> Callable[[F], WaferlabCommand]:
