@@ -69,12 +69,18 @@ def main() -> None:
             text = ", ".join(result.interval_texts()) or "none"
             print(f"  {result.model:<20} {result.parameter:<12} {text}")
 
+        # The figure: Poisson and Murphy with D0 from the large die alone; Seeds
+        # (strong clustering) likewise on TSMC and fitted to both dies on SMIC;
+        # on SMIC also Poisson with a gross yield, fitted to both.
         curves = [
             fit_yield_model([large], "poisson"),
             fit_yield_model([large], "murphy"),
-            fit_yield_model([large, small], "seeds"),
-            fit_yield_model([large, small], "poisson", free=(D0, "gross_yield")),
         ]
+        if process == "TSMC N7":
+            curves.append(fit_yield_model([large], "seeds"))
+        else:
+            curves.append(fit_yield_model([large, small], "seeds"))
+            curves.append(fit_yield_model([large, small], "poisson", free=(D0, "gross_yield")))
         panels.append(
             (process, curves, select(data, process=process, counts=None, include_forecasts=True))
         )

@@ -827,7 +827,7 @@ def _parameter_label(model: str, parameters: Mapping[str, float]) -> str:
         if name not in parameters:
             continue
         value = float(parameters[name])
-        if name in ("gross_yield", "critical_area_fraction") and value == 1.0:
+        if name in ("gross_yield", "critical_area_fraction") and f"{value:.3g}" == "1":
             continue
         parts.append(f"{_SYMBOLS[name]} = {_format_value(name, value)}")
     return ", ".join(parts)
