@@ -381,7 +381,7 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
 
     rows: list[list[Any]] = []
     results: dict[str, Any] = {}
-    summary = ["Funnels (finished units; per month unless the scenario spans months)"]
+    summary = ["Funnels (finished units over each scenario's horizon)"]
     for name in _CSIS_SCENARIOS + _OTHER_SCENARIOS:
         scenario = load_scenario(name)
         result = run_funnel(scenario.funnel_inputs())
@@ -401,12 +401,15 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 "-" if inputs.die_yield is None else _pct(inputs.die_yield, 0),
                 _n(result.final_units),
+                "yes" if result.includes_stock else "no",
                 result.binding_constraint,
             ]
         )
+        span = "1 month" if result.months == 1 else f"{result.months} months"
+        stock = ", incl. a die-bank stock" if result.includes_stock else ""
         summary.append(
-            f"  {name:<28} {result.final_units:>12,.0f} units over {result.months} month(s)"
-            f"  (binding: {result.binding_constraint})"
+            f"  {name:<28} {result.final_units:>12,.0f} units over {span}{stock}"
+            f" (binding: {result.binding_constraint})"
         )
 
     # The report's chain vs computed geometry, same yield (calibrated to the same 20 % point).
@@ -459,6 +462,7 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
             "dies / wafer",
             "die yield",
             "finished units",
+            "incl. die bank",
             "binding constraint",
         ],
     )
