@@ -241,6 +241,14 @@ def test_empty_and_open_ranges() -> None:
     assert isinstance(wide, FeasibleRange) and wide.open_high and not wide.open_low
 
 
+def test_tiny_alpha_overflow_is_infeasible_not_an_error() -> None:
+    # At α = 1e-4 the D0 for 20 % is (1 + λ/α) = 0.2^(−1/α): beyond any float.
+    wide = feasible_range(SMIC, "negative_binomial", "alpha", bounds=(1e-4, 10.0))
+    default = feasible_range(SMIC, "negative_binomial", "alpha")
+    assert len(wide.intervals) == len(default.intervals) == 1
+    assert wide.intervals[0] == pytest.approx(default.intervals[0], rel=1e-9)
+
+
 def test_feasible_range_errors() -> None:
     with pytest.raises(UnknownNameError, match="gross_yield"):
         feasible_range(SMIC, "poisson", "alpha")

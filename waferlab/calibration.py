@@ -1501,56 +1501,81 @@ def _interval_text(result: FeasibleRange, lo: float, hi: float) -> str:
 _DEFAULT_SEARCH = {"gross_yield": (1e-3, 1.0), "alpha": (1e-2, 1e3)}
 
 
+def _inverse_or_inf(
+    model: str,
+    area: NDArray[np.float64],
+    target: NDArray[np.float64],
+    params: Mapping[str, NDArray[np.float64]],
+) -> NDArray[np.float64]:
+    """Closed-form D0 for ``target`` yields, broadcast; +inf where it overflows."""
+    try:
+        return np.asarray(defect_density_for_yield(model, area, target, **params), dtype=float)
+    except InvalidParameterError:
+        pass  # some element overflows: evaluate one by one
+    shape = np.broadcast_shapes(area.shape, target.shape, *(v.shape for v in params.values()))
+    out = np.empty(shape)
+    a_b, t_b = np.broadcast_to(area, shape), np.broadcast_to(target, shape)
+    p_b = {k: np.broadcast_to(v, shape) for k, v in params.items()}
+    for index in np.ndindex(shape):
+        try:
+            out[index] = defect_density_for_yield(
+                model, a_b[index], t_b[index], **{k: v[index] for k, v in p_b.items()}
+            )
+        except InvalidParameterError:
+            out[index] = np.inf
+    return out
+
+
 def _d0_bounds(
     model: str,
     pool: Sequence[Observation],
-    params: Mapping[str, float],
+    params: Mapping[str, Any],
     tol: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Per observation, the D0 interval [lo, hi] meeting it (hi < 0: no D0 does).
+    """Per observation and parameter value, the D0 interval [lo, hi] meeting it.
 
-    The model yield falls with D0 from ``gross_yield`` at D0 = 0, so the yield
-    interval [L·e^(−tol), H·e^(tol)] maps to a D0 interval through the closed-
-    form inverse. When even D0 = 0 is below the lower end, hi is continued
-    below 0 by −(L'/Y0 − 1), which keeps the margin continuous for root finding.
+    ``params`` values are scalars or 1-d arrays of one common length G; the
+    result has shape (number of observations, G). The model yield falls with
+    D0 from ``gross_yield`` at D0 = 0, so the yield interval
+    [L·e^(−tol), H·e^(tol)] maps to a D0 interval through the closed-form
+    inverse. When even D0 = 0 is below the lower end (no D0 meets the
+    observation), hi is continued below 0 by −(L'/Y0 − 1), which keeps the
+    margin continuous for root finding.
     """
-    gross = params.get("gross_yield", 1.0)
-    inverse_params = {k: v for k, v in params.items() if k != "defect_density_per_cm2"}
-    lo = np.empty(len(pool))
-    hi = np.empty(len(pool))
-    for k, obs in enumerate(pool):
-        y_low = obs.yield_low * math.exp(-tol)
-        y_high = obs.yield_high * math.exp(tol)
-        if y_low < gross:
-            hi[k] = float(
-                defect_density_for_yield(model, obs.die_area_mm2, y_low, **inverse_params)
-            )
-        else:
-            hi[k] = -(y_low / gross - 1.0)
-        if y_high < gross:
-            lo[k] = float(
-                defect_density_for_yield(model, obs.die_area_mm2, y_high, **inverse_params)
-            )
-        else:
-            lo[k] = 0.0
+    columns = {
+        k: np.atleast_1d(np.asarray(v, dtype=np.float64))[None, :]
+        for k, v in params.items()
+        if k != "defect_density_per_cm2"
+    }
+    columns.setdefault("gross_yield", np.ones((1, 1)))
+    gross = columns["gross_yield"]
+    area = np.array([o.die_area_mm2 for o in pool])[:, None]
+    y_low = np.array([o.yield_low for o in pool])[:, None] * math.exp(-tol)
+    y_high = np.array([o.yield_high for o in pool])[:, None] * math.exp(tol)
+    hi_inverse = _inverse_or_inf(model, area, np.minimum(y_low, gross), columns)
+    lo_inverse = _inverse_or_inf(model, area, np.minimum(y_high, gross), columns)
+    hi = np.where(y_low < gross, hi_inverse, -(y_low / gross - 1.0))
+    lo = np.where(y_high < gross, lo_inverse, 0.0)
     return lo, hi
 
 
-def _margin(lo: NDArray[np.float64], hi: NDArray[np.float64]) -> float:
-    """min_j hi_j − max_i lo_i over pairs i ≠ j, and each hi_i itself.
+def _margin(lo: NDArray[np.float64], hi: NDArray[np.float64]) -> NDArray[np.float64]:
+    """min(min_j hi_j, min_{i≠j} (hi_j − lo_i)) along axis 0 (observations).
 
     Non-negative exactly when one D0 meets every observation. Pairs of an
     observation with itself are left out (for a point value lo = hi, which
     would pin the margin at 0); each hi_i >= 0 checks that the observation can
     be met at all.
     """
-    n = len(lo)
-    margin = float(np.min(hi))
+    margin = np.min(hi, axis=0)
+    n = lo.shape[0]
     if n > 1:
-        gaps = hi[None, :] - lo[:, None]
-        np.fill_diagonal(gaps, np.inf)
-        margin = min(margin, float(np.min(gaps)))
-    return margin
+        with np.errstate(invalid="ignore"):  # inf − inf where both ends overflow
+            gaps = hi[None, :, :] - lo[:, None, :]
+        gaps = np.where(np.isnan(gaps), -np.inf, gaps)  # beyond any finite D0: infeasible
+        gaps = np.where(np.eye(n, dtype=bool)[:, :, None], np.inf, gaps)
+        margin = np.minimum(margin, np.min(gaps, axis=(0, 1)))
+    return np.asarray(margin, dtype=np.float64)
 
 
 def feasible_range(
@@ -1659,15 +1684,18 @@ def feasible_range(
         search = (b0, b1)
     die_yield(model, 1.0, 0.1, **{**fixed_values, parameter: search[1]})  # validate
 
-    def margin(p: float) -> float:
+    def margins(p: NDArray[np.float64]) -> NDArray[np.float64]:
         lo, hi = _d0_bounds(model, pool, {**fixed_values, parameter: p}, tol)
         return _margin(lo, hi)
+
+    def margin(p: float) -> float:
+        return float(margins(np.array([p]))[0])
 
     if parameter == "alpha":
         grid = np.geomspace(search[0], search[1], grid_n)
     else:
         grid = np.linspace(search[0], search[1], grid_n)
-    values = np.array([margin(float(p)) for p in grid])
+    values = margins(grid)
     feasible = values >= 0.0
 
     def edge(a: float, b: float) -> float:
