@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from waferlab.calibration import (
     FeasibleRange,
@@ -28,7 +30,7 @@ from waferlab.calibration import (
 )
 from waferlab.errors import CalibrationError, InvalidParameterError, UnknownNameError
 from waferlab.output import to_json
-from waferlab.yield_models import YIELD_MODELS
+from waferlab.yield_models import YIELD_MODELS, die_yield
 
 D0 = "defect_density_per_cm2"
 DATA = load_dataset("csis-2025")
@@ -239,6 +241,34 @@ def test_empty_and_open_ranges() -> None:
     ]
     wide = feasible_range(poisson_like, "negative_binomial", "alpha")
     assert isinstance(wide, FeasibleRange) and wide.open_high and not wide.open_low
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    d0=st.floats(0.05, 1.0),
+    gross=st.floats(0.3, 1.0),
+    small=st.floats(20.0, 200.0),
+    ratio=st.floats(2.0, 10.0),
+    width=st.floats(0.02, 0.2),
+)
+def test_true_gross_yield_lies_in_the_feasible_range(
+    d0: float, gross: float, small: float, ratio: float, width: float
+) -> None:
+    # Observations made from a known Poisson curve with gross yield: a point at
+    # the large die and an interval around the truth at the small one. The
+    # true Y0 must be feasible, and the fit at it must meet both.
+    large = small * ratio
+    y_large = die_yield("poisson", large, d0, gross_yield=gross)
+    y_small = die_yield("poisson", small, d0, gross_yield=gross)
+    obs = [
+        Observation("large", large, y_large, y_large, source="t"),
+        Observation(
+            "small", small, y_small * (1 - width), min(1.0, y_small * (1 + width)), source="t"
+        ),
+    ]
+    result = feasible_range(obs, "poisson", "gross_yield")
+    assert result.contains(gross)
+    assert fit_yield_model(obs, "poisson", fixed={"gross_yield": gross}).all_met
 
 
 def test_tiny_alpha_overflow_is_infeasible_not_an_error() -> None:
