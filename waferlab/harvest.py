@@ -33,6 +33,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -60,12 +61,14 @@ __all__ = [
 FloatOrArray = float | NDArray[np.float64]
 
 #: Models with a harvest formula, and the parameters each accepts.
-HARVEST_MODELS: Mapping[str, tuple[str, ...]] = {
-    "poisson": (),
-    "negative_binomial": ("alpha",),
-    "seeds": (),
-    "bose_einstein": ("n_layers",),
-}
+HARVEST_MODELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "poisson": (),
+        "negative_binomial": ("alpha",),
+        "seeds": (),
+        "bose_einstein": ("n_layers",),
+    }
+)
 
 # A closed-form alternating sum is trusted while (sum of |terms|) / |sum| stays
 # below this; beyond it the gamma-mixing integral is done by quadrature.
