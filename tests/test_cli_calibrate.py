@@ -9,6 +9,7 @@ from the closed-form inverse of the yield models, not taken from the command.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,17 @@ def test_feasible_range_option(runner, cli) -> None:  # type: ignore[no-untyped-
     text = run(runner, cli, args)
     low, high = 0.2 * 2.5**exponent, 0.2 * 3.5**exponent
     assert f"poisson              gross_yield: [{low:.4g}, {high:.4g}]" in text.stdout
+
+
+def test_feasible_range_of_the_defect_density(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Seeds, Y0 = 1: λ = (1 − y)/y at the 910B's 20 % ± 1 % (log) bounds D0;
+    # the phone SoC's 50–70 % does not bind.
+    args = ["--model", "seeds", *SMIC, "--feasible-range", D0]
+    rng = run_json(runner, cli, args)["fits"][0]["feasible_range"]
+    lam = [(1 - y) / y for y in (0.2 * math.exp(0.01), 0.2 * math.exp(-0.01))]
+    assert (rng["low"], rng["high"]) == pytest.approx((lam[0] / 6.6561, lam[1] / 6.6561))
+    text = run(runner, cli, args).stdout
+    assert f"defect_density_per_cm2: {lam[0] / 6.6561:.4g} – {lam[1] / 6.6561:.4g} /cm²" in text
 
 
 def test_tolerance_decides_met(runner, cli) -> None:  # type: ignore[no-untyped-def]
