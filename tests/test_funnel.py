@@ -518,3 +518,17 @@ def test_inputs_are_hashable_copyable_and_picklable() -> None:
 def test_totals_that_overflow_are_rejected() -> None:
     with pytest.raises(InvalidParameterError, match="wafer_starts_per_month"):
         run_funnel(csis(wafer_starts_per_month=1e300, months=1000, gross_dies_per_wafer=1e10))
+
+
+def test_harvest_bins_need_a_model_with_a_harvest_formula() -> None:
+    # Murphy and Moore have no partial-good formula (waferlab.harvest.HARVEST_MODELS):
+    # the combination is rejected when the inputs are built, not when the funnel runs.
+    with pytest.raises(InvalidParameterError, match="harvest bins"):
+        FunnelInputs(
+            wafer_starts_per_month=1000,
+            gross_dies_per_wafer=80,
+            yield_model="murphy",
+            defect_density_per_cm2=0.2,
+            harvestable_fraction=0.5,
+            die_area_mm2=665.61,
+        )

@@ -337,6 +337,16 @@ class FunnelInputs:
             from waferlab.yield_models import YIELD_MODELS, die_yield
 
             check_choice("yield_model", self.yield_model, YIELD_MODELS)
+            if self.harvestable_fraction is not None:
+                from waferlab.harvest import HARVEST_MODELS
+
+                if self.yield_model not in HARVEST_MODELS:
+                    raise InvalidParameterError(
+                        "yield_model",
+                        self.yield_model,
+                        "one of " + ", ".join(HARVEST_MODELS),
+                        "harvest bins (harvestable_fraction) exist only for these models",
+                    )
             if self.defect_density_per_cm2 is not None and self.area_mm2 is not None:
                 die_yield(
                     self.yield_model,
