@@ -15,47 +15,12 @@ from .options import (
     die_options,
     emit_json,
     format_option,
+    offset_option,
     plot_option,
     resolve_die_size,
     save_plot,
     wafer_options,
 )
-
-_OFFSET_HELP = (
-    "Grid shift: optimal (the most full dies, exact), die-centered (a die on the wafer "
-    "centre), street-centered (scribe lines cross at the centre) or X,Y in mm."
-)
-
-
-class OffsetType(click.ParamType):
-    """``optimal``, ``die-centered``, ``street-centered`` or ``X,Y`` [mm]."""
-
-    name = "offset"
-    modes = ("optimal", "die-centered", "street-centered")
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str | tuple[float, float]:
-        if isinstance(value, tuple):
-            return value
-        text = str(value).strip().lower()
-        if text in self.modes:
-            return text
-        parts = text.split(",")
-        if len(parts) == 2:
-            try:
-                x, y = (float(p.strip()) for p in parts)
-            except ValueError:
-                pass
-            else:
-                if math.isfinite(x) and math.isfinite(y):
-                    return (x, y)
-        self.fail(
-            f"must be optimal, die-centered, street-centered or X,Y in mm with finite "
-            f"numbers (got {value!r})",
-            param,
-            ctx,
-        )
 
 
 class ReticleType(click.ParamType):
@@ -137,13 +102,7 @@ def _text(m: DieMap) -> str:
 )
 @wafer_options
 @die_options
-@click.option(
-    "--offset",
-    type=OffsetType(),
-    default="optimal",
-    show_default=True,
-    help=_OFFSET_HELP,
-)
+@offset_option
 @click.option(
     "--reticle",
     type=ReticleType(),

@@ -15,7 +15,16 @@ from waferlab.harvest import (
 )
 from waferlab.output import format_table
 
-from .options import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_FRACTION, emit_json, format_option
+from .options import (
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_FRACTION,
+    critical_area_fraction_option,
+    emit_json,
+    format_option,
+    harvest_options,
+)
 from .options import command as waferlab_command
 
 
@@ -128,38 +137,8 @@ def _model_parameters(
     show_default=True,
     help="Area-independent yield factor Y0 (its losses are dead dies).",
 )
-@click.option(
-    "--critical-area-fraction",
-    type=FRACTION,
-    default=1.0,
-    show_default=True,
-    help="Fraction of the die area where a defect is fatal.",
-)
-@click.option(
-    "--harvestable-fraction",
-    type=FRACTION,
-    default=None,
-    help="Fraction of the critical area in redundant (fusible) blocks.",
-)
-@click.option(
-    "--max-defects",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Defect-count rule: a die with at most this many harvestable defects is "
-    "degraded [default: 1].",
-)
-@click.option(
-    "--n-blocks",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Block rule: the harvestable area is this many equal blocks (910B: 25 cores).",
-)
-@click.option(
-    "--max-bad-blocks",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Blocks that may be fused off, with --n-blocks [default: 1].",
-)
+@critical_area_fraction_option
+@harvest_options
 @format_option()
 def command(
     die_area_mm2: float,

@@ -235,6 +235,100 @@ def die_options(f: F) -> F:
     return f
 
 
+_OFFSET_HELP = (
+    "Grid shift: optimal (the most full dies, exact), die-centered (a die on the wafer "
+    "centre), street-centered (scribe lines cross at the centre) or X,Y in mm."
+)
+
+
+class OffsetType(click.ParamType):
+    """``optimal``, ``die-centered``, ``street-centered`` or ``X,Y`` [mm]."""
+
+    name = "offset"
+    modes = ("optimal", "die-centered", "street-centered")
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str | tuple[float, float]:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip().lower()
+        if text in self.modes:
+            return text
+        parts = text.split(",")
+        if len(parts) == 2:
+            try:
+                x, y = (float(p.strip()) for p in parts)
+            except ValueError:
+                pass
+            else:
+                if math.isfinite(x) and math.isfinite(y):
+                    return (x, y)
+        self.fail(
+            f"must be optimal, die-centered, street-centered or X,Y in mm with finite "
+            f"numbers (got {value!r})",
+            param,
+            ctx,
+        )
+
+
+def offset_option(f: F) -> F:
+    """``--offset optimal|die-centered|street-centered|X,Y`` (the die grid's shift)."""
+    return click.option(
+        "--offset",
+        type=OffsetType(),
+        default="optimal",
+        show_default=True,
+        help=_OFFSET_HELP,
+    )(f)
+
+
+def critical_area_fraction_option(f: F) -> F:
+    """``--critical-area-fraction``: the share of the die area where a defect is fatal."""
+    return click.option(
+        "--critical-area-fraction",
+        type=FRACTION,
+        default=1.0,
+        show_default=True,
+        help="Fraction of the die area where a defect is fatal.",
+    )(f)
+
+
+def harvest_options(f: F) -> F:
+    """The partial-good rule: harvestable fraction, and a defect-count or block rule."""
+    decorators = [
+        click.option(
+            "--harvestable-fraction",
+            type=FRACTION,
+            default=None,
+            help="Fraction of the critical area in redundant (fusible) blocks; "
+            "enables the degraded bin.",
+        ),
+        click.option(
+            "--max-defects",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Defect-count rule: a die whose defects are all harvestable and at most "
+            "this many is degraded [default: 1].",
+        ),
+        click.option(
+            "--n-blocks",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Block rule: the harvestable area is this many equal blocks (910B: 25 cores).",
+        ),
+        click.option(
+            "--max-bad-blocks",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Blocks that may be fused off, with --n-blocks [default: 1].",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
 def resolve_die_size(
     die_width_mm: float | None,
     die_height_mm: float | None,

@@ -7,15 +7,16 @@ import click
 from waferlab.geometry import Die, Wafer, place_dies
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
-from .dies import OffsetType
 from .options import (
-    FRACTION,
     NON_NEGATIVE,
     POSITIVE,
     Number,
+    critical_area_fraction_option,
     die_options,
     emit_json,
     format_option,
+    harvest_options,
+    offset_option,
     plot_option,
     resolve_die_size,
     save_plot,
@@ -86,13 +87,7 @@ def _text(result: SimulationResult) -> str:
 @waferlab_command("simulate", short_help="Monte Carlo of killer defects on a die map.")
 @wafer_options
 @die_options
-@click.option(
-    "--offset",
-    type=OffsetType(),
-    default="optimal",
-    show_default=True,
-    help="Grid shift: optimal, die-centered, street-centered or X,Y in mm.",
-)
+@offset_option
 @click.option(
     "--defect-density-per-cm2",
     type=NON_NEGATIVE,
@@ -132,37 +127,8 @@ def _text(result: SimulationResult) -> str:
     show_default=True,
     help="Radial gradient g: density ∝ 1 + g (r/R)², mean over the dies kept at D0.",
 )
-@click.option(
-    "--critical-area-fraction",
-    type=FRACTION,
-    default=1.0,
-    show_default=True,
-    help="Fraction of the die area where a defect is fatal.",
-)
-@click.option(
-    "--harvestable-fraction",
-    type=FRACTION,
-    default=None,
-    help="Fraction of the critical area in fusible blocks (enables the degraded bin).",
-)
-@click.option(
-    "--max-defects",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Degraded if at most this many defects, all harvestable [default: 1].",
-)
-@click.option(
-    "--n-blocks",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Block rule: the harvestable area is this many equal blocks.",
-)
-@click.option(
-    "--max-bad-blocks",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Blocks that may be fused off, with --n-blocks [default: 1].",
-)
+@critical_area_fraction_option
+@harvest_options
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Random seed (reproducible runs)."
 )
