@@ -125,3 +125,23 @@ def test_observation_without_models_keeps_point_style() -> None:
     ax = plot_yield_curves([], observations=[obs])
     (line,) = ax.get_lines()
     assert line.get_marker() == "o"
+
+
+def test_observation_labels_do_not_overlap() -> None:
+    # GA100 (826 mm², 41.5 %) and the FT's 910B (665.61 mm², 40 %) sit close together;
+    # their labels must still not overlap on the canvas.
+    observations = load_dataset("csis-2025")
+    ax = plot_yield_curves([], observations=observations)
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == len(observations)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+
+
+def test_calibrated_curves_name_their_process() -> None:
+    observations = load_dataset("csis-2025")
+    smic = select(observations, process="SMIC N+2")
+    ax = plot_yield_curves([fit_yield_model(smic, "seeds")])
+    assert ax.get_legend().get_texts()[0].get_text().startswith("SMIC N+2: Seeds")

@@ -539,7 +539,8 @@ def plot_yield_curves(
     Notes
     -----
     Each curve is ``die_yield(model, A, **parameters)`` in percent; the
-    legend names the model and its parameters ("Murphy, D0 = 0.116 /cm²").
+    legend names the model and its parameters ("Murphy, D0 = 0.116 /cm²"),
+    prefixed with the process when a calibration was fitted to one process.
 
     Examples
     --------
@@ -551,7 +552,7 @@ def plot_yield_curves(
     >>> ax = plot_yield_curves([fit, ("poisson", {"defect_density_per_cm2": 0.1})],
     ...                        observations=tsmc)
     >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
-    ['Murphy, D0 = 0.116 /cm²', 'Poisson, D0 = 0.1 /cm²']
+    ['TSMC N7: Murphy, D0 = 0.116 /cm²', 'Poisson, D0 = 0.1 /cm²']
     """
     from collections.abc import Mapping
 
@@ -562,17 +563,21 @@ def plot_yield_curves(
     from waferlab.errors import InvalidParameterError, check_array
     from waferlab.yield_models import die_yield
 
-    curves: list[tuple[str, dict[str, Any]]] = []
+    curves: list[tuple[str, dict[str, Any], str]] = []
     for entry in models:
         if isinstance(entry, CalibrationResult):
-            curves.append((entry.model, dict(entry.parameters)))
+            name = _parameter_label(entry.model, entry.parameters)
+            fitted = {o.process for o in entry.observations if o.process}
+            if len(fitted) == 1:  # say which process the calibration belongs to
+                name = f"{fitted.pop()}: {name}"
+            curves.append((entry.model, dict(entry.parameters), name))
         elif (
             isinstance(entry, tuple)
             and len(entry) == 2
             and isinstance(entry[0], str)
             and isinstance(entry[1], Mapping)
         ):
-            curves.append((entry[0], dict(entry[1])))
+            curves.append((entry[0], dict(entry[1]), _parameter_label(entry[0], entry[1])))
         else:
             raise InvalidParameterError(
                 "models", entry, "a CalibrationResult or a (model_name, parameters dict) pair"
@@ -612,7 +617,7 @@ def plot_yield_curves(
 
     ax = _new_axes(ax, figsize=(8.0, 5.5))
     styles = ["-", "--", "-.", ":"]
-    for k, (model, parameters) in enumerate(curves):
+    for k, (model, parameters, curve_label) in enumerate(curves):
         y = np.asarray(die_yield(model, areas, **parameters), dtype=float)
         ax.plot(
             areas,
@@ -620,12 +625,13 @@ def plot_yield_curves(
             color=f"C{k % 10}",
             linestyle=styles[(k // 10) % len(styles)] if len(curves) <= 10 else styles[k % 4],
             linewidth=1.8,
-            label=_parameter_label(model, parameters),
+            label=curve_label,
         )
 
     x_low, x_high = float(areas[0]), float(areas[-1])
     span_log = np.log(x_high / max(x_low, 1e-12)) if log_area else 0.0
     labelled: set[str] = set()
+    annotations = []
     for obs in points:
         solid = obs.counts == "fully-good" and obs.status == "reported"
         kind = ("published yield" if obs.is_point else "published range") + (
@@ -664,7 +670,7 @@ def plot_yield_curves(
             near_right = np.log(obs.die_area_mm2 / max(x_low, 1e-12)) > 0.8 * span_log
         else:
             near_right = obs.die_area_mm2 > x_low + 0.8 * (x_high - x_low)
-        ax.annotate(
+        note = ax.annotate(
             f"{obs.name} ({obs.yield_text})",
             (obs.die_area_mm2, mid),
             xytext=(-9, 0) if near_right else (9, 0),
@@ -681,6 +687,7 @@ def plot_yield_curves(
             },
             zorder=6,
         )
+        annotations.append(note)
 
     if log_area:
         ax.set_xscale("log")
@@ -697,7 +704,27 @@ def plot_yield_curves(
     ax.grid(True, which="major", alpha=0.3)
     if curves or points:
         ax.legend(loc="upper right", fontsize=8.5, framealpha=0.9)
+    _separate_labels(ax, annotations)
     return ax
+
+
+def _separate_labels(ax: Axes, annotations: list[Any]) -> None:
+    """Move text labels up, lowest first, until no two of them overlap on the canvas."""
+    if len(annotations) < 2:
+        return
+    figure = ax.figure
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    points_per_pixel = 72.0 / figure.dpi
+    placed: list[Any] = []
+    for note in sorted(annotations, key=lambda a: a.xy[1]):
+        for _ in range(len(annotations) + 1):
+            box = note.get_window_extent(renderer)
+            clash = next((other for other in placed if box.overlaps(other)), None)
+            if clash is None:
+                break
+            dx, dy = note.xyann
+            note.xyann = (dx, dy + (clash.y1 - box.y0 + 2.0) * points_per_pixel)
+        placed.append(note.get_window_extent(renderer))
 
 
 def plot_simulated_wafer(
