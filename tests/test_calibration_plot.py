@@ -49,7 +49,7 @@ def test_curves_follow_the_models_and_legend_names_parameters() -> None:
         100 * die_yield("negative_binomial", x, 0.5, alpha=1.5, gross_yield=0.9),
     )
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[0] == f"Murphy, D0 = {fit.defect_density_per_cm2:.3g} /cm²"
+    assert labels[0] == f"TSMC N7: Murphy, D0 = {fit.defect_density_per_cm2:.3g} /cm²"
     assert labels[1] == "Negative binomial, D0 = 0.5 /cm², α = 1.5, Y0 = 0.9"
     assert ax.get_xlabel() == "Die area [mm²]" and ax.get_ylabel() == "Die yield"
     assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
