@@ -125,7 +125,13 @@ def _md_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 
 
 def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, Any]]:
-    from waferlab.geometry import Die, Wafer, classic_dies_per_wafer, place_dies
+    from waferlab.geometry import (
+        Die,
+        Wafer,
+        classic_dies_per_wafer,
+        expected_dies_per_wafer,
+        place_dies,
+    )
     from waferlab.plotting import plot_wafer_map
 
     width_mm, height_mm = 21.32, 31.22  # Ascend 910B, SOURCES.md §2 (Tom's Hardware 2024)
@@ -133,6 +139,7 @@ def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, 
     bare = Wafer(300.0, edge_exclusion_mm=0.0)
     real = Wafer(300.0, edge_exclusion_mm=3.0)
     formula_r = float(classic_dies_per_wafer(300.0, area_mm2))
+    mean_bare = expected_dies_per_wafer(bare, Die(width_mm, height_mm, scribe_x_mm=0.0))
 
     cases = []
     for label, wafer, scribe in (
@@ -194,13 +201,14 @@ rectangles inside the usable circle:
 
 {table}
 
-The formula is an average over grid positions for a square-ish die; the exact count depends on
-the die's shape and on where the grid sits. With a 3 mm edge exclusion and 0.1 mm streets, a
-die-centred grid fits **{centred}** dies of the real 910B, a street-centred grid {streets}, and the
-best grid position **{best_count}** (certified optimal: no grid shift fits more). The report's
-80 matches a street-centred grid and is a slightly conservative round number for the best one;
-the funnels below use the report's 80 where they reproduce its arithmetic and show the exact
-count beside it.
+The formula knows only the die area and approximates the loss at the wafer edge; the exact
+count depends on the die's shape and on where the grid sits. Averaged over all grid positions
+the real die fits {mean_bare:.1f} with no edge exclusion. With a 3 mm edge exclusion and
+0.1 mm streets, a die-centred grid fits **{centred}** dies of the real 910B, a street-centred
+grid {streets}, and the best grid position **{best_count}** (certified optimal: no grid shift
+fits more). The report's 80 matches a street-centred grid and is a slightly conservative
+round number for the best one; the funnels below use the report's 80 where they reproduce
+its arithmetic and show the exact count beside it.
 
 ![Wafer map](wafer_map_910b.png)
 """
@@ -210,7 +218,11 @@ count beside it.
         f"  exact, 3 mm edge exclusion, 0.1 mm scribe     : {best_count} at the best grid offset"
         f" ({centred} die-centred, {streets} street-centred)",
     ]
-    data = {"formula_dies_report_assumptions": formula_r, "exact_placement": cases}
+    data = {
+        "formula_dies_report_assumptions": formula_r,
+        "mean_over_grid_shifts_no_edge_exclusion": mean_bare,
+        "exact_placement": cases,
+    }
     return md, summary, data
 
 
@@ -618,10 +630,12 @@ def build_report() -> Report:
         data[key] = numbers
     header = f"""# The CSIS fab arithmetic, recomputed
 
-waferlab {__version__} recomputes each step of the fab arithmetic in {REPORT_SOURCE}: dies
-per wafer, die yield, the packaging funnel from wafer starts to finished Ascend 910C, and the
-cost per chip. Every number carries its source (last section); every step can be rerun and
-changed with the `waferlab` command line (`waferlab dies`, `calibrate`, `funnel`, `cost`).
+> {REPORT_SOURCE} (R below).
+
+waferlab {__version__} recomputes each step of the report's fab arithmetic: dies per wafer,
+die yield, the packaging funnel from wafer starts to finished Ascend 910C, and the cost per
+chip. Every number carries its source (last section); every step can be rerun and changed
+with the `waferlab` command line (`waferlab dies`, `calibrate`, `funnel`, `cost`).
 """
     markdown = "\n".join([header, *parts, _sources_section()])
     return Report(
