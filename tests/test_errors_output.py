@@ -82,3 +82,44 @@ def test_atomic_write_uses_the_usual_file_mode(tmp_path) -> None:  # type: ignor
     finally:
         os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_write_files_atomic_writes_all(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.output import write_files_atomic
+
+    written = write_files_atomic(tmp_path / "new" / "dir", {"a.txt": b"1", "b.bin": b"\x00"})
+    assert [p.name for p in written] == ["a.txt", "b.bin"]
+    assert written[0].read_bytes() == b"1"
+    assert sorted(os.listdir(tmp_path / "new" / "dir")) == ["a.txt", "b.bin"]
+
+
+def test_write_files_atomic_writes_none_when_one_fails(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from waferlab.output import write_files_atomic
+
+    (tmp_path / "old.txt").write_text("kept")
+    real_mkstemp = tempfile.mkstemp
+    calls = {"n": 0}
+
+    def failing_mkstemp(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third file cannot be created
+            raise PermissionError(13, "Permission denied", "whatever.tmp")
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", failing_mkstemp)
+    with pytest.raises(PermissionError) as info:
+        write_files_atomic(tmp_path, {"a": b"1", "old.txt": b"new", "c": b"3"})
+    assert info.value.filename == str(tmp_path / "c")  # names the target, not the temporary
+    assert sorted(os.listdir(tmp_path)) == ["old.txt"]
+    assert (tmp_path / "old.txt").read_text() == "kept"
+
+
+def test_write_files_atomic_refuses_a_directory_target(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.output import write_files_atomic
+
+    (tmp_path / "b").mkdir()
+    with pytest.raises(IsADirectoryError):
+        write_files_atomic(tmp_path, {"a": b"1", "b": b"2"})
+    assert sorted(os.listdir(tmp_path)) == ["b"]

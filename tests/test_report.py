@@ -86,3 +86,14 @@ def test_report_command_unwritable_directory(runner, cli, tmp_path: Path) -> Non
     assert result.exit_code in (1, 2)
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+def test_report_writes_all_files_or_none(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A figure's name is taken by a directory: nothing may be written at all.
+    out = tmp_path / "rep"
+    (out / "cost_breakdown.png").mkdir(parents=True)
+    result = runner.invoke(cli, ["report", "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("waferlab report: error:")
+    assert "cost_breakdown.png" in result.stderr
+    assert sorted(os.listdir(out)) == ["cost_breakdown.png"]

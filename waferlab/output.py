@@ -9,6 +9,7 @@ then an atomic rename).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -30,6 +31,7 @@ __all__ = [
     "to_json",
     "to_jsonable",
     "write_bytes_atomic",
+    "write_files_atomic",
     "write_text_atomic",
 ]
 
@@ -178,7 +180,12 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:  # name the file the caller asked for, not the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -192,6 +199,64 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
             os.unlink(tmp_name)
         raise
     return target
+
+
+def write_files_atomic(
+    directory: str | os.PathLike[str], files: Mapping[str, bytes]
+) -> tuple[Path, ...]:
+    """Write several files into ``directory``: all of them, or none.
+
+    Every file is first written to a temporary name in ``directory``; only when
+    all are written are they renamed into place. On any error the temporary
+    files are removed and no target file has been touched (a rename itself
+    failing midway is the one case that cannot be undone; it needs the
+    directory to change under us).
+
+    Parameters
+    ----------
+    directory : path
+        Target directory; created (with parents) if it does not exist.
+    files : mapping of str to bytes
+        File name (no directory part) to content.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The files written, in the order given.
+
+    Raises
+    ------
+    OSError
+        If the directory cannot be created or a file cannot be written; the
+        error names the target file.
+    """
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    targets = [root / name for name in files]
+    for target in targets:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
+    staged: list[tuple[str, Path]] = []
+    mask = os.umask(0)
+    os.umask(mask)
+    try:
+        for target, data in zip(targets, files.values(), strict=True):
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=root)
+            except OSError as exc:
+                raise type(exc)(exc.errno, exc.strerror, str(target)) from None
+            staged.append((tmp_name, target))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp_name, 0o666 & ~mask)
+        for tmp_name, target in staged:
+            os.replace(tmp_name, target)
+    except BaseException:
+        for tmp_name, _ in staged:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        raise
+    return tuple(targets)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

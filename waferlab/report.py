@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from waferlab import __version__
-from waferlab.output import to_json, write_bytes_atomic, write_text_atomic
+from waferlab.output import to_json, write_files_atomic
 
 __all__ = ["REPORT_SOURCE", "Report", "build_report"]
 
@@ -77,21 +77,21 @@ class Report:
     def write(self, out_dir: str | os.PathLike[str]) -> tuple[Path, ...]:
         """Write ``report.md``, ``report.json`` and the figures into ``out_dir``.
 
-        The directory is created if needed. Each file is written to a
-        temporary name and renamed, so no file is ever left half-written.
+        The directory is created if needed. All files are written to
+        temporary names first and renamed only when every one is written, so
+        a failure leaves none of them (and no half-written file) behind.
 
         Returns
         -------
         tuple of pathlib.Path
             The files written, report.md first.
         """
-        directory = Path(out_dir)
-        directory.mkdir(parents=True, exist_ok=True)
-        written = [write_text_atomic(directory / "report.md", self.markdown)]
-        written.append(write_text_atomic(directory / "report.json", to_json(self.data) + "\n"))
-        for name, png in self.figures.items():
-            written.append(write_bytes_atomic(directory / name, png))
-        return tuple(written)
+        files = {
+            "report.md": self.markdown.encode("utf-8"),
+            "report.json": (to_json(self.data) + "\n").encode("utf-8"),
+            **self.figures,
+        }
+        return write_files_atomic(out_dir, files)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the key numbers (the content of ``report.json``)."""
