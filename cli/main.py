@@ -74,6 +74,9 @@ class WaferlabGroup(click.Group):
             rv = super().main(args, prog, complete_var, False, **extra)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `waferlab`: show the help
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(0)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else prog
             click.echo(f"{where}: error: {_one_line(exc.format_message())}", err=True)

@@ -52,3 +52,11 @@ def test_console_script_runs_as_module() -> None:
     )
     assert done.returncode == 0
     assert __version__ in done.stdout
+
+
+def test_bare_command_prints_help(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, [])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: waferlab")
+    assert "Commands:" in result.stdout
+    assert result.stderr == ""
