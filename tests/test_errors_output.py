@@ -123,3 +123,10 @@ def test_write_files_atomic_refuses_a_directory_target(tmp_path) -> None:  # typ
     with pytest.raises(IsADirectoryError):
         write_files_atomic(tmp_path, {"a": b"1", "b": b"2"})
     assert sorted(os.listdir(tmp_path)) == ["b"]
+
+
+def test_infinity_is_called_not_finite() -> None:
+    with pytest.raises(InvalidParameterError, match=r"must be finite and >= 0 \(got inf\)"):
+        check_array("defect_density_per_cm2", [0.1, math.inf], low=0.0)
+    with pytest.raises(InvalidParameterError, match=r"must be in \[0, 1\] \(got inf\)"):
+        check_real("die_yield", math.inf, low=0.0, high=1.0)

@@ -111,6 +111,13 @@ def _num(x: float | None) -> str:
     return repr(float(x))
 
 
+def _allowed_for(value: float, allowed: str, low: float | None, high: float | None) -> str:
+    """Say "finite" when an infinity is rejected by a range that is open on its side."""
+    if (value == math.inf and high is None) or (value == -math.inf and low is None):
+        return f"finite and {allowed}" if allowed != "a finite number" else allowed
+    return allowed
+
+
 def _outside(
     x: NDArray[np.float64],
     low: float | None,
@@ -167,7 +174,7 @@ def check_real(
         raise InvalidParameterError(name, value, allowed)
     x = float(value)
     if not math.isfinite(x) or _outside(np.asarray(x), low, high, low_open, high_open):
-        raise InvalidParameterError(name, value, allowed)
+        raise InvalidParameterError(name, value, _allowed_for(x, allowed, low, high))
     return x
 
 
@@ -203,8 +210,8 @@ def check_array(
         raise InvalidParameterError(name, value, allowed)
     bad = _outside(x, low, high, low_open, high_open)
     if np.any(bad):
-        first = x[bad].flat[0] if x.ndim else float(x)
-        raise InvalidParameterError(name, float(first), allowed)
+        first = float(x[bad].flat[0] if x.ndim else x)
+        raise InvalidParameterError(name, first, _allowed_for(first, allowed, low, high))
     return x
 
 
