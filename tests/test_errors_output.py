@@ -64,6 +64,8 @@ def test_table_and_csv() -> None:
     assert lines[0].split() == ["name", "n"]
     assert lines[2].endswith("1,234,567")
     assert to_csv([{"x": 1, "y": np.float64(2.0)}], ["x", "y"]) == "x,y\n1,2.0\n"
+    huge = format_table([[10**300, 1.9e35]], ["n", "d0"]).splitlines()[2]
+    assert huge.split() == ["1e+300", "1.9e+35"]
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path) -> None:  # type: ignore[no-untyped-def]

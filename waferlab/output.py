@@ -85,6 +85,8 @@ def _cell(value: Any, float_format: str) -> str:
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer):
+        if abs(int(value)) >= 10**15:  # no 300-digit integers in a table
+            return format(float(value), ".4g")
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
         x = float(value)
