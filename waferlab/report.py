@@ -98,6 +98,16 @@ class Report:
         return dict(self.data)
 
 
+def _ascend_910b() -> dict[str, Any]:
+    """The Ascend 910B die as published (``waferlab/data/ascend-910b.json``, with sources)."""
+    import json
+    from importlib import resources
+
+    text = (resources.files("waferlab") / "data" / "ascend-910b.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
 def _png(ax: Any) -> bytes:
     import matplotlib.pyplot as plt
 
@@ -134,8 +144,10 @@ def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, 
     )
     from waferlab.plotting import plot_wafer_map
 
-    width_mm, height_mm = 21.32, 31.22  # Ascend 910B, SOURCES.md §2 (Tom's Hardware 2024)
-    area_mm2 = 665.61
+    published = _ascend_910b()
+    width_mm = published["die_width_mm"]
+    height_mm = published["die_height_mm"]
+    area_mm2 = published["die_area_mm2"]
     bare = Wafer(300.0, edge_exclusion_mm=0.0)
     real = Wafer(300.0, edge_exclusion_mm=3.0)
     formula_r = float(classic_dies_per_wafer(300.0, area_mm2))
@@ -159,7 +171,9 @@ def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, 
 
     best = place_dies(real, Die(width_mm, height_mm, scribe_x_mm=0.1), offset="optimal")
     ax = plot_wafer_map(best)
-    ax.set_title("Ascend 910B (21.32 × 31.22 mm) on a 300 mm wafer, 3 mm edge exclusion")
+    ax.set_title(
+        f"Ascend 910B ({width_mm:g} × {height_mm:g} mm) on a 300 mm wafer, 3 mm edge exclusion"
+    )
     figures["wafer_map_910b.png"] = _png(ax)
 
     table = _md_table(
@@ -191,13 +205,13 @@ def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, 
     md = f"""## 1. Dies per wafer
 
 The report: "each 300-millimeter diameter silicon wafer produces roughly 80 chip dies" for the
-665.61 mm² Ascend 910B die, "simply counting the number of small rectangles (chip dies) that
-can fit inside the large circle". The classic formula π·d²/(4S) − π·d/√(2S) with d = 300 mm,
-S = 665.61 mm², no edge exclusion and no scribe gives **{formula_r:.1f}**: that is where the 80
-comes from. Morgan Stanley (Sep 2025) uses 78.
+{area_mm2:g} mm² Ascend 910B die, "simply counting the number of small rectangles (chip
+dies) that can fit inside the large circle". The classic formula π·d²/(4S) − π·d/√(2S) with
+d = 300 mm, S = {area_mm2:g} mm², no edge exclusion and no scribe gives **{formula_r:.1f}**:
+that is where the 80 comes from. Morgan Stanley (Sep 2025) uses 78.
 
-An exact placement of the real die (21.32 × 31.22 mm, die-shot measurement) counts whole
-rectangles inside the usable circle:
+An exact placement of the real die ({width_mm:g} × {height_mm:g} mm, die-shot measurement)
+counts whole rectangles inside the usable circle:
 
 {table}
 
@@ -213,7 +227,7 @@ its arithmetic and show the exact count beside it.
 ![Wafer map](wafer_map_910b.png)
 """
     summary = [
-        "Dies per wafer (Ascend 910B, 665.61 mm², 300 mm wafer)",
+        f"Dies per wafer (Ascend 910B, {area_mm2:g} mm², 300 mm wafer)",
         f"  classic formula, no edge exclusion, no scribe : {formula_r:.1f}   (the report's ~80)",
         f"  exact, 3 mm edge exclusion, 0.1 mm scribe     : {best_count} at the best grid offset"
         f" ({centred} die-centred, {streets} street-centred)",
@@ -279,15 +293,22 @@ def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str,
     ax.set_title("Die yield vs die area: the report's points and calibrated models")
     figures["yield_curves.png"] = _png(ax)
 
+    # The 20 % vs 40 % question: the FT's figure counts good-or-degraded dies.
+    ft = next(o for o in observations if o.counts == "good-or-degraded")
+    die = _ascend_910b()
+    fully_good = b910[0].yield_low
     harvest = harvestable_fraction_for(
-        "poisson", 665.61, fully_good_yield=0.20, good_or_degraded_yield=0.40
+        "poisson",
+        b910[0].die_area_mm2,
+        fully_good_yield=fully_good,
+        good_or_degraded_yield=ft.yield_low,
     )
     harvest_blocks = harvestable_fraction_for(
         "poisson",
-        665.61,
-        fully_good_yield=0.20,
-        good_or_degraded_yield=0.40,
-        n_blocks=25,
+        b910[0].die_area_mm2,
+        fully_good_yield=fully_good,
+        good_or_degraded_yield=ft.yield_low,
+        n_blocks=die["ai_cores"],
         max_bad_blocks=1,
     )
 
@@ -329,7 +350,8 @@ names one. Fits are per process.
 - **SMIC's two figures are not consistent under a random-defect model.** A single D0 fitted to the
   910B's 20 % predicts a phone-SoC yield above the report's 70 % ceiling under Poisson and Murphy.
   Reconciling them needs either defect clustering or an area-independent loss. The parameter
-  ranges that meet both SMIC points (within a 1-point tolerance):
+  ranges that meet both SMIC points (within the fit tolerance, 0.01 in log-yield: about 1 % of
+  the yield, relative):
 
 {_md_table(range_rows, ["range meeting both SMIC points"])}
 
@@ -340,8 +362,8 @@ report's numbers alone cannot say which holds.
 good. Under Poisson defects with the report's 20 % fully-good yield (D0 = {d0_harvest} /cm²),
 a die with one defect survives as a degraded part if that defect falls in the harvestable
 (redundant) part of the die: 40 % good-or-degraded needs a harvestable fraction of
-**{h_one}** of the die area. With the 910B's 25 DaVinci cores as the redundant blocks and at
-most one core fused off, it needs {h_cores}.
+**{h_one}** of the die area. With the 910B's {die["ai_cores"]} DaVinci cores as the redundant
+blocks and at most one core fused off, it needs {h_cores}.
 The most that one-defect repair can give at this D0 is {_pct(harvest.max_good_or_degraded_yield)}.
 
 ![Yield curves](yield_curves.png)
@@ -400,18 +422,24 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
         inputs = result.inputs
         results[name] = result
         dies = result.stage("gross dies").quantity
+        fab_flow = bool(inputs.wafer_starts_per_month and inputs.capacity_share)
         per_wafer = (
             dies / inputs.wafer_starts_per_month / inputs.capacity_share / inputs.months
-            if (inputs.wafer_starts_per_month and inputs.capacity_share)
+            if fab_flow
             else None
         )
+        # The yield actually used: given, or from the yield model (good / gross dies).
+        used_yield = result.stage("good dies").quantity / dies if fab_flow and dies else None
+        yield_text = "-" if used_yield is None else _pct(used_yield, 1)
+        if used_yield is not None and inputs.die_yield is None:
+            yield_text += f" ({inputs.yield_model})"
         rows.append(
             [
                 f"`{name}`",
                 _n(inputs.wafer_starts_per_month),
                 inputs.months,
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
-                "-" if inputs.die_yield is None else _pct(inputs.die_yield, 0),
+                yield_text,
                 _n(result.final_units),
                 "yes" if result.includes_stock else "no",
                 result.binding_constraint,
@@ -463,8 +491,15 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
     ax.figure.suptitle("SemiAnalysis 2025: TSMC die bank + SMIC flow, bound by HBM", y=1.03)
     figures["funnel_hbm_bound.png"] = _png(ax)
 
-    exact_per_wafer = exact_result.stage("gross dies").quantity / 50_000
-    calibrated_yield = float(calibrated.predict(665.61))
+    target_wpm = target.funnel_inputs().wafer_starts_per_month
+    exact_per_wafer = exact_result.stage("gross dies").quantity / target_wpm
+    die = _ascend_910b()
+    calibrated_yield = float(calibrated.predict(die["die_area_mm2"]))
+    area_wh = die["die_width_mm"] * die["die_height_mm"]  # what the funnel's geometry uses
+    yield_wh = (
+        calibrated_result.stage("good dies").quantity
+        / calibrated_result.stage("gross dies").quantity
+    )
     scenario_table = _md_table(
         rows,
         [
@@ -501,7 +536,11 @@ Each scenario is a built-in file with a source for every number (`waferlab scena
 The calibrated column fits a negative binomial model (α = 1, one free D0) to both SMIC
 points at once (910B 20 %, Kirin 9000S 50–70 %); it predicts
 {_pct(calibrated_yield)} for the 910B die, so the report's rounded 20 % stands, and the
-difference from the report comes from the die count alone.
+difference from the report comes from the die count alone. (Packages are whole units,
+rounded down. The funnel takes the die area from its width and height,
+{die["die_width_mm"]:g} × {die["die_height_mm"]:g} = {area_wh:.4f} mm², a hair more than the
+published {die["die_area_mm2"]:g} mm², where the model gives
+{yield_wh:.5%}: hence one package fewer in that column.)
 
 ![Funnel](funnel_csis_target.png)
 
@@ -549,12 +588,19 @@ def _cost_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, 
     ax = plot_cost_breakdown(breakdown)
     ax.figure.suptitle("Cost per finished Ascend 910C, CSIS target scenario", y=1.03)
     figures["cost_breakdown.png"] = _png(ax)
-    cost_sources = [[f"`{k}`", scenario.sources.get(k, "")] for k in costs.to_dict()]
+    cost_sources = [
+        [
+            f"`{k}`",
+            f"{v:,.2f}" if isinstance(v, int | float) else str(v),
+            scenario.sources.get(k) or "default (not set by the scenario)",
+        ]
+        for k, v in costs.to_dict().items()
+    ]
     md = f"""## 4. Cost per finished 910C
 
 Scenario `{_COST_SCENARIO}` with its cost inputs:
 
-{_md_table(cost_sources, ["input", "source"])}
+{_md_table(cost_sources, ["input", "value [USD]", "source"])}
 
 ```
 {breakdown.table()}
