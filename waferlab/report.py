@@ -327,10 +327,10 @@ def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str,
         claim_rows,
         [
             "model",
-            "D0 from GA100 41.5 % [/cm²]",
-            "A12 predicted (R: ≥ 90 %)",
-            "D0 from 910B 20 % [/cm²]",
-            "Kirin 9000S predicted (R: 50–70 %)",
+            f"D0 from GA100 {ga100[0].yield_text} [/cm²]",
+            f"A12 predicted (R: {a12.yield_text})",
+            f"D0 from 910B {b910[0].yield_text} [/cm²]",
+            f"Kirin 9000S predicted (R: {kirin.yield_text})",
         ],
     )
     d0_harvest = f"{harvest.defect_density_per_cm2:.3f}"
@@ -383,10 +383,13 @@ The most that one-defect repair can give at this D0 is {_pct(harvest.max_good_or
     poisson = claims[0]
     summary = [
         "Yield calibration (dataset csis-2025)",
-        f"  TSMC N7: Poisson D0 from GA100 41.5 % = {poisson['d0_from_ga100_per_cm2']:.4f} /cm²"
-        f" -> A12 {_pct(poisson['a12_predicted'])} (report: >= 90 %)",
-        f"  SMIC N+2: Poisson D0 from 910B 20 % = {poisson['d0_from_910b_per_cm2']:.4f} /cm²"
-        f" -> Kirin 9000S {_pct(poisson['kirin_predicted'])} (report: 50-70 %): inconsistent",
+        f"  TSMC N7: Poisson D0 from GA100 {ga100[0].yield_text}"
+        f" = {poisson['d0_from_ga100_per_cm2']:.4f} /cm²"
+        f" -> A12 {_pct(poisson['a12_predicted'])} (report: {a12.yield_text})",
+        f"  SMIC N+2: Poisson D0 from 910B {b910[0].yield_text}"
+        f" = {poisson['d0_from_910b_per_cm2']:.4f} /cm²"
+        f" -> Kirin 9000S {_pct(poisson['kirin_predicted'])} (report: {kirin.yield_text}):"
+        " inconsistent",
         "  reconciling SMIC needs clustering or a gross yield < 1:",
     ]
     summary += [f"    {r.text()}" for r in ranges if not r.is_empty]
