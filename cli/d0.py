@@ -22,10 +22,10 @@ from .options import command as waferlab_command
 from .yield_ import (
     full_parameters,
     model_options,
-    number_text,
     parameter_text,
     right_aligned,
     selected_models,
+    significant,
 )
 
 
@@ -127,8 +127,8 @@ def command(
         {
             "model": r["model"],
             "parameters": parameter_text(r["parameters"]),
-            "defect_density_per_cm2": number_text(r["defect_density_per_cm2"]),
-            "defect_load": number_text(r["defect_load"]),
+            "defect_density_per_cm2": significant(r["defect_density_per_cm2"]),
+            "defect_load": significant(r["defect_load"]),
         }
         for r in results
     ]

@@ -6,11 +6,13 @@ model parameters), so that both commands spell them the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import click
 
+from waferlab.errors import InvalidParameterError
 from waferlab.output import format_table
 from waferlab.yield_models import YIELD_MODELS, defect_load, die_yield
 
@@ -91,6 +93,10 @@ def selected_models(
     """
     present = {k: v for k, v in given.items() if v is not None}
     if model_name != ALL_MODELS:
+        missing = [p for p in YIELD_MODELS[model_name].required_parameters if p not in present]
+        if missing:
+            flags = " and ".join(PARAMETER_OPTIONS[p] for p in missing)
+            raise click.UsageError(f"{model_name} needs {flags}")
         return [(model_name, present)], []
     chosen: list[tuple[str, dict[str, Any]]] = []
     skipped: list[dict[str, str]] = []
@@ -111,10 +117,28 @@ def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     return parameters
 
 
+def significant(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, scientific below 1e-4 and from 1e6 on.
+
+    ``0.10652`` -> ``"0.1065"``, ``41.5`` -> ``"41.5"``, ``1.9e35`` ->
+    ``"1.900e+35"``, ``inf`` -> ``"inf"``.
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0.0:
+        return "0"
+    if not 1e-4 <= abs(value) < 1e6:
+        return f"{value:.{digits - 1}e}"
+    text = f"{value:.{digits}g}"
+    return f"{value:.0f}" if "e" in text else text
+
+
 def number_text(value: float, decimals: int = 4) -> str:
-    """Fixed decimals for ordinary values, scientific notation for tiny ones."""
-    if value != 0 and abs(value) < 10.0 ** (1 - decimals):
-        return f"{value:.{decimals - 1}e}"
+    """Fixed decimals for ordinary values, scientific notation for tiny and huge ones."""
+    if not math.isfinite(value):
+        return str(value)
+    if value != 0 and (abs(value) < 10.0 ** (1 - decimals) or abs(value) >= 1e6):
+        return f"{value:.{max(decimals - 1, 3)}e}"
     return f"{value:,.{decimals}f}"
 
 
@@ -225,6 +249,14 @@ def command(
             flat_length_mm,
         )
 
+    lam = defect_load(area, defect_density_per_cm2, critical_area_fraction=critical_area_fraction)
+    if not math.isfinite(lam):
+        raise InvalidParameterError(
+            "defect_density_per_cm2",
+            defect_density_per_cm2,
+            "small enough that D0 × die area stays finite",
+            "the mean number of defects per die overflows",
+        )
     results = []
     for name, parameters in chosen:
         y = die_yield(
@@ -244,7 +276,6 @@ def command(
             row["good_dies_per_wafer"] = gross_dies * y
         results.append(row)
 
-    lam = defect_load(area, defect_density_per_cm2, critical_area_fraction=critical_area_fraction)
     if output_format == "json":
         emit_json(
             {
@@ -267,7 +298,7 @@ def command(
     lines = [
         f"die area {area:,.6g} mm²{size}, D0 {defect_density_per_cm2:g} /cm², "
         f"gross yield {gross_yield:g}, critical area fraction {critical_area_fraction:g}",
-        f"mean fatal defects per die (λ) {lam:.4g}",
+        f"mean fatal defects per die (λ) {significant(float(lam))}",
     ]
     if wafer is not None:
         lines.append(

@@ -153,3 +153,24 @@ def test_unreachable_tiny_yield_is_a_domain_error(runner, cli) -> None:  # type:
     args = ["--die-area-mm2", "826", "--die-yield", "1e-300"]
     result = run(runner, cli, [*args, "--model", "negative_binomial", "--alpha", "0.01"])
     assert_one_line_error(result, 1, "finite", "--die-yield")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--die-area-mm2", "826", "--die-yield", "1e-300"],
+        [*GA100, "--model", "negative_binomial", "--alpha", "0.01"],
+    ],
+)
+def test_absurd_densities_print_in_scientific_notation(runner, cli, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert max(len(word) for word in result.stdout.split()) < 20
+    assert "e+" in result.stdout
+
+
+def test_nb_alpha_001_density_to_four_significant_digits(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # NB inverse: λ = α (Y^(−1/α) − 1), D0 = λ / 8.26 cm².
+    lam = 0.01 * (0.415 ** (-1 / 0.01) - 1.0)
+    out = run(runner, cli, [*GA100, "--model", "negative_binomial", "--alpha", "0.01"]).stdout
+    assert f"{lam / 8.26:.3e}" in out and f"{lam:.3e}" in out

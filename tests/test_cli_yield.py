@@ -225,3 +225,41 @@ def test_die_larger_than_the_wafer_gives_zero_dies(runner, cli) -> None:  # type
     data = run_json(runner, cli, [*args, "--model", "poisson"])
     assert data["gross_dies_per_wafer"] == 0
     assert data["results"][0]["good_dies_per_wafer"] == 0.0
+
+
+def test_single_model_missing_its_parameter_names_the_option(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, [*GA100, "--model", "bose_einstein"])
+    assert_one_line_error(result, 2, "bose_einstein needs --n-layers")
+    assert "None" not in result.stderr
+
+
+def test_overflowing_defect_load_is_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # λ = 1e308 /cm² × 8.26 cm² overflows a float: no yield to report.
+    result = run(runner, cli, ["--die-area-mm2", "826", "--defect-density-per-cm2", "1e308"])
+    assert_one_line_error(result, 2, "--defect-density-per-cm2", "stays finite")
+
+
+def test_huge_defect_load_is_printed_in_scientific_notation(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # λ = 1e300 × 826 / 100 = 8.26e300, finite.
+    out = run(runner, cli, ["--die-area-mm2", "826", "--defect-density-per-cm2", "1e300"]).stdout
+    assert "(λ) 8.260e+300" in out
+    assert max(len(word) for word in out.split()) < 20
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "text"),
+    [
+        (0.0, 4, "0"),
+        (0.106520, 4, "0.1065"),
+        (41.5, 4, "41.5"),
+        (123456.7, 4, "123457"),
+        (1.898e35, 4, "1.898e+35"),
+        (2.5e-7, 4, "2.500e-07"),
+        (-3.0e9, 3, "-3.00e+09"),
+        (math.inf, 4, "inf"),
+    ],
+)
+def test_significant_digits(value: float, digits: int, text: str) -> None:
+    from waferlab.cli.yield_ import significant
+
+    assert significant(value, digits) == text
