@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from waferlab.calibration import (
     CalibrationResult,
     Observation,
     ObservationFileError,
+    compare_models,
     fit_yield_model,
     load_dataset,
     load_observations,
@@ -197,7 +199,14 @@ def test_json_loader_list_and_object_forms(tmp_path: Path) -> None:
     [
         ("name,die_area_mm2,yeild\nx,1,0.5\n", "line 2", "yeild", "unknown field"),
         ("name,die_area_mm2,yield\nx,abc,0.5\n", "line 2", "die_area_mm2", "not a number"),
-        ("name,die_area_mm2,yield\nx,100,41.5\n", "line 2", "yield_low", "not percent"),
+        # The problem is reported against the column the user wrote.
+        ("name,die_area_mm2,yield\nx,100,41.5\n", "line 2", "yield", "not percent"),
+        (
+            "name,die_area_mm2,yield_low,yield_high\nGA100,826,0.4\n",
+            "line 2",
+            "yield_high",
+            "3 values",
+        ),
         ("name,die_area_mm2,yield\nx,100,0.5\ny,-3,0.5\n", "line 3", "die_area_mm2", "> 0"),
         ("name,die_area_mm2,yield_low\nx,100,0.5\n", "line 2", "yield_high", "missing"),
         ("name,yield\nx,0.5\n", "line 2", "die_area_mm2", "missing"),
@@ -236,6 +245,18 @@ def test_csv_errors_name_file_row_and_field(
             "observation 1",
             "die_area_mm2",
             "not a number",
+        ),
+        (
+            '[{"name": "GA100", "die_area_mm2": "826", "yield": 0.415}]',
+            "observation 1",
+            "die_area_mm2",
+            "a string",
+        ),
+        (
+            '[{"name": "GA100", "die_area_mm2": 826, "yield": "0.415"}]',
+            "observation 1",
+            "yield",
+            "expected a number",
         ),
         (
             '[{"name": "x", "die_area_mm2": 1, "yield": 0.5, "colour": 1}]',
@@ -295,7 +316,7 @@ def test_one_point_fit_equals_closed_form_inverse(model: str, gross_yield: float
     expected = defect_density_for_yield(model, 665.61, 0.2, **params)
     assert fit.defect_density_per_cm2 == pytest.approx(expected, rel=1e-8)
     assert fit.cost == 0.0 and fit.all_met
-    assert not fit.identifiable and "exactly determined" in fit.identifiability_note
+    assert fit.constraint == "exactly determined" and fit.unique and not fit.testable
 
 
 @settings(max_examples=25, deadline=None)
@@ -330,7 +351,7 @@ def test_fit_finds_the_global_optimum_of_an_inconsistent_set() -> None:
     grid_cost = np.sum(np.log(pred / targets[:, None, None]) ** 2, axis=0)
     assert fit.cost > 1e-3
     assert fit.cost <= grid_cost.min() + 1e-9
-    assert fit.identifiable and not fit.all_met
+    assert fit.constraint == "over-determined" and not fit.all_met
 
 
 def test_round_trip_murphy_d0_and_gross_yield() -> None:
@@ -344,7 +365,7 @@ def test_round_trip_murphy_d0_and_gross_yield() -> None:
     fit = fit_yield_model(obs, "murphy", free=(D0, "gross_yield"))
     assert fit.parameters[D0] == pytest.approx(0.15, rel=0.03)
     assert fit.parameters["gross_yield"] == pytest.approx(0.9, rel=0.01)
-    assert fit.identifiable
+    assert fit.constraint == "over-determined" and fit.testable
 
 
 def test_round_trip_negative_binomial_d0_and_alpha() -> None:
@@ -412,13 +433,14 @@ def test_met_uses_the_stated_tolerance() -> None:
     assert strict.met == (False, False)
 
 
-def test_identifiability_flags() -> None:
+def test_constraint_flags() -> None:
     smic = select(load_dataset("csis-2025"), process="SMIC N+2")
     over = fit_yield_model(smic, "poisson")
-    assert over.identifiable and over.n_constraining == 2
+    assert over.constraint == "over-determined" and over.n_constraining == 2
     under = fit_yield_model(smic, "poisson", free=(D0, "gross_yield"))
-    assert under.all_met and not under.identifiable
-    assert "under-determined" in under.identifiability_note
+    assert under.all_met and under.constraint == "under-determined"
+    assert not under.unique and not under.testable
+    assert "under-determined" in under.constraint_note
     # Of the family of exact fits, the one returned keeps the interval
     # observation (50–70 %) away from its bounds.
     kirin = under.predictions[1]
@@ -472,3 +494,49 @@ def test_fit_refuses_underdetermined_and_mixed_sets() -> None:
     smic_all = select(data, process="SMIC N+2", counts=None)
     with pytest.raises(CalibrationError, match="different ways"):
         fit_yield_model(smic_all, "poisson")
+
+
+def test_constraint_counts_a_parameter_held_at_its_bound_as_fixed() -> None:
+    # TSMC under Seeds: no gross yield helps (Y0 would have to exceed 1), so the
+    # D0 + Y0 fit ends on Y0 = 1 and misses like the D0-only fit: it is a test
+    # of the model that the model fails, not an exactly determined fit.
+    tsmc = select(load_dataset("csis-2025"), process="TSMC N7")
+    d0_only = fit_yield_model(tsmc, "seeds")
+    both = fit_yield_model(tsmc, "seeds", free=(D0, "gross_yield"))
+    assert both.parameters["gross_yield"] == pytest.approx(1.0, abs=1e-9)
+    assert both.cost == pytest.approx(d0_only.cost, rel=1e-6) and both.cost > 0.0
+    assert d0_only.constraint == both.constraint == "over-determined"
+    assert "gross_yield held at its search bound" in both.constraint_note
+
+
+def test_comparison_splits_fitted_and_held_out_met() -> None:
+    data = load_dataset("csis-2025")
+    ga100, a12 = select(data, names=["GA100"]), select(data, names=["A12"])
+    comparison = compare_models(ga100, models=["poisson", "seeds"], held_out=a12)
+    lines = comparison.table().splitlines()
+    header = re.split(r"\s{2,}", lines[2])
+    assert header[-4:] == ["fit met", "held-out met", "constraint", "cost"]
+    cells = {line.split()[0] + line.split()[1]: re.split(r"\s{2,}", line) for line in lines[5:]}
+    # Seeds from the GA100 alone: 1/(1 + λ) with λ = 1/0.415 − 1 at 826 mm²,
+    # scaled to 83.27 mm², gives 87.6 % < 90 % for the A12: fitted point met,
+    # held-out A12 not. Poisson: exp(ln(0.415) · 83.27/826) = 91.5 % meets it.
+    lam_a12 = (1 / 0.415 - 1) * 83.27 / 826.0
+    assert 1 / (1 + lam_a12) < 0.9 < 0.415 ** (83.27 / 826.0)
+    assert cells["seedsD0"][-4:-1] == ["yes", "no", "exactly determined"]
+    assert cells["poissonD0"][-4:-1] == ["yes", "yes", "exactly determined"]
+    rows = {r["model"]: r for r in comparison.rows() if r["free"] == [D0]}
+    assert rows["seeds"]["all_met"] and rows["seeds"]["held_out_met"] is False
+    assert rows["poisson"]["held_out_met"] is True
+    assert rows["seeds"]["constraint"] == "exactly determined"
+    alone = compare_models(ga100, models=["poisson"])
+    assert alone.rows()[0]["held_out_met"] is None
+    assert "held-out met" not in alone.table()
+
+
+def test_comparison_title_names_a_way_of_counting_other_than_fully_good() -> None:
+    data = load_dataset("csis-2025")
+    ft = select(data, process="SMIC N+2", counts="good-or-degraded")
+    comparison = compare_models(ft, models=["seeds"])
+    assert comparison.counts == "good-or-degraded"
+    assert comparison.table().startswith("SMIC N+2 (good-or-degraded yields): fitted to 910B (FT)")
+    assert comparison.to_dict()["counts"] == "good-or-degraded"

@@ -99,7 +99,7 @@ def test_smic_needs_clustering_or_gross_yield(smic_comparison: ModelComparison) 
     # Poisson with an area-independent gross yield below 1 meets both.
     poisson_y0 = smic_comparison.find("poisson", (D0, "gross_yield"))
     assert poisson_y0.all_met and poisson_y0.parameters["gross_yield"] < 1.0
-    assert not poisson_y0.identifiable
+    assert poisson_y0.constraint == "under-determined" and not poisson_y0.unique
     # NB with α free meets both, at a small α (strong clustering).
     nb = smic_comparison.find("negative_binomial", (D0, "alpha"))
     assert nb.all_met and nb.parameters["alpha"] < 3.0
@@ -124,7 +124,7 @@ def test_comparison_table_and_json(smic_comparison: ModelComparison) -> None:
     text = smic_comparison.table()
     lines = text.splitlines()
     assert lines[0].startswith("SMIC N+2: fitted to 910B 20 %")
-    assert "Kirin 9000S" in lines[1] and "all met" in lines[1]
+    assert "Kirin 9000S" in lines[1] and "fit met" in lines[1] and "constraint" in lines[1]
     assert "50–70" in text and "✗" in text
     data = json.loads(to_json(smic_comparison))
     assert data["process"] == "SMIC N+2"

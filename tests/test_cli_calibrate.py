@@ -91,7 +91,8 @@ def test_default_text_has_tables_and_ranges(runner, cli) -> None:  # type: ignor
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.startswith("SMIC N+2: fitted to 910B 20 % at 665.61 mm²")
-    assert "Kirin 9000S" in out and "all met" in out and "✗" in out
+    assert "Kirin 9000S" in out and "fit met" in out and "✗" in out
+    assert "constraint" in out and "identifiable" not in out
     assert "Values that meet every fitted observation" in out
     assert "negative_binomial    alpha: [" in out
     assert "TSMC N7" not in out
@@ -114,7 +115,9 @@ def test_single_model_fit_of_the_ga100_point(runner, cli) -> None:  # type: igno
     assert fit["parameters"][D0] == pytest.approx(expected, rel=1e-8)
     (a12,) = fit["held_out"]
     assert a12["name"] == "A12" and a12["met"] and a12["prediction"] >= 0.90
-    assert fit["identifiable"] is False and fit["feasible_range"] is None
+    # One point, one D0: the point fixes D0 uniquely, but nothing is left to test.
+    assert fit["constraint"] == "exactly determined" and fit["feasible_range"] is None
+    assert fit["unique"] is True and fit["testable"] is False
 
 
 def test_single_model_text(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -316,7 +319,11 @@ def test_wrong_file_extension_is_a_usage_error(runner, cli, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("name", "text", "needles"),
     [
-        ("bad.csv", "name,die_area_mm2,yield\nx,100,41.5\n", ["line 2", "yield_low", "percent"]),
+        (
+            "bad.csv",
+            "name,die_area_mm2,yield\nx,100,41.5\n",
+            ["line 2", "field 'yield'", "percent"],
+        ),
         ("bad.json", "[{", ["bad.json", "not valid JSON"]),
         ("zero.csv", "name,die_area_mm2,yield_low,yield_high\nx,100,0,0.5\n", ["'x'", "above 0"]),
     ],
@@ -333,8 +340,6 @@ def test_bad_file_content_is_a_domain_error(  # type: ignore[no-untyped-def]
 def test_domain_errors(runner, cli) -> None:  # type: ignore[no-untyped-def]
     too_many = ["--model", "negative_binomial", *TSMC, "--free", f"{D0},gross_yield,alpha"]
     assert_one_line_error(run(runner, cli, too_many), 1, "3 free parameters", "only 2 observations")
-    mixed = run(runner, cli, ["--model", "poisson", *SMIC, "--counts", "all"])
-    assert_one_line_error(mixed, 1, "count good dies in different ways")
     empty = run(runner, cli, [*TSMC, "--counts", "good-or-degraded"])
     assert_one_line_error(empty, 1, "no observations match", "TSMC N7")
 
@@ -344,3 +349,35 @@ def test_plot_into_missing_directory_is_a_domain_error(runner, cli, tmp_path: Pa
     result = run(runner, cli, ["--model", "poisson", *TSMC, "--plot", str(target)])
     assert_one_line_error(result, 1, "cannot access")
     assert not target.parent.exists()
+
+
+def test_counts_all_fits_each_kind_of_count_separately(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, ["--model", "poisson", *SMIC, "--counts", "all"])
+    by_counts = {fit["observations"][0]["counts"]: fit for fit in data["fits"]}
+    assert set(by_counts) == {"fully-good", "good-or-degraded"}
+    # The FT's 40 % good-or-degraded alone: Poisson D0 = −ln(0.4)/6.6561 cm².
+    ft = by_counts["good-or-degraded"]
+    assert [o["name"] for o in ft["observations"]] == ["910B (FT)"]
+    assert ft["parameters"][D0] == pytest.approx(-math.log(0.4) / 6.6561, rel=1e-7)
+    text = run(runner, cli, ["--model", "poisson", *SMIC, "--counts", "all"]).stdout
+    assert "SMIC N+2 (good-or-degraded yields): poisson" in text
+    table = run(runner, cli, [*SMIC, "--counts", "all", "--free", D0]).stdout
+    assert "SMIC N+2 (good-or-degraded yields): fitted to 910B (FT) 40 %" in table
+
+
+def test_held_out_met_is_its_own_line_and_column(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    one = run(runner, cli, ["--model", "seeds", "--fit-to", "GA100", *TSMC]).stdout
+    assert "fitted observations met: yes" in one and "held-out observations met: no" in one
+    table = run(runner, cli, ["--fit-to", "GA100", *TSMC, "--free", D0]).stdout
+    assert "fit met" in table and "held-out met" in table and "all met" not in table
+
+
+def test_constraint_line_of_a_one_point_fit(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    out = run(runner, cli, ["--model", "poisson", "--fit-to", "GA100", *TSMC]).stdout
+    assert "constraint: 1 constraining observation for 1 free parameter: exactly determined" in out
+    assert "identifiable" not in out
+
+
+def test_tolerance_help_states_the_scale(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    help_text = " ".join(run(runner, cli, ["--help"]).stdout.split())
+    assert "0.01 is about 1 % of the yield, relative (±0.2 points at 20 %)" in help_text

@@ -45,6 +45,7 @@ from waferlab.output import format_table
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
+    "CONSTRAINTS",
     "COUNTS",
     "DATASETS",
     "FITTABLE_PARAMETERS",
@@ -71,6 +72,10 @@ COUNTS: tuple[str, ...] = ("fully-good", "good-or-degraded", "unspecified")
 
 #: Whether a published yield reports the past or forecasts the future.
 STATUSES: tuple[str, ...] = ("reported", "forecast")
+
+#: How far the observations of a fit determine its free parameters (see
+#: :attr:`CalibrationResult.constraint`).
+CONSTRAINTS: tuple[str, ...] = ("over-determined", "exactly determined", "under-determined")
 
 #: Parameters :func:`fit_yield_model` can leave free (``alpha`` only for models that have it).
 FITTABLE_PARAMETERS: tuple[str, ...] = ("defect_density_per_cm2", "gross_yield", "alpha")
@@ -230,9 +235,13 @@ _FLOAT_FIELDS = ("die_area_mm2", "yield_low", "yield_high")
 
 
 def _observation_from_record(
-    record: Mapping[str, Any], path: str | os.PathLike[str], row: str
+    record: Mapping[str, Any], path: str | os.PathLike[str], row: str, *, text_numbers: bool
 ) -> Observation:
-    """Build an :class:`Observation` from one file record, with located errors."""
+    """Build an :class:`Observation` from one file record, with located errors.
+
+    ``text_numbers`` says whether numbers come as text (CSV cells) or must be
+    numbers (JSON, where ``"826"`` is a string, not a number).
+    """
     unknown = [k for k in record if k not in (*_FIELD_NAMES, "yield")]
     if unknown:
         raise ObservationFileError(
@@ -253,27 +262,39 @@ def _observation_from_record(
             )
         point = values.pop("yield")
         values["yield_low"] = values["yield_high"] = point
+    # Errors about yield_low/yield_high name the column the user wrote.
+    written = {"yield_low": "yield", "yield_high": "yield"} if "yield" in record else {}
     for key in ("yield_low", "yield_high"):
         if key not in values:
             raise ObservationFileError(path, row, key, "missing (or give a single 'yield')")
     for key in _FLOAT_FIELDS:
         value = values[key]
-        if isinstance(value, str):
+        if isinstance(value, str) and text_numbers:
             try:
                 values[key] = float(value.strip())
             except ValueError:
-                raise ObservationFileError(path, row, key, f"not a number: {value!r}") from None
+                raise ObservationFileError(
+                    path, row, written.get(key, key), f"not a number: {value!r}"
+                ) from None
+        elif isinstance(value, str):
+            raise ObservationFileError(
+                path,
+                row,
+                written.get(key, key),
+                f"a string ({value!r}), expected a number (write it without quotes)",
+            )
         elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise ObservationFileError(path, row, key, f"not a number: {value!r}")
+            raise ObservationFileError(path, row, written.get(key, key), f"not a number: {value!r}")
     values.setdefault("source", "")
     try:
         observation = Observation(**values)
     except InvalidParameterError as exc:
-        message = str(exc)
+        field = written.get(exc.parameter, exc.parameter)
+        message = str(exc).replace(exc.parameter, field, 1)
         percent = isinstance(exc.value, float) and exc.value > 1.0
         if exc.parameter in ("yield_low", "yield_high") and percent:
             message += " (yields are fractions, not percent)"
-        raise ObservationFileError(path, row, exc.parameter, message) from None
+        raise ObservationFileError(path, row, field, message) from None
     return observation
 
 
@@ -305,8 +326,10 @@ def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ..
     Raises
     ------
     ObservationFileError
-        If a column is unknown, a required value missing or a value out of
-        range; the message names the file, the line and the field.
+        If a column is unknown, a line has fewer or more values than the
+        header, a required value is missing or a value is out of range; the
+        message names the file, the line and the field (``yield`` when the
+        point value written as ``yield`` is the problem).
     OSError
         If the file cannot be read.
 
@@ -330,8 +353,17 @@ def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ..
             row = f"line {reader.line_num}"
             if None in record:
                 raise ObservationFileError(path, row, "", "more values than header columns")
+            short = [k.strip() for k, v in record.items() if v is None]
+            if short:
+                raise ObservationFileError(
+                    path,
+                    row,
+                    short[0],
+                    f"missing: the line has {len(header) - len(short)} values for "
+                    f"{len(header)} header columns (write an empty cell as two adjacent commas)",
+                )
             cleaned = {k.strip(): v for k, v in record.items()}
-            observations.append(_observation_from_record(cleaned, path, row))
+            observations.append(_observation_from_record(cleaned, path, row, text_numbers=True))
     if not observations:
         raise ObservationFileError(path, "", "", "no observations")
     _check_names_unique(observations, path)
@@ -346,7 +378,8 @@ def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, .
     path : str or path-like
         A JSON list of objects, or an object with an ``"observations"`` list
         (the format of the built-in datasets). Keys as in
-        :func:`observations_from_csv`; numbers may be JSON numbers or strings.
+        :func:`observations_from_csv`; numbers must be JSON numbers (``826``,
+        not ``"826"``).
 
     Returns
     -------
@@ -389,7 +422,7 @@ def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, .
         row = f"observation {k}"
         if not isinstance(record, Mapping):
             raise ObservationFileError(path, row, "", "expected an object")
-        observations.append(_observation_from_record(record, path, row))
+        observations.append(_observation_from_record(record, path, row, text_numbers=False))
     _check_names_unique(observations, path)
     return tuple(observations)
 
@@ -690,12 +723,17 @@ class CalibrationResult:
     n_constraining : int
         Observations that constrain the fit: point values, and intervals the
         fit misses.
-    identifiable : bool
-        True when there are more constraining observations than free
-        parameters: the parameters are pinned down and the fit is also a test
-        of the model. False otherwise (see ``identifiability_note``).
-    identifiability_note : str
-        Why the fit is or is not identifiable.
+    constraint : str
+        How far the observations determine the free parameters, one of
+        :data:`CONSTRAINTS`: ``"over-determined"`` (more constraining
+        observations than free parameters: the parameters are unique and the
+        fit also tests the model), ``"exactly determined"`` (as many: the
+        parameters are unique, but the fit cannot fail, so it tests nothing)
+        or ``"under-determined"`` (fewer: a range of parameter values fits
+        equally well; see :func:`feasible_range`). A free parameter that a
+        failing fit holds at its search bound does not count as free.
+    constraint_note : str
+        The counts behind ``constraint`` and what they mean for this fit.
     """
 
     model: str
@@ -709,13 +747,23 @@ class CalibrationResult:
     cost: float
     tolerance: float
     n_constraining: int
-    identifiable: bool
-    identifiability_note: str
+    constraint: str
+    constraint_note: str
 
     @property
     def all_met(self) -> bool:
         """Whether every observation is met."""
         return all(self.met)
+
+    @property
+    def unique(self) -> bool:
+        """Whether the observations fix the free parameters uniquely (not under-determined)."""
+        return self.constraint != "under-determined"
+
+    @property
+    def testable(self) -> bool:
+        """Whether the fit is also a test of the model (over-determined: it could have failed)."""
+        return self.constraint == "over-determined"
 
     @property
     def defect_density_per_cm2(self) -> float:
@@ -762,8 +810,10 @@ class CalibrationResult:
             "all_met": self.all_met,
             "tolerance": self.tolerance,
             "n_constraining": self.n_constraining,
-            "identifiable": self.identifiable,
-            "identifiability_note": self.identifiability_note,
+            "constraint": self.constraint,
+            "unique": self.unique,
+            "testable": self.testable,
+            "constraint_note": self.constraint_note,
             "observations": [
                 {
                     **obs.to_dict(),
@@ -874,21 +924,34 @@ def _start_points(
     return starts
 
 
-def _identifiability(
-    n_constraining: int, n_free: int, cost: float, slack: Sequence[str]
-) -> tuple[bool, str]:
+def _constraint(
+    n_constraining: int, n_free: int, cost: float, slack: Sequence[str], at_bound: Sequence[str]
+) -> tuple[str, str]:
+    """Classify a fit as over-, exactly or under-determined, with a note saying why."""
     plural = "s" if n_free != 1 else ""
     counted = (
         f"{n_constraining} constraining observation{'s' if n_constraining != 1 else ''} "
         f"for {n_free} free parameter{plural}"
     )
-    if n_constraining > n_free:
-        return True, f"{counted}: over-determined, the fit also tests the model"
-    if cost > 0.0:
-        return False, (
-            f"{counted}: the best fit has a parameter on its bound and still misses "
-            "observations (see the residuals)"
+    n_effective = n_free
+    if cost > 0.0 and at_bound:
+        # A parameter held at its search bound by a fit that still misses
+        # observations is not free any more: the bound is an active constraint.
+        n_effective = n_free - len(at_bound)
+        counted += (
+            f" ({', '.join(at_bound)} held at {'its' if len(at_bound) == 1 else 'their'} "
+            "search bound)"
         )
+    if n_constraining > n_effective:
+        if cost > 0.0:
+            return "over-determined", (
+                f"{counted}: over-determined; the fit tests the model and the model fails it "
+                "(see the residuals)"
+            )
+        return "over-determined", f"{counted}: over-determined; the fit tests the model"
+    if cost > 0.0:
+        kind = "exactly determined" if n_constraining == n_effective else "under-determined"
+        return kind, f"{counted}: the best fit still misses observations (see the residuals)"
     if n_constraining == n_free:
         tested = (
             f"; {', '.join(slack)} met inside {'its' if len(slack) == 1 else 'their'} "
@@ -897,10 +960,10 @@ def _identifiability(
             else "; nothing is left over to test the model"
         )
         return (
-            False,
-            f"{counted}: exactly determined, the point values alone fix the parameters{tested}",
+            "exactly determined",
+            f"{counted}: exactly determined; the point values fix the parameters uniquely{tested}",
         )
-    return False, (
+    return "under-determined", (
         f"{counted}: under-determined; a range of parameter values meets every "
         "observation (see feasible_range)"
     )
@@ -983,8 +1046,8 @@ def fit_yield_model(
     >>> fit = fit_yield_model([ga100], "murphy")
     >>> round(fit.parameters["defect_density_per_cm2"], 4)
     0.1156
-    >>> fit.all_met, fit.identifiable
-    (True, False)
+    >>> fit.all_met, fit.constraint
+    (True, 'exactly determined')
     """
     _check_model(model)
     pool = _check_observations(observations)
@@ -1074,7 +1137,12 @@ def fit_yield_model(
         for o, res, is_point in zip(pool, r, low == high, strict=True)
         if res == 0.0 and not is_point
     ]
-    identifiable, note = _identifiability(n_constraining, len(free_names), cost, slack)
+    at_bound = [
+        name
+        for name, x, lo_x, hi_x in zip(free_names, best_x, lower, upper, strict=True)
+        if min(abs(x - lo_x), abs(x - hi_x)) <= 1e-7 * max(1.0, abs(lo_x), abs(hi_x))
+    ]
+    constraint, note = _constraint(n_constraining, len(free_names), cost, slack, at_bound)
     return CalibrationResult(
         model=model,
         parameters=parameters,
@@ -1087,8 +1155,8 @@ def fit_yield_model(
         cost=cost,
         tolerance=tol,
         n_constraining=n_constraining,
-        identifiable=identifiable,
-        identifiability_note=note,
+        constraint=constraint,
+        constraint_note=note,
     )
 
 
@@ -1121,6 +1189,11 @@ class ModelComparison:
         """The process of the fitted observations."""
         return self.observations[0].process
 
+    @property
+    def counts(self) -> str:
+        """What the fitted observations count as a good die (one of :data:`COUNTS`)."""
+        return self.observations[0].counts
+
     def held_out_predictions(self, result: CalibrationResult) -> tuple[tuple[float, bool], ...]:
         """Return (prediction, met) of every held-out observation under ``result``."""
         if not self.held_out:
@@ -1140,7 +1213,8 @@ class ModelComparison:
 
         ``predictions`` and ``met`` cover the fitted observations and then the
         held-out ones; ``all_met`` is about the fitted ones only and
-        ``held_out_met`` about the held-out ones.
+        ``held_out_met`` about the held-out ones (``None`` when nothing is
+        held out).
         """
         out = []
         for result in self.results:
@@ -1163,9 +1237,11 @@ class ModelComparison:
                     "predictions": predictions,
                     "met": met,
                     "all_met": result.all_met,
-                    "held_out_met": all(ok for _, ok in held),
+                    "held_out_met": all(ok for _, ok in held) if held else None,
                     "cost": result.cost,
-                    "identifiable": result.identifiable,
+                    "constraint": result.constraint,
+                    "unique": result.unique,
+                    "testable": result.testable,
                 }
             )
         return out
@@ -1196,12 +1272,26 @@ class ModelComparison:
         """Return the comparison as a text table (yields in percent, ✗ = not met).
 
         Held-out observations are marked with ``*`` in the header: predicted,
-        not fitted.
+        not fitted. "fit met" says whether every fitted observation is met;
+        with held-out observations a "held-out met" column says the same of
+        them. "constraint" is :attr:`CalibrationResult.constraint`.
         """
         fitted = [obs.name for obs in self.observations]
         held = [obs.name for obs in self.held_out]
         keys = [f"fit:{n}" for n in fitted] + [f"held:{n}" for n in held]
-        columns = ["variant", "free", "d0", "y0", "alpha", *keys, "all_met", "ident", "cost"]
+        met_columns = ["all_met", "held_met"] if held else ["all_met"]
+        met_headers = ["fit met", "held-out met"] if held else ["fit met"]
+        columns = [
+            "variant",
+            "free",
+            "d0",
+            "y0",
+            "alpha",
+            *keys,
+            *met_columns,
+            "constraint",
+            "cost",
+        ]
         headers = [
             "model",
             "free",
@@ -1210,8 +1300,8 @@ class ModelComparison:
             "α",
             *fitted,
             *(f"{n}*" for n in held),
-            "all met",
-            "identifiable",
+            *met_headers,
+            "constraint",
             "cost",
         ]
         observed: dict[str, Any] = dict.fromkeys(columns)
@@ -1227,15 +1317,17 @@ class ModelComparison:
                 "y0": result.parameters.get("gross_yield", 1.0),
                 "alpha": result.parameters.get("alpha"),
                 "all_met": result.all_met,
-                "ident": result.identifiable,
+                "constraint": result.constraint,
                 "cost": result.cost,
             }
-            pairs = list(zip(result.predictions, result.met, strict=True))
-            pairs += list(self.held_out_predictions(result))
+            held_pairs = self.held_out_predictions(result)
+            row["held_met"] = all(ok for _, ok in held_pairs)
+            pairs = list(zip(result.predictions, result.met, strict=True)) + list(held_pairs)
             for key, (pred, ok) in zip(keys, pairs, strict=True):
                 row[key] = f"{100.0 * pred:.1f}" + ("" if ok else " ✗")
             rows.append(row)
-        title = f"{self.process or 'observations'}: fitted to " + "; ".join(
+        counted = "" if self.counts == "fully-good" else f" ({self.counts} yields)"
+        title = f"{self.process or 'observations'}{counted}: fitted to " + "; ".join(
             f"{o.name} {o.yield_text} at {o.die_area_mm2:g} mm²" for o in self.observations
         )
         if self.held_out:
@@ -1248,6 +1340,7 @@ class ModelComparison:
         """Return the comparison as a JSON-able dict."""
         return {
             "process": self.process,
+            "counts": self.counts,
             "observations": [obs.to_dict() for obs in self.observations],
             "held_out": [obs.to_dict() for obs in self.held_out],
             "rows": self.rows(),
@@ -1315,7 +1408,7 @@ def compare_models(
     Each row is one :func:`fit_yield_model` call, so each row minimises
     Σ (log y_i − log clip(y_i, L_i, H_i))² over its free parameters. A model
     "reconciles" the observations when every residual is within the
-    tolerance; rows with a zero cost and ``identifiable == False`` are one
+    tolerance; rows with a zero cost that are ``"under-determined"`` are one
     member of a family of equally good fits (see :func:`feasible_range`).
 
     References
