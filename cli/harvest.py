@@ -26,6 +26,7 @@ from .options import (
     harvest_options,
 )
 from .options import command as waferlab_command
+from .yield_ import significant
 
 
 def _percent(x: Any) -> str:
@@ -57,7 +58,7 @@ def _bins_text(bins: HarvestBins, header: list[tuple[str, str]]) -> str:
     p = bins.parameters
     rows = [
         ("Model", _model_text(bins)),
-        ("Die area", f"{p['die_area_mm2']:,.2f} mm²"),
+        ("Die area", f"{significant(p['die_area_mm2'], 6)} mm²"),
         *header,
         ("Repair rule", _rule_text(bins)),
     ]
@@ -74,6 +75,32 @@ def _bins_text(bins: HarvestBins, header: list[tuple[str, str]]) -> str:
         headers=["Bin", "Share of dies"],
     )
     return f"{head}\n\n{table}"
+
+
+def check_repair_rule(
+    max_defects: int | None,
+    n_blocks: int | None,
+    max_bad_blocks: int | None,
+    harvestable_fraction: float | None,
+    *,
+    needs_fraction: bool,
+) -> None:
+    """Reject combinations of the repair-rule options in the user's terms."""
+    if needs_fraction and harvestable_fraction is None:
+        for value, flag in (
+            (max_defects, "--max-defects"),
+            (n_blocks, "--n-blocks"),
+            (max_bad_blocks, "--max-bad-blocks"),
+        ):
+            if value is not None:
+                raise click.UsageError(f"{flag} only applies with --harvestable-fraction")
+    if max_bad_blocks is not None and n_blocks is None:
+        raise click.UsageError("--max-bad-blocks needs --n-blocks")
+    if max_defects is not None and n_blocks is not None:
+        raise click.UsageError(
+            "give either --max-defects or --n-blocks: the repair rule is a defect count "
+            "or a block count, not both"
+        )
 
 
 def _model_parameters(
@@ -167,6 +194,7 @@ def command(
     --good-or-degraded-yield 0.4 --n-blocks 25 --max-bad-blocks 2
     """
     params = _model_parameters(model, alpha, n_layers, gross_yield, critical_area_fraction)
+    check_repair_rule(max_defects, n_blocks, max_bad_blocks, None, needs_fraction=False)
     rule = {"max_defects": max_defects, "n_blocks": n_blocks, "max_bad_blocks": max_bad_blocks}
     if good_or_degraded_yield is not None:
         if fully_good_yield is None:
@@ -219,7 +247,7 @@ def command(
         emit_json({"mode": "bins", "defect_density_source": source, **bins.to_dict()})
         return
     header = [
-        ("Defect density", f"{defect_density_per_cm2:.4g} /cm² ({source})"),
+        ("Defect density", f"{significant(defect_density_per_cm2)} /cm² ({source})"),
         ("Harvestable fraction", f"{harvestable_fraction:g} of the critical area"),
     ]
     click.echo(_bins_text(bins, header))
@@ -232,7 +260,7 @@ def _emit_fit(fit: HarvestableFractionFit, output_format: str) -> None:
     header = [
         (
             "Defect density",
-            f"{fit.defect_density_per_cm2:.4g} /cm² (implied by fully-good yield "
+            f"{significant(fit.defect_density_per_cm2)} /cm² (implied by fully-good yield "
             f"{_percent(fit.fully_good_yield)})",
         ),
         (

@@ -7,6 +7,7 @@ import click
 from waferlab.geometry import Die, Wafer, place_dies
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
+from .harvest import check_repair_rule
 from .options import (
     NON_NEGATIVE,
     POSITIVE,
@@ -23,6 +24,7 @@ from .options import (
     wafer_options,
 )
 from .options import command as waferlab_command
+from .yield_ import significant
 
 NO_CLUSTERING = "none"
 
@@ -50,7 +52,7 @@ def _text(result: SimulationResult) -> str:
             f"{die.width_mm:g} x {die.height_mm:g} mm ({die.area_mm2:,.2f} mm²), "
             f"{result.n_dies} full dies per wafer",
         ),
-        ("Defect density", f"{result.defect_density_per_cm2:g} /cm²"),
+        ("Defect density", f"{significant(result.defect_density_per_cm2)} /cm²"),
         ("Clustering", clustering),
         ("Edge gradient", f"{result.edge_gradient:g} (density ∝ 1 + g (r/R)², mean kept)"),
         (
@@ -183,6 +185,16 @@ def command(
         raise click.BadParameter(
             f"must be < --n-wafers ({n_wafers}) (got {plot_wafer})", param_hint="--plot-wafer"
         )
+    scope = None if clustering == NO_CLUSTERING else clustering
+    if scope is None and alpha is not None:
+        raise click.UsageError("--alpha only applies with --clustering")
+    if scope is not None and alpha is None:
+        raise click.UsageError(f"--clustering {scope} needs --alpha")
+    if scope != "region" and n_regions is not None:
+        raise click.UsageError("--n-regions only applies with --clustering region")
+    check_repair_rule(
+        max_defects, n_blocks, max_bad_blocks, harvestable_fraction, needs_fraction=True
+    )
     if plot_path is None and plot_wafer != 0:
         raise click.UsageError("--plot-wafer needs --plot")
     width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)

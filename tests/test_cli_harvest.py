@@ -354,7 +354,7 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "--n-blocks",
                 "4",
             ],
-            ["--max-defects", "n_blocks"],
+            ["give either --max-defects or --n-blocks"],
         ),
         (
             [
@@ -366,7 +366,7 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "--max-bad-blocks",
                 "2",
             ],
-            ["--max-bad-blocks", "n_blocks"],
+            ["--max-bad-blocks needs --n-blocks"],
         ),
         (
             [

@@ -510,3 +510,11 @@ def test_inverse_equal_yields_give_zero_fraction() -> None:
         "negative_binomial", 665.61, fully_good_yield=0.2, good_or_degraded_yield=0.2, alpha=2.0
     )
     assert fit.harvestable_fraction == 0.0
+
+
+def test_bad_block_limit_without_blocks_reads_as_words() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        harvest_bins("poisson", 665.61, 0.2, harvestable_fraction=0.5, max_bad_blocks=3)
+    assert info.value.parameter == "max_bad_blocks"
+    message = str(info.value)
+    assert "needs the number of blocks" in message and "None" not in message

@@ -274,3 +274,19 @@ def test_invalid_clustering_and_map(map_910b) -> None:  # type: ignore[no-untype
         simulate_wafers("not a map", 0.2, n_wafers=2)  # type: ignore[arg-type]
     assert info.value.parameter == "die_map"
     assert CLUSTERING == ("die", "wafer", "region")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter", "words"),
+    [
+        ({"alpha": 2.0}, "alpha", "only applies with clustering"),
+        ({"clustering": "wafer"}, "alpha", "clustering 'wafer' needs alpha"),
+        ({"n_regions": 3}, "n_regions", "only applies with clustering 'region'"),
+        ({"max_defects": 2}, "max_defects", "only applies with a harvestable fraction"),
+    ],
+)
+def test_option_combination_errors_read_as_words(small_map, kwargs, parameter, words) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidParameterError) as info:
+        simulate_wafers(small_map, 0.1, n_wafers=1, seed=0, **kwargs)
+    assert info.value.parameter == parameter
+    assert words in str(info.value) and "must be None" not in str(info.value)

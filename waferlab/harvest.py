@@ -180,7 +180,10 @@ def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule
     if n_blocks is None:
         if max_bad_blocks is not None:
             raise InvalidParameterError(
-                "max_bad_blocks", max_bad_blocks, "None unless n_blocks is given"
+                "max_bad_blocks",
+                max_bad_blocks,
+                "left out unless n_blocks is given",
+                "a limit on bad blocks needs the number of blocks",
             )
         m = 1 if max_defects is None else check_integer("max_defects", max_defects, low=0)
         return _Rule(m, None, None)
@@ -188,7 +191,7 @@ def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule
         raise InvalidParameterError(
             "max_defects",
             max_defects,
-            "None when n_blocks is given",
+            "left out when n_blocks is given",
             "the repair rule is either a defect count or a block count",
         )
     n = check_integer("n_blocks", n_blocks, low=1)

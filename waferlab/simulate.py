@@ -372,10 +372,14 @@ def simulate_wafers(
     shape: float | None = None
     if scope is None:
         if alpha is not None:
-            raise InvalidParameterError("alpha", alpha, "None without clustering")
+            raise InvalidParameterError(
+                "alpha", alpha, "left out without clustering", "alpha only applies with clustering"
+            )
     else:
         if alpha is None:
-            raise InvalidParameterError("alpha", None, f"> 0 with clustering={scope!r}")
+            raise InvalidParameterError(
+                "alpha", None, "given (> 0) with clustering", f"clustering {scope!r} needs alpha"
+            )
         shape = check_real("alpha", alpha, low=0.0, low_open=True)
     regions_n: int | None = None
     if scope == "region":
@@ -383,7 +387,12 @@ def simulate_wafers(
             _DEFAULT_REGIONS if n_regions is None else check_integer("n_regions", n_regions, low=1)
         )
     elif n_regions is not None:
-        raise InvalidParameterError("n_regions", n_regions, "None unless clustering='region'")
+        raise InvalidParameterError(
+            "n_regions",
+            n_regions,
+            "left out unless clustering is 'region'",
+            "n_regions only applies with clustering 'region'",
+        )
 
     h: float | None = None
     if harvestable_fraction is None:
@@ -393,7 +402,12 @@ def simulate_wafers(
             ("max_bad_blocks", max_bad_blocks),
         ):
             if value is not None:
-                raise InvalidParameterError(name, value, "None without harvestable_fraction")
+                raise InvalidParameterError(
+                    name,
+                    value,
+                    "left out without harvestable_fraction",
+                    "a repair rule only applies with a harvestable fraction",
+                )
         rule = None
     else:
         h = check_real("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
