@@ -145,3 +145,30 @@ def test_calibrated_curves_name_their_process() -> None:
     smic = select(observations, process="SMIC N+2")
     ax = plot_yield_curves([fit_yield_model(smic, "seeds")])
     assert ax.get_legend().get_texts()[0].get_text().startswith("SMIC N+2: Seeds")
+
+
+def test_coincident_curves_stay_distinguishable() -> None:
+    from waferlab.cli.calibrate import _mark_coincident_curves
+
+    # NB with α = 1 is Seeds' formula (1 + λ/α)^−α = 1/(1 + λ); α = 0.98 is
+    # within a fraction of a point of it everywhere. Poisson with Y0 = 1 fitted
+    # as D0 + Y0 is the D0-only Poisson curve itself.
+    models = [
+        ("seeds", {"defect_density_per_cm2": 0.6}),
+        ("negative_binomial", {"defect_density_per_cm2": 0.61, "alpha": 0.98}),
+        ("poisson", {"defect_density_per_cm2": 0.2}),
+        ("poisson", {"defect_density_per_cm2": 0.2, "gross_yield": 1.0}),
+    ]
+    area = np.linspace(1.0, 800.0, 400)
+    gap = np.abs(
+        die_yield("seeds", area, 0.6) - die_yield("negative_binomial", area, 0.61, alpha=0.98)
+    )
+    assert 100.0 * gap.max() < 0.5
+    ax = plot_yield_curves(models, die_area_mm2=(1.0, 800.0))
+    _mark_coincident_curves(ax)
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert len(curves) == 3  # the duplicate Poisson curve is dropped
+    seeds, nb, _ = curves
+    assert seeds.get_linestyle() == "-" and nb.get_linestyle() != "-"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(text.endswith("(dashed: on Seeds)") for text in legend)
