@@ -303,3 +303,85 @@ def test_plot_into_missing_directory(runner, cli, tmp_path: Path) -> None:  # ty
     target = tmp_path / "missing" / "funnel.png"
     one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 1)
     assert not target.exists()
+
+
+# --- problems found by a new-user review ---------------------------------------------
+
+
+def test_die_that_does_not_fit_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Before: exit 0 with "0 tested units"; `waferlab dies` already said "does not fit".
+    result = run(
+        runner,
+        cli,
+        "csis-2025-smic-target",
+        "--set",
+        "gross_dies_per_wafer=none",
+        "--set",
+        "die_width_mm=400",
+        "--set",
+        "die_height_mm=400",
+    )
+    err = one_line_error(result, 1)
+    assert "400 x 400 mm die does not fit" in err
+
+
+def test_absurd_wafer_starts_on_the_command_line_are_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "wafer_starts_per_month=1e300")
+    err = one_line_error(result, 2)
+    assert "wafer_starts_per_month must be at most 1e9" in err
+
+
+def test_absurd_wafer_starts_in_a_file_name_the_file_and_key(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "huge.toml"
+    path.write_text(
+        'name = "huge"\ndescription = "Too many wafers."\n'
+        'inherits = "csis-2025-smic-target"\n'
+        "[parameters]\nwafer_starts_per_month = 1e308\n",
+        encoding="utf-8",
+    )
+    err = one_line_error(run(runner, cli, str(path)), 1)
+    assert str(path) in err
+    assert "wafer_starts_per_month must be at most 1e9" in err
+
+
+def test_default_alpha_is_shown(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["tsmc-n7-counterfactual", "--set", "yield_model=negative_binomial"]
+    result = run(runner, cli, *args)
+    assert result.exit_code == 0, result.stderr
+    assert "alpha = 2 (default)" in result.stdout
+    data = run_json(runner, cli, *args)
+    assert data["yield_parameters"]["alpha"] == 2.0
+
+
+def test_missing_model_parameter_is_a_usage_error_saying_what_to_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "tsmc-n7-counterfactual", "--set", "yield_model=bose_einstein")
+    err = one_line_error(result, 2)
+    assert "--set 'yield_model_parameters={n_layers=10}'" in err
+    assert "None" not in err
+    # ... and the suggested inline table works through --set:
+    data = run_json(
+        runner,
+        cli,
+        "tsmc-n7-counterfactual",
+        "--set",
+        "yield_model=bose_einstein",
+        "--set",
+        "yield_model_parameters={n_layers=10}",
+    )
+    assert data["yield_parameters"]["n_layers"] == 10.0
+    good = next(s for s in data["stages"] if s["name"] == "good dies")
+    assert "n_layers = 10:" in good["note"]
+
+
+def test_model_parameters_with_a_given_die_yield_are_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "yield_model_parameters={alpha=2}")
+    err = one_line_error(result, 2)
+    assert "die_yield is given, so the yield model is not used" in err
+
+
+def test_density_with_a_given_die_yield_says_how_to_use_the_model(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "defect_density_per_cm2=0.2")
+    err = one_line_error(result, 2)
+    assert "give die_yield or defect_density_per_cm2, not both" in err
+    assert "--set die_yield=none" in err
+    assert "None" not in err

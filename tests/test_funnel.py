@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from waferlab.errors import InvalidParameterError, UnknownNameError
+from waferlab.errors import GeometryError, InvalidParameterError, UnknownNameError
 from waferlab.funnel import (
     BINDING_CONSTRAINTS,
     COMPUTE_EQUIVALENT_BASES,
@@ -515,9 +515,133 @@ def test_inputs_are_hashable_copyable_and_picklable() -> None:
         inputs.yield_model_parameters["alpha"] = 3.0  # type: ignore[index]
 
 
-def test_totals_that_overflow_are_rejected() -> None:
-    with pytest.raises(InvalidParameterError, match="wafer_starts_per_month"):
-        run_funnel(csis(wafer_starts_per_month=1e300, months=1000, gross_dies_per_wafer=1e10))
+@pytest.mark.parametrize(
+    ("field", "value", "bound"),
+    [
+        ("wafer_starts_per_month", 1e300, "1e9"),
+        ("wafer_starts_per_month", 1.000001e9, "1e9"),
+        ("die_bank_dies", 2e12, "1e12"),
+        ("hbm_stock_stacks", 1e13, "1e12"),
+        ("hbm_supply_stacks_per_month", 1e13, "1e12"),
+        ("gross_dies_per_wafer", 1e8, "1e7"),
+        ("compute_equivalent_factor", 1e7, "1e6"),
+    ],
+)
+def test_absurd_magnitudes_are_rejected_at_construction(
+    field: str, value: float, bound: str
+) -> None:
+    changes: dict[str, object] = {field: value}
+    if field == "compute_equivalent_factor":
+        changes["compute_equivalent_basis"] = "measured"
+    with pytest.raises(InvalidParameterError, match=f"{field} must be at most {bound}") as info:
+        csis(**changes)
+    assert info.value.parameter == field
+
+
+def test_months_are_bounded_to_a_century() -> None:
+    assert csis(months=1200).months == 1200
+    with pytest.raises(InvalidParameterError, match="months"):
+        csis(months=1201)
+
+
+def test_the_largest_allowed_funnel_prints_as_a_readable_number() -> None:
+    # 1e9 wafers a month x 1,200 months x 1e7 dies = 1.2e19 gross dies: finite,
+    # and at most 26 characters with thousands separators.
+    inputs = csis(wafer_starts_per_month=1e9, months=1200, gross_dies_per_wafer=1e7)
+    result = run_funnel(inputs)
+    assert result.stage("gross dies").quantity == pytest.approx(1e9 * 1200 * 1e7, rel=1e-12)
+    assert max(len(word) for word in result.stage_table().split() if word[0].isdigit()) <= 26
+
+
+def test_die_that_does_not_fit_is_a_geometry_error() -> None:
+    # A 400 mm square cannot fit on a 300 mm wafer: an error, not 0 units.
+    inputs = csis(gross_dies_per_wafer=None, die_width_mm=400.0, die_height_mm=400.0)
+    with pytest.raises(GeometryError, match="400 x 400 mm die does not fit"):
+        run_funnel(inputs)
+
+
+def test_microscopic_die_is_rejected_before_placement() -> None:
+    # 0.01 mm dies with 0.01 mm scribe: about 70,000 mm² / 0.0004 mm² = 1.7e8 > 1e7.
+    inputs = csis(gross_dies_per_wafer=None, die_width_mm=0.01, die_height_mm=0.01, scribe_mm=0.01)
+    with pytest.raises(InvalidParameterError, match="at most 1e7 dies"):
+        run_funnel(inputs)
+
+
+def test_default_model_parameters_are_shown_in_the_note_and_json() -> None:
+    # Negative binomial without alpha uses alpha = 2 (the model's default); the
+    # yield (1 + λ/2)^-2 with λ = 0.1 x 600 / 100 = 0.6 is 1 / 1.3² = 0.5917.
+    inputs = csis(
+        die_yield=None,
+        defect_density_per_cm2=0.1,
+        die_area_mm2=600.0,
+        yield_model="negative_binomial",
+    )
+    result = run_funnel(inputs)
+    assert result.die_yield == pytest.approx(1 / 1.3**2, rel=1e-12)
+    assert "alpha = 2 (default)" in result.stage("good dies").note
+    data = json.loads(to_json(result))
+    assert data["yield_parameters"] == {
+        "alpha": 2.0,
+        "gross_yield": 1.0,
+        "critical_area_fraction": 1.0,
+    }
+    given = run_funnel(inputs.replace(yield_model_parameters={"alpha": 4.0, "gross_yield": 0.9}))
+    note = given.stage("good dies").note
+    assert "alpha = 4," in note and "(default)" not in note and "gross_yield = 0.9" in note
+
+
+def test_a_given_die_yield_reports_no_model_parameters() -> None:
+    result = run_funnel(csis(yield_model="murphy"))
+    assert result.yield_parameters == {}
+    assert "yield model murphy is not used" in result.stage("good dies").note
+
+
+def test_model_parameters_without_the_model_are_an_error() -> None:
+    with pytest.raises(InvalidParameterError, match="die_yield is given, so the yield model"):
+        csis(yield_model_parameters={"alpha": 2.0})
+
+
+def test_missing_required_model_parameter_says_what_to_set() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        csis(
+            die_yield=None,
+            defect_density_per_cm2=0.1,
+            die_area_mm2=600.0,
+            yield_model="bose_einstein",
+        )
+    message = str(info.value)
+    assert "yield model bose_einstein needs n_layers" in message
+    assert "--set 'yield_model_parameters={n_layers=10}'" in message
+    assert "None" not in message
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"defect_density_per_cm2": 0.2},
+        {"die_yield": None},
+        {"gross_dies_per_wafer": None},
+        {"gross_dies_per_wafer": None, "die_width_mm": 20.0},
+        {"die_yield": None, "defect_density_per_cm2": 0.1},
+        {"compute_equivalent_factor": 0.6},
+        {"compute_equivalent_basis": "measured"},
+        {"die_area_mm2": 600.0, "die_width_mm": 20.0, "die_height_mm": 30.0},
+    ],
+)
+def test_combination_messages_read_as_sentences(changes: dict[str, object]) -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        csis(**changes)
+    message = str(info.value)
+    assert "None" not in message and "got " not in message, message
+
+
+def test_both_yield_and_density_message_says_how_to_use_the_model() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        csis(defect_density_per_cm2=0.2)
+    assert str(info.value) == (
+        "give die_yield or defect_density_per_cm2, not both; to use the yield model, "
+        "also remove die_yield (on the command line: --set die_yield=none)"
+    )
 
 
 def test_harvest_bins_need_a_model_with_a_harvest_formula() -> None:
@@ -532,3 +656,18 @@ def test_harvest_bins_need_a_model_with_a_harvest_formula() -> None:
             harvestable_fraction=0.5,
             die_area_mm2=665.61,
         )
+
+
+def test_invalid_model_parameter_names_the_table_and_value() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        csis(
+            die_yield=None,
+            defect_density_per_cm2=0.1,
+            die_area_mm2=600.0,
+            yield_model="bose_einstein",
+            yield_model_parameters={"n_layers": 0},
+        )
+    assert str(info.value) == (
+        "yield_model_parameters of yield model bose_einstein: "
+        "n_layers must be an integer >= 1 (got 0.0)"
+    )

@@ -319,3 +319,18 @@ def test_scenario_error_is_a_value_error(tmp_path: Path) -> None:
     path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "die_yield_x = 1\n")
     with pytest.raises(ValueError, match="die_yield_x"):
         load_scenario(path)
+
+
+def test_absurd_count_names_the_file_the_key_and_the_bound(tmp_path: Path) -> None:
+    # A finite but absurd count (1e308 wafers a month) is rejected when the file
+    # is loaded, with the same bound as FunnelInputs and --set.
+    text = HEAD + VALID_PARAMETERS.replace("= 1000", "= 1e308")
+    message = error_for(write(tmp_path / "t.toml", text))
+    assert "[parameters] wafer_starts_per_month must be at most 1e9" in message
+
+
+def test_cross_field_messages_have_no_python_none(tmp_path: Path) -> None:
+    text = HEAD + VALID_PARAMETERS.replace("die_yield = 0.2\n", "")
+    message = error_for(write(tmp_path / "t.toml", text))
+    assert "give die_yield, or defect_density_per_cm2" in message
+    assert "None" not in message

@@ -69,6 +69,20 @@ COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType(
 #: Possible values of ``FunnelResult.binding_constraint``.
 BINDING_CONSTRAINTS: tuple[str, ...] = ("dies", "hbm", "none")
 
+#: Sanity bounds on counts, enforced by :class:`FunnelInputs`. They are far
+#: above anything real (the largest fab groups start a few million wafers a
+#: month) and keep every horizon total below about 1e22, so results stay
+#: readable numbers instead of hundreds of digits.
+MAX_WAFER_STARTS_PER_MONTH = 1e9
+#: Bound on stocks and on HBM supply per month (die bank, HBM inventory).
+MAX_STOCK = 1e12
+#: Bound on the horizon (100 years).
+MAX_MONTHS = 1200
+#: Bound on dies per wafer (a 450 mm wafer of 0.1 mm dies holds about 4 million).
+MAX_GROSS_DIES_PER_WAFER = 1e7
+#: Bound on compute equivalents per unit.
+MAX_COMPUTE_EQUIVALENT_FACTOR = 1e6
+
 # Tolerance of the whole-package floor: a package count that falls short of an
 # integer only by floating-point rounding (399,999.9999999999) is that integer.
 _FLOOR_TOLERANCE = 1e-6
@@ -81,6 +95,48 @@ def _whole(x: float) -> float:
 
 def _optional_real(name: str, value: Any, **bounds: Any) -> float | None:
     return None if value is None else check_real(name, value, **bounds)
+
+
+def _bound_text(bound: float) -> str:
+    """Write a power-of-ten bound as ``1e9`` (not ``1e+09``)."""
+    return f"{bound:.0e}".replace("e+0", "e").replace("e+", "e")
+
+
+def _count(name: str, value: Any, bound: float) -> float:
+    """Check a count: finite, >= 0 and at most the sanity ``bound``."""
+    x = check_real(name, value, low=0.0)
+    if x > bound:
+        raise InvalidParameterError(
+            name,
+            x,
+            f"at most {_bound_text(bound)}",
+            "a sanity bound on counts (see docs/funnels.md)",
+        )
+    return x
+
+
+def _optional_count(name: str, value: Any, bound: float) -> float | None:
+    return None if value is None else _count(name, value, bound)
+
+
+class InputConflictError(InvalidParameterError):
+    """Inputs that are each valid but do not go together.
+
+    The message is a whole sentence saying what to change, rather than the
+    "``name`` must be ``allowed`` (got ``value``)" form.
+
+    Examples
+    --------
+    >>> str(InputConflictError("die_yield", None, "give die_yield or a defect density"))
+    'give die_yield or a defect density'
+    """
+
+    def __init__(self, parameter: str, value: object, message: str) -> None:
+        super().__init__(parameter, value, "consistent with the other inputs", message)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -218,13 +274,17 @@ class FunnelInputs:
         positive: dict[str, Any] = {"low": 0.0, "low_open": True}
         put(
             "wafer_starts_per_month",
-            check_real("wafer_starts_per_month", self.wafer_starts_per_month, **count),
+            _count(
+                "wafer_starts_per_month", self.wafer_starts_per_month, MAX_WAFER_STARTS_PER_MONTH
+            ),
         )
         put("capacity_share", check_real("capacity_share", self.capacity_share, **fraction))
-        put("months", check_integer("months", self.months, low=1))
+        put("months", check_integer("months", self.months, low=1, high=MAX_MONTHS))
         put(
             "gross_dies_per_wafer",
-            _optional_real("gross_dies_per_wafer", self.gross_dies_per_wafer, **count),
+            _optional_count(
+                "gross_dies_per_wafer", self.gross_dies_per_wafer, MAX_GROSS_DIES_PER_WAFER
+            ),
         )
         put("die_width_mm", _optional_real("die_width_mm", self.die_width_mm, **positive))
         put("die_height_mm", _optional_real("die_height_mm", self.die_height_mm, **positive))
@@ -264,19 +324,26 @@ class FunnelInputs:
             "hbm_stacks_per_package",
             check_integer("hbm_stacks_per_package", self.hbm_stacks_per_package, low=0),
         )
-        put("hbm_stock_stacks", _optional_real("hbm_stock_stacks", self.hbm_stock_stacks, **count))
+        put(
+            "hbm_stock_stacks",
+            _optional_count("hbm_stock_stacks", self.hbm_stock_stacks, MAX_STOCK),
+        )
         put(
             "hbm_supply_stacks_per_month",
-            _optional_real(
-                "hbm_supply_stacks_per_month", self.hbm_supply_stacks_per_month, **count
+            _optional_count(
+                "hbm_supply_stacks_per_month", self.hbm_supply_stacks_per_month, MAX_STOCK
             ),
         )
-        put("die_bank_dies", check_real("die_bank_dies", self.die_bank_dies, **count))
+        put("die_bank_dies", _count("die_bank_dies", self.die_bank_dies, MAX_STOCK))
         put("packaging_yield", check_real("packaging_yield", self.packaging_yield, **fraction))
         put("test_yield", check_real("test_yield", self.test_yield, **fraction))
         put(
             "compute_equivalent_factor",
-            _optional_real("compute_equivalent_factor", self.compute_equivalent_factor, **count),
+            _optional_count(
+                "compute_equivalent_factor",
+                self.compute_equivalent_factor,
+                MAX_COMPUTE_EQUIVALENT_FACTOR,
+            ),
         )
         if self.compute_equivalent_basis is not None:
             check_choice(
@@ -291,76 +358,151 @@ class FunnelInputs:
     def _check_combinations(self) -> None:
         has_dims = self.die_width_mm is not None and self.die_height_mm is not None
         if (self.die_width_mm is None) != (self.die_height_mm is None):
-            missing = "die_height_mm" if self.die_height_mm is None else "die_width_mm"
-            raise InvalidParameterError(
-                missing, None, "given together with the other die dimension"
+            given, missing = (
+                ("die_width_mm", "die_height_mm")
+                if self.die_height_mm is None
+                else ("die_height_mm", "die_width_mm")
+            )
+            raise InputConflictError(
+                missing, None, f"{given} is given without {missing}: give both die dimensions"
             )
         if has_dims and self.die_area_mm2 is not None:
-            raise InvalidParameterError(
+            raise InputConflictError(
                 "die_area_mm2",
                 self.die_area_mm2,
-                "None when die_width_mm and die_height_mm are given",
-                "give the die area or its width and height, not both",
+                "give die_area_mm2 or die_width_mm and die_height_mm, not both",
             )
         if self.gross_dies_per_wafer is None and not has_dims:
-            raise InvalidParameterError(
+            raise InputConflictError(
                 "gross_dies_per_wafer",
                 None,
-                "given, or computed from die_width_mm and die_height_mm",
-                "give gross_dies_per_wafer or the die width and height",
+                "give gross_dies_per_wafer, or die_width_mm and die_height_mm to compute it",
             )
         if self.die_yield is None and self.defect_density_per_cm2 is None:
-            raise InvalidParameterError(
+            raise InputConflictError(
                 "die_yield",
                 None,
-                "given, or computed from defect_density_per_cm2",
-                "give die_yield or defect_density_per_cm2 (with the die size)",
+                "give die_yield, or defect_density_per_cm2 (with the die size) to compute it "
+                "with the yield model",
             )
         if self.die_yield is not None and self.defect_density_per_cm2 is not None:
-            raise InvalidParameterError(
+            raise InputConflictError(
                 "defect_density_per_cm2",
                 self.defect_density_per_cm2,
-                "None when die_yield is given",
-                "give die_yield or defect_density_per_cm2, not both",
+                "give die_yield or defect_density_per_cm2, not both; to use the yield model, "
+                "also remove die_yield (on the command line: --set die_yield=none)",
+            )
+        if (
+            self.die_yield is not None
+            and self.harvestable_fraction is None
+            and self.yield_model_parameters
+        ):
+            raise InputConflictError(
+                "yield_model_parameters",
+                dict(self.yield_model_parameters),
+                "yield_model_parameters has no effect: die_yield is given, so the yield model "
+                "is not used; to use the model, remove die_yield and give "
+                "defect_density_per_cm2 (on the command line: --set die_yield=none "
+                "--set defect_density_per_cm2=...)",
             )
         needs_area = self.die_yield is None or self.harvestable_fraction is not None
         if needs_area and self.die_area_mm2 is None and not has_dims:
-            raise InvalidParameterError(
+            raise InputConflictError(
                 "die_area_mm2",
                 None,
-                "given (or die_width_mm and die_height_mm)",
-                "the yield model and the harvest bins need the die area",
+                "the yield model and the harvest bins need the die size: give die_width_mm "
+                "and die_height_mm, or die_area_mm2",
             )
         if needs_area:
             # Fail at construction (where scenario files are checked), not at run time:
             # an unknown model name or a parameter the model does not take.
-            from waferlab.yield_models import YIELD_MODELS, die_yield
+            from waferlab.yield_models import YIELD_MODELS
 
             check_choice("yield_model", self.yield_model, YIELD_MODELS)
             if self.harvestable_fraction is not None:
                 from waferlab.harvest import HARVEST_MODELS
 
                 if self.yield_model not in HARVEST_MODELS:
-                    raise InvalidParameterError(
+                    raise InputConflictError(
                         "yield_model",
                         self.yield_model,
-                        "one of " + ", ".join(HARVEST_MODELS),
-                        "harvest bins (harvestable_fraction) exist only for these models",
+                        f"harvest bins (harvestable_fraction) exist only for the yield models "
+                        f"{', '.join(HARVEST_MODELS)}; yield_model is {self.yield_model}",
                     )
-            if self.defect_density_per_cm2 is not None and self.area_mm2 is not None:
-                die_yield(
-                    self.yield_model,
-                    self.area_mm2,
-                    self.defect_density_per_cm2,
-                    **dict(self.yield_model_parameters),
-                )
+            self._check_model_parameters()
         if (self.compute_equivalent_factor is None) != (self.compute_equivalent_basis is None):
-            raise InvalidParameterError(
-                "compute_equivalent_basis",
-                self.compute_equivalent_basis,
-                "given together with compute_equivalent_factor, one of "
-                + ", ".join(COMPUTE_EQUIVALENT_BASES),
+            given, missing = (
+                ("compute_equivalent_factor", "compute_equivalent_basis")
+                if self.compute_equivalent_basis is None
+                else ("compute_equivalent_basis", "compute_equivalent_factor")
             )
+            raise InputConflictError(
+                missing,
+                None,
+                f"{given} is given without {missing}: give both (the basis is one of "
+                + ", ".join(COMPUTE_EQUIVALENT_BASES)
+                + ")",
+            )
+
+    def _check_model_parameters(self) -> None:
+        """Check the yield-model parameters against the model, in words a user can act on."""
+        from waferlab.yield_models import YIELD_MODELS, die_yield
+
+        model = YIELD_MODELS[self.yield_model]
+        given = dict(self.yield_model_parameters)
+        takes = (*model.parameters, "gross_yield", "critical_area_fraction")
+        for name in given:
+            if name not in takes:
+                raise InputConflictError(
+                    "yield_model_parameters",
+                    given,
+                    f"yield model {self.yield_model} does not take {name!r} in "
+                    f"yield_model_parameters; it takes {', '.join(takes)}",
+                )
+        missing = [name for name in model.required_parameters if name not in given]
+        if missing:
+            example = ", ".join(f"{name} = 10" for name in missing)
+            compact = ",".join(f"{name}=10" for name in missing)
+            raise InputConflictError(
+                "yield_model_parameters",
+                given,
+                f"yield model {self.yield_model} needs {', '.join(missing)}: set "
+                f"yield_model_parameters = {{{example}}} (for example; on the command line: "
+                f"--set 'yield_model_parameters={{{compact}}}')",
+            )
+        if self.defect_density_per_cm2 is not None and self.area_mm2 is not None:
+            try:
+                die_yield(self.yield_model, self.area_mm2, self.defect_density_per_cm2, **given)
+            except InvalidParameterError as exc:
+                raise InputConflictError(
+                    "yield_model_parameters",
+                    given,
+                    f"yield_model_parameters of yield model {self.yield_model}: {exc}",
+                ) from exc
+
+    def yield_parameters_used(self) -> dict[str, float]:
+        """Return every yield-model parameter the funnel uses, defaults included.
+
+        Empty when ``die_yield`` is given and no harvest bins are asked for
+        (the yield model is then not used).
+
+        Examples
+        --------
+        >>> inputs = FunnelInputs(wafer_starts_per_month=1000, gross_dies_per_wafer=80,
+        ...                       die_area_mm2=600.0, defect_density_per_cm2=0.1,
+        ...                       yield_model="negative_binomial")
+        >>> inputs.yield_parameters_used()
+        {'alpha': 2.0, 'gross_yield': 1.0, 'critical_area_fraction': 1.0}
+        """
+        if self.die_yield is not None and self.harvestable_fraction is None:
+            return {}
+        from waferlab.yield_models import YIELD_MODELS
+
+        model = YIELD_MODELS[self.yield_model]
+        used: dict[str, float] = {name: float(v) for name, v in model.defaults.items()}
+        used.update({"gross_yield": 1.0, "critical_area_fraction": 1.0})
+        used.update({name: float(v) for name, v in self.yield_model_parameters.items()})
+        return used
 
     @property
     def area_mm2(self) -> float | None:
@@ -616,6 +758,10 @@ class FunnelResult:
     fab_only_final_units : float
         Tested units the fab flow alone would give (the same funnel without
         the die bank); equals ``final_units`` when there is no die bank.
+    yield_parameters : mapping of str to float
+        Every yield-model parameter used, defaults included
+        (:meth:`FunnelInputs.yield_parameters_used`); empty when the die
+        yield is given and the model is not used.
     """
 
     inputs: FunnelInputs
@@ -637,6 +783,7 @@ class FunnelResult:
     good_packages: float
     includes_stock: bool
     fab_only_final_units: float
+    yield_parameters: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def months(self) -> int:
@@ -729,7 +876,8 @@ class FunnelResult:
         Keys: ``stages`` (each with name, unit, quantity_in, quantity, loss,
         note), ``final_units``, ``final_unit``, ``final_units_per_month``,
         ``compute_equivalents``, ``binding_constraint``, leftovers, the resolved
-        per-wafer figures, and ``inputs``.
+        per-wafer figures, ``yield_parameters`` (every yield-model parameter
+        used, defaults included) and ``inputs``.
         """
         return {
             "stages": [s.to_dict() for s in self.stages],
@@ -749,6 +897,7 @@ class FunnelResult:
             "gross_dies_source": self.gross_dies_source,
             "die_yield": self.die_yield,
             "degraded_fraction": self.degraded_fraction,
+            "yield_parameters": dict(self.yield_parameters),
             "inputs": self.inputs.to_dict(),
         }
 
@@ -756,28 +905,78 @@ class FunnelResult:
 def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
     if inputs.gross_dies_per_wafer is not None:
         return inputs.gross_dies_per_wafer, "given"
+    from waferlab.errors import GeometryError
     from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
 
     assert inputs.die_width_mm is not None and inputs.die_height_mm is not None
     wafer = Wafer(diameter_mm=inputs.wafer_diameter_mm, edge_exclusion_mm=inputs.edge_exclusion_mm)
     die = Die(inputs.die_width_mm, inputs.die_height_mm, scribe_x_mm=inputs.scribe_mm)
-    return float(gross_dies_per_wafer(wafer, die)), "exact placement"
+    # Upper bound on the count (usable area over the die pitch), checked before
+    # the placement so that a microscopic die cannot exhaust memory.
+    ceiling = wafer.usable_area_mm2 / (die.pitch_x_mm * die.pitch_y_mm)
+    if ceiling > MAX_GROSS_DIES_PER_WAFER:
+        raise InvalidParameterError(
+            "die_width_mm",
+            inputs.die_width_mm,
+            f"large enough that a wafer holds at most {_bound_text(MAX_GROSS_DIES_PER_WAFER)} dies",
+            f"a {inputs.die_width_mm:g} x {inputs.die_height_mm:g} mm die gives about "
+            f"{_quantity_text(ceiling, ',.0f')} per wafer",
+        )
+    count = gross_dies_per_wafer(wafer, die)
+    if count == 0:
+        raise GeometryError(
+            f"a {inputs.die_width_mm:g} x {inputs.die_height_mm:g} mm die does not fit in the "
+            f"usable region of a {inputs.wafer_diameter_mm:g} mm wafer (usable radius "
+            f"{wafer.usable_radius_mm:g} mm): no gross dies per wafer; give a smaller die "
+            "or gross_dies_per_wafer"
+        )
+    return float(count), "exact placement"
+
+
+#: Magnitude from which quantities print in scientific notation.
+_SCIENTIFIC_FROM = 1e15
+
+
+def _quantity_text(x: float, spec: str) -> str:
+    """Format a quantity; very large magnitudes in scientific notation (never 30 digits)."""
+    if math.isfinite(x) and abs(x) >= _SCIENTIFIC_FROM:
+        return f"{x:.4g}"
+    return format(x, spec)
+
+
+def _parameters_text(inputs: FunnelInputs, used: Mapping[str, float]) -> str:
+    """Name every model parameter used; mark the defaults."""
+    given = inputs.yield_model_parameters
+    parts = []
+    for name, value in used.items():
+        if name in ("gross_yield", "critical_area_fraction") and name not in given:
+            continue  # the neutral 1.0 of every model; listed in the JSON
+        parts.append(f"{name} = {value:g}" + ("" if name in given else " (default)"))
+    return ", ".join(parts)
 
 
 def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
     """Return (fully good fraction, degraded fraction, note)."""
     area = inputs.area_mm2
     params: dict[str, Any] = dict(inputs.yield_model_parameters)
+    used = inputs.yield_parameters_used()
     d0 = inputs.defect_density_per_cm2
     if inputs.die_yield is not None:
         good = inputs.die_yield
         note = f"die yield {good:.4g} (given)"
+        if not used and inputs.yield_model != "poisson":
+            note += f"; die_yield is given, so the yield model {inputs.yield_model} is not used"
     else:
         from waferlab.yield_models import die_yield
 
         assert area is not None and d0 is not None
         good = float(die_yield(inputs.yield_model, area, d0, **params))
-        note = f"{inputs.yield_model} yield at D0 = {d0:g}/cm², {area:.6g} mm²: {good:.4g}"
+        detail = _parameters_text(inputs, used)
+        note = (
+            f"{inputs.yield_model} yield at D0 = {d0:g}/cm², {area:.6g} mm²"
+            + (f", {detail}" if detail else "")
+            + f": {good:.4g}"
+        )
     if inputs.harvestable_fraction is None:
         return good, 0.0, note
     from waferlab.harvest import harvest_bins
@@ -884,12 +1083,6 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
 
     per_wafer, source = _gross_dies(inputs)
     gross = wafers * per_wafer
-    if not math.isfinite(gross):
-        raise InvalidParameterError(
-            "wafer_starts_per_month",
-            inputs.wafer_starts_per_month,
-            "small enough that the dies over the horizon stay finite",
-        )
     stages.append(
         FunnelStage("gross dies", "dies", gross, gross, 0.0, f"{per_wafer:g} per wafer ({source})")
     )
@@ -1022,4 +1215,5 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         good_packages=good_packages,
         includes_stock=inputs.die_bank_dies > 0,
         fab_only_final_units=units,
+        yield_parameters=inputs.yield_parameters_used(),
     )
