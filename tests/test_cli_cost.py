@@ -90,8 +90,56 @@ def test_set_changes_the_funnel(runner, cli) -> None:  # type: ignore[no-untyped
 
 
 def test_scenario_without_costs_priced_with_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    data = run_json(runner, cli, "csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=9346")
+    data = run_json(
+        runner,
+        cli,
+        "csis-2025-tsmc-die-bank",
+        "--set",
+        "wafer_cost_usd=9346",
+        "--set",
+        "die_bank_cost_usd_per_die=500",
+    )
     assert data["final_units"] == 750_000
+    # 2 bank dies at $500 per package, 75 % survive: 1,000 / 0.75 per unit.
+    assert data["cost_per_tested_unit_usd"] == pytest.approx(1000 / 0.75, rel=1e-12)
+    assert data["notes"] == []
+
+
+def test_bank_only_scenario_without_a_bank_price_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Before: exit 0 with every figure $0 and a total share of 100 %.
+    result = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=10000")
+    err = one_line_error(result, 1)
+    assert "--set die_bank_cost_usd_per_die=" in err
+    assert "None" not in err
+
+
+def test_bank_at_an_explicit_zero_price_shows_no_shares(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=10000"]
+    args += ["--set", "die_bank_cost_usd_per_die=0"]
+    result = run(runner, cli, *args)
+    assert result.exit_code == 0, result.stderr
+    assert "NOTE: die-bank dies valued at $0 (sunk cost)" in result.stdout
+    total = next(x for x in result.stdout.splitlines() if x.startswith("total per tested unit"))
+    assert "100.00" not in total and "nothing was costed" in total
+    data = run_json(runner, cli, *args)
+    assert all(c["share"] is None for c in data["components"])
+    assert any("nothing was costed" in n for n in data["notes"])
+
+
+def test_hbm_bound_preset_flags_free_bank_dies_and_gives_the_all_in_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "semianalysis-2025-hbm-bound")
+    assert result.exit_code == 0, result.stderr
+    assert "NOTE: die-bank dies valued at $0 (sunk cost)" in result.stdout
+    assert "all-in" in result.stdout
+    data = run_json(runner, cli, "semianalysis-2025-hbm-bound")
+    # All spend over the 1,406,250 units: 540,000 wafers x $13,552, HBM for
+    # 1,875,000 packages x 8 x $300, packaging 1,875,000 x $1,150, test $80 a unit.
+    spend = 540_000 * 13_552 + 1_875_000 * (8 * 300 + 1_150) + 1_406_250 * 80
+    assert data["all_in_cost_per_tested_unit_usd"] == pytest.approx(spend / 1_406_250, rel=1e-9)
+    assert data["all_in_cost_per_compute_equivalent_usd"] == pytest.approx(
+        spend / 1_406_250 / 0.6, rel=1e-9
+    )
+    assert any("valued at $0" in n for n in data["notes"])
 
 
 def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +164,7 @@ def test_partial_costs_need_the_wafer_cost(runner, cli) -> None:  # type: ignore
 
 def test_no_finished_unit_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=0"), 1)
-    assert "no unit to carry the cost" in err
+    assert "finishes no tested unit" in err
 
 
 def test_unknown_scenario(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -6,8 +6,10 @@ second computation) or published constants (CSET 2020, SOURCES.md §5).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -208,14 +210,14 @@ def test_table_and_json() -> None:
 
 def test_infinite_cost_per_good_die_becomes_null_in_json() -> None:
     f = funnel(die_yield=0.0, die_bank_dies=1000)
-    b = cost_breakdown(f, COSTS)
+    b = cost_breakdown(f, dataclasses.replace(COSTS, die_bank_cost_usd_per_die=50.0))
     assert b.cost_per_good_die_usd == math.inf
     assert json.loads(to_json(b))["cost_per_good_die_usd"] is None
     assert math.isfinite(b.cost_per_tested_unit_usd)
 
 
 def test_no_unit_no_cost() -> None:
-    with pytest.raises(InvalidParameterError, match="at least one tested unit"):
+    with pytest.raises(InvalidParameterError, match="finishes no tested unit"):
         cost_breakdown(funnel(packaging_yield=0.0), COSTS)
 
 
@@ -325,3 +327,108 @@ def test_cset_validation(kwargs: dict[str, float], name: str) -> None:
     with pytest.raises(InvalidParameterError) as info:
         wafer_cost_from_capex(**kwargs)
     assert info.value.parameter == name
+
+
+# --- die-bank dies without a price ---------------------------------------------------
+
+
+def test_bank_only_funnel_without_a_bank_price_asks_for_it() -> None:
+    # No wafer flow: every packaged die is a bank die; pricing them at $0
+    # silently would make silicon free, so the price is asked for.
+    f = funnel(wafer_starts_per_month=0, die_bank_dies=1000)
+    with pytest.raises(InvalidParameterError, match="set die_bank_cost_usd_per_die") as info:
+        cost_breakdown(f, COSTS)
+    assert "None" not in str(info.value)
+
+
+def test_bank_only_funnel_at_an_explicit_zero_price_is_flagged() -> None:
+    f = funnel(wafer_starts_per_month=0, die_bank_dies=1000)
+    free = CostInputs(wafer_cost_usd=1000.0, die_bank_cost_usd_per_die=0.0)
+    b = cost_breakdown(f, free)
+    # 500 packages, nothing costs anything: shares cannot claim 100 %.
+    assert b.cost_per_tested_unit_usd == 0.0
+    assert all(c.share is None for c in b.components)
+    total = b.component_rows()[-1]
+    assert total["share_percent"] is None and "nothing was costed" in total["note"]
+    assert any("valued at $0" in n for n in b.notes)
+    assert any("nothing was costed" in n for n in b.notes)
+    table = b.table()
+    total_line = next(line for line in table.splitlines() if line.startswith("total per"))
+    assert "100.00" not in total_line and " - " in total_line
+    assert table.startswith("NOTE: die-bank dies valued at $0")
+    data = json.loads(to_json(b))
+    assert data["components"][0]["share"] is None
+    assert any("valued at $0" in n for n in data["notes"])
+
+
+def test_mixed_supply_with_free_bank_dies_says_so() -> None:
+    f = funnel(die_bank_dies=1000)
+    b = cost_breakdown(f, COSTS)
+    assert b.notes == (
+        "die-bank dies valued at $0 (sunk cost); set die_bank_cost_usd_per_die to price them",
+    )
+    assert "die-bank dies at $0" in b.components[0].note
+    priced = cost_breakdown(f, dataclasses.replace(COSTS, die_bank_cost_usd_per_die=10.0))
+    assert priced.notes == ()
+
+
+# --- the all-in view ----------------------------------------------------------------
+
+
+def test_all_in_cost_writes_off_leftover_dies() -> None:
+    # HBM binds: 1,000 wafers x 10 dies x 0.5 = 5,000 good dies (2,500 packages of
+    # dies) but 400 stacks / 4 = 100 packages. Spend, worked by hand:
+    # wafers 1,000 x $1,000 = $1,000,000; HBM 100 x 4 x $100 = $40,000;
+    # packaging 100 x $200 = $20,000; test 50 good packages x $100 = $5,000.
+    # Units: 100 x 0.5 x 0.8 = 40, so all-in = 1,065,000 / 40 = $26,625.
+    f = funnel(hbm_stock_stacks=400)
+    assert f.binding_constraint == "hbm"
+    b = cost_breakdown(f, COSTS)
+    assert b.all_in_cost_per_tested_unit_usd == pytest.approx(1_065_000 / 40, rel=1e-12)
+    assert b.all_in_spend_usd == pytest.approx(1_065_000, rel=1e-12)
+    # The dies-used view charges 200 of the 5,000 dies: (2 x 200 + 400 + 200) = $1,000
+    # per package, $2,000 per good package, (2,000 + 100) / 0.8 = $2,625 per unit.
+    assert b.cost_per_tested_unit_usd == pytest.approx(2625.0, rel=1e-12)
+    # The difference is the leftover dies' value, spread over the units.
+    assert b.all_in_cost_per_tested_unit_usd - b.cost_per_tested_unit_usd == pytest.approx(
+        4800 * 200.0 / 40, rel=1e-12
+    )
+    data = json.loads(to_json(b))
+    assert data["all_in_cost_per_tested_unit_usd"] == pytest.approx(26_625.0, rel=1e-12)
+    assert data["leftover_dies"] == pytest.approx(4800.0, rel=1e-12)
+    views = {(r["view"], r["per"]): r for r in b.view_rows()}
+    assert views[("all-in", "tested unit")]["usd"] == pytest.approx(26_625.0, rel=1e-12)
+    assert "4,800 leftover dies" in views[("dies packaged only", "tested unit")]["note"]
+    assert "all-in" in b.table() and "26,625.00" in b.table()
+
+
+def test_all_in_equals_dies_used_view_without_leftovers() -> None:
+    b = cost_breakdown(funnel(), COSTS)
+    assert b.funnel.leftover_dies == 0
+    assert b.all_in_cost_per_tested_unit_usd == pytest.approx(b.cost_per_tested_unit_usd, rel=1e-12)
+
+
+def test_all_in_cost_of_the_hbm_bound_preset() -> None:
+    # SemiAnalysis preset: 45,000 WPM x 12 = 540,000 wafers at $13,552; HBM binds
+    # at 15,000,000 / 8 = 1,875,000 packages, 75 % survive: 1,406,250 units.
+    from waferlab.scenarios import load_scenario
+
+    s = load_scenario("semianalysis-2025-hbm-bound")
+    b = cost_breakdown(run_funnel(s.funnel_inputs()), s.cost_inputs())
+    wafers = 540_000 * 13_552
+    hbm = 1_875_000 * 8 * 300
+    packaging = 1_875_000 * 1_150
+    test = 1_406_250 * 80
+    expected = (wafers + hbm + packaging + test) / 1_406_250
+    assert b.all_in_cost_per_tested_unit_usd == pytest.approx(expected, rel=1e-9)
+    assert wafers / 1_406_250 == pytest.approx(5204.0, abs=0.5)  # silicon, all-in
+    assert b.cost_per_tested_unit_usd < b.all_in_cost_per_tested_unit_usd
+    assert any("valued at $0" in n for n in b.notes)
+
+
+def test_huge_costs_print_in_scientific_notation() -> None:
+    # A die yield of 1e-14 makes a good die cost 1e14 times a gross die ($1e16).
+    b = cost_breakdown(funnel(die_yield=1e-14, die_bank_dies=1000), COSTS)
+    assert b.cost_per_good_die_usd == pytest.approx(1000.0 / (10 * 1e-14), rel=1e-12)
+    assert re.findall(r"\d[\d,]{24,}", b.table()) == []
+    assert "1e+16" in b.table()

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from waferlab.errors import InvalidParameterError, check_array, check_real
-from waferlab.funnel import FunnelResult, _checked_keys
+from waferlab.funnel import FunnelResult, InputConflictError, _checked_keys, _quantity_text
 from waferlab.output import format_table
 
 __all__ = [
@@ -56,10 +56,11 @@ class CostInputs:
         Assembly and advanced-packaging cost per package attempted, ≥ 0.
     test_cost_usd_per_unit : float, default 0.0
         Final-test cost per good package tested, ≥ 0.
-    die_bank_cost_usd_per_die : float, default 0.0
-        Cost carried by each die-bank die, ≥ 0. The default 0 treats the die
-        bank as sunk cost (bought earlier); give the purchase price per die to
-        charge it.
+    die_bank_cost_usd_per_die : float, optional
+        Cost carried by each die-bank die, ≥ 0. Not given (None): the die-bank
+        dies are valued at $0 as a sunk cost, and :func:`cost_breakdown` says
+        so in its notes; when every packaged die comes from the die bank it
+        asks for the price instead (give 0 to accept the sunk-cost view).
 
     Raises
     ------
@@ -81,7 +82,7 @@ class CostInputs:
     hbm_cost_usd_per_stack: float = 0.0
     packaging_cost_usd_per_package: float = 0.0
     test_cost_usd_per_unit: float = 0.0
-    die_bank_cost_usd_per_die: float = 0.0
+    die_bank_cost_usd_per_die: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -93,9 +94,14 @@ class CostInputs:
             "hbm_cost_usd_per_stack",
             "packaging_cost_usd_per_package",
             "test_cost_usd_per_unit",
-            "die_bank_cost_usd_per_die",
         ):
             object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0))
+        if self.die_bank_cost_usd_per_die is not None:
+            object.__setattr__(
+                self,
+                "die_bank_cost_usd_per_die",
+                check_real("die_bank_cost_usd_per_die", self.die_bank_cost_usd_per_die, low=0.0),
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CostInputs:
@@ -125,11 +131,15 @@ class CostInputs:
 
 @dataclass(frozen=True)
 class CostComponent:
-    """One slice of the cost of a finished unit (US dollars per tested unit)."""
+    """One slice of the cost of a finished unit (US dollars per tested unit).
+
+    ``share`` is the fraction of the cost per unit; None when the cost per
+    unit is 0 (there is nothing to share out).
+    """
 
     name: str
     usd_per_unit: float
-    share: float
+    share: float | None
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,7 +179,18 @@ class CostBreakdown:
         Die-bank dies at ``die_bank_cost_usd_per_die``.
     unused_die_value_usd : float
         Value of the dies left over after packaging, at the average die cost;
-        not charged to the finished units.
+        not charged to the finished units in ``cost_per_tested_unit_usd``
+        (kept as inventory), written off in the all-in view.
+    all_in_cost_per_tested_unit_usd : float
+        All-in cost per finished unit: everything spent over the horizon
+        (wafers, die-bank dies, HBM, packaging, test) divided by the finished
+        units, so leftover dies are written off rather than kept as inventory.
+        Equals ``cost_per_tested_unit_usd`` when no die is left over.
+    all_in_cost_per_compute_equivalent_usd : float or None
+        The same per compute equivalent.
+    notes : tuple of str
+        Warnings a reader of the figures must see, e.g. that die-bank dies
+        were valued at $0.
     """
 
     funnel: FunnelResult
@@ -189,11 +210,71 @@ class CostBreakdown:
     packaging_spend_usd: float
     test_spend_usd: float
     unused_die_value_usd: float
+    all_in_cost_per_tested_unit_usd: float = math.nan
+    all_in_cost_per_compute_equivalent_usd: float | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def total_spend_usd(self) -> float:
-        """Money charged to the finished units over the horizon."""
+        """Money charged to the finished units over the horizon (leftover dies excluded)."""
         return self.cost_per_tested_unit_usd * self.funnel.final_units
+
+    @property
+    def all_in_spend_usd(self) -> float:
+        """Everything spent over the horizon, leftover dies included."""
+        return math.fsum(
+            (
+                self.wafer_spend_usd,
+                self.die_bank_spend_usd,
+                self.hbm_spend_usd,
+                self.packaging_spend_usd,
+                self.test_spend_usd,
+            )
+        )
+
+    def view_rows(self) -> list[dict[str, Any]]:
+        """Return the two views of the cost per unit: dies packaged only, and all-in."""
+        leftover = self.funnel.leftover_dies
+        kept = (
+            f"{_quantity_text(leftover, ',.0f')} leftover dies kept as inventory at "
+            f"${_quantity_text(self.cost_per_die_supplied_usd, ',.2f')} each"
+            if leftover > 0
+            else "no die left over"
+        )
+        rows = [
+            {
+                "view": "dies packaged only",
+                "per": "tested unit",
+                "usd": self.cost_per_tested_unit_usd,
+                "note": kept,
+            },
+            {
+                "view": "all-in",
+                "per": "tested unit",
+                "usd": self.all_in_cost_per_tested_unit_usd,
+                "note": "all spend / tested units; leftover dies written off",
+            },
+        ]
+        if self.cost_per_compute_equivalent_usd is not None:
+            unit = self.funnel.inputs.compute_equivalent_unit
+            per = unit[:-1] if unit.endswith("s") else unit
+            rows[1:1] = [
+                {
+                    "view": "dies packaged only",
+                    "per": per,
+                    "usd": self.cost_per_compute_equivalent_usd,
+                    "note": "",
+                }
+            ]
+            rows.append(
+                {
+                    "view": "all-in",
+                    "per": per,
+                    "usd": self.all_in_cost_per_compute_equivalent_usd,
+                    "note": "",
+                }
+            )
+        return rows
 
     def ladder_rows(self) -> list[dict[str, Any]]:
         """Return the cost ladder, one dict per step (for tables and CSV)."""
@@ -218,11 +299,12 @@ class CostBreakdown:
 
     def component_rows(self) -> list[dict[str, Any]]:
         """Return where the money of one finished unit goes, plus a total row."""
+        costed = self.cost_per_tested_unit_usd > 0
         rows: list[dict[str, Any]] = [
             {
                 "component": c.name,
                 "usd_per_unit": c.usd_per_unit,
-                "share_percent": 100.0 * c.share,
+                "share_percent": None if c.share is None else 100.0 * c.share,
                 "note": c.note,
             }
             for c in self.components
@@ -231,8 +313,8 @@ class CostBreakdown:
             {
                 "component": "total per tested unit",
                 "usd_per_unit": self.cost_per_tested_unit_usd,
-                "share_percent": 100.0,
-                "note": "",
+                "share_percent": 100.0 if costed else None,
+                "note": "" if costed else "nothing was costed: every component is $0",
             }
         )
         return rows
@@ -253,18 +335,23 @@ class CostBreakdown:
         ...
         """
         ladder = format_table(
-            self.ladder_rows(),
+            _money_cells(self.ladder_rows(), "usd", "USD"),
             ["per", "unit", "usd"],
             headers=["cost per", "unit", "USD"],
-            float_format=",.2f",
         )
         parts = format_table(
-            self.component_rows(),
+            _money_cells(self.component_rows(), "usd_per_unit", "USD per unit"),
             ["component", "usd_per_unit", "share_percent", "note"],
             headers=["where the money goes", "USD per unit", "share %", "note"],
             float_format=",.2f",
         )
-        return ladder + "\n\n" + parts
+        views = format_table(
+            _money_cells(self.view_rows(), "usd", "USD"),
+            ["view", "per", "usd", "note"],
+            headers=["cost view", "per", "USD", "note"],
+        )
+        head = "".join(f"NOTE: {note}\n\n" for note in self.notes)
+        return head + ladder + "\n\n" + parts + "\n\n" + views
 
     def to_dict(self) -> dict[str, Any]:
         """Return the breakdown as a JSON-able dict (costs, ladder, components, spend)."""
@@ -287,8 +374,31 @@ class CostBreakdown:
             "test_spend_usd": self.test_spend_usd,
             "total_spend_usd": self.total_spend_usd,
             "unused_die_value_usd": self.unused_die_value_usd,
+            "leftover_dies": self.funnel.leftover_dies,
+            "all_in_spend_usd": self.all_in_spend_usd,
+            "all_in_cost_per_tested_unit_usd": self.all_in_cost_per_tested_unit_usd,
+            "all_in_cost_per_compute_equivalent_usd": self.all_in_cost_per_compute_equivalent_usd,
+            "notes": list(self.notes),
             "final_units": self.funnel.final_units,
         }
+
+
+def _money_cells(rows: list[dict[str, Any]], key: str, header: str) -> list[dict[str, Any]]:
+    """Format one dollar column as right-aligned text (huge values in scientific notation)."""
+    texts = [
+        "-"
+        if r[key] is None or not math.isfinite(r[key])
+        else _quantity_text(float(r[key]), ",.2f")
+        for r in rows
+    ]
+    width = max(len(t) for t in [header, *texts])
+    return [{**r, key: t.rjust(width)} for r, t in zip(rows, texts, strict=True)]
+
+
+#: Note added when die-bank dies enter the cost at $0.
+DIE_BANK_AT_ZERO_NOTE = (
+    "die-bank dies valued at $0 (sunk cost); set die_bank_cost_usd_per_die to price them"
+)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -316,8 +426,11 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     Raises
     ------
     InvalidParameterError
-        If the arguments have the wrong type, or the funnel finishes no unit
-        (there is no cost per unit to give).
+        If the arguments have the wrong type, the funnel finishes no unit
+        (there is no cost per unit to give), or every packaged die comes from
+        the die bank and ``costs.die_bank_cost_usd_per_die`` is None (the
+        units would carry no silicon cost; give the price, or 0 for a sunk
+        cost).
 
     Notes
     -----
@@ -339,7 +452,16 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     silicon k c̄_die, HBM h C_h, packaging C_p, test C_t, packaging scrap
     c_pkg (1/p − 1) and test scrap (c_good + C_t)(1/t − 1), which sum to c_unit.
     Dies left over after packaging (e.g. when HBM binds) are valued at c̄_die
-    and not charged to the units; unused HBM is not bought.
+    and not charged to the units (they are inventory); unused HBM is not
+    bought. The all-in view writes the leftover dies off instead: with P
+    packages and p P good packages,
+
+    .. math::
+
+        c_{unit}^{all\text{-}in} = \frac{W C_w + B C_b + P (h C_h + C_p) + P p\\, C_t}
+                                       {P p t}
+
+    which equals c_unit when no die is left over.
 
     References
     ----------
@@ -362,11 +484,11 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     if not isinstance(costs, CostInputs):
         raise InvalidParameterError("costs", costs, "a CostInputs")
     if not funnel.final_units > 0:
-        raise InvalidParameterError(
+        raise InputConflictError(
             "funnel",
             funnel.final_units,
-            "a funnel finishing at least one tested unit",
-            "no unit to carry the cost",
+            "the funnel finishes no tested unit, so there is no cost per unit to give "
+            "(look at the funnel's stages to see where everything is lost)",
         )
     inputs = funnel.inputs
     usable_fraction = funnel.die_yield + (
@@ -378,8 +500,22 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     c_good = _ratio(c_wafer, per_wafer_dies * usable_fraction)
 
     wafer_spend = funnel.wafers * c_wafer
-    bank_spend = inputs.die_bank_dies * costs.die_bank_cost_usd_per_die
     fab_dies = funnel.die_supply - inputs.die_bank_dies
+    notes: list[str] = []
+    bank_cost = costs.die_bank_cost_usd_per_die
+    if inputs.die_bank_dies > 0:
+        if bank_cost is None and not fab_dies > 0:
+            raise InputConflictError(
+                "die_bank_cost_usd_per_die",
+                None,
+                "every packaged die comes from the die bank and die_bank_cost_usd_per_die "
+                "is not given, so the units would carry no silicon cost: set "
+                "die_bank_cost_usd_per_die to the price per die (0 to value the bank as a "
+                "sunk cost; on the command line: --set die_bank_cost_usd_per_die=...)",
+            )
+        if not bank_cost:
+            notes.append(DIE_BANK_AT_ZERO_NOTE)
+    bank_spend = inputs.die_bank_dies * (bank_cost or 0.0)
     c_supplied = _ratio(wafer_spend + bank_spend, funnel.die_supply)
 
     k = inputs.dies_per_package
@@ -396,6 +532,12 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     c_unit = (c_good_package + test) / t
     factor = inputs.compute_equivalent_factor
     c_equivalent = None if factor is None else _ratio(c_unit, factor)
+    hbm_spend = funnel.packages * h * costs.hbm_cost_usd_per_stack
+    packaging_spend = funnel.packages * packaging
+    test_spend = funnel.good_packages * test
+    all_in_spend = math.fsum((wafer_spend, bank_spend, hbm_spend, packaging_spend, test_spend))
+    c_unit_all_in = all_in_spend / funnel.final_units
+    c_equivalent_all_in = None if factor is None else _ratio(c_unit_all_in, factor)
 
     packaging_scrap = c_package * (1.0 / p - 1.0)
     test_scrap = (c_good_package + test) * (1.0 / t - 1.0)
@@ -408,17 +550,19 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         ("test scrap", test_scrap, "everything spent on units failing test"),
     ]
     components = tuple(
-        CostComponent(name, value, value / c_unit if c_unit > 0 else 0.0, note)
+        CostComponent(name, value, value / c_unit if c_unit > 0 else None, note)
         for name, value, note in parts
     )
     if funnel.die_supply > 0 and fab_dies < funnel.die_supply:
+        bank_note = "; average over fab and die-bank dies"
+        if not bank_cost:
+            bank_note += " (die-bank dies at $0)"
         components = (
-            dataclasses.replace(
-                components[0],
-                note=components[0].note + "; average over fab and die-bank dies",
-            ),
+            dataclasses.replace(components[0], note=components[0].note + bank_note),
             *components[1:],
         )
+    if c_unit == 0:
+        notes.append("nothing was costed: every component of the cost per unit is $0")
 
     return CostBreakdown(
         funnel=funnel,
@@ -434,10 +578,13 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         components=components,
         wafer_spend_usd=wafer_spend,
         die_bank_spend_usd=bank_spend,
-        hbm_spend_usd=funnel.packages * h * costs.hbm_cost_usd_per_stack,
-        packaging_spend_usd=funnel.packages * packaging,
-        test_spend_usd=funnel.good_packages * test,
+        hbm_spend_usd=hbm_spend,
+        packaging_spend_usd=packaging_spend,
+        test_spend_usd=test_spend,
         unused_die_value_usd=funnel.leftover_dies * c_supplied,
+        all_in_cost_per_tested_unit_usd=c_unit_all_in,
+        all_in_cost_per_compute_equivalent_usd=c_equivalent_all_in,
+        notes=tuple(notes),
     )
 
 
