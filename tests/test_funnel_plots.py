@@ -122,3 +122,52 @@ def test_example_script_runs_and_writes_figures(tmp_path, monkeypatch, capsys) -
     assert "300,000" in out and "400,000" in out and "800,000" in out
     assert (tmp_path / "funnel_910c.png").stat().st_size > 1000
     assert (tmp_path / "cost_910c.png").stat().st_size > 1000
+
+
+def _overlap(a, b) -> bool:  # type: ignore[no-untyped-def]
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+def test_cost_plot_title_and_notes_do_not_overlap_in_narrow_axes() -> None:
+    # The review's case: a 1 x 2 grid at 10 x 4 inches, SMIC costs with an
+    # H100-equivalent factor, and a die bank valued at $0.
+    result = csis(
+        hbm_stacks_per_package=8,
+        compute_equivalent_factor=0.6,
+        compute_equivalent_basis="measured",
+        die_bank_dies=100_000,
+        hbm_stock_stacks=1e6,
+    )
+    breakdown = cost_breakdown(
+        result,
+        CostInputs(
+            wafer_cost_usd=13_552,
+            hbm_cost_usd_per_stack=300,
+            packaging_cost_usd_per_package=1150,
+            test_cost_usd_per_unit=80,
+        ),
+    )
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    ax = plot_cost_breakdown(breakdown, ax=left)
+    plot_funnel(result, ax=right)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    title = ax.title if ax.title.get_text() else ax._left_title  # type: ignore[attr-defined]
+    title_box = title.get_window_extent(renderer)
+    notes = [t for t in ax.texts if "per H100-equivalent" in t.get_text()]
+    assert len(notes) == 1
+    note_box = notes[0].get_window_extent(renderer)
+    assert not _overlap(title_box, note_box)
+    assert note_box.x1 <= ax.get_window_extent(renderer).x1 + 1  # wrapped inside the axes
+    text = notes[0].get_text()
+    assert "all-in" in text and "valued at $0" in text
+
+
+def test_funnel_plot_says_the_bank_adds_nothing_when_hbm_binds() -> None:
+    # SemiAnalysis's case in small: HBM allows fewer packages than the fab
+    # alone, so the die bank adds no unit.
+    result = csis(die_bank_dies=2_900_000, hbm_stacks_per_package=8, hbm_stock_stacks=1e6)
+    assert result.fab_only_final_units == result.final_units
+    text = _texts(plot_funnel(result))
+    assert "adds no units while HBM is the limit" in text
+    assert "fab alone" not in text

@@ -68,6 +68,8 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     >>> ax.get_xscale()
     'log'
     """
+    import textwrap
+
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
@@ -138,20 +140,29 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     span = "1 month" if months == 1 else f"{months} months"
     ax.set_xlabel(f"quantity over {span} (each bar in its own unit{', log scale' if log else ''})")
     title = f"Funnel: {result.final_units:,.0f} {result.final_unit} over {span}"
-    ax.set_title(title, fontsize=11, loc="left", pad=18)
     binding = result.binding_constraint
     if binding == "none":
         binding = "none (HBM not modelled; dies alone set the packages)"
     notes = [f"binding constraint: {binding}"]
     if result.includes_stock:
-        notes.append(
-            f"includes die bank of {result.inputs.die_bank_dies:,.0f} dies "
-            f"(fab alone: {result.fab_only_final_units:,.0f})"
-        )
+        bank = f"{result.inputs.die_bank_dies:,.0f}"
+        if result.fab_only_final_units >= result.final_units:
+            limit = "HBM" if result.binding_constraint == "hbm" else "the packaging chain"
+            notes.append(f"die bank of {bank} dies adds no units while {limit} is the limit")
+        else:
+            notes.append(
+                f"includes die bank of {bank} dies (fab alone: {result.fab_only_final_units:,.0f})"
+            )
+    # one line when it fits the axes, else one note per (wrapped) line
+    chars = max(int(ax.get_window_extent().width / ax.figure.dpi * 72.0 / (8.5 * 0.6)), 30)
+    joined = "  ·  ".join(notes)
+    lines = [joined] if len(joined) <= chars else notes
+    lines = [part for line in lines for part in textwrap.wrap(line, chars)]
+    ax.set_title(title, fontsize=11, loc="left", pad=6 + 12 * len(lines))
     ax.text(
         0.0,
         1.015,
-        "  ·  ".join(notes),
+        "\n".join(lines),
         transform=ax.transAxes,
         fontsize=8.5,
         color="0.35",
@@ -210,6 +221,9 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     >>> ax.get_xlabel()
     'US dollars per tested unit'
     """
+    import math
+    import textwrap
+
     from matplotlib.ticker import FuncFormatter
 
     from waferlab.economics import CostBreakdown
@@ -242,7 +256,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
                 edgecolor="white",
                 linewidth=0.8,
             )
-            if c.share >= 0.08:
+            if c.share is not None and c.share >= 0.08:
                 ax.text(
                     left + c.usd_per_unit / 2,
                     y_total,
@@ -266,8 +280,9 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     for i, c in enumerate(components):
         yi = n - 1 - i
         ax.barh(yi, c.usd_per_unit, height=0.6, color=palette.get(c.name, "0.6"))
+        share = "–" if c.share is None else f"{c.share:.1%}"
         ax.annotate(
-            f"${c.usd_per_unit:,.0f}  ({c.share:.1%})",
+            f"${c.usd_per_unit:,.0f}  ({share})",
             (c.usd_per_unit, yi),
             xytext=(4, 0),
             textcoords="offset points",
@@ -281,22 +296,37 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
     ax.set_xlabel("US dollars per tested unit")
     funnel = breakdown.funnel
-    ax.set_title(
-        f"Where the money goes: ${total:,.0f} per {funnel.final_unit[:-1]}",
-        fontsize=11,
-        loc="left",
-    )
+    unit = funnel.final_unit[:-1]
+    # Secondary figures go on their own lines under the title (never beside
+    # it), so nothing overlaps however narrow the axes are.
+    lines = []
     if breakdown.cost_per_compute_equivalent_usd is not None:
-        unit = funnel.inputs.compute_equivalent_unit
-        per = unit[:-1] if unit.endswith("s") else unit
+        ce_unit = funnel.inputs.compute_equivalent_unit
+        per = ce_unit[:-1] if ce_unit.endswith("s") else ce_unit
+        lines.append(f"${breakdown.cost_per_compute_equivalent_usd:,.0f} per {per}")
+    all_in = breakdown.all_in_cost_per_tested_unit_usd
+    if math.isfinite(all_in) and all_in > total * (1.0 + 1e-9):
+        lines.append(f"all-in ${all_in:,.0f} per {unit} (leftover dies written off)")
+    lines += [f"note: {n}" for n in breakdown.notes]
+    # wrap to the width of the axes (about 0.6 em per character at 8 pt)
+    axes_width_in = ax.get_window_extent().width / ax.figure.dpi
+    chars = max(int(axes_width_in * 72.0 / (8.0 * 0.6)), 30)
+    lines = [part for line in lines for part in textwrap.wrap(line, chars)]
+    heading = (
+        f"Where the money goes: ${total:,.0f} per {unit}"
+        if total > 0
+        else f"Where the money goes: nothing costed ($0 per {unit})"
+    )
+    ax.set_title(heading, fontsize=11, loc="left", pad=6 + 11 * len(lines))
+    if lines:
         ax.text(
-            1.0,
+            0.0,
             1.01,
-            f"${breakdown.cost_per_compute_equivalent_usd:,.0f} per {per}",
+            "\n".join(lines),
             transform=ax.transAxes,
-            ha="right",
+            ha="left",
             va="bottom",
-            fontsize=8.5,
+            fontsize=8,
             color="0.35",
         )
     ax.grid(axis="x", color="0.9", linewidth=0.6)
