@@ -20,7 +20,7 @@ CSV_COLUMNS = ["section", "item", "unit", "usd", "share_percent", "note"]
 
 
 def csv_rows(breakdown: CostBreakdown) -> list[dict[str, Any]]:
-    """The cost ladder and the per-unit components as one long table."""
+    """The cost ladder, the per-unit components, both cost views and the notes as one table."""
     rows: list[dict[str, Any]] = [
         {
             "section": "cost per",
@@ -43,6 +43,28 @@ def csv_rows(breakdown: CostBreakdown) -> list[dict[str, Any]]:
         }
         for r in breakdown.component_rows()
     ]
+    rows += [
+        {
+            "section": f"cost view: {r['view']}",
+            "item": r["per"],
+            "unit": "USD",
+            "usd": r["usd"],
+            "share_percent": None,
+            "note": r["note"],
+        }
+        for r in breakdown.view_rows()
+    ]
+    rows += [
+        {
+            "section": "note",
+            "item": "",
+            "unit": "",
+            "usd": None,
+            "share_percent": None,
+            "note": note,
+        }
+        for note in breakdown.notes
+    ]
     return rows
 
 
@@ -61,8 +83,11 @@ def command(
 
     Cost per wafer, per gross die, per good die, per package, per good package,
     per tested unit and per compute equivalent, and where the money of one
-    finished unit goes (silicon, HBM, packaging, test, scrap). The scenario
-    needs a [costs] table, or give the costs with --set.
+    finished unit goes (silicon, HBM, packaging, test, scrap). Two views of the
+    cost per unit: charging only the dies packaged (leftover dies kept as
+    inventory) and all-in (all spend over the finished units). Die-bank dies
+    without die_bank_cost_usd_per_die are valued at $0 and flagged. The
+    scenario needs a [costs] table, or give the costs with --set.
 
     Example: waferlab cost csis-2025-smic-target --set wafer_cost_usd=14019
     """

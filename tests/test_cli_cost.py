@@ -70,7 +70,15 @@ def test_csv_has_ladder_and_components(runner, cli) -> None:  # type: ignore[no-
     result = run(runner, cli, "csis-2025-smic-target", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert {r["section"] for r in rows} == {"cost per", "per tested unit"}
+    assert {r["section"] for r in rows} == {
+        "cost per",
+        "per tested unit",
+        "cost view: dies packaged only",
+        "cost view: all-in",
+    }
+    # no die is left over, so both views give the same figure
+    views = [r for r in rows if r["section"].startswith("cost view") and r["item"] == "tested unit"]
+    assert [float(r["usd"]) for r in views] == pytest.approx([TESTED_UNIT] * 2, rel=1e-12)
     unit = next(r for r in rows if r["section"] == "cost per" and r["item"] == "tested unit")
     assert float(unit["usd"]) == pytest.approx(TESTED_UNIT, rel=1e-12)
     hbm = next(r for r in rows if r["item"] == "HBM")
@@ -208,3 +216,13 @@ def test_bad_plot_path(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-
         run(runner, cli, "csis-2025-smic-target", "--plot", str(tmp_path / "c.doc")), 2
     )
     assert "--plot" in err
+
+
+def test_csv_carries_the_notes(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "semianalysis-2025-hbm-bound", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    notes = [r["note"] for r in rows if r["section"] == "note"]
+    assert notes == [
+        "die-bank dies valued at $0 (sunk cost); set die_bank_cost_usd_per_die to price them"
+    ]

@@ -671,3 +671,16 @@ def test_invalid_model_parameter_names_the_table_and_value() -> None:
         "yield_model_parameters of yield model bose_einstein: "
         "n_layers must be an integer >= 1 (got 0.0)"
     )
+
+
+def test_unknown_yield_model_is_rejected_even_when_die_yield_is_given() -> None:
+    with pytest.raises(UnknownNameError, match="poisson"):
+        csis(yield_model="murphey")
+
+
+def test_block_limit_without_blocks_reads_as_a_sentence() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        csis(harvest_max_bad_blocks=1)
+    assert str(info.value) == (
+        "harvest_max_bad_blocks is given without harvest_n_blocks: give the number of blocks too"
+    )

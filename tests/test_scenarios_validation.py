@@ -102,7 +102,7 @@ def test_wrong_type_fraction_for_integer(tmp_path: Path) -> None:
 
 def test_wrong_type_number_for_string(tmp_path: Path) -> None:
     path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "yield_model = 3\n")
-    assert "[parameters] yield_model must be a string, got int 3" in error_for(path)
+    assert "[parameters] yield_model must be a string, got the number 3" in error_for(path)
 
 
 def test_wrong_type_table_values(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_wrong_type_table_values(tmp_path: Path) -> None:
 
 def test_wrong_type_for_a_table(tmp_path: Path) -> None:
     path = write(tmp_path / "t.toml", HEAD + "parameters = 3\n")
-    assert "[parameters] must be a table, got int 3" in error_for(path)
+    assert "[parameters] must be a table, got the number 3" in error_for(path)
 
 
 def test_not_finite_number(tmp_path: Path) -> None:
@@ -244,7 +244,7 @@ def test_source_for_a_key_not_set(tmp_path: Path) -> None:
 
 def test_source_must_be_text(tmp_path: Path) -> None:
     path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[sources]\ndie_yield = 0.2\n")
-    assert "[sources] die_yield must be a non-empty string, got float 0.2" in error_for(path)
+    assert "[sources] die_yield must be a non-empty string, got the number 0.2" in error_for(path)
 
 
 def test_published_needs_a_source(tmp_path: Path) -> None:

@@ -312,8 +312,11 @@ class FunnelInputs:
             if value is not None:
                 put(name, check_integer(name, value, low=low))
         if self.harvest_max_bad_blocks is not None and self.harvest_n_blocks is None:
-            raise InvalidParameterError(
-                "harvest_n_blocks", None, "given when harvest_max_bad_blocks is given"
+            raise InputConflictError(
+                "harvest_n_blocks",
+                None,
+                "harvest_max_bad_blocks is given without harvest_n_blocks: give the number "
+                "of blocks too",
             )
         if not isinstance(self.package_degraded_dies, bool):
             raise InvalidParameterError(
@@ -413,12 +416,13 @@ class FunnelInputs:
                 "the yield model and the harvest bins need the die size: give die_width_mm "
                 "and die_height_mm, or die_area_mm2",
             )
-        if needs_area:
-            # Fail at construction (where scenario files are checked), not at run time:
-            # an unknown model name or a parameter the model does not take.
-            from waferlab.yield_models import YIELD_MODELS
+        # Fail at construction (where scenario files are checked), not at run time:
+        # an unknown model name (a typo even when the model is not used) or a
+        # parameter the model does not take.
+        from waferlab.yield_models import YIELD_MODELS
 
-            check_choice("yield_model", self.yield_model, YIELD_MODELS)
+        check_choice("yield_model", self.yield_model, YIELD_MODELS)
+        if needs_area:
             if self.harvestable_fraction is not None:
                 from waferlab.harvest import HARVEST_MODELS
 

@@ -458,9 +458,11 @@ def _type_name(value: Any) -> str:
     if isinstance(value, str):
         return f"string {value!r}"
     if isinstance(value, Mapping):
-        return "table"
+        return "a table"
     if isinstance(value, list):
-        return "array"
+        return "an array"
+    if isinstance(value, numbers.Real):
+        return f"the number {value!r}"
     return f"{type(value).__name__} {value!r}"
 
 
