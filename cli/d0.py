@@ -127,8 +127,8 @@ def command(
         {
             "model": r["model"],
             "parameters": parameter_text(r["parameters"]),
-            "defect_density_per_cm2": significant(r["defect_density_per_cm2"]),
-            "defect_load": significant(r["defect_load"]),
+            "defect_density_per_cm2": significant(r["defect_density_per_cm2"], trailing_zeros=True),
+            "defect_load": significant(r["defect_load"], trailing_zeros=True),
         }
         for r in results
     ]

@@ -117,11 +117,12 @@ def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     return parameters
 
 
-def significant(value: float, digits: int = 4) -> str:
+def significant(value: float, digits: int = 4, *, trailing_zeros: bool = False) -> str:
     """``value`` to ``digits`` significant digits, scientific below 1e-4 and from 1e6 on.
 
-    ``0.10652`` -> ``"0.1065"``, ``41.5`` -> ``"41.5"``, ``1.9e35`` ->
-    ``"1.900e+35"``, ``inf`` -> ``"inf"``.
+    ``0.10652`` -> ``"0.1065"``, ``41.5`` -> ``"41.5"`` (``"41.50"`` with
+    ``trailing_zeros``, for table columns), ``1.9e35`` -> ``"1.900e+35"``,
+    ``inf`` -> ``"inf"``.
     """
     if not math.isfinite(value):
         return str(value)
@@ -129,8 +130,8 @@ def significant(value: float, digits: int = 4) -> str:
         return "0"
     if not 1e-4 <= abs(value) < 1e6:
         return f"{value:.{digits - 1}e}"
-    text = f"{value:.{digits}g}"
-    return f"{value:.0f}" if "e" in text else text
+    text = f"{value:#.{digits}g}" if trailing_zeros else f"{value:.{digits}g}"
+    return f"{value:.0f}" if "e" in text else text.rstrip(".")
 
 
 def number_text(value: float, decimals: int = 4) -> str:

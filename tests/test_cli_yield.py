@@ -263,3 +263,11 @@ def test_significant_digits(value: float, digits: int, text: str) -> None:
     from waferlab.cli.yield_ import significant
 
     assert significant(value, digits) == text
+
+
+def test_significant_digits_keep_trailing_zeros_for_tables() -> None:
+    from waferlab.cli.yield_ import significant
+
+    assert significant(1.0603, 4, trailing_zeros=True) == "1.060"
+    assert significant(1234.4, 4, trailing_zeros=True) == "1234"
+    assert significant(41.5, 4, trailing_zeros=True) == "41.50"
