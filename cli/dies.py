@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import click
 
-from waferlab.geometry import Die, DieMap, Reticle, Wafer, place_dies
+from waferlab.errors import InvalidParameterError
+from waferlab.geometry import MAX_LENGTH_MM, Die, DieMap, Reticle, Wafer, place_dies
 
 from .options import command as waferlab_command
 from .options import (
@@ -16,6 +16,7 @@ from .options import (
     emit_json,
     format_option,
     offset_option,
+    parse_number,
     plot_option,
     resolve_die_size,
     save_plot,
@@ -36,22 +37,33 @@ class ReticleType(click.ParamType):
             return value
         match = self._pattern.match(str(value))
         if match:
-            try:
-                w, h = float(match.group(1)), float(match.group(2))
-            except ValueError:
-                pass
-            else:
-                if math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0:
+            w, h = parse_number(match.group(1)), parse_number(match.group(2))
+            if w is not None and h is not None:
+                try:
                     return Reticle(w, h)
+                except InvalidParameterError:
+                    pass
         self.fail(
-            f"must be a field size WxH in mm with both sides > 0, e.g. 26x33 (got {value!r})",
+            f"must be a field size WxH in mm with both sides in (0, {MAX_LENGTH_MM:g}], "
+            f"e.g. 26x33 (got {value!r})",
             param,
             ctx,
         )
 
 
-def _signed(x: float) -> str:
-    return f"{x:+.1f}"
+def _area(x: float) -> str:
+    """An area [mm²]: two decimals from 1 mm² up, three significant digits below."""
+    return f"{x:,.2f}" if x >= 1.0 else f"{x:.3g}"
+
+
+def _usable(x: float) -> str:
+    """A wafer area [mm²]: whole mm² from 1,000 mm² up, four significant digits below."""
+    return f"{x:,.0f}" if x >= 1000.0 else f"{x:.4g}"
+
+
+def _length(x: float, pitch: float) -> str:
+    """An offset [mm]: four decimals, or four significant digits on a sub-0.1 mm grid."""
+    return f"{x:.4f}" if pitch >= 0.1 else f"{x:.4g}"
 
 
 def _text(m: DieMap) -> str:
@@ -65,20 +77,24 @@ def _text(m: DieMap) -> str:
         ("Partial dies (edge)", f"{m.partial_dies:,}"),
         (
             "Classic formula",
-            f"{m.formula_dies:.1f}  (exact count {_signed(diff)}, "
+            f"{m.formula_dies:,.1f}  (exact count {diff:+,.1f}, "
             "pi d^2/(4S) - pi d/sqrt(2S), d = usable diameter, S = pitch area)",
         ),
-        ("Offset", f"x = {m.offset_x_mm:.4f} mm, y = {m.offset_y_mm:.4f} mm ({mode})"),
+        (
+            "Offset",
+            f"x = {_length(m.offset_x_mm, die.pitch_x_mm)} mm, "
+            f"y = {_length(m.offset_y_mm, die.pitch_y_mm)} mm ({mode})",
+        ),
         (
             "Wafer",
             f"{wafer.diameter_mm:g} mm, edge exclusion {wafer.edge_exclusion_mm:g} mm"
             + (f", notch band {wafer.notch_keepout_mm:g} mm" if wafer.notch_keepout_mm else "")
-            + (f", flat {wafer.flat_length_mm:g} mm" if wafer.flat_length_mm else ""),
+            + (f", flat {wafer.flat_length_mm:g} mm" if wafer.flat_length_mm is not None else ""),
         ),
-        ("Usable area", f"{wafer.usable_area_mm2:,.0f} mm²"),
+        ("Usable area", f"{_usable(wafer.usable_area_mm2)} mm²"),
         (
             "Die",
-            f"{die.width_mm:g} x {die.height_mm:g} mm ({die.area_mm2:,.2f} mm²), "
+            f"{die.width_mm:g} x {die.height_mm:g} mm ({_area(die.area_mm2)} mm²), "
             f"scribe {die.scribe_x_mm:g} x {die.scribe_y:g} mm, "
             f"pitch {die.pitch_x_mm:g} x {die.pitch_y_mm:g} mm",
         ),
@@ -89,7 +105,7 @@ def _text(m: DieMap) -> str:
             (
                 "Reticle field",
                 f"{m.reticle.field_width_mm:g} x {m.reticle.field_height_mm:g} mm: "
-                f"{nx * ny} per field ({nx} x {ny} dies)",
+                f"{nx * ny:,} per field ({nx:,} x {ny:,} dies)",
             ),
             ("Shots", f"{m.full_shots:,} full, {m.partial_shots:,} partial"),
         ]
@@ -119,7 +135,7 @@ def command(
     die_width_mm: float | None,
     die_height_mm: float | None,
     die_area_mm2: float | None,
-    aspect_ratio: float,
+    aspect_ratio: float | None,
     scribe_mm: float,
     scribe_y_mm: float | None,
     offset: str | tuple[float, float],

@@ -32,12 +32,40 @@ class DomainError(click.ClickException):
         self.ctx = ctx
 
 
+#: Library argument names spelled differently on the command line: argument -> option.
+_PARAMETER_OPTIONS = {
+    "diameter_mm": "wafer_diameter_mm",
+    "width_mm": "die_width_mm",
+    "height_mm": "die_height_mm",
+    "scribe_x_mm": "scribe_mm",
+    "field_width_mm": "reticle",
+    "field_height_mm": "reticle",
+}
+
+
 def _option_flag(ctx: click.Context, parameter: str) -> str | None:
     flag = "--" + parameter.replace("_", "-")
     for param in ctx.command.params:
         if flag in getattr(param, "opts", []):
             return flag
     return None
+
+
+def _option_text(ctx: click.Context, parameter: str) -> str | None:
+    """How the command line spells the library argument ``parameter``, if it has one."""
+    flag = _option_flag(ctx, parameter)
+    if flag is not None:
+        return flag
+    option = _PARAMETER_OPTIONS.get(parameter)
+    if option is None:
+        return None
+    if (
+        parameter in ("width_mm", "height_mm")
+        and ctx.params.get(option) is None
+        and ctx.params.get("die_area_mm2") is not None
+    ):
+        return f"the die {parameter[:-3]} from --die-area-mm2"
+    return _option_flag(ctx, option)
 
 
 class WaferlabCommand(click.Command):
@@ -49,6 +77,16 @@ class WaferlabCommand(click.Command):
     that cannot be read or written) become a domain error (exit 1).
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            # click's parser raises some errors (an option missing its value) without
+            # a context; attach it so the message starts with "waferlab <command>:".
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -59,7 +97,7 @@ class WaferlabCommand(click.Command):
                 exc.ctx = ctx  # type: ignore[attr-defined]
             raise
         except InvalidParameterError as exc:
-            flag = _option_flag(ctx, exc.parameter)
+            flag = _option_text(ctx, exc.parameter)
             message = str(exc)
             if flag is not None:
                 message = message.replace(exc.parameter, flag, 1)
@@ -76,6 +114,22 @@ def command(name: str | None = None, **kwargs: Any) -> Callable[[F], WaferlabCom
     kwargs.setdefault("cls", WaferlabCommand)
     kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
     return click.command(name, **kwargs)
+
+
+def parse_number(text: str) -> float | None:
+    """Return ``text`` as a float, or None if it is not a plain number.
+
+    Plain float syntax only (``12``, ``-0.5``, ``1e-3``): unlike :class:`float`,
+    digit-group underscores (``1_0``) are refused, since ``1_0`` is more likely a
+    typing slip than ten. Infinity and NaN parse; callers reject them.
+    """
+    stripped = text.strip()
+    if "_" in stripped:
+        return None
+    try:
+        return float(stripped)
+    except ValueError:
+        return None
 
 
 class Number(click.ParamType):
@@ -117,10 +171,10 @@ class Number(click.ParamType):
         if isinstance(value, float | int) and not isinstance(value, bool):
             x = float(value)
         else:
-            try:
-                x = float(str(value).strip().replace("_", ""))
-            except ValueError:
+            parsed = parse_number(str(value))
+            if parsed is None:
                 self.fail(f"must be a number {self._allowed()} (got {value!r})", param, ctx)
+            x = parsed
         ok = math.isfinite(x)
         if ok and self.low is not None:
             ok = x > self.low if self.low_open else x >= self.low
@@ -190,7 +244,8 @@ def wafer_options(f: F) -> F:
             "--flat-length-mm",
             type=POSITIVE,
             default=None,
-            help="Length of a primary flat at the bottom [mm] (SEMI M1, <= 150 mm wafers).",
+            help="Length of a primary flat at the bottom [mm], for wafers of 200 mm or "
+            "less (SEMI M1 flats are for 100-150 mm wafers; larger wafers have a notch).",
         ),
     ]
     for decorator in reversed(decorators):
@@ -212,9 +267,8 @@ def die_options(f: F) -> F:
         click.option(
             "--aspect-ratio",
             type=POSITIVE,
-            default=1.0,
-            show_default=True,
-            help="Width / height, with --die-area-mm2.",
+            default=None,
+            help="Width / height of a die given by --die-area-mm2 [default: 1].",
         ),
         click.option(
             "--scribe-mm",
@@ -257,13 +311,9 @@ class OffsetType(click.ParamType):
             return text
         parts = text.split(",")
         if len(parts) == 2:
-            try:
-                x, y = (float(p.strip()) for p in parts)
-            except ValueError:
-                pass
-            else:
-                if math.isfinite(x) and math.isfinite(y):
-                    return (x, y)
+            x, y = parse_number(parts[0]), parse_number(parts[1])
+            if x is not None and y is not None and math.isfinite(x) and math.isfinite(y):
+                return (x, y)
         self.fail(
             f"must be optimal, die-centered, street-centered or X,Y in mm with finite "
             f"numbers (got {value!r})",
@@ -333,16 +383,22 @@ def resolve_die_size(
     die_width_mm: float | None,
     die_height_mm: float | None,
     die_area_mm2: float | None,
-    aspect_ratio: float,
+    aspect_ratio: float | None = None,
 ) -> tuple[float, float]:
-    """Turn the die options into ``(width_mm, height_mm)``; a usage error if inconsistent."""
+    """Turn the die options into ``(width_mm, height_mm)``; a usage error if inconsistent.
+
+    ``aspect_ratio`` (width / height) applies to ``die_area_mm2`` only, 1 when None.
+    """
     if die_area_mm2 is not None:
         if die_width_mm is not None or die_height_mm is not None:
             raise click.UsageError(
                 "give either --die-area-mm2 or --die-width-mm and --die-height-mm, not both"
             )
-        height = math.sqrt(die_area_mm2 / aspect_ratio)
-        return die_area_mm2 / height, height
+        ratio = 1.0 if aspect_ratio is None else aspect_ratio
+        height = math.sqrt(die_area_mm2 / ratio)
+        # an extreme ratio may underflow the height to 0; the die check then reports it
+        width = die_area_mm2 / height if height > 0 else math.sqrt(die_area_mm2 * ratio)
+        return width, height
     if die_width_mm is None and die_height_mm is None:
         raise click.UsageError(
             "give the die size: --die-width-mm and --die-height-mm, or --die-area-mm2"
@@ -350,6 +406,11 @@ def resolve_die_size(
     if die_width_mm is None or die_height_mm is None:
         missing = "--die-height-mm" if die_height_mm is None else "--die-width-mm"
         raise click.UsageError(f"missing {missing} (or give --die-area-mm2)")
+    if aspect_ratio is not None:
+        raise click.UsageError(
+            "--aspect-ratio applies to --die-area-mm2 only; with --die-width-mm and "
+            "--die-height-mm the aspect ratio is already fixed"
+        )
     return die_width_mm, die_height_mm
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _placement_oracle import PlacementOracle
 
-from waferlab.geometry import Die, Reticle, Wafer, place_dies
+from waferlab.geometry import MAX_GRID_SITES, Die, Reticle, Wafer, place_dies
 
 DIE_910B = ["--die-width-mm", "21.32", "--die-height-mm", "31.22"]
 
@@ -25,6 +27,7 @@ def assert_usage_error(result: Any, *needles: str) -> None:
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("waferlab dies: error: "), lines[0]
     assert "Traceback" not in result.output
     for needle in needles:
         assert needle in lines[0]
@@ -189,6 +192,54 @@ def test_plot_option_writes_png(runner: Any, cli: Any, tmp_path: Path) -> None:
         (["--die-width-mm", "10"], ["--die-height-mm"]),
         ([], ["--die-width-mm"]),
         (["--die-area-mm2", "100", "--format", "xml"], ["--format"]),
+        # an option at the end without its value (click raises this without a context)
+        (["--die-area-mm2", "100", "--offset"], ["--offset", "requires an argument"]),
+        (["--die-area-mm2", "100", "--offset", ""], ["--offset"]),
+        (["--die-area-mm2", "100", "--reticle"], ["--reticle", "requires an argument"]),
+        (["--die-area-mm2"], ["--die-area-mm2", "requires an argument"]),
+        (["--die-area-mm2", "100", "--no-such-option"], ["--no-such-option"]),
+        # plain float syntax only: digit-group underscores are refused
+        (["--die-width-mm", "1_0", "--die-height-mm", "10"], ["--die-width-mm", "1_0"]),
+        (["--die-area-mm2", "100", "--offset", "1_0,0"], ["--offset"]),
+        (["--die-area-mm2", "100", "--reticle", "2_6x33"], ["--reticle"]),
+        # --aspect-ratio only shapes a die given by its area
+        (
+            [*DIE_910B, "--aspect-ratio", "2"],
+            ["--aspect-ratio", "--die-area-mm2 only"],
+        ),
+        (
+            [*DIE_910B, "--aspect-ratio", "1"],
+            ["--aspect-ratio", "--die-area-mm2 only"],
+        ),
+        # flats are for wafers of 200 mm or less
+        (
+            ["--die-area-mm2", "100", "--flat-length-mm", "57.5"],
+            ["--flat-length-mm", "larger than 200 mm", "notch", "57.5 mm on 150 mm"],
+        ),
+        # extreme geometry: an error up front instead of exhausting memory
+        (
+            [*DIE_910B, "--wafer-diameter-mm", "1e9"],
+            ["--wafer-diameter-mm", "1000000"],
+        ),
+        (
+            [*DIE_910B, "--wafer-diameter-mm", "1e5"],
+            ["21.32 x 31.22 mm", "100000 mm wafer", "4,000,000 sites", "20,000 rows"],
+        ),
+        (
+            ["--die-area-mm2", "1e-6", "--scribe-mm", "0"],
+            ["0.001 x 0.001 mm", "300 mm wafer", "4,000,000 sites"],
+        ),
+        (["--die-width-mm", "2e6", "--die-height-mm", "10"], ["--die-width-mm", "1000000"]),
+        (["--die-area-mm2", "1e13"], ["the die width from --die-area-mm2", "1000000"]),
+        (
+            ["--die-area-mm2", "1e-300", "--aspect-ratio", "1e300"],
+            ["the die height from --die-area-mm2"],
+        ),
+        (["--die-area-mm2", "100", "--scribe-mm", "1e7"], ["--scribe-mm", "1000000"]),
+        (["--die-area-mm2", "100", "--offset", "1e300,0"], ["--offset", "die pitches"]),
+        # a field larger than the wafer is refused rather than counted
+        ([*DIE_910B, "--reticle", "1e9x1e9"], ["--reticle", "1e+06"]),
+        ([*DIE_910B, "--reticle", "400x26"], ["--reticle", "wafer diameter, 300 mm"]),
     ],
 )
 def test_usage_errors(runner: Any, cli: Any, args: list[str], needles: list[str]) -> None:
@@ -234,3 +285,76 @@ def test_help_lists_the_options(runner: Any, cli: Any) -> None:
         "--notch-keepout-mm",
     ):
         assert flag in result.stdout
+
+
+def test_no_message_shows_python_names(runner: Any, cli: Any) -> None:
+    cases = [
+        [*DIE_910B, "--wafer-diameter-mm", "1e5"],
+        ["--die-area-mm2", "100", "--flat-length-mm", "57.5"],
+        ["--die-area-mm2", "1e13"],
+        [*DIE_910B, "--reticle", "400x26"],
+        ["--die-width-mm", "400", "--die-height-mm", "31.22"],
+    ]
+    for args in cases:
+        line = runner.invoke(cli, ["dies", *args]).stderr
+        assert not re.search(r"\bNone\b|\b[a-z]+_[a-z_]+\b", line), line
+
+
+def test_flat_on_a_200_mm_wafer_is_accepted(runner: Any, cli: Any) -> None:
+    data = run_json(
+        runner, cli, "--die-area-mm2", "50", "--wafer-diameter-mm", "200",
+        "--flat-length-mm", "57.5",
+    )  # fmt: skip
+    expected = place_dies(Wafer(200.0, 3.0, flat_length_mm=57.5), Die(50**0.5, 50**0.5, 0.1))
+    assert data["gross_dies"] == expected.gross_dies
+
+
+def test_aspect_ratio_defaults_to_square_and_shapes_area_dies(runner: Any, cli: Any) -> None:
+    square = run_json(runner, cli, "--die-area-mm2", "200")
+    assert square["die_width_mm"] == pytest.approx(200**0.5)
+    assert square["die_height_mm"] == pytest.approx(200**0.5)
+    wide = run_json(runner, cli, "--die-area-mm2", "200", "--aspect-ratio", "2")
+    assert (wide["die_width_mm"], wide["die_height_mm"]) == pytest.approx((20.0, 10.0))
+
+
+def test_text_output_groups_thousands(runner: Any, cli: Any) -> None:
+    # 1 x 1 mm die, 0.1 mm scribe, 300 mm wafer with 3 mm edge exclusion:
+    # classic formula pi d^2/(4S) - pi d/sqrt(2S) with d = 294 mm, S = 1.21 mm^2
+    d, s = 294.0, 1.1 * 1.1
+    formula = math.pi * d**2 / (4 * s) - math.pi * d / math.sqrt(2 * s)
+    assert formula > 50_000
+    args = ["--die-width-mm", "1", "--die-height-mm", "1"]
+    gross = run_json(runner, cli, *args)["gross_dies"]
+    out = runner.invoke(cli, ["dies", *args]).stdout
+    assert f"Classic formula:      {formula:,.1f}  (exact count {gross - formula:+,.1f}," in out
+    assert f"Gross dies (full):    {gross:,}" in out
+    assert re.search(r"Classic formula:\s+\d{2},\d{3}\.\d", out)
+
+
+def test_text_output_of_a_tiny_die_keeps_significant_digits(runner: Any, cli: Any) -> None:
+    result = runner.invoke(cli, ["dies", "--die-area-mm2", "1e-9", "--wafer-diameter-mm", "100"])
+    assert result.exit_code == 0, result.output
+    assert "(1e-09 mm²)" in result.stdout
+    assert "0.00 mm²" not in result.stdout
+    # on a 0.002 mm pitch, offsets and a small wafer's area keep significant digits
+    args = ["--die-area-mm2", "1e-6", "--scribe-mm", "0.001", "--wafer-diameter-mm", "2",
+            "--edge-exclusion-mm", "0.1", "--offset", "0.0005,-0.00025"]  # fmt: skip
+    out = runner.invoke(cli, ["dies", *args]).stdout
+    assert "x = 0.0005 mm, y = -0.00025 mm (fixed)" in out
+    # usable disc of radius 0.9 mm: pi * 0.81 = 2.545 mm²
+    assert f"Usable area:          {math.pi * 0.81:.4g} mm²" in out
+    assert "(1e-06 mm²)" in out
+
+
+def test_large_reticle_field_prints_grouped_counts(runner: Any, cli: Any) -> None:
+    # a 300 x 300 mm field holds floor(300.1 / 1.1) = 272 dies of 1 mm per direction
+    result = runner.invoke(
+        cli, ["dies", "--die-width-mm", "1", "--die-height-mm", "1", "--reticle", "300x300"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "73,984 per field (272 x 272 dies)" in result.stdout
+
+
+def test_grid_limit_matches_the_library_constant(runner: Any, cli: Any) -> None:
+    result = runner.invoke(cli, ["dies", "--die-area-mm2", "1e-6", "--scribe-mm", "0"])
+    assert f"{MAX_GRID_SITES:,} sites" in result.stderr

@@ -50,6 +50,10 @@ from waferlab.errors import (
 
 __all__ = [
     "CONTAINMENT_TOLERANCE_MM",
+    "MAX_FLAT_WAFER_DIAMETER_MM",
+    "MAX_GRID_ROWS",
+    "MAX_GRID_SITES",
+    "MAX_LENGTH_MM",
     "OFFSET_MODES",
     "SITE_FULL",
     "SITE_OUTSIDE",
@@ -73,6 +77,23 @@ SITE_OUTSIDE, SITE_PARTIAL, SITE_FULL = 0, 1, 2
 
 #: A die that sticks out of the usable region by less than this still counts [mm].
 CONTAINMENT_TOLERANCE_MM: float = 1e-9
+
+#: Longest wafer diameter, die side, scribe width or field side accepted [mm]
+#: (1 km, far beyond any wafer; it keeps every computation in floating-point range).
+MAX_LENGTH_MM: float = 1e6
+
+#: Most grid sites (columns x rows over the wafer) that :func:`place_dies` lists.
+#: A placement needs about 35 bytes per site at its peak (about 0.2 GB at the
+#: limit); a 1 x 1 mm die on a 450 mm wafer needs 205,000 sites.
+MAX_GRID_SITES: int = 4_000_000
+
+#: Most grid rows across the wafer that a placement or a count handles (the
+#: optimal-offset search works row by row, about 6 kB per row: 0.12 GB at the limit).
+MAX_GRID_ROWS: int = 20_000
+
+#: Largest wafer that may carry a flat [mm]: SEMI M1 flats are for 100-150 mm
+#: wafers, 200 mm wafers were made with a flat or a notch, larger ones have a notch.
+MAX_FLAT_WAFER_DIAMETER_MM: float = 200.0
 
 #: Offsets accepted by name.
 OFFSET_MODES: tuple[str, ...] = ("optimal", "die-centered", "street-centered")
@@ -138,8 +159,8 @@ class Wafer:
     Parameters
     ----------
     diameter_mm : float, default 300.0
-        Wafer diameter [mm] (200, 300 and 450 are standard; 100-150 mm wafers
-        carry a flat, see :func:`semi_flat_length_mm`).
+        Wafer diameter [mm], in ``(0, MAX_LENGTH_MM]`` (200, 300 and 450 are
+        standard; 100-150 mm wafers carry a flat, see :func:`semi_flat_length_mm`).
     edge_exclusion_mm : float, default 3.0
         Width of the unusable ring at the edge [mm]; ``< diameter_mm / 2``.
     notch_keepout_mm : float, default 0.0
@@ -147,8 +168,10 @@ class Wafer:
         the wafer [mm] (the convention of the SemiAnalysis die-yield
         calculator); ``< diameter_mm``.
     flat_length_mm : float or None, default None
-        Length of a primary flat at the bottom [mm]; the flat cuts the wafer
-        along a chord, and the edge exclusion applies along the flat too.
+        Length of a primary flat at the bottom [mm], ``< diameter_mm``; the flat
+        cuts the wafer along a chord, and the edge exclusion applies along the
+        flat too. Only wafers up to :data:`MAX_FLAT_WAFER_DIAMETER_MM` (200 mm)
+        may have a flat; larger wafers have a notch (use ``notch_keepout_mm``).
     keepouts : tuple of shapely geometries, default ()
         Further keep-out regions in wafer coordinates [mm]; any shape,
         convex or not. A die may touch a keep-out but not overlap its interior.
@@ -156,7 +179,8 @@ class Wafer:
     Raises
     ------
     InvalidParameterError
-        If a dimension is out of range or the usable region is empty.
+        If a dimension is out of range, the usable region is empty, or a
+        wafer larger than 200 mm is given a flat.
 
     Examples
     --------
@@ -172,7 +196,7 @@ class Wafer:
     keepouts: tuple[Any, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        d = check_real("diameter_mm", self.diameter_mm, low=0.0, low_open=True)
+        d = check_real("diameter_mm", self.diameter_mm, low=0.0, high=MAX_LENGTH_MM, low_open=True)
         r = d / 2.0
         ee = check_real(
             "edge_exclusion_mm", self.edge_exclusion_mm, low=0.0, high=r, high_open=True
@@ -192,6 +216,16 @@ class Wafer:
                 low_open=True,
                 high_open=True,
             )
+            if d > MAX_FLAT_WAFER_DIAMETER_MM:
+                semi = _flat_table()["primary_flat_length_mm"]
+                raise InvalidParameterError(
+                    "flat_length_mm",
+                    self.flat_length_mm,
+                    f"omitted for wafers larger than {MAX_FLAT_WAFER_DIAMETER_MM:g} mm",
+                    detail=f"a {d:g} mm wafer has a notch, not a flat (SEMI M1 primary flats: "
+                    + ", ".join(f"{v['nominal']:g} mm on {k} mm" for k, v in semi.items())
+                    + " wafers)",
+                )
             object.__setattr__(self, "flat_length_mm", flat)
         keepouts = self.keepouts
         if isinstance(keepouts, shapely.Geometry):
@@ -287,9 +321,9 @@ class Die:
     Parameters
     ----------
     width_mm, height_mm : float
-        Die size [mm], > 0.
+        Die size [mm], in ``(0, MAX_LENGTH_MM]``.
     scribe_x_mm : float, default 0.1
-        Street width between neighbouring columns [mm], >= 0.
+        Street width between neighbouring columns [mm], in ``[0, MAX_LENGTH_MM]``.
     scribe_y_mm : float or None, default None
         Street width between rows [mm]; None means the same as ``scribe_x_mm``.
 
@@ -306,18 +340,18 @@ class Die:
     scribe_y_mm: float | None = None
 
     def __post_init__(self) -> None:
+        top = MAX_LENGTH_MM
+        for name in ("width_mm", "height_mm"):
+            value = check_real(name, getattr(self, name), low=0.0, high=top, low_open=True)
+            object.__setattr__(self, name, value)
         object.__setattr__(
-            self, "width_mm", check_real("width_mm", self.width_mm, low=0.0, low_open=True)
-        )
-        object.__setattr__(
-            self, "height_mm", check_real("height_mm", self.height_mm, low=0.0, low_open=True)
-        )
-        object.__setattr__(
-            self, "scribe_x_mm", check_real("scribe_x_mm", self.scribe_x_mm, low=0.0)
+            self, "scribe_x_mm", check_real("scribe_x_mm", self.scribe_x_mm, low=0.0, high=top)
         )
         if self.scribe_y_mm is not None:
             object.__setattr__(
-                self, "scribe_y_mm", check_real("scribe_y_mm", self.scribe_y_mm, low=0.0)
+                self,
+                "scribe_y_mm",
+                check_real("scribe_y_mm", self.scribe_y_mm, low=0.0, high=top),
             )
 
     @classmethod
@@ -411,12 +445,24 @@ class Reticle:
         object.__setattr__(
             self,
             "field_width_mm",
-            check_real("field_width_mm", self.field_width_mm, low=0.0, low_open=True),
+            check_real(
+                "field_width_mm",
+                self.field_width_mm,
+                low=0.0,
+                high=MAX_LENGTH_MM,
+                low_open=True,
+            ),
         )
         object.__setattr__(
             self,
             "field_height_mm",
-            check_real("field_height_mm", self.field_height_mm, low=0.0, low_open=True),
+            check_real(
+                "field_height_mm",
+                self.field_height_mm,
+                low=0.0,
+                high=MAX_LENGTH_MM,
+                low_open=True,
+            ),
         )
 
 
@@ -444,7 +490,7 @@ def dies_per_field(die: Die, reticle: Reticle) -> tuple[int, int]:
         raise InvalidParameterError(
             "reticle",
             f"{reticle.field_width_mm:g}x{reticle.field_height_mm:g} mm",
-            f"a field at least as large as the die ({die.width_mm:g} x {die.height_mm:g} mm)",
+            f"a field at least as large as the {die.width_mm:g} x {die.height_mm:g} mm die",
             detail="the die does not fit in one exposure field",
         )
     return nx, ny
@@ -994,14 +1040,11 @@ def _wrap(value: float, period: float) -> float:
     return -period / 2.0 if out >= period / 2.0 else out
 
 
-def _resolve_offset(offset: Any, die: Die) -> tuple[str, tuple[float, float] | None]:
+def _offset_mode(offset: Any) -> tuple[str, tuple[float, float] | None]:
+    """Validate ``offset``; return its mode and, for a fixed shift, the shift [mm]."""
     if isinstance(offset, str):
         if offset not in OFFSET_MODES:
             raise UnknownNameError("offset", offset, (*OFFSET_MODES, "(x_mm, y_mm)"))
-        if offset == "die-centered":
-            return offset, (0.0, 0.0)
-        if offset == "street-centered":
-            return offset, (die.pitch_x_mm / 2.0, die.pitch_y_mm / 2.0)
         return offset, None
     try:
         x, y = offset
@@ -1010,6 +1053,81 @@ def _resolve_offset(offset: Any, die: Die) -> tuple[str, tuple[float, float] | N
             "offset", offset, "'optimal', 'die-centered', 'street-centered' or (x_mm, y_mm)"
         ) from None
     return "fixed", (check_real("offset_x_mm", x), check_real("offset_y_mm", y))
+
+
+def _resolve_offset(offset: Any, die: Die) -> tuple[str, tuple[float, float] | None]:
+    mode, fixed = _offset_mode(offset)
+    if mode == "die-centered":
+        return mode, (0.0, 0.0)
+    if mode == "street-centered":
+        return mode, (die.pitch_x_mm / 2.0, die.pitch_y_mm / 2.0)
+    if fixed is not None:
+        # grid indices must stay exact integers
+        limit = 2.0**52
+        if abs(fixed[0]) / die.pitch_x_mm > limit or abs(fixed[1]) / die.pitch_y_mm > limit:
+            raise InvalidParameterError(
+                "offset",
+                f"{fixed[0]:g},{fixed[1]:g} mm",
+                f"within {limit:.2g} die pitches of the wafer centre",
+            )
+    return mode, fixed
+
+
+def _grid_extent(
+    diameter_mm: float, w: ArrayLike, h: ArrayLike, px: ArrayLike, py: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Upper bounds on the grid columns and rows over the wafer, for any offset.
+
+    Floats, so that absurd sizes give a large number (or inf) instead of overflowing.
+    """
+    with np.errstate(over="ignore"):
+        cols = (diameter_mm + np.asarray(w, dtype=np.float64)) / np.asarray(px, np.float64) + 3.0
+        rows = (diameter_mm + np.asarray(h, dtype=np.float64)) / np.asarray(py, np.float64) + 3.0
+    return np.asarray(cols, dtype=np.float64), np.asarray(rows, dtype=np.float64)
+
+
+def _count_text(x: float) -> str:
+    if not math.isfinite(x):
+        return "more than 1e308"
+    return f"{x:,.0f}" if x < 1e9 else f"{x:.2g}"
+
+
+def _check_grid_size(
+    wafer: Wafer,
+    die_width_mm: ArrayLike,
+    die_height_mm: ArrayLike,
+    pitch_x_mm: ArrayLike,
+    pitch_y_mm: ArrayLike,
+    *,
+    sites: bool,
+) -> None:
+    """Raise InvalidParameterError if a grid exceeds MAX_GRID_ROWS (or MAX_GRID_SITES)."""
+    cols, rows = _grid_extent(
+        wafer.diameter_mm, die_width_mm, die_height_mm, pitch_x_mm, pitch_y_mm
+    )
+    shape = np.broadcast_shapes(np.shape(die_width_mm), np.shape(die_height_mm), cols.shape)
+    cols = np.broadcast_to(cols, shape).ravel()
+    rows = np.broadcast_to(rows, shape).ravel()
+    with np.errstate(over="ignore"):
+        n_sites = cols * rows
+    too_big = (rows > MAX_GRID_ROWS) | ((n_sites > MAX_GRID_SITES) if sites else False)
+    if not np.any(too_big):
+        return
+    k = int(np.argmax(too_big))
+    w = float(np.broadcast_to(die_width_mm, shape).ravel()[k])
+    h = float(np.broadcast_to(die_height_mm, shape).ravel()[k])
+    if sites:
+        limit = f"at most {MAX_GRID_SITES:,} sites and {MAX_GRID_ROWS:,} rows"
+        need = f"about {_count_text(n_sites[k])} sites in {_count_text(rows[k])} rows"
+    else:
+        limit = f"at most {MAX_GRID_ROWS:,} rows"
+        need = f"about {_count_text(rows[k])} rows"
+    raise InvalidParameterError(
+        "die",
+        f"{w:g} x {h:g} mm",
+        f"large enough that the grid over the {wafer.diameter_mm:g} mm wafer has {limit}",
+        detail=f"this die and scribe need {need}; use a larger die or a smaller wafer",
+    )
 
 
 def _site_map(
@@ -1021,7 +1139,12 @@ def _site_map(
     NDArray[np.int64],
     NDArray[np.int8],
 ]:
-    """Centres, indices and states of every site whose cell meets the wafer's box."""
+    """Centres, indices and states of every site whose cell meets the wafer's box.
+
+    The sites are listed row by row. The tests are separable in x and y, so they
+    are computed per column and per row and only broadcast to (rows, columns)
+    as booleans, which keeps the temporary memory per site small.
+    """
     wafer = problem.wafer
     big_r = wafer.radius_mm
     px, py, w, h = problem.px, problem.py, problem.w, problem.h
@@ -1031,34 +1154,39 @@ def _site_map(
     j_hi = math.ceil((big_r + h / 2.0 - offset_y) / py)
     cols = np.arange(i_lo, i_hi + 1, dtype=np.int64)
     rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
-    col_grid, row_grid = np.meshgrid(cols, rows)
-    col, row = col_grid.ravel(), row_grid.ravel()
-    cx = np.asarray(offset_x + col * px, dtype=np.float64)
-    cy = np.asarray(offset_y + row * py, dtype=np.float64)
+    xc = np.asarray(offset_x + cols * px, dtype=np.float64)
+    yc = np.asarray(offset_y + rows * py, dtype=np.float64)
     # full: left edge inside one of the feasible intervals of the row
     # the row intervals are periodic in offset_y: compute them in the fundamental cell
     reduced_y = _wrap(offset_y, py)
     shift = round((offset_y - reduced_y) / py)
     lo, length = _count_fixed(problem, offset_x, reduced_y)
-    row_pos = row + shift - problem.rows[0]
+    row_pos = rows + shift - problem.rows[0]
     in_range = (row_pos >= 0) & (row_pos < problem.rows.size)
     row_pos = np.clip(row_pos, 0, problem.rows.size - 1)
-    left = (cx - w / 2.0)[:, None]
-    lo_s = lo[row_pos]
-    len_s = length[row_pos]
-    full = in_range & np.any((len_s >= 0) & (left >= lo_s) & (left <= lo_s + len_s), axis=1)
+    lo_r = lo[row_pos][:, None, :]
+    len_r = length[row_pos][:, None, :]
+    left = (xc - w / 2.0)[None, :, None]
+    full = in_range[:, None] & np.any(
+        (len_r >= 0) & (left >= lo_r) & (left <= lo_r + len_r), axis=2
+    )
     # partial: positive-area overlap with the physical wafer (disc cut by the flat)
-    x0, x1 = cx - w / 2.0, cx + w / 2.0
-    y0, y1 = cy - h / 2.0, cy + h / 2.0
+    x0, x1 = xc - w / 2.0, xc + w / 2.0
+    y0, y1 = yc - h / 2.0, yc + h / 2.0
     y_flat = wafer.flat_y_mm if wafer.flat_length_mm is not None else -math.inf
     y0c = np.maximum(y0, y_flat)
     nearest_x = np.clip(0.0, x0, x1)
     nearest_y = np.clip(0.0, y0c, y1)
-    on_wafer = (y1 > y_flat) & (nearest_x**2 + nearest_y**2 < big_r**2)
-    state = np.where(full, SITE_FULL, np.where(on_wafer, SITE_PARTIAL, SITE_OUTSIDE)).astype(
-        np.int8
+    on_wafer = (y1 > y_flat)[:, None] & (
+        nearest_x[None, :] ** 2 + nearest_y[:, None] ** 2 < big_r**2
     )
-    return cx, cy, row, col, state
+    state = np.full(full.shape, SITE_OUTSIDE, dtype=np.int8)
+    state[on_wafer] = SITE_PARTIAL
+    state[full] = SITE_FULL
+    n_rows, n_cols = full.shape
+    cx = np.tile(xc, n_rows)
+    cy = np.repeat(yc, n_cols)
+    return cx, cy, np.repeat(rows, n_cols), np.tile(cols, n_rows), state.ravel()
 
 
 def _shots(
@@ -1067,7 +1195,11 @@ def _shots(
     """Full and partial shot counts for shots of nx × ny dies aligned with the grid."""
     sx = np.floor_divide(col, nx)
     sy = np.floor_divide(row, ny)
-    keys, inverse = np.unique(np.stack([sx, sy], axis=1), axis=0, return_inverse=True)
+    if not sx.size:
+        return 0, 0
+    sx = sx - sx.min()
+    sy = sy - sy.min()
+    keys, inverse = np.unique(sx * (int(sy.max()) + 1) + sy, return_inverse=True)
     inverse = inverse.ravel()
     n_full = np.bincount(inverse, weights=(state == SITE_FULL), minlength=len(keys))
     n_on = np.bincount(inverse, weights=(state != SITE_OUTSIDE), minlength=len(keys))
@@ -1108,7 +1240,11 @@ def place_dies(
     Raises
     ------
     InvalidParameterError
-        For a malformed offset or a die larger than the reticle field.
+        For a malformed offset; a die larger than the reticle field or a field
+        side longer than the wafer diameter; or a die so small for the wafer
+        that its grid would exceed :data:`MAX_GRID_SITES` sites or
+        :data:`MAX_GRID_ROWS` rows (the grid over the wafer has about
+        ``(D + w)/p_x × (D + h)/p_y`` sites, and every site is listed).
     GeometryError
         If no die fits in the usable region at any offset.
 
@@ -1148,24 +1284,35 @@ def place_dies(
     _check_inputs(wafer, die)
     if reticle is not None and not isinstance(reticle, Reticle):
         raise InvalidParameterError("reticle", reticle, "a waferlab.geometry.Reticle or None")
-    field_dims = dies_per_field(die, reticle) if reticle is not None else None
     mode, fixed = _resolve_offset(offset, die)
+    _check_grid_size(wafer, die.width_mm, die.height_mm, die.pitch_x_mm, die.pitch_y_mm, sites=True)
+    field_dims = None
+    if reticle is not None:
+        if max(reticle.field_width_mm, reticle.field_height_mm) > wafer.diameter_mm:
+            raise InvalidParameterError(
+                "reticle",
+                f"{reticle.field_width_mm:g}x{reticle.field_height_mm:g} mm",
+                f"a field with both sides at most the wafer diameter, {wafer.diameter_mm:g} mm",
+            )
+        field_dims = dies_per_field(die, reticle)
     problem = _Problem(wafer, die)
     gap = 0
+    sites = None
     if fixed is None:
         ox, oy, best, gap = _optimise(problem)
         if best == 0:
             raise _no_fit(wafer, die)
-    else:
-        ox, oy = fixed
-    if fixed is None:
         # report a tidy offset (rounded to 1e-9 mm) when it keeps the optimal count
         tidy_x = _wrap(round(ox, 9), problem.px) + 0.0
         tidy_y = _wrap(round(oy, 9), problem.py) + 0.0
         tidy = _site_map(problem, tidy_x, tidy_y)
         if int(np.count_nonzero(tidy[4] == SITE_FULL)) >= best:
-            ox, oy = tidy_x, tidy_y
-    cx, cy, row, col, state = _site_map(problem, ox, oy)
+            ox, oy, sites = tidy_x, tidy_y, tidy
+        del tidy
+    else:
+        ox, oy = fixed
+    cx, cy, row, col, state = sites if sites is not None else _site_map(problem, ox, oy)
+    del sites
     gross = int(np.count_nonzero(state == SITE_FULL))
     if gross == 0 and fixed is not None and _optimise(problem)[2] == 0:
         raise _no_fit(wafer, die)
@@ -1207,6 +1354,8 @@ def _no_fit(wafer: Wafer, die: Die) -> GeometryError:
         f"a {die.width_mm:g} x {die.height_mm:g} mm die does not fit in the usable region "
         f"of a {wafer.diameter_mm:g} mm wafer (usable radius {wafer.usable_radius_mm:g} mm"
         + (f", notch band {wafer.notch_keepout_mm:g} mm" if wafer.notch_keepout_mm else "")
+        + (f", flat {wafer.flat_length_mm:g} mm" if wafer.flat_length_mm is not None else "")
+        + (f", {len(wafer.keepouts)} keep-out regions" if wafer.keepouts else "")
         + ")"
     )
 
@@ -1227,6 +1376,13 @@ def gross_dies_per_wafer(wafer: Wafer, die: Die, *, offset: Any = "optimal") -> 
     -------
     int
 
+    Raises
+    ------
+    InvalidParameterError
+        For a malformed offset, or a grid over the wafer of more than
+        :data:`MAX_GRID_ROWS` rows (with a fixed offset, also more than
+        :data:`MAX_GRID_SITES` sites).
+
     Examples
     --------
     >>> gross_dies_per_wafer(Wafer(300.0, 0.0), Die(10.0, 10.0, 0.0), offset="street-centered")
@@ -1234,6 +1390,14 @@ def gross_dies_per_wafer(wafer: Wafer, die: Die, *, offset: Any = "optimal") -> 
     """
     _check_inputs(wafer, die)
     _, fixed = _resolve_offset(offset, die)
+    _check_grid_size(
+        wafer,
+        die.width_mm,
+        die.height_mm,
+        die.pitch_x_mm,
+        die.pitch_y_mm,
+        sites=fixed is not None,
+    )
     problem = _Problem(wafer, die)
     if fixed is None:
         return _optimise(problem)[2]
@@ -1266,14 +1430,27 @@ def gross_dies_per_wafer_many(
     ndarray of int64
         Same shape as the broadcast sizes; 0 where a die does not fit.
 
+    Raises
+    ------
+    InvalidParameterError
+        For an invalid size, scribe or offset, or, before any counting, if a
+        size needs more grid rows (or sites) than :func:`gross_dies_per_wafer`
+        handles.
+
     Examples
     --------
     >>> gross_dies_per_wafer_many(Wafer(300.0, 3.0), [10.0, 20.0], 10.0).tolist()
     [616, 300]
     """
+    if not isinstance(wafer, Wafer):
+        raise InvalidParameterError("wafer", wafer, "a waferlab.geometry.Wafer")
     w = check_array("die_width_mm", die_width_mm, low=0.0, low_open=True)
     h = check_array("die_height_mm", die_height_mm, low=0.0, low_open=True)
+    sx = check_real("scribe_x_mm", scribe_x_mm, low=0.0)
+    sy = sx if scribe_y_mm is None else check_real("scribe_y_mm", scribe_y_mm, low=0.0)
+    mode, _ = _offset_mode(offset)
     w, h = np.broadcast_arrays(w, h)
+    _check_grid_size(wafer, w, h, w + sx, h + sy, sites=mode != "optimal")
     out = np.empty(w.shape, dtype=np.int64)
     for k in np.ndindex(w.shape):  # one vectorised placement per die size
         die = Die(float(w[k]), float(h[k]), scribe_x_mm, scribe_y_mm)
