@@ -684,3 +684,14 @@ def test_block_limit_without_blocks_reads_as_a_sentence() -> None:
     assert str(info.value) == (
         "harvest_max_bad_blocks is given without harvest_n_blocks: give the number of blocks too"
     )
+
+
+def test_summary_says_when_the_die_bank_adds_nothing() -> None:
+    # HBM for 100,000 packages; the fab alone makes 400,000 packages' worth of dies.
+    bound = run_funnel(
+        csis(die_bank_dies=2_000_000, hbm_stacks_per_package=8, hbm_stock_stacks=800_000)
+    )
+    assert bound.final_units == bound.fab_only_final_units == 100_000 * 0.75
+    assert "adds no units while HBM is the limit" in bound.summary()
+    free = run_funnel(csis(die_bank_dies=2_000_000))
+    assert "the fab flow alone gives 300,000" in free.summary()

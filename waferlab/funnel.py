@@ -862,10 +862,18 @@ class FunnelResult:
         if m > 1:
             lines.append(f"{self.final_units_per_month:,.0f} {self.final_unit} per month (average)")
         if self.includes_stock:
-            lines.append(
-                f"includes the die bank of {self.inputs.die_bank_dies:,.0f} dies; "
-                f"the fab flow alone gives {self.fab_only_final_units:,.0f}"
-            )
+            bank = f"{self.inputs.die_bank_dies:,.0f}"
+            if self.fab_only_final_units >= self.final_units:
+                limit = "HBM" if self.binding_constraint == "hbm" else "the packaging chain"
+                lines.append(
+                    f"the die bank of {bank} dies adds no units while {limit} is the limit "
+                    "(the fab flow alone gives the same)"
+                )
+            else:
+                lines.append(
+                    f"includes the die bank of {bank} dies; "
+                    f"the fab flow alone gives {self.fab_only_final_units:,.0f}"
+                )
         if self.compute_equivalents is not None:
             lines.append(
                 f"{self.compute_equivalents:,.0f} {self.inputs.compute_equivalent_unit} "
