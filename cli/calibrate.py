@@ -403,7 +403,8 @@ def command(
             if ranges:
                 text += (
                     "\nValues that meet every fitted observation (D0 solved for, "
-                    f"tolerance {tolerance:g}):\n" + "\n".join(_range_text(r) for r in ranges)
+                    f"tolerance {tolerance:g} in log-yield):\n"
+                    + "\n".join(_range_text(r) for r in ranges)
                 )
             blocks.append(text)
         click.echo("\n\n".join(blocks))

@@ -64,7 +64,10 @@ def main() -> None:
         both = compare_models([large, small])
         print(both.table())
 
-        print("\n3. Values that meet both (D0 solved for, 1 % tolerance in log-yield):")
+        print(
+            "\n3. Values that meet both (D0 solved for; tolerance 0.01 in log-yield,"
+            " about 1 % of the yield):"
+        )
         for result in feasible_ranges([large, small]):
             text = ", ".join(result.interval_texts()) or "none"
             print(f"  {result.model:<20} {result.parameter:<12} {text}")
