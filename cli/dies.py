@@ -123,7 +123,8 @@ def _text(m: DieMap) -> str:
     "--reticle",
     type=ReticleType(),
     default=None,
-    help="Exposure field WxH in mm (e.g. 26x33): adds dies per field and shot counts.",
+    help="Exposure field WxH in mm (e.g. 26x33), each side at most the wafer diameter: "
+    "adds dies per field and shot counts.",
 )
 @format_option()
 @plot_option("Write a wafer map to this file (.png, .svg or .pdf).")

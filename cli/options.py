@@ -268,7 +268,7 @@ def die_options(f: F) -> F:
             "--aspect-ratio",
             type=POSITIVE,
             default=None,
-            help="Width / height of a die given by --die-area-mm2 [default: 1].",
+            help="Width / height, with --die-area-mm2 only (square when omitted).",
         ),
         click.option(
             "--scribe-mm",
