@@ -93,14 +93,20 @@ def command(
     """
     resolved = resolve_scenario(scenario, overrides)
     costs = resolved.cost_inputs()
+    inputs = resolved.funnel_inputs()
     if costs is None:
         keys = scenario_keys("costs")
+        bank = "die_bank_cost_usd_per_die"
+        needed = [keys[0]] + ([bank] if inputs.die_bank_dies > 0 else [])
+        optional = [k for k in keys if k not in needed]
         raise DomainError(
-            f"scenario {resolved.name!r} states no costs: give them with --set "
-            f"{keys[0]}=... (required) and optionally "
-            + ", ".join(f"--set {k}=..." for k in keys[1:])
+            f"scenario {resolved.name!r} states no costs: give them with "
+            + " ".join(f"--set {k}=..." for k in needed)
+            + (" (needed: the scenario has a die bank)" if len(needed) > 1 else " (required)")
+            + " and optionally "
+            + ", ".join(f"--set {k}=..." for k in optional)
         )
-    result = run_funnel(resolved.funnel_inputs())
+    result = run_funnel(inputs)
     try:
         breakdown = cost_breakdown(result, costs)
     except InvalidParameterError as exc:

@@ -160,8 +160,16 @@ def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[n
 def test_scenario_without_costs_says_which_keys(runner, cli) -> None:  # type: ignore[no-untyped-def]
     err = one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank"), 1)
     assert "states no costs" in err
+    # a die bank needs its price too (all its dies would otherwise cost $0)
+    assert (
+        "--set wafer_cost_usd=... --set die_bank_cost_usd_per_die=... "
+        "(needed: the scenario has a die bank)"
+    ) in err
+    assert "optionally --set hbm_cost_usd_per_stack=..." in err
+    no_bank = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "die_bank_dies=0")
+    err = one_line_error(no_bank, 1)
     assert "--set wafer_cost_usd=... (required)" in err
-    assert "hbm_cost_usd_per_stack" in err
+    assert "--set die_bank_cost_usd_per_die=..." in err.split("optionally")[1]
 
 
 def test_partial_costs_need_the_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
