@@ -36,6 +36,8 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
     for key, value in scenario.published.items():
         if key == "source":
             continue
+        if isinstance(value, int | float) and abs(value) >= 1e15:
+            value = f"{value:.4g}"  # never a number with hundreds of digits
         rows.append(
             {
                 "figure": key,

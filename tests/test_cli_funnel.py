@@ -385,3 +385,17 @@ def test_density_with_a_given_die_yield_says_how_to_use_the_model(runner, cli) -
     assert "give die_yield or defect_density_per_cm2, not both" in err
     assert "--set die_yield=none" in err
     assert "None" not in err
+
+
+def test_huge_published_figure_prints_in_scientific_notation(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "pub.toml"
+    path.write_text(
+        'name = "pub"\ndescription = "A huge published figure."\n'
+        'inherits = "csis-2025-smic-target"\n'
+        '[published]\nsource = "test"\ngood_dies = 1e300\n',
+        encoding="utf-8",
+    )
+    result = run(runner, cli, str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "1e+300" in result.stdout
+    assert "000,000,000,000,000,000,000" not in result.stdout

@@ -432,3 +432,20 @@ def test_huge_costs_print_in_scientific_notation() -> None:
     assert b.cost_per_good_die_usd == pytest.approx(1000.0 / (10 * 1e-14), rel=1e-12)
     assert re.findall(r"\d[\d,]{24,}", b.table()) == []
     assert "1e+16" in b.table()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "wafer_cost_usd",
+        "hbm_cost_usd_per_stack",
+        "packaging_cost_usd_per_package",
+        "test_cost_usd_per_unit",
+        "die_bank_cost_usd_per_die",
+    ],
+)
+def test_costs_have_a_sanity_bound(name: str) -> None:
+    base = {"wafer_cost_usd": 1000.0, name: 1e300}
+    with pytest.raises(InvalidParameterError, match=f"{name} must be at most 1e9"):
+        CostInputs(**base)
+    assert getattr(CostInputs(**{**base, name: 1e9}), name) == 1e9

@@ -171,3 +171,17 @@ def test_funnel_plot_says_the_bank_adds_nothing_when_hbm_binds() -> None:
     text = _texts(plot_funnel(result))
     assert "adds no units while HBM is the limit" in text
     assert "fab alone" not in text
+
+
+def test_cost_plot_never_prints_hundreds_of_digits() -> None:
+    # die yield 1e-300: a good die costs 1e300 times a wafer's share; the die bank
+    # (priced) keeps the funnel finishing units, so the silicon average is huge.
+    import re
+
+    result = csis(die_yield=1e-300, die_bank_dies=1000, wafer_starts_per_month=1e9)
+    breakdown = cost_breakdown(
+        result, CostInputs(wafer_cost_usd=1e9, die_bank_cost_usd_per_die=1.0)
+    )
+    ax = plot_cost_breakdown(breakdown)
+    assert re.findall(r"\d[\d,]{24,}", _texts(ax)) == []
+    assert "e+" in ax.get_title(loc="left")

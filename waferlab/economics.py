@@ -40,6 +40,21 @@ __all__ = [
 ]
 
 
+#: Sanity bound on every unit cost (USD): a billion dollars for one wafer,
+#: stack, package or test is far beyond any real price, and keeps a typo
+#: (1e300) from turning into a cost with hundreds of digits.
+MAX_COST_USD = 1e9
+
+
+def _cost(name: str, value: Any, *, positive: bool = False) -> float:
+    x = check_real(name, value, low=0.0, low_open=positive)
+    if x > MAX_COST_USD:
+        raise InvalidParameterError(
+            name, x, "at most 1e9", "a sanity bound on costs (see docs/economics.md)"
+        )
+    return x
+
+
 @dataclass(frozen=True)
 class CostInputs:
     """Unit costs in US dollars, validated on construction.
@@ -65,7 +80,8 @@ class CostInputs:
     Raises
     ------
     InvalidParameterError
-        If a cost is negative, not finite or not a number.
+        If a cost is negative, above the sanity bound :data:`MAX_COST_USD`
+        (1e9), not finite or not a number.
 
     Examples
     --------
@@ -86,21 +102,19 @@ class CostInputs:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self,
-            "wafer_cost_usd",
-            check_real("wafer_cost_usd", self.wafer_cost_usd, low=0.0, low_open=True),
+            self, "wafer_cost_usd", _cost("wafer_cost_usd", self.wafer_cost_usd, positive=True)
         )
         for name in (
             "hbm_cost_usd_per_stack",
             "packaging_cost_usd_per_package",
             "test_cost_usd_per_unit",
         ):
-            object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0))
+            object.__setattr__(self, name, _cost(name, getattr(self, name)))
         if self.die_bank_cost_usd_per_die is not None:
             object.__setattr__(
                 self,
                 "die_bank_cost_usd_per_die",
-                check_real("die_bank_cost_usd_per_die", self.die_bank_cost_usd_per_die, low=0.0),
+                _cost("die_bank_cost_usd_per_die", self.die_bank_cost_usd_per_die),
             )
 
     @classmethod

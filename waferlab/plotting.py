@@ -228,6 +228,10 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
 
     from waferlab.economics import CostBreakdown
     from waferlab.errors import InvalidParameterError
+    from waferlab.funnel import _quantity_text
+
+    def usd(x: float) -> str:
+        return "$" + _quantity_text(x, ",.0f")
 
     if not isinstance(breakdown, CostBreakdown):
         raise InvalidParameterError("breakdown", breakdown, "a CostBreakdown from cost_breakdown")
@@ -268,7 +272,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
                 )
         left += c.usd_per_unit
     ax.annotate(
-        f"${total:,.0f}",
+        usd(total),
         (total, y_total),
         xytext=(4, 0),
         textcoords="offset points",
@@ -282,7 +286,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
         ax.barh(yi, c.usd_per_unit, height=0.6, color=palette.get(c.name, "0.6"))
         share = "–" if c.share is None else f"{c.share:.1%}"
         ax.annotate(
-            f"${c.usd_per_unit:,.0f}  ({share})",
+            f"{usd(c.usd_per_unit)}  ({share})",
             (c.usd_per_unit, yi),
             xytext=(4, 0),
             textcoords="offset points",
@@ -293,7 +297,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     ax.set_yticks([y_total, *range(n - 1, -1, -1)])
     ax.set_yticklabels(["total"] + [c.name for c in components], fontsize=9)
     ax.set_xlim(0.0, total * 1.22 if total > 0 else 1.0)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: usd(v)))
     ax.set_xlabel("US dollars per tested unit")
     funnel = breakdown.funnel
     unit = funnel.final_unit[:-1]
@@ -303,17 +307,17 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     if breakdown.cost_per_compute_equivalent_usd is not None:
         ce_unit = funnel.inputs.compute_equivalent_unit
         per = ce_unit[:-1] if ce_unit.endswith("s") else ce_unit
-        lines.append(f"${breakdown.cost_per_compute_equivalent_usd:,.0f} per {per}")
+        lines.append(f"{usd(breakdown.cost_per_compute_equivalent_usd)} per {per}")
     all_in = breakdown.all_in_cost_per_tested_unit_usd
     if math.isfinite(all_in) and all_in > total * (1.0 + 1e-9):
-        lines.append(f"all-in ${all_in:,.0f} per {unit} (leftover dies written off)")
+        lines.append(f"all-in {usd(all_in)} per {unit} (leftover dies written off)")
     lines += [f"note: {n}" for n in breakdown.notes]
     # wrap to the width of the axes (about 0.6 em per character at 8 pt)
     axes_width_in = ax.get_window_extent().width / ax.figure.dpi
     chars = max(int(axes_width_in * 72.0 / (8.0 * 0.6)), 30)
     lines = [part for line in lines for part in textwrap.wrap(line, chars)]
     heading = (
-        f"Where the money goes: ${total:,.0f} per {unit}"
+        f"Where the money goes: {usd(total)} per {unit}"
         if total > 0
         else f"Where the money goes: nothing costed ($0 per {unit})"
     )
