@@ -31,6 +31,8 @@ from waferlab.funnel import FunnelResult, InputConflictError, _checked_keys, _qu
 from waferlab.output import format_table
 
 __all__ = [
+    "DIE_BANK_AT_ZERO_NOTE",
+    "MAX_COST_USD",
     "CostBreakdown",
     "CostComponent",
     "CostInputs",

@@ -49,9 +49,15 @@ from waferlab.output import format_table
 __all__ = [
     "BINDING_CONSTRAINTS",
     "COMPUTE_EQUIVALENT_BASES",
+    "MAX_COMPUTE_EQUIVALENT_FACTOR",
+    "MAX_GROSS_DIES_PER_WAFER",
+    "MAX_MONTHS",
+    "MAX_STOCK",
+    "MAX_WAFER_STARTS_PER_MONTH",
     "FunnelInputs",
     "FunnelResult",
     "FunnelStage",
+    "InputConflictError",
     "ModelParameters",
     "run_funnel",
 ]
