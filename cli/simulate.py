@@ -151,7 +151,7 @@ def command(
     die_width_mm: float | None,
     die_height_mm: float | None,
     die_area_mm2: float | None,
-    aspect_ratio: float,
+    aspect_ratio: float | None,
     scribe_mm: float,
     scribe_y_mm: float | None,
     offset: str | tuple[float, float],

@@ -202,7 +202,7 @@ def command(
     die_width_mm: float | None,
     die_height_mm: float | None,
     die_area_mm2: float | None,
-    aspect_ratio: float,
+    aspect_ratio: float | None,
     scribe_mm: float,
     scribe_y_mm: float | None,
     defect_density_per_cm2: float,
