@@ -72,3 +72,25 @@ def test_quickstart_has_two_commands_and_ci_runs_them() -> None:
     assert 'pip install -q -e ".[test]"' in ci
     assert "pytest" in ci
     assert "waferlab report" in ci
+
+
+def _readme_console_blocks() -> list[tuple[str, str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n\$ waferlab (.+?)\n(.*?)\n```", readme, re.S)
+    return [(args, out) for args, out in blocks if not args.startswith("report")]
+
+
+@pytest.mark.parametrize(("args", "expected"), _readme_console_blocks())
+def test_readme_console_output_is_real(runner, cli, args: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, args.split())
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip() == expected
+
+
+def test_readme_report_summary_is_real(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pasted = re.search(r"```text\n\$ waferlab report\n(.*?)\n\nWrote", readme, re.S)
+    assert pasted is not None
+    result = runner.invoke(cli, ["report", "--no-files"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip() == pasted.group(1)
