@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _cli import assert_one_line_error
 
 from waferlab.yield_models import defect_density_for_yield, die_yield
 
@@ -31,15 +32,6 @@ def run_json(runner: Any, cli: Any, args: list[str]) -> dict[str, Any]:
     assert result.exit_code == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
-
-
-def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
 
 
 def rows_by(comparison: dict[str, Any]) -> dict[tuple[str, tuple[str, ...]], dict[str, Any]]:

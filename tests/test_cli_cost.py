@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _cli import assert_one_line_error
 
 
 def run(runner, cli, *args: str):  # type: ignore[no-untyped-def]
@@ -23,14 +24,6 @@ def run_json(runner, cli, *args: str) -> dict:  # type: ignore[no-untyped-def, t
     result = run(runner, cli, *args, "--format", "json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def one_line_error(result, code: int) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-    return str(result.stderr)
 
 
 GOOD_DIE = 13_552 / (80 * 0.20)  # 847.0
@@ -116,7 +109,7 @@ def test_scenario_without_costs_priced_with_set(runner, cli) -> None:  # type: i
 def test_bank_only_scenario_without_a_bank_price_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     # Before: exit 0 with every figure $0 and a total share of 100 %.
     result = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=10000")
-    err = one_line_error(result, 1)
+    err = assert_one_line_error(result, 1)
     assert "--set die_bank_cost_usd_per_die=" in err
     assert "None" not in err
 
@@ -158,7 +151,7 @@ def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[n
 
 
 def test_scenario_without_costs_says_which_keys(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank"), 1)
+    err = assert_one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank"), 1)
     assert "states no costs" in err
     # a die bank needs its price too (all its dies would otherwise cost $0)
     assert (
@@ -167,40 +160,46 @@ def test_scenario_without_costs_says_which_keys(runner, cli) -> None:  # type: i
     ) in err
     assert "optionally --set hbm_cost_usd_per_stack=..." in err
     no_bank = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "die_bank_dies=0")
-    err = one_line_error(no_bank, 1)
+    err = assert_one_line_error(no_bank, 1)
     assert "--set wafer_cost_usd=... (required)" in err
     assert "--set die_bank_cost_usd_per_die=..." in err.split("optionally")[1]
 
 
 def test_partial_costs_need_the_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "hbm_cost_usd_per_stack=300")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "missing required key 'wafer_cost_usd' in [costs]" in err
 
 
 def test_no_finished_unit_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=0"), 1)
+    err = assert_one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=0"), 1
+    )
     assert "finishes no tested unit" in err
 
 
 def test_unknown_scenario(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "nope"), 2)
+    err = assert_one_line_error(run(runner, cli, "nope"), 2)
     assert "csis-2025-smic-target" in err
 
 
 def test_malformed_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd"), 2)
+    err = assert_one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd"), 2
+    )
     assert "expected KEY=VALUE" in err
 
 
 def test_negative_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "test_cost_usd_per_unit=-1")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "test_cost_usd_per_unit = -1 must not be negative" in err
 
 
 def test_zero_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd=0"), 2)
+    err = assert_one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd=0"), 2
+    )
     assert "wafer_cost_usd must be > 0" in err
 
 
@@ -210,17 +209,17 @@ def test_bad_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyp
         'name = "bad"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
         "[costs]\nwafer_cost_usd = 1\nhbm_usd = 2\n"
     )
-    err = one_line_error(run(runner, cli, str(path)), 1)
+    err = assert_one_line_error(run(runner, cli, str(path)), 1)
     assert str(path) in err
     assert "unknown key 'hbm_usd' in [costs]" in err
 
 
 def test_bad_format(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    one_line_error(run(runner, cli, "csis-2025-smic-target", "--format", "yaml"), 2)
+    assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--format", "yaml"), 2)
 
 
 def test_bad_plot_path(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(
+    err = assert_one_line_error(
         run(runner, cli, "csis-2025-smic-target", "--plot", str(tmp_path / "c.doc")), 2
     )
     assert "--plot" in err

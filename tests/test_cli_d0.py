@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import pytest
+from _cli import assert_one_line_error
 
 from waferlab.yield_models import YIELD_MODELS
 
@@ -31,15 +32,6 @@ def run_json(runner: Any, cli: Any, args: list[str]) -> dict[str, Any]:
 
 def by_model(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["model"]: r for r in data["results"]}
-
-
-def assert_one_line_error(result: Any, code: int, *needles: str) -> None:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
 
 
 def test_text_reproduces_the_report_d0(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from _cli import assert_one_line_error
 
 from waferlab.scenarios import list_scenarios
 
@@ -24,14 +25,6 @@ def run_json(runner, cli, *args: str) -> dict:  # type: ignore[no-untyped-def, t
     result = run(runner, cli, *args, "--format", "json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def one_line_error(result, code: int) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-    return str(result.stderr)
 
 
 def stage(data: dict, name: str) -> float:  # type: ignore[type-arg]
@@ -204,54 +197,58 @@ def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[n
 
 
 def test_unknown_scenario_lists_the_names(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025"), 2)
+    err = assert_one_line_error(run(runner, cli, "csis-2025"), 2)
     assert "scenario must be one of" in err
     for name in list_scenarios():
         assert name in err
 
 
 def test_missing_scenario_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, str(tmp_path / "nope.toml")), 2)
+    err = assert_one_line_error(run(runner, cli, str(tmp_path / "nope.toml")), 2)
     assert "nope.toml" in err
 
 
 def test_missing_argument(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli), 2)
+    err = assert_one_line_error(run(runner, cli), 2)
     assert "SCENARIO" in err
 
 
 @pytest.mark.parametrize("item", ["die_yield", "=0.3", "die_yield=", " =1"])
 def test_malformed_set(runner, cli, item: str) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", item), 2)
+    err = assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", item), 2)
     assert "--set" in err
     assert "expected KEY=VALUE" in err
 
 
 def test_set_unknown_key(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yeild=0.3"), 2)
+    err = assert_one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "die_yeild=0.3"), 2
+    )
     assert "--set" in err
     assert "did you mean 'die_yield'" in err
 
 
 def test_set_fraction_out_of_range(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=1.5"), 2)
+    err = assert_one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=1.5"), 2
+    )
     assert "die_yield = 1.5 is outside [0, 1]" in err
 
 
 def test_set_wrong_type(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(
+    err = assert_one_line_error(
         run(runner, cli, "csis-2025-smic-target", "--set", "wafer_starts_per_month=lots"), 2
     )
     assert "wafer_starts_per_month must be a number, got string 'lots'" in err
 
 
 def test_set_negative_count(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "months=-1"), 2)
+    err = assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--set", "months=-1"), 2)
     assert "months = -1 must not be negative" in err
 
 
 def test_set_conflicting_values(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(
+    err = assert_one_line_error(
         run(runner, cli, "csis-2025-smic-target", "--set", "defect_density_per_cm2=0.1"), 2
     )
     assert "not both" in err
@@ -260,25 +257,25 @@ def test_set_conflicting_values(runner, cli) -> None:  # type: ignore[no-untyped
 def test_set_unknown_yield_model(runner, cli) -> None:  # type: ignore[no-untyped-def]
     args = ["--set", "die_yield=none", "--set", "defect_density_per_cm2=0.1"]
     result = run(runner, cli, "csis-2025-smic-target", *args, "--set", "yield_model=murphi")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "murphi" in err
 
 
 @pytest.mark.parametrize("months", ["0", "-3", "1.5", "x"])
 def test_bad_months(runner, cli, months: str) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--months", months), 2)
+    err = assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--months", months), 2)
     assert "--months" in err
 
 
 def test_bad_format(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--format", "xml"), 2)
+    err = assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--format", "xml"), 2)
     assert "--format" in err
 
 
 def test_bad_file_names_file_and_key(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.toml"
     path.write_text('name = "bad"\ndescription = "d"\n[parameters]\nwafer_starts_per_mnth = 1\n')
-    err = one_line_error(run(runner, cli, str(path)), 1)
+    err = assert_one_line_error(run(runner, cli, str(path)), 1)
     assert str(path) in err
     assert "'wafer_starts_per_mnth'" in err
     assert "did you mean 'wafer_starts_per_month'" in err
@@ -287,21 +284,21 @@ def test_bad_file_names_file_and_key(runner, cli, tmp_path: Path) -> None:  # ty
 def test_toml_syntax_error_is_a_domain_error(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.toml"
     path.write_text('name = "bad"\ndescription = \n')
-    err = one_line_error(run(runner, cli, str(path)), 1)
+    err = assert_one_line_error(run(runner, cli, str(path)), 1)
     assert str(path) in err
     assert "line 2" in err
 
 
 def test_bad_plot_suffix_leaves_no_output(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "funnel.txt"
-    err = one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 2)
+    err = assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 2)
     assert "--plot" in err
     assert not target.exists()
 
 
 def test_plot_into_missing_directory(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "missing" / "funnel.png"
-    one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 1)
+    assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--plot", str(target)), 1)
     assert not target.exists()
 
 
@@ -321,13 +318,13 @@ def test_die_that_does_not_fit_is_a_domain_error(runner, cli) -> None:  # type: 
         "--set",
         "die_height_mm=400",
     )
-    err = one_line_error(result, 1)
+    err = assert_one_line_error(result, 1)
     assert "400 x 400 mm die does not fit" in err
 
 
 def test_absurd_wafer_starts_on_the_command_line_are_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "wafer_starts_per_month=1e300")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "wafer_starts_per_month must be at most 1e9" in err
 
 
@@ -339,7 +336,7 @@ def test_absurd_wafer_starts_in_a_file_name_the_file_and_key(runner, cli, tmp_pa
         "[parameters]\nwafer_starts_per_month = 1e308\n",
         encoding="utf-8",
     )
-    err = one_line_error(run(runner, cli, str(path)), 1)
+    err = assert_one_line_error(run(runner, cli, str(path)), 1)
     assert str(path) in err
     assert "wafer_starts_per_month must be at most 1e9" in err
 
@@ -355,7 +352,7 @@ def test_default_alpha_is_shown(runner, cli) -> None:  # type: ignore[no-untyped
 
 def test_missing_model_parameter_is_a_usage_error_saying_what_to_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "tsmc-n7-counterfactual", "--set", "yield_model=bose_einstein")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "--set 'yield_model_parameters={n_layers=10}'" in err
     assert "None" not in err
     # ... and the suggested inline table works through --set:
@@ -375,13 +372,13 @@ def test_missing_model_parameter_is_a_usage_error_saying_what_to_set(runner, cli
 
 def test_model_parameters_with_a_given_die_yield_are_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "yield_model_parameters={alpha=2}")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "die_yield is given, so the yield model is not used" in err
 
 
 def test_density_with_a_given_die_yield_says_how_to_use_the_model(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "defect_density_per_cm2=0.2")
-    err = one_line_error(result, 2)
+    err = assert_one_line_error(result, 2)
     assert "give die_yield or defect_density_per_cm2, not both" in err
     assert "--set die_yield=none" in err
     assert "None" not in err

@@ -6,15 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from _cli import assert_one_line_error
 
 from waferlab.scenarios import list_scenarios, load_scenario
-
-
-def one_line_error(result, code: int) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return str(result.stderr)
 
 
 def test_group_help_lists_subcommands(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -101,7 +95,7 @@ def test_show_a_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-un
 
 
 def test_show_unknown_name_lists_the_names(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(runner.invoke(cli, ["scenarios", "show", "csis"]), 2)
+    err = assert_one_line_error(runner.invoke(cli, ["scenarios", "show", "csis"]), 2)
     for name in list_scenarios():
         assert name in err
 
@@ -109,21 +103,23 @@ def test_show_unknown_name_lists_the_names(runner, cli) -> None:  # type: ignore
 def test_show_bad_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.toml"
     path.write_text('name = "bad"\ndescription = "d"\n[parameters]\ndie_yield = 3\n')
-    err = one_line_error(runner.invoke(cli, ["scenarios", "show", str(path)]), 1)
+    err = assert_one_line_error(runner.invoke(cli, ["scenarios", "show", str(path)]), 1)
     assert str(path) in err and "die_yield = 3 is outside [0, 1]" in err
 
 
 def test_show_missing_argument(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(runner.invoke(cli, ["scenarios", "show"]), 2)
+    err = assert_one_line_error(runner.invoke(cli, ["scenarios", "show"]), 2)
     assert "NAME" in err
 
 
 @pytest.mark.parametrize("sub", ["list", "show csis-2025-smic-target"])
 def test_bad_format(runner, cli, sub: str) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(runner.invoke(cli, ["scenarios", *sub.split(), "--format", "csv"]), 2)
+    err = assert_one_line_error(
+        runner.invoke(cli, ["scenarios", *sub.split(), "--format", "csv"]), 2
+    )
     assert "--format" in err
 
 
 def test_unknown_subcommand(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = one_line_error(runner.invoke(cli, ["scenarios", "delete"]), 2)
+    err = assert_one_line_error(runner.invoke(cli, ["scenarios", "delete"]), 2)
     assert "delete" in err
