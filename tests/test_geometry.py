@@ -580,3 +580,12 @@ def test_inputs_must_be_geometry_objects() -> None:
         gross_dies_per_wafer("300 mm", Die(10.0, 10.0))  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="die"):
         place_dies(Wafer(), (10.0, 10.0))  # type: ignore[arg-type]
+
+
+def test_classic_formula_is_never_negative() -> None:
+    # d < sqrt(8 S): the edge term pi d / sqrt(2 S) exceeds the area term pi d^2 / (4 S).
+    d, s = 40.0, 400.0  # a 20 x 20 mm die on a 40 mm disc: the raw formula gives -1.5
+    raw = math.pi * d**2 / (4 * s) - math.pi * d / math.sqrt(2 * s)
+    assert raw < 0
+    assert classic_dies_per_wafer(d, s) == 0.0
+    np.testing.assert_array_equal(classic_dies_per_wafer([d, 290.0], [s, 102.01]) >= 0, True)

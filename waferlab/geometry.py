@@ -622,7 +622,7 @@ def classic_dies_per_wafer(usable_diameter_mm: ArrayLike, pitch_area_mm2: ArrayL
     Returns
     -------
     float or ndarray
-        ``N``; not rounded, and negative when the die is far too large.
+        ``N``, not rounded; clipped at 0 (see Notes).
 
     Notes
     -----
@@ -630,13 +630,15 @@ def classic_dies_per_wafer(usable_diameter_mm: ArrayLike, pitch_area_mm2: ArrayL
 
     The first term is the disc area over the cell area; the second removes
     about one cell per ``√(2S)`` of circumference (the cell diagonal). It
-    ignores the die's aspect ratio and the grid position.
+    ignores the die's aspect ratio and the grid position. For a die comparable
+    to the wafer (``d < √(8S)``) the edge term exceeds the area term and the
+    expression turns negative, which no count can be: the result is clipped at 0.
 
     References
     ----------
     J. L. Hennessy and D. A. Patterson, *Computer Architecture: A Quantitative
     Approach*, chapter 1 ("dies per wafer"), Morgan Kaufmann; used by the CSIS
-    report (SOURCES.md §2) for its "≈ 80 dies" per 300 mm wafer.
+    report (Allen, CSIS 2025) for its "≈ 80 dies" per 300 mm wafer.
 
     Examples
     --------
@@ -644,10 +646,12 @@ def classic_dies_per_wafer(usable_diameter_mm: ArrayLike, pitch_area_mm2: ArrayL
 
     >>> round(classic_dies_per_wafer(290.0, 10.1 * 10.1), 1)
     583.7
+    >>> classic_dies_per_wafer(10.0, 665.61)  # a die larger than the wafer
+    0.0
     """
     d = check_array("usable_diameter_mm", usable_diameter_mm, low=0.0, low_open=True)
     s = check_array("pitch_area_mm2", pitch_area_mm2, low=0.0, low_open=True)
-    n = np.pi * d**2 / (4.0 * s) - np.pi * d / np.sqrt(2.0 * s)
+    n = np.maximum(np.pi * d**2 / (4.0 * s) - np.pi * d / np.sqrt(2.0 * s), 0.0)
     return float(n) if np.ndim(n) == 0 else n
 
 
