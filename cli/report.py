@@ -12,7 +12,7 @@ from .options import emit_json, format_option
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, writable=True),
+    type=click.Path(),
     default="waferlab-report",
     show_default=True,
     help="Directory for report.md, report.json and the figures (created if needed).",
@@ -30,6 +30,8 @@ def command(out_dir: str, no_files: bool, output_format: str) -> None:
     """
     from waferlab.report import build_report
 
+    if not no_files and not out_dir.strip():
+        raise click.BadParameter("must name a directory (got an empty path)", param_hint="--out")
     report = build_report()
     written = () if no_files else report.write(out_dir)
     if output_format == "json":

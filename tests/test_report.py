@@ -97,3 +97,21 @@ def test_report_writes_all_files_or_none(runner, cli, tmp_path: Path) -> None:  
     assert result.stderr.startswith("waferlab report: error:")
     assert "cost_breakdown.png" in result.stderr
     assert sorted(os.listdir(out)) == ["cost_breakdown.png"]
+
+
+def test_report_out_errors(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from _cli import assert_one_line_error
+
+    assert_one_line_error(runner.invoke(cli, ["report", "--out", ""]), 2, "--out", command="report")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    err = assert_one_line_error(
+        runner.invoke(cli, ["report", "--out", str(a_file)]), 1, command="report"
+    )
+    assert "not a directory" in err
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "missing")
+    assert_one_line_error(runner.invoke(cli, ["report", "--out", str(dangling)]), 1)
+    # --no-files writes nothing, so --out is not looked at.
+    result = runner.invoke(cli, ["report", "--no-files", "--out", str(a_file)])
+    assert result.exit_code == 0, result.stderr

@@ -233,7 +233,12 @@ def write_files_atomic(
         error names the target file.
     """
     root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # e.g. a parent that is a file or a dangling link
+        raise NotADirectoryError(errno.ENOTDIR, "cannot be created", str(exc.filename)) from None
     targets = [root / name for name in files]
     for target in targets:
         if target.is_dir():
