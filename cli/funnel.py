@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from waferlab.funnel import FunnelInputs, FunnelResult, run_funnel
+from waferlab.funnel import MAX_MONTHS, FunnelInputs, FunnelResult, run_funnel
 from waferlab.output import format_table, to_csv
 from waferlab.scenarios import Scenario
 
@@ -53,7 +53,7 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
 @set_option
 @click.option(
     "--months",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_MONTHS),
     default=None,
     help="Length of the horizon in months (overrides the scenario's months).",
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import textwrap
 from pathlib import Path
 
@@ -150,8 +151,13 @@ def test_set_none_computes_dies_per_wafer_from_geometry(runner, cli) -> None:  #
 
 
 def test_set_boolean(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    data = run_json(runner, cli, "csis-2025-smic-target", "--set", "package_degraded_dies=true")
+    args = ["--set", "harvestable_fraction=0.5", "--set", "package_degraded_dies=true"]
+    data = run_json(runner, cli, "csis-2025-smic-target", *args)
     assert data["parameters"]["package_degraded_dies"] is True
+    # Poisson with Y = 0.2: λ = ln 5; one defect in the harvestable half leaves a
+    # degraded die with probability λ h e^-λ = 0.2 · 0.5 · ln 5.
+    usable = 0.2 + 0.2 * 0.5 * math.log(5.0)
+    assert stage(data, "die supply") == pytest.approx(50_000 * 80 * usable, rel=1e-9)
 
 
 def test_months(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -261,10 +267,45 @@ def test_set_unknown_yield_model(runner, cli) -> None:  # type: ignore[no-untype
     assert "murphi" in err
 
 
-@pytest.mark.parametrize("months", ["0", "-3", "1.5", "x"])
+@pytest.mark.parametrize("months", ["0", "-3", "1.5", "x", "1201", "1000000"])
 def test_bad_months(runner, cli, months: str) -> None:  # type: ignore[no-untyped-def]
     err = assert_one_line_error(run(runner, cli, "csis-2025-smic-target", "--months", months), 2)
     assert "--months" in err
+
+
+def test_months_help_shows_the_range(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "--help")
+    assert result.exit_code == 0
+    assert "[1<=x<=1200]" in result.stdout  # MAX_MONTHS: 100 years
+
+
+def test_months_above_the_bound_is_a_usage_error_naming_the_option(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    err = assert_one_line_error(
+        run(runner, cli, "csis-2025-smic-target", "--months", "1000000"), 2, command="funnel"
+    )
+    assert "Invalid value for '--months'" in err
+    assert "[parameters]" not in err
+
+
+def test_package_degraded_dies_without_harvestable_fraction(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "package_degraded_dies=true")
+    assert_one_line_error(result, 2, "package_degraded_dies needs harvestable_fraction")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2024-01-01", "got the date 2024-01-01"),
+        ("2024-01-01T09:30:00", "got the date-time 2024-01-01T09:30:00"),
+        ("09:30:00", "got the time 09:30:00"),
+        ("[0.2, 0.3]", "got an array"),
+        ("{ a = 1 }", "got a table"),
+    ],
+)
+def test_set_toml_value_kinds_are_named_in_words(runner, cli, value: str, shown: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", f"die_yield={value}")
+    err = assert_one_line_error(result, 2, "die_yield must be a number", shown)
+    assert "datetime" not in err and "(" not in err.split("got", 1)[1]
 
 
 def test_bad_format(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -267,7 +267,7 @@ def _inputs(draw: st.DrawFn, harvest: float | None, use_model: bool) -> FunnelIn
         die_yield=None if use_model else draw(fractions),
         defect_density_per_cm2=draw(st.floats(0.0, 2.0)) if use_model else None,
         harvestable_fraction=harvest,
-        package_degraded_dies=draw(st.booleans()),
+        package_degraded_dies=harvest is not None and draw(st.booleans()),
         dies_per_package=draw(st.integers(1, 8)),
         hbm_stacks_per_package=draw(st.integers(0, 12)),
         hbm_stock_stacks=draw(st.none() | counts),
@@ -695,3 +695,17 @@ def test_summary_says_when_the_die_bank_adds_nothing() -> None:
     assert "adds no units while HBM is the limit" in bound.summary()
     free = run_funnel(csis(die_bank_dies=2_000_000))
     assert "the fab flow alone gives 300,000" in free.summary()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("package_degraded_dies", True), ("harvest_n_blocks", 25)]
+)
+def test_harvest_settings_without_harvestable_fraction_are_refused(
+    name: str, value: object
+) -> None:
+    # Without harvestable_fraction there is no degraded bin: the setting would do nothing.
+    with pytest.raises(InvalidParameterError) as info:
+        csis(**{name: value})
+    assert str(info.value).startswith(f"{name} needs harvestable_fraction")
+    # Explicitly off is not a conflict.
+    assert csis(package_degraded_dies=False).package_degraded_dies is False

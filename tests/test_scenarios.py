@@ -468,7 +468,7 @@ def test_set_parameter_accepts_numpy_scalars() -> None:
     )
     assert type(changed.parameters["wafer_starts_per_month"]) is int
     assert type(changed.parameters["die_yield"]) is float
-    with pytest.raises(ScenarioError, match="die_yield must be a number, got bool"):
+    with pytest.raises(ScenarioError, match="die_yield must be a number, got boolean true"):
         base.set_parameter("die_yield", np.bool_(True))
 
 

@@ -105,6 +105,36 @@ def test_wrong_type_number_for_string(tmp_path: Path) -> None:
     assert "[parameters] yield_model must be a string, got the number 3" in error_for(path)
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2024-01-01", "the date 2024-01-01"),
+        ("2024-01-01T09:30:00Z", "the date-time 2024-01-01T09:30:00+00:00"),
+        ("1979-05-27T07:32:00", "the date-time 1979-05-27T07:32:00"),
+        ("07:32:00", "the time 07:32:00"),
+        ("[1, 2]", "an array"),
+        ("{ x = 1 }", "a table"),
+    ],
+)
+def test_wrong_type_toml_values_are_named_without_python_reprs(
+    tmp_path: Path, value: str, shown: str
+) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + f"months = {value}\n")
+    message = error_for(path)
+    assert f"[parameters] months must be an integer, got {shown}" in message
+    assert "datetime" not in message
+
+
+def test_wrong_type_date_in_model_parameters(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.toml",
+        HEAD + VALID_PARAMETERS + "[parameters.yield_model_parameters]\nalpha = 2024-01-01\n",
+    )
+    assert "yield_model_parameters.alpha must be a finite number, got the date 2024-01-01" in (
+        error_for(path)
+    )
+
+
 def test_wrong_type_table_values(tmp_path: Path) -> None:
     path = write(
         tmp_path / "t.toml",

@@ -328,6 +328,19 @@ class FunnelInputs:
             raise InvalidParameterError(
                 "package_degraded_dies", self.package_degraded_dies, "true or false"
             )
+        if self.harvestable_fraction is None:
+            # The degraded bin exists only with harvestable_fraction; refuse
+            # the settings that would otherwise be ignored without a word.
+            for name in ("package_degraded_dies", "harvest_n_blocks"):
+                if getattr(self, name) not in (None, False):
+                    raise InputConflictError(
+                        name,
+                        getattr(self, name),
+                        f"{name} needs harvestable_fraction: without it there is no "
+                        "degraded bin, so the setting would have no effect; give "
+                        "harvestable_fraction (on the command line: "
+                        "--set harvestable_fraction=...)",
+                    )
         put("dies_per_package", check_integer("dies_per_package", self.dies_per_package, low=1))
         put(
             "hbm_stacks_per_package",
@@ -1062,7 +1075,7 @@ def run_funnel(inputs: FunnelInputs) -> FunnelResult:
 
     Examples
     --------
-    The report's arithmetic (SOURCES.md §4):
+    The report's arithmetic (CSIS 2025, Allen):
 
     >>> inputs = FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
     ...                       die_yield=0.2, dies_per_package=2, packaging_yield=0.75)

@@ -29,6 +29,7 @@ one source of truth.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import math
 import numbers
@@ -453,17 +454,36 @@ class Scenario:
 
 
 def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
+    """Describe a value in TOML's terms, never as a Python repr.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> _type_name(datetime.date(2024, 1, 1)), _type_name(datetime.time(9, 30))
+    ('the date 2024-01-01', 'the time 09:30:00')
+    >>> _type_name(datetime.datetime(2024, 1, 1, 9, 30))
+    'the date-time 2024-01-01T09:30:00'
+    >>> _type_name([1, 2]), _type_name({"a": 1}), _type_name(True), _type_name("x")
+    ('an array', 'a table', 'boolean true', "string 'x'")
+    """
+    if isinstance(value, bool | np.bool_):
+        return f"boolean {str(bool(value)).lower()}"
     if isinstance(value, str):
         return f"string {value!r}"
     if isinstance(value, Mapping):
         return "a table"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "an array"
     if isinstance(value, numbers.Real):
         return f"the number {value!r}"
-    return f"{type(value).__name__} {value!r}"
+    # TOML's date and time values (datetime is a subclass of date: test it first)
+    if isinstance(value, datetime.datetime):
+        return f"the date-time {value.isoformat()}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, datetime.time):
+        return f"the time {value.isoformat()}"
+    return f"a value of type {type(value).__name__}"
 
 
 def _check_number(where: str, key: str, value: Any, kind: str) -> float | int:
