@@ -132,3 +132,12 @@ def test_infinity_is_called_not_finite() -> None:
         check_array("defect_density_per_cm2", [0.1, math.inf], low=0.0)
     with pytest.raises(InvalidParameterError, match=r"must be in \[0, 1\] \(got inf\)"):
         check_real("die_yield", math.inf, low=0.0, high=1.0)
+
+
+def test_non_numbers_are_called_so() -> None:
+    with pytest.raises(InvalidParameterError, match=r"must be a number >= 0 \(got True\)"):
+        check_array("die_area_mm2", True, low=0.0)
+    with pytest.raises(InvalidParameterError, match=r"must be a number > 0 \(got '100'\)"):
+        check_real("wafer_cost_usd", "100", low=0.0, low_open=True)
+    with pytest.raises(InvalidParameterError, match=r"must be a number >= 0"):
+        check_array("die_area_mm2", ["1", "2"], low=0.0)

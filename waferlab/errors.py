@@ -111,6 +111,11 @@ def _num(x: float | None) -> str:
     return repr(float(x))
 
 
+def _a_number(allowed: str) -> str:
+    """Phrase a range for a value that is not a number at all ("a number > 0")."""
+    return allowed if allowed == "a finite number" else f"a number {allowed}"
+
+
 def _allowed_for(value: float, allowed: str, low: float | None, high: float | None) -> str:
     """Say "finite" when an infinity is rejected by a range that is open on its side."""
     if (value == math.inf and high is None) or (value == -math.inf and low is None):
@@ -171,7 +176,7 @@ def check_real(
     """
     allowed = _range_text(low, high, low_open, high_open)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InvalidParameterError(name, value, allowed)
+        raise InvalidParameterError(name, value, _a_number(allowed))
     x = float(value)
     if not math.isfinite(x) or _outside(np.asarray(x), low, high, low_open, high_open):
         raise InvalidParameterError(name, value, _allowed_for(x, allowed, low, high))
@@ -205,9 +210,10 @@ def check_array(
     try:
         x = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidParameterError(name, value, allowed) from None
-    if np.asarray(value).dtype == np.bool_:
-        raise InvalidParameterError(name, value, allowed)
+        raise InvalidParameterError(name, value, _a_number(allowed)) from None
+    kind = np.asarray(value).dtype.kind
+    if kind not in "iuf":  # booleans, strings and objects are not numbers even if numpy casts them
+        raise InvalidParameterError(name, value, _a_number(allowed))
     bad = _outside(x, low, high, low_open, high_open)
     if np.any(bad):
         first = float(x[bad].flat[0] if x.ndim else x)
