@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from waferlab.harvest import harvest_bins
+from waferlab.harvest import MAX_HARVEST_BLOCKS, harvest_bins
 
 AREA = ["--die-area-mm2", "665.61"]
 LAM_20 = -math.log(0.2)  # λ of a 20 % Poisson yield (R's 910B figure)
@@ -393,6 +393,30 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "0",
             ],
             ["--n-blocks"],
+        ),
+        (
+            [
+                *AREA,
+                "--defect-density-per-cm2",
+                "0.2",
+                "--harvestable-fraction",
+                "0.5",
+                "--n-blocks",
+                "1000000000",
+            ],
+            ["--n-blocks", f"[1, {MAX_HARVEST_BLOCKS}]"],
+        ),
+        (
+            [
+                *AREA,
+                "--fully-good-yield",
+                "0.2",
+                "--good-or-degraded-yield",
+                "0.4",
+                "--n-blocks",
+                str(MAX_HARVEST_BLOCKS + 1),
+            ],
+            ["--n-blocks", f"[1, {MAX_HARVEST_BLOCKS}]"],
         ),
         (
             [

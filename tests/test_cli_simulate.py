@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from waferlab.geometry import Die, Wafer, place_dies
+from waferlab.harvest import MAX_HARVEST_BLOCKS
 
 DIE_910B = ["--die-width-mm", "21.32", "--die-height-mm", "31.22"]
 BASE = [*DIE_910B, "--defect-density-per-cm2", "0.2418", "--n-wafers", "200", "--seed", "1"]
@@ -260,6 +261,10 @@ def test_plot(runner: Any, cli: Any, tmp_path: Path) -> None:
         (
             [*BASE, "--harvestable-fraction", "0.5", "--n-blocks", "4", "--max-bad-blocks", "5"],
             ["--max-bad-blocks", "[0, 4]"],
+        ),
+        (
+            [*BASE, "--harvestable-fraction", "0.5", "--n-blocks", "1000000000"],
+            ["--n-blocks", f"[1, {MAX_HARVEST_BLOCKS}]"],
         ),
         (
             [*BASE, "--harvestable-fraction", "0.5", "--n-blocks", "4", "--max-defects", "2"],

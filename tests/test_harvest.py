@@ -27,6 +27,7 @@ from scipy import integrate, stats
 from waferlab.errors import CalibrationError, InvalidParameterError, UnknownNameError
 from waferlab.harvest import (
     HARVEST_MODELS,
+    MAX_HARVEST_BLOCKS,
     HarvestBins,
     harvest_bins,
     harvestable_fraction_for,
@@ -406,6 +407,23 @@ def test_to_dict_is_json_and_carries_the_model() -> None:
 # ----------------------------------------------------------------------------- errors
 
 
+def test_block_count_is_bounded() -> None:
+    # the bound is checked before any work, in both entry points, with the range
+    for call in (
+        lambda n: harvest_bins("poisson", 665.61, 0.2, harvestable_fraction=0.5, n_blocks=n),
+        lambda n: harvestable_fraction_for(
+            "poisson", 665.61, fully_good_yield=0.2, good_or_degraded_yield=0.3, n_blocks=n
+        ),
+    ):
+        with pytest.raises(InvalidParameterError, match=rf"\[1, {MAX_HARVEST_BLOCKS}\]") as info:
+            call(10**9)
+        assert info.value.parameter == "n_blocks"
+    bins = harvest_bins(
+        "poisson", 665.61, 0.2, harvestable_fraction=0.5, n_blocks=MAX_HARVEST_BLOCKS
+    )
+    assert float(bins.fully_good + bins.degraded + bins.dead) == pytest.approx(1.0, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "parameter"),
     [
@@ -417,6 +435,8 @@ def test_to_dict_is_json_and_carries_the_model() -> None:
         ({"max_defects": -1}, "max_defects"),
         ({"max_defects": 1.5}, "max_defects"),
         ({"n_blocks": 0}, "n_blocks"),
+        ({"n_blocks": MAX_HARVEST_BLOCKS + 1}, "n_blocks"),
+        ({"n_blocks": 10**9}, "n_blocks"),
         ({"n_blocks": 4, "max_bad_blocks": 5}, "max_bad_blocks"),
         ({"n_blocks": 4, "max_bad_blocks": -1}, "max_bad_blocks"),
         ({"max_bad_blocks": 1}, "max_bad_blocks"),

@@ -17,7 +17,7 @@ from scipy import stats
 
 from waferlab.errors import InvalidParameterError, UnknownNameError
 from waferlab.geometry import Die, Wafer, place_dies
-from waferlab.harvest import harvest_bins
+from waferlab.harvest import MAX_HARVEST_BLOCKS, harvest_bins
 from waferlab.output import to_json
 from waferlab.simulate import CLUSTERING, MAX_SIMULATED_DIES, SimulationResult, simulate_wafers
 from waferlab.yield_models import die_yield
@@ -254,6 +254,8 @@ def test_partial_dies_are_not_simulated(map_910b) -> None:  # type: ignore[no-un
         ({"n_blocks": 4}, "n_blocks"),
         ({"max_bad_blocks": 1}, "max_bad_blocks"),
         ({"harvestable_fraction": 0.5, "n_blocks": 4, "max_bad_blocks": 5}, "max_bad_blocks"),
+        ({"harvestable_fraction": 0.5, "n_blocks": MAX_HARVEST_BLOCKS + 1}, "n_blocks"),
+        ({"harvestable_fraction": 0.5, "n_blocks": 10**9}, "n_blocks"),
         ({"harvestable_fraction": 0.5, "n_blocks": 4, "max_defects": 1}, "max_defects"),
         ({"seed": -1}, "seed"),
         ({"seed": "x"}, "seed"),

@@ -52,6 +52,7 @@ from waferlab.units import MM2_PER_CM2
 
 __all__ = [
     "HARVEST_MODELS",
+    "MAX_HARVEST_BLOCKS",
     "HarvestBins",
     "HarvestableFractionFit",
     "harvest_bins",
@@ -69,6 +70,19 @@ HARVEST_MODELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "bose_einstein": ("n_layers",),
     }
 )
+
+#: Largest ``n_blocks`` the block repair rule accepts.
+#:
+#: Real dies have tens to a few thousand identical, fusible blocks: 25 AI cores
+#: on the Ascend 910B, 144 streaming multiprocessors on a full GH100, 96-192
+#: cores on a server CPU, a few thousand SRAM banks with spare rows on a large
+#: cache. 4096 covers all of them with room to spare, while keeping every call
+#: to :func:`harvest_bins`, :func:`harvestable_fraction_for` and
+#: :func:`waferlab.simulate.simulate_wafers` within milliseconds and a few
+#: megabytes: the block rule's cost grows with the number of blocks, and a
+#: count in the millions only asks for the limit of infinitely many tiny
+#: blocks, which is the defect-count rule (``max_defects``) already.
+MAX_HARVEST_BLOCKS = 4096
 
 # A closed-form alternating sum is trusted while (sum of |terms|) / |sum| stays
 # below this; beyond it the gamma-mixing integral is done by quadrature.
@@ -194,7 +208,7 @@ def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule
             "left out when n_blocks is given",
             "the repair rule is either a defect count or a block count",
         )
-    n = check_integer("n_blocks", n_blocks, low=1)
+    n = check_integer("n_blocks", n_blocks, low=1, high=MAX_HARVEST_BLOCKS)
     b = 1 if max_bad_blocks is None else check_integer("max_bad_blocks", max_bad_blocks, low=0)
     if b > n:
         raise InvalidParameterError("max_bad_blocks", max_bad_blocks, f"an integer in [0, {n}]")
@@ -454,7 +468,7 @@ def harvest_bins(
     n_blocks : int, optional
         Block rule: the harvestable area is ``n_blocks`` blocks of equal area
         (e.g. 25 AI cores); a die is degraded when at most ``max_bad_blocks``
-        distinct blocks hold a defect.
+        distinct blocks hold a defect. In [1, :data:`MAX_HARVEST_BLOCKS`].
     max_bad_blocks : int, optional
         Blocks that may be fused off, in [0, n_blocks] (default 1).
     **model_parameters

@@ -311,7 +311,9 @@ def simulate_wafers(
         the degraded bin.
     max_defects, n_blocks, max_bad_blocks : int, optional
         The repair rule, as in :func:`waferlab.harvest.harvest_bins` (only
-        with ``harvestable_fraction``).
+        with ``harvestable_fraction``; ``n_blocks`` in [1,
+        :data:`waferlab.harvest.MAX_HARVEST_BLOCKS`], ``max_bad_blocks`` in
+        [0, n_blocks]).
     seed : int or numpy.random.Generator, optional
         Seed (>= 0) or generator; the same seed and inputs give the same result.
 
