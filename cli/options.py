@@ -396,8 +396,13 @@ def resolve_die_size(
             )
         ratio = 1.0 if aspect_ratio is None else aspect_ratio
         height = math.sqrt(die_area_mm2 / ratio)
-        # an extreme ratio may underflow the height to 0; the die check then reports it
-        width = die_area_mm2 / height if height > 0 else math.sqrt(die_area_mm2 * ratio)
+        width = math.sqrt(die_area_mm2 * ratio)
+        if not (0.0 < width < math.inf and 0.0 < height < math.inf):
+            raise click.BadParameter(
+                f"gives a {width:g} x {height:g} mm die for {die_area_mm2:g} mm²; "
+                "choose a ratio that keeps both sides positive and finite",
+                param_hint="--aspect-ratio",
+            )
         return width, height
     if die_width_mm is None and die_height_mm is None:
         raise click.UsageError(

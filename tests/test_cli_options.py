@@ -57,9 +57,13 @@ def test_resolve_die_size_refuses_aspect_ratio_with_width_and_height() -> None:
         resolve_die_size(10.0, None, None, 2.0)
 
 
-def test_extreme_aspect_ratio_does_not_divide_by_zero() -> None:
-    width, height = resolve_die_size(None, None, 1e-300, 1e300)
-    assert height == 0.0 and width == pytest.approx(1.0)
+def test_extreme_aspect_ratio_is_a_usage_error_naming_the_ratio() -> None:
+    # sqrt(1e-300 / 1e300) underflows the height to 0: no die, and the ratio is to blame
+    with pytest.raises(click.BadParameter, match="positive and finite") as info:
+        resolve_die_size(None, None, 1e-300, 1e300)
+    assert info.value.param_hint == "--aspect-ratio"
+    width, height = resolve_die_size(None, None, 100.0, 4.0)
+    assert (width, height) == pytest.approx((20.0, 5.0))
 
 
 @pytest.mark.parametrize("name", [n for n in COMMANDS if n != "scenarios"])
