@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from waferlab.economics import CostBreakdown, cost_breakdown
+from waferlab.economics import CostBreakdown, CostInputs, MissingCostError, cost_breakdown
 from waferlab.errors import InvalidParameterError
 from waferlab.funnel import run_funnel
 from waferlab.output import to_csv
@@ -86,29 +86,36 @@ def command(
     finished unit goes (silicon, HBM, packaging, test, scrap). Two views of the
     cost per unit: charging only the dies packaged (leftover dies kept as
     inventory) and all-in (all spend over the finished units). Die-bank dies
-    without die_bank_cost_usd_per_die are valued at $0 and flagged. The
-    scenario needs a [costs] table, or give the costs with --set.
+    without die_bank_cost_usd_per_die are valued at $0 and flagged (when every
+    die is a die-bank die, the price is asked for). Costs come from the
+    scenario's [costs] table or --set; wafer_cost_usd is needed only when the
+    funnel starts wafers.
 
     Example: waferlab cost csis-2025-smic-target --set wafer_cost_usd=14019
     """
     resolved = resolve_scenario(scenario, overrides)
-    costs = resolved.cost_inputs()
     inputs = resolved.funnel_inputs()
-    if costs is None:
-        keys = scenario_keys("costs")
-        bank = "die_bank_cost_usd_per_die"
-        needed = [keys[0]] + ([bank] if inputs.die_bank_dies > 0 else [])
-        optional = [k for k in keys if k not in needed]
-        raise DomainError(
-            f"scenario {resolved.name!r} states no costs: give them with "
-            + " ".join(f"--set {k}=..." for k in needed)
-            + (" (needed: the scenario has a die bank)" if len(needed) > 1 else " (required)")
-            + " and optionally "
-            + ", ".join(f"--set {k}=..." for k in optional)
-        )
+    stated = resolved.cost_inputs()
+    # No [costs] at all: every cost is unset, and cost_breakdown names the ones
+    # this funnel needs, exactly as when a [costs] table lacks them.
+    costs = stated if stated is not None else CostInputs()
     result = run_funnel(inputs)
     try:
         breakdown = cost_breakdown(result, costs)
+    except MissingCostError as exc:
+        # The other costs that would act on this funnel and are not set yet.
+        acting = {
+            "wafer_cost_usd": result.wafers > 0,
+            "hbm_cost_usd_per_stack": inputs.hbm_stacks_per_package > 0,
+            "die_bank_cost_usd_per_die": inputs.die_bank_dies > 0,
+        }
+        optional = [
+            f"--set {k}=..."
+            for k in scenario_keys("costs")
+            if k not in exc.keys and k not in resolved.costs and acting.get(k, True)
+        ]
+        hint = f" (optional: {', '.join(optional)})" if optional else ""
+        raise DomainError(f"scenario {resolved.name!r}: {exc}{hint}") from exc
     except InvalidParameterError as exc:
         raise DomainError(f"scenario {resolved.name!r}: {exc}") from exc
 

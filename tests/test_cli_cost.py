@@ -106,14 +106,6 @@ def test_scenario_without_costs_priced_with_set(runner, cli) -> None:  # type: i
     assert data["notes"] == []
 
 
-def test_bank_only_scenario_without_a_bank_price_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    # Before: exit 0 with every figure $0 and a total share of 100 %.
-    result = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=10000")
-    err = assert_one_line_error(result, 1)
-    assert "--set die_bank_cost_usd_per_die=" in err
-    assert "None" not in err
-
-
 def test_bank_at_an_explicit_zero_price_shows_no_shares(runner, cli) -> None:  # type: ignore[no-untyped-def]
     args = ["csis-2025-tsmc-die-bank", "--set", "wafer_cost_usd=10000"]
     args += ["--set", "die_bank_cost_usd_per_die=0"]
@@ -150,25 +142,65 @@ def test_plot_is_written(runner, cli, tmp_path: Path) -> None:  # type: ignore[n
     assert "<svg" in target.read_text()
 
 
-def test_scenario_without_costs_says_which_keys(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    err = assert_one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank"), 1)
-    assert "states no costs" in err
-    # a die bank needs its price too (all its dies would otherwise cost $0)
+BANK_PRICE_MISSING = (
+    "waferlab cost: error: scenario 'csis-2025-tsmc-die-bank': costs missing: "
+    "die_bank_cost_usd_per_die (every packaged die comes from the die bank, so without it "
+    "the units would carry no silicon cost; 0 values the bank as a sunk cost); on the "
+    "command line: --set die_bank_cost_usd_per_die=..."
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],  # no costs at all
+        ["--set", "hbm_cost_usd_per_stack=300"],  # some costs, not the one needed
+        ["--set", "wafer_cost_usd=10000"],  # a wafer price the funnel does not use
+    ],
+)
+def test_bank_only_scenario_asks_for_the_bank_price_the_same_way(runner, cli, extra) -> None:  # type: ignore[no-untyped-def]
+    # The die-bank scenario starts no wafers: only the bank price is needed,
+    # whatever else is or is not given; always exit 1 with the same message.
+    err = assert_one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank", *extra), 1)
+    assert err.startswith(BANK_PRICE_MISSING)
+    optional = err.split("(optional: ", 1)[1]
+    assert "wafer_cost_usd" not in optional  # not needed without wafer starts
+
+
+def test_bank_only_scenario_needs_no_wafer_price(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["csis-2025-tsmc-die-bank", "--set", "die_bank_cost_usd_per_die=500"]
+    data = run_json(runner, cli, *args)
+    # 2 bank dies at $500 per package, 75 % survive packaging.
+    assert data["cost_per_tested_unit_usd"] == pytest.approx(1000 / 0.75, rel=1e-12)
+    assert data["cost_per_wafer_usd"] is None
+    assert data["notes"] == [
+        "no wafer price: the funnel starts no wafers, so the wafer, gross-die and "
+        "good-die rows are left empty"
+    ]
+    text = run(runner, cli, *args)
+    assert text.exit_code == 0, text.stderr
+    assert "NOTE: no wafer price" in text.stdout
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--set", "wafer_starts_per_month=1000"],
+        ["--set", "wafer_starts_per_month=1000", "--set", "die_bank_cost_usd_per_die=1"],
+    ],
+)
+def test_wafer_starts_need_the_wafer_price(runner, cli, extra) -> None:  # type: ignore[no-untyped-def]
+    err = assert_one_line_error(run(runner, cli, "csis-2025-tsmc-die-bank", *extra), 1)
     assert (
-        "--set wafer_cost_usd=... --set die_bank_cost_usd_per_die=... "
-        "(needed: the scenario has a die bank)"
+        "scenario 'csis-2025-tsmc-die-bank': costs missing: wafer_cost_usd "
+        "(the funnel starts 1,000 wafers); on the command line: --set wafer_cost_usd=..."
     ) in err
-    assert "optionally --set hbm_cost_usd_per_stack=..." in err
-    no_bank = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "die_bank_dies=0")
-    err = assert_one_line_error(no_bank, 1)
-    assert "--set wafer_cost_usd=... (required)" in err
-    assert "--set die_bank_cost_usd_per_die=..." in err.split("optionally")[1]
 
 
-def test_partial_costs_need_the_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    result = run(runner, cli, "csis-2025-tsmc-die-bank", "--set", "hbm_cost_usd_per_stack=300")
-    err = assert_one_line_error(result, 2)
-    assert "missing required key 'wafer_cost_usd' in [costs]" in err
+def test_removing_the_wafer_price_is_the_same_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "wafer_cost_usd=none")
+    err = assert_one_line_error(result, 1, command="cost")
+    assert "costs missing: wafer_cost_usd (the funnel starts 50,000 wafers)" in err
 
 
 def test_no_finished_unit_is_a_domain_error(runner, cli) -> None:  # type: ignore[no-untyped-def]

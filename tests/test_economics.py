@@ -1,7 +1,8 @@
 """Tests of waferlab.economics: the cost ladder, scrap, the breakdown, CSET's wafer price.
 
 Expected values are closed forms written out in each test (an independent
-second computation) or published constants (CSET 2020, SOURCES.md §5).
+second computation) or published constants (CSET 2020: Khan & Mann, "AI Chips:
+What They Are and Why They Matter", Appendix D).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from waferlab.economics import (
+    NO_WAFER_PRICE_NOTE,
     CostInputs,
+    MissingCostError,
     cost_breakdown,
     cset_wafer_cost_data,
     wafer_cost_from_capex,
@@ -249,8 +252,9 @@ def test_cost_inputs_validation_names_the_field(field: str, value: object) -> No
 def test_cost_inputs_from_dict_unknown_key() -> None:
     with pytest.raises(UnknownNameError, match="hbm_cost_usd_per_stack"):
         CostInputs.from_dict({"wafer_cost_usd": 1.0, "hbm_usd": 2.0})
-    with pytest.raises(InvalidParameterError, match="wafer_cost_usd"):
-        CostInputs.from_dict({})
+    # Every cost is optional in CostInputs; cost_breakdown asks for what a funnel needs.
+    assert CostInputs.from_dict({}) == CostInputs()
+    assert CostInputs().wafer_cost_usd is None
     assert CostInputs.from_dict(COSTS.to_dict()) == COSTS
 
 
@@ -339,6 +343,42 @@ def test_bank_only_funnel_without_a_bank_price_asks_for_it() -> None:
     with pytest.raises(InvalidParameterError, match="set die_bank_cost_usd_per_die") as info:
         cost_breakdown(f, COSTS)
     assert "None" not in str(info.value)
+
+
+def test_funnel_with_wafers_needs_the_wafer_price() -> None:
+    with pytest.raises(MissingCostError) as info:
+        cost_breakdown(funnel(), CostInputs(hbm_cost_usd_per_stack=300.0))
+    assert info.value.keys == ("wafer_cost_usd",)
+    assert str(info.value).startswith(
+        "costs missing: wafer_cost_usd (the funnel starts 1,000 wafers)"
+    )
+    assert isinstance(info.value, InvalidParameterError)  # a domain error of the inputs
+
+
+def test_missing_costs_are_named_together() -> None:
+    # Wafers started, but every die lost: the packaged dies all come from the bank.
+    f = funnel(die_yield=0.0, die_bank_dies=1000)
+    with pytest.raises(MissingCostError) as info:
+        cost_breakdown(f, CostInputs())
+    assert info.value.keys == ("wafer_cost_usd", "die_bank_cost_usd_per_die")
+    assert "--set wafer_cost_usd=... --set die_bank_cost_usd_per_die=..." in str(info.value)
+
+
+def test_bank_only_funnel_needs_no_wafer_price() -> None:
+    # No wafer starts: the bank's dies are the silicon; the wafer price is not needed.
+    f = funnel(wafer_starts_per_month=0, die_bank_dies=1000)
+    b = cost_breakdown(f, CostInputs(die_bank_cost_usd_per_die=500.0, hbm_cost_usd_per_stack=300.0))
+    # 500 packages of 2 dies at $500 and 4 stacks at $300; 50 % survive packaging,
+    # 80 % pass test: (1000 + 1200) / 0.5 / 0.8 per unit.
+    assert b.cost_per_tested_unit_usd == pytest.approx(2200 / 0.5 / 0.8, rel=1e-12)
+    assert b.cost_per_wafer_usd is None and b.cost_per_good_die_usd is None
+    assert b.wafer_spend_usd == 0.0
+    assert b.notes == (NO_WAFER_PRICE_NOTE,)
+    ladder = {r["per"]: r["usd"] for r in b.ladder_rows()}
+    assert ladder["wafer"] is None and ladder["die supplied to packaging"] == 500.0
+    wafer_line = next(line for line in b.table().splitlines() if line.startswith("wafer "))
+    assert wafer_line.split()[-1] == "-"
+    assert json.loads(to_json(b))["cost_per_wafer_usd"] is None
 
 
 def test_bank_only_funnel_at_an_explicit_zero_price_is_flagged() -> None:

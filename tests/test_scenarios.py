@@ -286,11 +286,14 @@ def test_set_parameter_cannot_remove_a_required_key() -> None:
         load_scenario("csis-2025-smic-target").set_parameter("wafer_starts_per_month", None)
 
 
-def test_set_cost_on_scenario_without_costs_needs_the_wafer_cost() -> None:
+def test_set_cost_on_scenario_without_costs() -> None:
     bank = load_scenario("csis-2025-tsmc-die-bank")
     assert bank.cost_inputs() is None
-    with pytest.raises(ScenarioError, match="missing required key 'wafer_cost_usd' in \\[costs\\]"):
-        bank.set_parameter("hbm_cost_usd_per_stack", 300)
+    # No cost is required by the file format: a bank-only scenario starts no
+    # wafers and needs no wafer price (cost_breakdown asks for what a funnel needs).
+    partial = bank.set_parameter("hbm_cost_usd_per_stack", 300).cost_inputs()
+    assert partial is not None and partial.wafer_cost_usd is None
+    assert partial.hbm_cost_usd_per_stack == 300.0
     priced = bank.set_parameter("wafer_cost_usd", 9_346)
     cost = priced.cost_inputs()
     assert cost is not None and cost.wafer_cost_usd == 9_346.0

@@ -33,9 +33,11 @@ from waferlab.output import format_table
 __all__ = [
     "DIE_BANK_AT_ZERO_NOTE",
     "MAX_COST_USD",
+    "NO_WAFER_PRICE_NOTE",
     "CostBreakdown",
     "CostComponent",
     "CostInputs",
+    "MissingCostError",
     "cost_breakdown",
     "cset_wafer_cost_data",
     "wafer_cost_from_capex",
@@ -65,8 +67,11 @@ class CostInputs:
 
     Parameters
     ----------
-    wafer_cost_usd : float
-        Price of one processed wafer, > 0.
+    wafer_cost_usd : float, optional
+        Price of one processed wafer, > 0. Needed by :func:`cost_breakdown`
+        when the funnel starts wafers; a scenario without wafer starts (a die
+        bank alone) may leave it out (None), and the wafer rows of the cost
+        ladder are then empty.
     hbm_cost_usd_per_stack : float, default 0.0
         Price of one HBM stack, ≥ 0.
     packaging_cost_usd_per_package : float, default 0.0
@@ -90,22 +95,27 @@ class CostInputs:
     >>> costs = CostInputs(wafer_cost_usd=9346.0, hbm_cost_usd_per_stack=300.0)
     >>> costs.packaging_cost_usd_per_package
     0.0
+    >>> CostInputs(die_bank_cost_usd_per_die=500.0).wafer_cost_usd is None
+    True
     >>> CostInputs(wafer_cost_usd=-1.0)
     Traceback (most recent call last):
     ...
     waferlab.errors.InvalidParameterError: wafer_cost_usd must be > 0 (got -1.0)
     """
 
-    wafer_cost_usd: float
+    wafer_cost_usd: float | None = None
     hbm_cost_usd_per_stack: float = 0.0
     packaging_cost_usd_per_package: float = 0.0
     test_cost_usd_per_unit: float = 0.0
     die_bank_cost_usd_per_die: float | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "wafer_cost_usd", _cost("wafer_cost_usd", self.wafer_cost_usd, positive=True)
-        )
+        if self.wafer_cost_usd is not None:
+            object.__setattr__(
+                self,
+                "wafer_cost_usd",
+                _cost("wafer_cost_usd", self.wafer_cost_usd, positive=True),
+            )
         for name in (
             "hbm_cost_usd_per_stack",
             "packaging_cost_usd_per_package",
@@ -173,9 +183,10 @@ class CostBreakdown:
         The funnel the costs refer to.
     costs : CostInputs
         The unit costs.
-    cost_per_wafer_usd, cost_per_gross_die_usd, cost_per_good_die_usd : float
+    cost_per_wafer_usd, cost_per_gross_die_usd, cost_per_good_die_usd : float or None
         Fab-side ladder; a good die carries the dies that failed (infinite when
-        the die yield is 0).
+        the die yield is 0). None when no wafer price is given (possible only
+        when the funnel starts no wafers).
     cost_per_die_supplied_usd : float
         Average cost of a die fed to packaging (fab dies and die-bank dies).
     cost_per_package_usd : float
@@ -211,9 +222,9 @@ class CostBreakdown:
 
     funnel: FunnelResult
     costs: CostInputs
-    cost_per_wafer_usd: float
-    cost_per_gross_die_usd: float
-    cost_per_good_die_usd: float
+    cost_per_wafer_usd: float | None
+    cost_per_gross_die_usd: float | None
+    cost_per_good_die_usd: float | None
     cost_per_die_supplied_usd: float
     cost_per_package_usd: float
     cost_per_good_package_usd: float
@@ -411,6 +422,57 @@ def _money_cells(rows: list[dict[str, Any]], key: str, header: str) -> list[dict
     return [{**r, key: t.rjust(width)} for r, t in zip(rows, texts, strict=True)]
 
 
+#: Note added when the costs give no wafer price (the funnel starts no wafers).
+NO_WAFER_PRICE_NOTE = (
+    "no wafer price: the funnel starts no wafers, so the wafer, gross-die and good-die "
+    "rows are left empty"
+)
+
+
+class MissingCostError(InputConflictError):
+    """Costs the funnel needs are not given.
+
+    ``keys`` names them (:class:`CostInputs` fields), in field order; the
+    message says why each one is needed.
+
+    Examples
+    --------
+    >>> error = MissingCostError(("wafer_cost_usd",), "costs missing: wafer_cost_usd")
+    >>> error.keys, error.parameter
+    (('wafer_cost_usd',), 'wafer_cost_usd')
+    """
+
+    def __init__(self, keys: tuple[str, ...], message: str) -> None:
+        super().__init__(keys[0], None, message)
+        self.keys = keys
+
+
+def _missing_costs(funnel: FunnelResult, costs: CostInputs) -> None:
+    """Raise :class:`MissingCostError` naming every cost the funnel needs but lacks."""
+    inputs = funnel.inputs
+    reasons: dict[str, str] = {}
+    if costs.wafer_cost_usd is None and funnel.wafers > 0:
+        reasons["wafer_cost_usd"] = (
+            f"the funnel starts {_quantity_text(funnel.wafers, ',.0f')} wafers"
+        )
+    fab_dies = funnel.die_supply - inputs.die_bank_dies
+    if inputs.die_bank_dies > 0 and costs.die_bank_cost_usd_per_die is None and not fab_dies > 0:
+        reasons["die_bank_cost_usd_per_die"] = (
+            "every packaged die comes from the die bank, so without it the units would "
+            "carry no silicon cost; 0 values the bank as a sunk cost"
+        )
+    if not reasons:
+        return
+    keys = tuple(reasons)
+    raise MissingCostError(
+        keys,
+        "costs missing: "
+        + " and ".join(f"{key} ({why})" for key, why in reasons.items())
+        + "; on the command line: "
+        + " ".join(f"--set {key}=..." for key in keys),
+    )
+
+
 #: Note added when die-bank dies enter the cost at $0.
 DIE_BANK_AT_ZERO_NOTE = (
     "die-bank dies valued at $0 (sunk cost); set die_bank_cost_usd_per_die to price them"
@@ -442,11 +504,14 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     Raises
     ------
     InvalidParameterError
-        If the arguments have the wrong type, the funnel finishes no unit
-        (there is no cost per unit to give), or every packaged die comes from
-        the die bank and ``costs.die_bank_cost_usd_per_die`` is None (the
-        units would carry no silicon cost; give the price, or 0 for a sunk
-        cost).
+        If the arguments have the wrong type, or the funnel finishes no unit
+        (there is no cost per unit to give).
+    MissingCostError
+        (An :class:`InvalidParameterError`.) If a cost the funnel needs is not
+        given, naming every such cost at once: ``costs.wafer_cost_usd`` when
+        the funnel starts wafers, and ``costs.die_bank_cost_usd_per_die`` when
+        every packaged die comes from the die bank (the units would carry no
+        silicon cost; give the price, or 0 for a sunk cost).
 
     Notes
     -----
@@ -506,31 +571,28 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
             "the funnel finishes no tested unit, so there is no cost per unit to give "
             "(look at the funnel's stages to see where everything is lost)",
         )
+    _missing_costs(funnel, costs)
     inputs = funnel.inputs
     usable_fraction = funnel.die_yield + (
         funnel.degraded_fraction if inputs.package_degraded_dies else 0.0
     )
     per_wafer_dies = funnel.gross_dies_per_wafer
-    c_wafer = costs.wafer_cost_usd
-    c_gross = _ratio(c_wafer, per_wafer_dies)
-    c_good = _ratio(c_wafer, per_wafer_dies * usable_fraction)
-
-    wafer_spend = funnel.wafers * c_wafer
-    fab_dies = funnel.die_supply - inputs.die_bank_dies
     notes: list[str] = []
+    c_wafer = costs.wafer_cost_usd
+    c_gross: float | None = None
+    c_good: float | None = None
+    if c_wafer is None:
+        # only when no wafer is started (_missing_costs): nothing to price
+        wafer_spend = 0.0
+        notes.append(NO_WAFER_PRICE_NOTE)
+    else:
+        c_gross = _ratio(c_wafer, per_wafer_dies)
+        c_good = _ratio(c_wafer, per_wafer_dies * usable_fraction)
+        wafer_spend = funnel.wafers * c_wafer
+    fab_dies = funnel.die_supply - inputs.die_bank_dies
     bank_cost = costs.die_bank_cost_usd_per_die
-    if inputs.die_bank_dies > 0:
-        if bank_cost is None and not fab_dies > 0:
-            raise InputConflictError(
-                "die_bank_cost_usd_per_die",
-                None,
-                "every packaged die comes from the die bank and die_bank_cost_usd_per_die "
-                "is not given, so the units would carry no silicon cost: set "
-                "die_bank_cost_usd_per_die to the price per die (0 to value the bank as a "
-                "sunk cost; on the command line: --set die_bank_cost_usd_per_die=...)",
-            )
-        if not bank_cost:
-            notes.append(DIE_BANK_AT_ZERO_NOTE)
+    if inputs.die_bank_dies > 0 and not bank_cost:
+        notes.append(DIE_BANK_AT_ZERO_NOTE)
     bank_spend = inputs.die_bank_dies * (bank_cost or 0.0)
     c_supplied = _ratio(wafer_spend + bank_spend, funnel.die_supply)
 
