@@ -1,6 +1,6 @@
 """How many Ascend 910B dies fit on a 300 mm wafer? The report's ~80 against exact placement.
 
-The CSIS report (SOURCES.md §2) estimates "roughly 80" dies per 300 mm wafer for the
+The CSIS report (G. C. Allen, CSIS, March 2025) estimates "roughly 80" dies per 300 mm wafer for the
 665.61 mm² Ascend 910B. That is the classic formula pi·d²/(4S) − pi·d/sqrt(2S) with
 d = 300 mm and S = 665.61 mm²: no edge exclusion, no scribe lines, no die shape. This
 script reproduces it, then places the real 21.32 × 31.22 mm die exactly, with and
@@ -27,8 +27,8 @@ from waferlab.geometry import (
 from waferlab.output import format_table, save_figure_atomic
 from waferlab.plotting import plot_wafer_map
 
-DIE_AREA_MM2 = 665.61  # Ascend 910B, SOURCES.md §2
-DIE_WIDTH_MM, DIE_HEIGHT_MM = 21.32, 31.22  # die-shot measurements, SOURCES.md §2
+DIE_AREA_MM2 = 665.61  # Ascend 910B die size quoted by the CSIS report
+DIE_WIDTH_MM, DIE_HEIGHT_MM = 21.32, 31.22  # die-shot measurements, Tom's Hardware (2024)
 SCRIBE_MM = 0.1
 
 

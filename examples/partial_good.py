@@ -1,6 +1,6 @@
 """Can fused-off cores turn the report's 20 % into the FT's 40 %?
 
-The CSIS report (SOURCES.md §1) puts the fully functional yield of the Ascend
+The CSIS report (G. C. Allen, CSIS, March 2025) puts the fully functional yield of the Ascend
 910B (665.61 mm², SMIC N+2) at about 20 % and reads the Financial Times' 40 %
 as a figure that also counts degraded dies, sold with some of the 25 DaVinci
 AI cores fused off. This script asks how much of the die's critical area must
@@ -28,7 +28,7 @@ from waferlab.plotting import plot_simulated_wafer
 from waferlab.scenarios import load_scenario
 from waferlab.simulate import simulate_wafers
 
-AI_CORES = 25  # DaVinci cores on the 910B die (SOURCES.md §1, from R)
+AI_CORES = 25  # DaVinci cores on the 910B die (CSIS report)
 
 
 def main() -> None:
