@@ -287,6 +287,18 @@ def test_months_above_the_bound_is_a_usage_error_naming_the_option(runner, cli) 
     assert "[parameters]" not in err
 
 
+def test_huge_block_count_is_refused_at_once(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["--set", "harvestable_fraction=0.5", "--set", "harvest_n_blocks=1000000000"]
+    result = run(runner, cli, "csis-2025-smic-target", *args, "--set", "package_degraded_dies=true")
+    assert_one_line_error(result, 2, "harvest_n_blocks must be an integer in [1, 4096]")
+
+
+def test_more_bad_blocks_than_blocks(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["--set", "harvestable_fraction=0.5", "--set", "harvest_n_blocks=25"]
+    result = run(runner, cli, "csis-2025-smic-target", *args, "--set", "harvest_max_bad_blocks=26")
+    assert_one_line_error(result, 2, "harvest_max_bad_blocks must be an integer in [0, 25]")
+
+
 def test_package_degraded_dies_without_harvestable_fraction(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "package_degraded_dies=true")
     assert_one_line_error(result, 2, "package_degraded_dies needs harvestable_fraction")

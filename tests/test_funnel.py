@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from waferlab.errors import GeometryError, InvalidParameterError, UnknownNameError
+from waferlab.errors import GeometryError, InvalidParameterError, UnknownNameError, WaferlabError
 from waferlab.funnel import (
     BINDING_CONSTRAINTS,
     COMPUTE_EQUIVALENT_BASES,
@@ -22,6 +22,7 @@ from waferlab.funnel import (
     FunnelResult,
     run_funnel,
 )
+from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import to_csv, to_json
 
 # The report's rounded inputs (SOURCES.md §4): 50,000 WPM, ~80 dies per wafer,
@@ -468,6 +469,40 @@ def test_harvest_block_rule_validation() -> None:
         csis(harvest_n_blocks=0)
     with pytest.raises(InvalidParameterError, match="harvest_n_blocks"):
         csis(harvest_max_bad_blocks=1)
+
+
+def test_harvest_blocks_are_bounded_by_the_harvest_module() -> None:
+    # A billion blocks used to make the funnel hang; the bound is the harvest
+    # module's MAX_HARVEST_BLOCKS, and the message names the key and the range.
+    with pytest.raises(InvalidParameterError) as info:
+        csis(harvestable_fraction=0.5, harvest_n_blocks=1_000_000_000)
+    assert str(info.value) == (
+        f"harvest_n_blocks must be an integer in [1, {MAX_HARVEST_BLOCKS}] (got 1000000000)"
+    )
+    at_bound = csis(
+        die_area_mm2=665.61, harvestable_fraction=0.5, harvest_n_blocks=MAX_HARVEST_BLOCKS
+    )
+    assert at_bound.harvest_n_blocks == MAX_HARVEST_BLOCKS
+
+
+def test_bad_blocks_at_most_the_blocks() -> None:
+    harvest = {"die_area_mm2": 665.61, "harvestable_fraction": 0.5, "harvest_n_blocks": 25}
+    with pytest.raises(InvalidParameterError) as info:
+        csis(**harvest, harvest_max_bad_blocks=26)
+    assert str(info.value) == "harvest_max_bad_blocks must be an integer in [0, 25] (got 26)"
+    assert csis(**harvest, harvest_max_bad_blocks=25).harvest_max_bad_blocks == 25
+
+
+def test_harvest_bins_that_are_not_finite_are_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import waferlab.harvest
+
+    def nan_bins(*args: object, **kwargs: object) -> SimpleNamespace:
+        return SimpleNamespace(fully_good=0.2, degraded=math.nan, dead=math.nan)
+
+    monkeypatch.setattr(waferlab.harvest, "harvest_bins", nan_bins)
+    inputs = csis(die_area_mm2=665.61, harvestable_fraction=0.5, harvest_n_blocks=25)
+    with pytest.raises(WaferlabError, match="could not be computed"):
+        run_funnel(inputs)
 
 
 def test_from_dict_rejects_unknown_keys_listing_valid_ones() -> None:

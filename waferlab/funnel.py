@@ -37,13 +37,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from waferlab.errors import (
     InvalidParameterError,
     UnknownNameError,
+    WaferlabError,
     check_choice,
     check_integer,
     check_real,
 )
+from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import format_table
 
 __all__ = [
@@ -192,10 +196,13 @@ class FunnelInputs:
         (fused-off cores), in [0, 1]. None: no degraded bin.
     harvest_n_blocks : int, optional
         Block rule of the harvest bins: the harvestable area is this many equal
-        blocks (e.g. 25 AI cores on the 910B). None: a die is degraded when it
-        has one defect, in the harvestable area.
+        blocks (e.g. 25 AI cores on the 910B), in [1,
+        :data:`waferlab.harvest.MAX_HARVEST_BLOCKS`] (4096). None: a die is
+        degraded when it has one defect, in the harvestable area. Needs
+        ``harvestable_fraction``.
     harvest_max_bad_blocks : int, optional
-        Blocks that may be fused off (default 1 with ``harvest_n_blocks``).
+        Blocks that may be fused off, in [0, ``harvest_n_blocks``] (default 1
+        with ``harvest_n_blocks``).
     package_degraded_dies : bool, default False
         Whether degraded dies are packaged with the good ones. By default they
         are counted and reported but not packaged (the report's yield means
@@ -313,10 +320,23 @@ class FunnelInputs:
             "harvestable_fraction",
             _optional_real("harvestable_fraction", self.harvestable_fraction, **fraction),
         )
-        for name, low in (("harvest_n_blocks", 1), ("harvest_max_bad_blocks", 0)):
-            value = getattr(self, name)
-            if value is not None:
-                put(name, check_integer(name, value, low=low))
+        if self.harvest_n_blocks is not None:
+            put(
+                "harvest_n_blocks",
+                check_integer(
+                    "harvest_n_blocks", self.harvest_n_blocks, low=1, high=MAX_HARVEST_BLOCKS
+                ),
+            )
+        if self.harvest_max_bad_blocks is not None:
+            put(
+                "harvest_max_bad_blocks",
+                check_integer(
+                    "harvest_max_bad_blocks",
+                    self.harvest_max_bad_blocks,
+                    low=0,
+                    high=self.harvest_n_blocks,
+                ),
+            )
         if self.harvest_max_bad_blocks is not None and self.harvest_n_blocks is None:
             raise InputConflictError(
                 "harvest_n_blocks",
@@ -1017,15 +1037,27 @@ def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
         from waferlab.yield_models import defect_density_for_yield
 
         d0 = float(defect_density_for_yield(inputs.yield_model, area, good, **params))
-    bins = harvest_bins(
-        inputs.yield_model,
-        area,
-        d0,
-        harvestable_fraction=inputs.harvestable_fraction,
-        n_blocks=inputs.harvest_n_blocks,
-        max_bad_blocks=inputs.harvest_max_bad_blocks,
-        **params,
-    )
+    # Floating-point warnings inside the bins are not shown: a result that is
+    # not finite is reported below as one error instead.
+    with np.errstate(all="ignore"):
+        bins = harvest_bins(
+            inputs.yield_model,
+            area,
+            d0,
+            harvestable_fraction=inputs.harvestable_fraction,
+            n_blocks=inputs.harvest_n_blocks,
+            max_bad_blocks=inputs.harvest_max_bad_blocks,
+            **params,
+        )
+    if not math.isfinite(bins.degraded):
+        # A numerical failure of the harvest bins must not reach the package
+        # count as NaN (or a traceback): say what could not be computed.
+        raise WaferlabError(
+            f"the degraded fraction of the harvest bins could not be computed for "
+            f"{inputs.yield_model} with harvest_n_blocks = {inputs.harvest_n_blocks} and "
+            f"harvest_max_bad_blocks = {inputs.harvest_max_bad_blocks} (not a finite "
+            "number); try fewer blocks"
+        )
     # The good fraction stays the given or model yield; the degraded bin cannot
     # exceed the dies that are not fully good.
     degraded = min(max(float(bins.degraded), 0.0), 1.0 - good)
