@@ -143,7 +143,11 @@ def _show_text(scenario: Scenario) -> str:
         entries = _entries(scenario, table)
         if not entries:
             if table == "costs":
-                lines += ["", "costs: none stated (give them with --set wafer_cost_usd=...)"]
+                lines += [
+                    "",
+                    "costs: none stated (give them with --set KEY=VALUE; "
+                    "`waferlab cost` names the ones this funnel needs)",
+                ]
             continue
         lines += ["", f"{table}:"]
         for e in entries:

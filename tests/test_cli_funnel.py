@@ -1,6 +1,6 @@
 """``waferlab funnel``: every option and every error path.
 
-Expected figures are the CSIS report's arithmetic (SOURCES.md §4), redone by hand.
+Expected figures are the CSIS report's arithmetic (CSIS 2025, Allen), redone by hand.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def test_breakdown_components_by_hand() -> None:
 
 
 def test_cost_per_good_die_closed_form_csis() -> None:
-    # Independent: wafer price / (dies per wafer × yield), SOURCES.md §4–5 figures
+    # Independent: wafer price / (dies per wafer × yield), CSIS 2025 (Allen) and CSET 2020 figures
     # (80 dies, 20 %; TSMC 7 nm price $9,346 ×1.45, the middle of "40–50 % higher").
     wafer = 9346.0 * 1.45
     f = run_funnel(
@@ -263,12 +263,12 @@ def test_cost_inputs_from_dict_unknown_key() -> None:
 
 def test_cset_published_constants() -> None:
     data = cset_wafer_cost_data()
-    # SOURCES.md §5: TSMC 7 nm $9,346 and 5 nm $16,988 (CSET 2020).
+    # CSET 2020 (Khan & Mann), Appendix D: TSMC 7 nm $9,346 and 5 nm $16,988.
     assert data["published_wafer_prices_usd"] == {
         "TSMC 7 nm (2020)": 9346,
         "TSMC 5 nm (2020)": 16988,
     }
-    # Other costs and markup ≈ 3.01 × depreciation (CSET; SOURCES.md §5): the
+    # Other costs and markup ≈ 3.01 × depreciation (CSET 2020, Khan & Mann): the
     # depreciation share s = 24.93 % of revenue gives (1 − s)/s.
     s = data["depreciation_share_of_revenue"]
     assert (1 - s) / s == pytest.approx(data["other_costs_and_markup_ratio_published"], abs=0.005)
@@ -376,6 +376,7 @@ def test_bank_only_funnel_needs_no_wafer_price() -> None:
     assert b.notes == (NO_WAFER_PRICE_NOTE,)
     ladder = {r["per"]: r["usd"] for r in b.ladder_rows()}
     assert ladder["wafer"] is None and ladder["die supplied to packaging"] == 500.0
+    assert b.components[0].note == "2 die-bank dies"  # no die yield paid for
     wafer_line = next(line for line in b.table().splitlines() if line.startswith("wafer "))
     assert wafer_line.split()[-1] == "-"
     assert json.loads(to_json(b))["cost_per_wafer_usd"] is None

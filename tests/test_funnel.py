@@ -1,6 +1,6 @@
 """Tests of waferlab.funnel: the report's arithmetic, stocks vs flows, constraints, validation.
 
-Expected values come from the report (SOURCES.md §4) or from an independent
+Expected values come from the report (CSIS 2025, Allen) or from an independent
 closed form written out in the test; none is pasted from a run of the code.
 """
 
@@ -25,7 +25,7 @@ from waferlab.funnel import (
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import to_csv, to_json
 
-# The report's rounded inputs (SOURCES.md §4): 50,000 WPM, ~80 dies per wafer,
+# The report's rounded inputs (CSIS 2025, Allen): 50,000 WPM, ~80 dies per wafer,
 # ~20 % die yield, 2 dies per 910C, 75 % of packages surviving packaging.
 CSIS_TARGET = {
     "wafer_starts_per_month": 50_000,
@@ -44,7 +44,7 @@ def csis(**changes: object) -> FunnelInputs:
 
 
 def test_csis_target_chain_reproduces_the_report_exactly() -> None:
-    # SOURCES.md §4: 50,000 × 80 = 4 M dies; × 20 % = 800,000 good; ÷ 2 = 400,000
+    # CSIS 2025 (Allen): 50,000 × 80 = 4 M dies; × 20 % = 800,000 good; ÷ 2 = 400,000
     # packages before packaging loss; × 75 % = 300,000. Exact (whole numbers).
     result = run_funnel(csis())
     assert result.stage("wafer starts").quantity == 50_000
@@ -58,13 +58,13 @@ def test_csis_target_chain_reproduces_the_report_exactly() -> None:
 
 
 def test_csis_current_capacity_scales_linearly() -> None:
-    # SOURCES.md §4: ~20,000 WPM now: 20,000 × 80 × 0.2 / 2 × 0.75 = 120,000.
+    # CSIS 2025 (Allen): ~20,000 WPM now: 20,000 × 80 × 0.2 / 2 × 0.75 = 120,000.
     result = run_funnel(csis(wafer_starts_per_month=20_000))
     assert result.final_units == 20_000 * 80 * 0.2 / 2 * 0.75
 
 
 def test_compute_equivalents_at_the_reports_60_percent() -> None:
-    # SOURCES.md §4: 910C ≈ 60 % of an H100 (a measured factor).
+    # CSIS 2025 (Allen): 910C ≈ 60 % of an H100 (a measured factor).
     result = run_funnel(csis(compute_equivalent_factor=0.6, compute_equivalent_basis="measured"))
     assert result.compute_equivalents == pytest.approx(300_000 * 0.6, rel=1e-12)
     last = result.stages[-1]
@@ -78,7 +78,7 @@ def test_compute_equivalents_at_the_reports_60_percent() -> None:
 
 def test_months_multiply_flows_but_not_stocks() -> None:
     months = 12
-    bank = 2_000_000  # SOURCES.md §4: > 2 M TSMC-made 910B dies (a stock)
+    bank = 2_000_000  # CSIS 2025 (Allen): > 2 M TSMC-made 910B dies (a stock)
     result = run_funnel(csis(months=months, die_bank_dies=bank))
     good = 50_000 * 80 * 0.2 * months
     expected_packages = math.floor((good + bank) / 2)
@@ -92,14 +92,14 @@ def test_months_multiply_flows_but_not_stocks() -> None:
 
 
 def test_die_bank_alone_gives_the_reports_one_million_910c() -> None:
-    # SOURCES.md §4: > 2,000,000 dies, "enough for 1 million 910C" (2 dies each,
+    # CSIS 2025 (Allen): > 2,000,000 dies, "enough for 1 million 910C" (2 dies each,
     # before packaging loss).
     result = run_funnel(csis(wafer_starts_per_month=0, die_bank_dies=2_000_000))
     assert result.packages == 1_000_000
 
 
 def test_hbm_stock_and_flow_bind() -> None:
-    # SemiAnalysis (SOURCES.md §4): ~13 M stacks, 8 per package → ~1.6 M packages.
+    # SemiAnalysis (Sep 2025): ~13 M stacks, 8 per package → ~1.6 M packages.
     stock, flow, months = 13_000_000, 100_000, 6
     result = run_funnel(
         csis(
@@ -228,7 +228,7 @@ def test_gross_dies_from_geometry() -> None:
     inputs = FunnelInputs(
         wafer_starts_per_month=1000,
         die_width_mm=21.32,
-        die_height_mm=31.22,  # Ascend 910B, SOURCES.md §2
+        die_height_mm=31.22,  # Ascend 910B, Tom's Hardware (2024) die shot
         scribe_mm=0.1,
         edge_exclusion_mm=3.0,
         die_yield=0.2,

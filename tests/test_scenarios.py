@@ -1,8 +1,8 @@
 """Scenario loading, inheritance, overrides, and the built-in presets as reference tests.
 
-Expected figures come from the publications (SOURCES.md §4) or from the
-publications' own arithmetic redone by hand in the test, never from running
-the code under test.
+Expected figures come from the publications (CSIS 2025, Allen; SemiAnalysis,
+Sep 2025; Morgan Stanley, Sep 2025) or from the publications' own arithmetic
+redone by hand in the test, never from running the code under test.
 """
 
 from __future__ import annotations

@@ -632,11 +632,15 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         for name, value, note in parts
     )
     if funnel.die_supply > 0 and fab_dies < funnel.die_supply:
-        bank_note = "; average over fab and die-bank dies"
-        if not bank_cost:
-            bank_note += " (die-bank dies at $0)"
+        if fab_dies > 0:
+            silicon_note = components[0].note + "; average over fab and die-bank dies"
+            if not bank_cost:
+                silicon_note += " (die-bank dies at $0)"
+        else:
+            # no fab die is packaged: no die yield is paid for
+            silicon_note = f"{k} die-bank dies"
         components = (
-            dataclasses.replace(components[0], note=components[0].note + bank_note),
+            dataclasses.replace(components[0], note=silicon_note),
             *components[1:],
         )
     if c_unit == 0:
