@@ -239,8 +239,8 @@ def gamma_quad_blocks(lam: float, h: float, alpha: float, n: int, b: int) -> flo
 def test_negative_binomial_blocks_match_mixing_quadrature(
     alpha: float, lam: float, n: int, b: int, h: float
 ) -> None:
-    # Covers both branches: the alternating closed form and Gauss–Laguerre quadrature
-    # (large n and h = 1 with strong clustering force the quadrature).
+    # From tiny loads (the conditional CDF near 1) to loads where most dies lose more
+    # than b blocks, with strong (alpha 0.3) and weak (alpha 50) clustering.
     expected = gamma_quad_blocks(lam, h, alpha, n, b)
     bins = harvest_bins(
         "negative_binomial",
@@ -252,6 +252,61 @@ def test_negative_binomial_blocks_match_mixing_quadrature(
         alpha=alpha,
     )
     assert bins.degraded == pytest.approx(expected, rel=1e-9)
+
+
+def binomial_mixing_quad(lam: float, h: float, alpha: float, n: int, b: int) -> float:
+    """Degraded fraction for many blocks: adaptive quadrature of the binomial pmf sum."""
+    scale = lam / alpha
+
+    def integrand(x: float) -> float:
+        p = -math.expm1(-x * h / n)
+        inside = float(stats.binom.pmf(np.arange(1, b + 1), n, p).sum())
+        return math.exp(-(1 - h) * x) * inside * stats.gamma.pdf(x, alpha, scale=scale)
+
+    cuts = stats.gamma.ppf(
+        [0.0, 1e-12, 1e-6, 1e-3, 0.1, 0.5, 0.9, 0.999, 1 - 1e-12], alpha, scale=scale
+    )
+    return sum(
+        integrate.quad(integrand, lo, hi, epsabs=0.0, epsrel=1e-12, limit=400)[0]
+        for lo, hi in itertools.pairwise(cuts)
+    )
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+@pytest.mark.parametrize(("alpha", "lam"), [(0.5, 3.0), (2.0, 0.2), (2.0, 8.0), (30.0, 4.0)])
+@pytest.mark.parametrize(("n", "b", "h"), [(144, 8, 0.7), (1000, 3, 0.9), (4096, 200, 0.8)])
+def test_many_blocks_match_binomial_mixing_quadrature(
+    alpha: float, lam: float, n: int, b: int, h: float
+) -> None:
+    # Block counts far beyond the closed forms' reach (C(4096, k) overflows a float),
+    # up to MAX_HARVEST_BLOCKS, against a sum of binomial probabilities under quad.
+    expected = binomial_mixing_quad(lam, h, alpha, n, b)
+    bins = harvest_bins(
+        "negative_binomial",
+        lam * 100.0,
+        1.0,
+        harvestable_fraction=h,
+        n_blocks=n,
+        max_bad_blocks=b,
+        alpha=alpha,
+    )
+    assert bins.degraded == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert bins.fully_good + bins.degraded + bins.dead == pytest.approx(1.0, abs=1e-12)
+
+
+def test_many_blocks_poisson_match_binomial_sum() -> None:
+    # Poisson: degraded = e^{-(1-h)λ} Σ_{k=1}^{b} binom(n, p)(k), p = 1 - e^{-hλ/n}
+    lam, h = 2.5, 0.8
+    for n, b in ((144, 4), (MAX_HARVEST_BLOCKS, 1), (MAX_HARVEST_BLOCKS, 300)):
+        p = -math.expm1(-h * lam / n)
+        expected = math.exp(-(1 - h) * lam) * float(
+            stats.binom.pmf(np.arange(1, b + 1), n, p).sum()
+        )
+        bins = harvest_bins(
+            "poisson", lam * 100.0, 1.0, harvestable_fraction=h, n_blocks=n, max_bad_blocks=b
+        )
+        # 1e-10: scipy's binomial CDF (incomplete beta) is good to about 1e-11 at n = 4096
+        assert bins.degraded == pytest.approx(expected, rel=1e-10)
 
 
 def test_block_rule_limits() -> None:
