@@ -9,7 +9,7 @@ observation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +96,22 @@ def _load(
     }
 
 
+Group = tuple[tuple[Observation, ...], tuple[Observation, ...], tuple[Observation, ...]]
+
+
 def _groups(
     pool: tuple[Observation, ...],
     process: str | None,
     counts: str,
     include_forecasts: bool,
     fit_to: Sequence[str],
-) -> list[tuple[tuple[Observation, ...], tuple[Observation, ...], tuple[Observation, ...]]]:
+) -> tuple[list[Group], list[dict[str, Any]]]:
     """Per process and way of counting: (fitted, held out, observations to plot).
 
     A fit needs observations that count good dies one way, so ``--counts all``
     gives one group per kind of count, as every process gets its own group.
+    Groups left out because ``--fit-to`` names none of their observations are
+    returned second, as records for the output.
     """
     chosen = select(
         pool,
@@ -115,23 +120,7 @@ def _groups(
         include_forecasts=include_forecasts,
     )
     if not chosen:
-        raise CalibrationError(
-            "no observations match "
-            + ", ".join(
-                part
-                for part in (
-                    f"process {process!r}" if process is not None else "",
-                    f"counts {counts!r}",
-                    "" if include_forecasts else "(forecasts excluded)",
-                )
-                if part
-            )
-        )
-    for obs in chosen:
-        if obs.yield_low <= 0.0:
-            raise CalibrationError(
-                f"observation {obs.name!r} has yield_low 0: a fit needs a yield above 0"
-            )
+        raise CalibrationError(_no_match_message(pool, process, counts, include_forecasts))
     names = [o.name for o in chosen]
     for name in fit_to:
         if name not in names:
@@ -139,17 +128,69 @@ def _groups(
                 f"must be one of {', '.join(names)} (got {name!r})", param_hint="--fit-to"
             )
     groups = []
+    skipped: list[dict[str, Any]] = []
     for proc in processes(chosen):
         of_process = tuple(o for o in chosen if o.process == proc)
         for kind in dict.fromkeys(o.counts for o in of_process):
             members = tuple(o for o in of_process if o.counts == kind)
             fitted = tuple(o for o in members if not fit_to or o.name in fit_to)
             if not fitted:
+                skipped.append(
+                    {
+                        "process": proc,
+                        "counts": kind,
+                        "observations": [o.name for o in members],
+                        "reason": "none of its observations is named in --fit-to",
+                    }
+                )
                 continue
             held = tuple(o for o in members if o not in fitted)
             context = tuple(o for o in pool if o.process == proc)
             groups.append((fitted, held, context))
-    return groups
+    return groups, skipped
+
+
+def _skipped_text(skipped: Sequence[Mapping[str, Any]]) -> str:
+    """One line per group that was not fitted, or ``""``."""
+    lines = []
+    for record in skipped:
+        counted = "" if record["counts"] == "fully-good" else f" ({record['counts']} yields)"
+        lines.append(
+            f"{record['process'] or 'observations'}{counted}: not fitted, because "
+            f"{record['reason']} (its observations: {', '.join(record['observations'])})"
+        )
+    return "\n".join(lines)
+
+
+def _no_match_message(
+    pool: tuple[Observation, ...], process: str | None, counts: str, include_forecasts: bool
+) -> str:
+    """Why no observation is left, and which option would bring some back."""
+    wanted = [f"process {process!r}"] if process is not None else []
+    wanted.append(f"counts {counts!r}")
+    message = "no observations match " + " and ".join(wanted)
+    if not include_forecasts:
+        message += " (forecasts excluded)"
+    of_process = [o for o in pool if process is None or o.process == process]
+    hints = []
+    if not include_forecasts and any(
+        o.status == "forecast" and (counts == ALL_COUNTS or o.counts == counts) for o in of_process
+    ):
+        hints.append("--include-forecasts")
+    other_counts = list(
+        dict.fromkeys(
+            o.counts
+            for o in of_process
+            if o.counts != counts and (include_forecasts or o.status != "forecast")
+        )
+    )
+    if counts != ALL_COUNTS and other_counts:
+        hints.append(" or ".join(f"--counts {kind}" for kind in other_counts))
+    if not hints and not include_forecasts and any(o.status == "forecast" for o in of_process):
+        hints.append(f"--include-forecasts with --counts {ALL_COUNTS}")
+    if hints:
+        message += "; to use the others, add " + ", or ".join(hints)
+    return message
 
 
 def _group_title(observations: Sequence[Observation]) -> str:
@@ -348,7 +389,7 @@ def command(
             param_hint="--feasible-range",
         )
     pool, origin = _load(ctx, dataset, observations_path)
-    groups = _groups(pool, process, counts, include_forecasts, fit_to)
+    groups, skipped = _groups(pool, process, counts, include_forecasts, fit_to)
     fixed: dict[str, float] = {}
     if gross_yield is not None:
         fixed["gross_yield"] = gross_yield
@@ -394,6 +435,7 @@ def command(
                         {**c.to_dict(), "feasible_ranges": [r.to_dict() for r in ranges]}
                         for c, ranges, _ in comparisons
                     ],
+                    "not_fitted": skipped,
                 }
             )
             return
@@ -407,6 +449,8 @@ def command(
                     + "\n".join(_range_text(r) for r in ranges)
                 )
             blocks.append(text)
+        if skipped:
+            blocks.append(_skipped_text(skipped))
         click.echo("\n\n".join(blocks))
         return
 
@@ -453,6 +497,7 @@ def command(
                     }
                     for result, held_rows, feasible, _ in fits
                 ],
+                "not_fitted": skipped,
             }
         )
         return
@@ -462,6 +507,8 @@ def command(
         if feasible is not None:
             text += "\nValues that meet every fitted observation:\n" + _range_text(feasible)
         blocks.append(text)
+    if skipped:
+        blocks.append(_skipped_text(skipped))
     click.echo("\n\n".join(blocks))
 
 

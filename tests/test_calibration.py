@@ -217,6 +217,12 @@ def test_json_loader_list_and_object_forms(tmp_path: Path) -> None:
         ("", "", "", "empty file"),
         ("name,name,yield\nx,1,0.5\n", "line 1", "", "duplicate column"),
         ("name,die_area_mm2,yield,counts\nx,1,0.5,some\n", "line 2", "counts", "fully-good"),
+        # no fit can use a yield of 0: said when the file is read, in the user's column
+        ("name,die_area_mm2,yield\nx,1,0.5\nA,100,0\n", "line 3", "yield", "yield 0"),
+        ("name,die_area_mm2,yield_low,yield_high\nA,100,0,0.1\n", "line 2", "yield_low", "above 0"),
+        # an empty yield cell with no interval beside it
+        ("name,die_area_mm2,yield,yield_low\nA,100,,\n", "line 2", "yield", "no value"),
+        ("name,die_area_mm2,yield,note\nA,100,0.5," + "x" * 200_000 + "\n", "line 2", "", "CSV"),
     ],
 )
 def test_csv_errors_name_file_row_and_field(
@@ -270,6 +276,15 @@ def test_csv_errors_name_file_row_and_field(
             "yield_high",
             "in [0.6, 1]",
         ),
+        (
+            '[{"name": "A", "die_area_mm2": 100, "yield": null}]',
+            "observation 1",
+            "yield",
+            "no value",
+        ),
+        ('[{"name": "A", "die_area_mm2": 100, "yield": 0}]', "observation 1", "yield", "above 0"),
+        ("[" * 100_000 + "]" * 100_000, "", "", "nested too deeply"),
+        ('[{"name": "A", "die_area_mm2": 1' + "0" * 5000 + ', "yield": 0.5}]', "", "", "JSON"),
     ],
 )
 def test_json_errors_name_file_row_and_field(
@@ -281,6 +296,47 @@ def test_json_errors_name_file_row_and_field(
         observations_from_json(path)
     assert str(path) in str(info.value) and message in str(info.value)
     assert (info.value.row, info.value.field) == (where, field)
+
+
+def test_unknown_field_message_lists_every_file_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("name,die_area_mm2,yield,colour\nA,100,0.5,red\n", encoding="utf-8")
+    with pytest.raises(ObservationFileError) as info:
+        observations_from_csv(path)
+    listed = str(info.value).split("valid fields: ")[1].split(", ")
+    assert listed[:5] == ["name", "die_area_mm2", "yield", "yield_low", "yield_high"]
+    assert {"source", "note", "process", "counts", "status", "date"} <= set(listed)
+
+
+def test_spreadsheet_csv_utf8_with_byte_order_mark_and_crlf(tmp_path: Path) -> None:
+    # What spreadsheets write as "CSV UTF-8": a UTF-8 byte-order mark and CRLF line ends.
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfname,die_area_mm2,yield,note\r\nA,100,0.5,caf\xc3\xa9\r\n")
+    (obs,) = observations_from_csv(path)
+    assert (obs.name, obs.die_area_mm2, obs.yield_low, obs.note) == ("A", 100.0, 0.5, "café")
+    as_json = tmp_path / "bom.json"
+    as_json.write_bytes(b'\xef\xbb\xbf[{"name": "A", "die_area_mm2": 100, "yield": 0.5}]')
+    assert observations_from_json(as_json)[0].yield_high == 0.5
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "message"),
+    [
+        (b"name,die_area_mm2,yield,note\nA,100,0.5,caf\xe9\n", "line 2", "byte 0xe9"),
+        ("name,die_area_mm2,yield\nA,100,0.5\n".encode("utf-16"), "", "UTF-16"),
+        ("name,die_area_mm2,yield\nA,100,0.5\n".encode("utf-32"), "", "UTF-32"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_text_that_is_not_utf8_is_a_file_error(
+    tmp_path: Path, data: bytes, where: str, message: str, suffix: str
+) -> None:
+    path = (tmp_path / "latin").with_suffix(suffix)
+    path.write_bytes(data)
+    with pytest.raises(ObservationFileError) as info:
+        load_observations(path)
+    assert str(path) in str(info.value) and "not UTF-8 text" in str(info.value)
+    assert message in str(info.value) and info.value.row == where
 
 
 def test_load_observations_rejects_other_extensions(tmp_path: Path) -> None:

@@ -102,7 +102,9 @@ def test_explicit_dataset_option(runner, cli) -> None:  # type: ignore[no-untype
 
 def test_single_model_fit_of_the_ga100_point(runner, cli) -> None:  # type: ignore[no-untyped-def]
     data = run_json(runner, cli, ["--model", "murphy", "--fit-to", "GA100"])
-    (fit,) = data["fits"]  # the SMIC process has nothing to fit to
+    (fit,) = data["fits"]  # the SMIC process has nothing to fit to, and says so
+    (skipped,) = data["not_fitted"]
+    assert skipped["process"] == "SMIC N+2" and "--fit-to" in skipped["reason"]
     expected = defect_density_for_yield("murphy", 826.0, 0.415)
     assert fit["parameters"][D0] == pytest.approx(expected, rel=1e-8)
     (a12,) = fit["held_out"]
@@ -214,7 +216,49 @@ def test_counts_and_forecasts(runner, cli) -> None:  # type: ignore[no-untyped-d
     forecast = run_json(runner, cli, [*args, "--include-forecasts"])
     assert [o["name"] for o in forecast["fits"][0]["observations"]] == ["910B (Morgan Stanley)"]
     result = run(runner, cli, args)
-    assert_one_line_error(result, 1, "no observations match", "forecasts excluded")
+    line = assert_one_line_error(result, 1, "no observations match", "forecasts excluded")
+    assert "--include-forecasts" in line and ", (" not in line
+
+
+def test_no_match_suggests_the_option_that_brings_observations_back(  # type: ignore[no-untyped-def]
+    runner, cli, tmp_path: Path
+) -> None:
+    only_forecast = tmp_path / "forecast.csv"
+    only_forecast.write_text("name,die_area_mm2,yield,status\nA,100,0.5,forecast\n")
+    result = run(runner, cli, ["--observations", str(only_forecast), "--model", "poisson"])
+    line = assert_one_line_error(result, 1, command="calibrate")
+    assert "no observations match counts 'fully-good' (forecasts excluded)" in line
+    assert "add --include-forecasts" in line and "--counts" not in line
+    other_kind = tmp_path / "degraded.csv"
+    other_kind.write_text("name,die_area_mm2,yield,counts\nA,100,0.5,good-or-degraded\n")
+    result = run(runner, cli, ["--observations", str(other_kind), "--model", "poisson"])
+    line = assert_one_line_error(result, 1, "--counts good-or-degraded")
+    assert "--include-forecasts" not in line
+
+
+def test_fit_to_says_which_processes_were_not_fitted(  # type: ignore[no-untyped-def]
+    runner, cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "proc.csv"
+    path.write_text("name,die_area_mm2,yield,process\nA,100,0.5,P\nB,300,0.2,P\nC,200,0.4,Q\n")
+    args = ["--observations", str(path), "--fit-to", "A"]
+    for model in (["--model", "poisson"], []):
+        out = run(runner, cli, [*args, *model]).stdout
+        assert "Q: not fitted, because none of its observations is named in --fit-to" in out
+        assert "(its observations: C)" in out
+        data = run_json(runner, cli, [*args, *model])
+        assert data["not_fitted"] == [
+            {
+                "process": "Q",
+                "counts": "fully-good",
+                "observations": ["C"],
+                "reason": "none of its observations is named in --fit-to",
+            }
+        ]
+    # Naming an observation of each process fits both and leaves nothing out.
+    data = run_json(runner, cli, [*args, "--fit-to", "C", "--model", "poisson"])
+    assert [f["observations"][0]["process"] for f in data["fits"]] == ["P", "Q"]
+    assert data["not_fitted"] == []
 
 
 def test_observations_file_csv_and_json(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -327,6 +371,34 @@ def test_bad_file_content_is_a_domain_error(  # type: ignore[no-untyped-def]
     path.write_text(text, encoding="utf-8")
     result = run(runner, cli, ["--observations", str(path), "--model", "poisson"])
     assert_one_line_error(result, 1, *needles)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "needles"),
+    [
+        ("latin1.csv", b"name,die_area_mm2,yield,note\nA,100,0.5,caf\xe9\n", ["line 2", "UTF-8"]),
+        ("utf16.csv", "name,die_area_mm2,yield\nA,100,0.5\n".encode("utf-16"), ["UTF-16"]),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, ["nested too deeply"]),
+        ("zero.csv", b"name,die_area_mm2,yield\nA,100,0\n", ["line 2", "field 'yield'", "above 0"]),
+        ("null.json", b'[{"name": "A", "die_area_mm2": 100, "yield": null}]', ["field 'yield'"]),
+    ],
+)
+def test_unreadable_observation_files_are_one_line_domain_errors(  # type: ignore[no-untyped-def]
+    runner, cli, tmp_path: Path, name: str, data: bytes, needles: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = run(runner, cli, ["--observations", str(path), "--model", "poisson"])
+    assert_one_line_error(result, 1, name, *needles, command="calibrate")
+
+
+def test_spreadsheet_csv_is_read(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfname,die_area_mm2,yield\r\nA,100,0.5\r\n")
+    data = run_json(runner, cli, ["--observations", str(path), "--model", "poisson"])
+    assert data["fits"][0]["observations"][0]["name"] == "A"
+    # Poisson: D0 = -ln(0.5) / 1 cm²
+    assert data["fits"][0]["parameters"][D0] == pytest.approx(math.log(2.0), rel=1e-8)
 
 
 def test_domain_errors(runner, cli) -> None:  # type: ignore[no-untyped-def]

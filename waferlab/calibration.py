@@ -18,7 +18,9 @@ quoted in the CSIS report of March 2025 with their sources; see
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import math
 import os
@@ -232,6 +234,41 @@ class ObservationFileError(CalibrationError, ValueError):
 _FIELD_NAMES = tuple(f.name for f in fields(Observation))
 _REQUIRED = ("name", "die_area_mm2")
 _FLOAT_FIELDS = ("die_area_mm2", "yield_low", "yield_high")
+# Fields a file may hold: the Observation fields, with "yield" (a point value)
+# next to the interval it stands for.
+_FILE_FIELDS = (*_FIELD_NAMES[:2], "yield", *_FIELD_NAMES[2:])
+
+_UTF16_32_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _read_text(path: str | os.PathLike[str]) -> str:
+    """Return the file's text, decoded as UTF-8 (a leading byte-order mark is dropped).
+
+    Spreadsheets save "CSV UTF-8" with a byte-order mark; it is not part of the
+    first column's name. Other encodings are refused with the line of the
+    first byte that is not UTF-8, so that no character is silently misread.
+    """
+    data = Path(path).read_bytes()
+    for mark, encoding in _UTF16_32_MARKS:
+        if data.startswith(mark):
+            raise ObservationFileError(
+                path, "", "", f"not UTF-8 text ({encoding}); save the file as UTF-8"
+            )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ObservationFileError(
+            path,
+            f"line {line}",
+            "",
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+        ) from None
 
 
 def _observation_from_record(
@@ -242,10 +279,10 @@ def _observation_from_record(
     ``text_numbers`` says whether numbers come as text (CSV cells) or must be
     numbers (JSON, where ``"826"`` is a string, not a number).
     """
-    unknown = [k for k in record if k not in (*_FIELD_NAMES, "yield")]
+    unknown = [k for k in record if k not in _FILE_FIELDS]
     if unknown:
         raise ObservationFileError(
-            path, row, str(unknown[0]), "unknown field; valid fields: " + ", ".join(_FIELD_NAMES)
+            path, row, str(unknown[0]), "unknown field; valid fields: " + ", ".join(_FILE_FIELDS)
         )
     values: dict[str, Any] = {}
     for key, value in record.items():
@@ -266,6 +303,10 @@ def _observation_from_record(
     written = {"yield_low": "yield", "yield_high": "yield"} if "yield" in record else {}
     for key in ("yield_low", "yield_high"):
         if key not in values:
+            if "yield" in record:  # written, but empty (CSV) or null (JSON)
+                raise ObservationFileError(
+                    path, row, "yield", "no value (give a number, or yield_low and yield_high)"
+                )
             raise ObservationFileError(path, row, key, "missing (or give a single 'yield')")
     for key in _FLOAT_FIELDS:
         value = values[key]
@@ -295,6 +336,15 @@ def _observation_from_record(
         if exc.parameter in ("yield_low", "yield_high") and percent:
             message += " (yields are fractions, not percent)"
         raise ObservationFileError(path, row, field, message) from None
+    if observation.yield_low <= 0.0:
+        field = written.get("yield_low", "yield_low")
+        raise ObservationFileError(
+            path,
+            row,
+            field,
+            f"observation {observation.name!r} has {field} 0: a fit needs a yield above 0 "
+            "(a yield of 0 has no finite defect density; write a small positive lower bound)",
+        )
     return observation
 
 
@@ -317,7 +367,8 @@ def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ..
         CSV file. Columns are :class:`Observation` field names; ``name``,
         ``die_area_mm2`` and either ``yield`` (a point value) or ``yield_low``
         and ``yield_high`` are required, the others optional. Yields are
-        fractions (0.415, not 41.5).
+        fractions (0.415, not 41.5). The file is UTF-8 text; the byte-order
+        mark and CRLF line ends of spreadsheets' "CSV UTF-8" are accepted.
 
     Returns
     -------
@@ -327,9 +378,10 @@ def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ..
     ------
     ObservationFileError
         If a column is unknown, a line has fewer or more values than the
-        header, a required value is missing or a value is out of range; the
-        message names the file, the line and the field (``yield`` when the
-        point value written as ``yield`` is the problem).
+        header, a required value is missing or a value is out of range (a
+        yield of 0 included: no fit can use it), or the file is not UTF-8
+        text; the message names the file, the line and the field (``yield``
+        when the point value written as ``yield`` is the problem).
     OSError
         If the file cannot be read.
 
@@ -341,29 +393,41 @@ def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ..
     >>> observations_from_csv(tmp)[0].yield_low
     0.415
     """
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            raise ObservationFileError(path, "", "", "empty file (expected a header line)")
-        header = [name.strip() for name in reader.fieldnames]
-        if len(set(header)) != len(header):
-            raise ObservationFileError(path, "line 1", "", "duplicate column in the header")
-        observations = []
-        for record in reader:
-            row = f"line {reader.line_num}"
-            if None in record:
-                raise ObservationFileError(path, row, "", "more values than header columns")
-            short = [k.strip() for k, v in record.items() if v is None]
-            if short:
-                raise ObservationFileError(
-                    path,
-                    row,
-                    short[0],
-                    f"missing: the line has {len(header) - len(short)} values for "
-                    f"{len(header)} header columns (write an empty cell as two adjacent commas)",
-                )
-            cleaned = {k.strip(): v for k, v in record.items()}
-            observations.append(_observation_from_record(cleaned, path, row, text_numbers=True))
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
+    try:
+        return _csv_observations(reader, path)
+    except csv.Error as exc:
+        # line_num counts the lines read completely; the record in error starts after them
+        raise ObservationFileError(
+            path, f"line {reader.line_num + 1}", "", f"not valid CSV: {exc}"
+        ) from None
+
+
+def _csv_observations(
+    reader: csv.DictReader[str], path: str | os.PathLike[str]
+) -> tuple[Observation, ...]:
+    """Observations from the rows of ``reader`` (see :func:`observations_from_csv`)."""
+    if reader.fieldnames is None:
+        raise ObservationFileError(path, "", "", "empty file (expected a header line)")
+    header = [name.strip() for name in reader.fieldnames]
+    if len(set(header)) != len(header):
+        raise ObservationFileError(path, "line 1", "", "duplicate column in the header")
+    observations = []
+    for record in reader:
+        row = f"line {reader.line_num}"
+        if None in record:
+            raise ObservationFileError(path, row, "", "more values than header columns")
+        short = [k.strip() for k, v in record.items() if v is None]
+        if short:
+            raise ObservationFileError(
+                path,
+                row,
+                short[0],
+                f"missing: the line has {len(header) - len(short)} values for "
+                f"{len(header)} header columns (write an empty cell as two adjacent commas)",
+            )
+        cleaned = {k.strip(): v for k, v in record.items()}
+        observations.append(_observation_from_record(cleaned, path, row, text_numbers=True))
     if not observations:
         raise ObservationFileError(path, "", "", "no observations")
     _check_names_unique(observations, path)
@@ -388,8 +452,9 @@ def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, .
     Raises
     ------
     ObservationFileError
-        If the file is not valid JSON or an entry is malformed; the message
-        names the file, the observation (1-based) and the field.
+        If the file is not UTF-8 text, not valid JSON (or nested too deeply to
+        read) or an entry is malformed; the message names the file, the
+        observation (1-based) and the field.
     OSError
         If the file cannot be read.
 
@@ -402,13 +467,20 @@ def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, .
     >>> observations_from_json(tmp)[0].yield_text
     '≥ 90 %'
     """
-    text = Path(path).read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ObservationFileError(
             path, f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ObservationFileError(
+            path, "", "", "not usable JSON: nested too deeply (expected a list of objects)"
+        ) from None
+    except ValueError as exc:  # an integer with more digits than Python converts
+        reason = str(exc).split(":")[0]
+        raise ObservationFileError(path, "", "", f"not usable JSON: {reason}") from None
     if isinstance(data, Mapping):
         if "observations" not in data:
             raise ObservationFileError(path, "", "observations", "missing (expected a list)")
