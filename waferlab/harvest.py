@@ -515,6 +515,8 @@ def harvest_bins(
     yield statistics", Proc. IEEE 71 (1983) 453–470 (yield with redundancy).
     I. Koren, Z. Koren, "Defect tolerance in VLSI circuits: techniques and
     yield analysis", Proc. IEEE 86 (1998) 1819–1838.
+    L. N. Trefethen, J. A. C. Weideman, "The exponentially convergent
+    trapezoidal rule", SIAM Review 56 (2014) 385–458.
 
     Examples
     --------
