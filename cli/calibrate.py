@@ -189,7 +189,7 @@ def _no_match_message(
     if not hints and not include_forecasts and any(o.status == "forecast" for o in of_process):
         hints.append(f"--include-forecasts with --counts {ALL_COUNTS}")
     if hints:
-        message += "; to use the others, add " + ", or ".join(hints)
+        message += "; try " + ", or ".join(hints)
     return message
 
 
