@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from waferlab.errors import InvalidParameterError, WaferlabError
+from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import save_figure_atomic, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -363,15 +364,16 @@ def harvest_options(f: F) -> F:
         ),
         click.option(
             "--n-blocks",
-            type=click.IntRange(min=1),
+            type=click.IntRange(1, MAX_HARVEST_BLOCKS),
             default=None,
-            help="Block rule: the harvestable area is this many equal blocks (910B: 25 cores).",
+            help=f"Block rule: the harvestable area is this many equal blocks, 1 to "
+            f"{MAX_HARVEST_BLOCKS} (910B: 25 cores).",
         ),
         click.option(
             "--max-bad-blocks",
             type=click.IntRange(min=0),
             default=None,
-            help="Blocks that may be fused off, with --n-blocks [default: 1].",
+            help="Blocks that may be fused off, 0 to --n-blocks, with --n-blocks [default: 1].",
         ),
     ]
     for decorator in reversed(decorators):

@@ -404,7 +404,7 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "--n-blocks",
                 "1000000000",
             ],
-            ["--n-blocks", f"[1, {MAX_HARVEST_BLOCKS}]"],
+            ["--n-blocks", f"1<=x<={MAX_HARVEST_BLOCKS}"],
         ),
         (
             [
@@ -416,7 +416,7 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "--n-blocks",
                 str(MAX_HARVEST_BLOCKS + 1),
             ],
-            ["--n-blocks", f"[1, {MAX_HARVEST_BLOCKS}]"],
+            ["--n-blocks", f"1<=x<={MAX_HARVEST_BLOCKS}"],
         ),
         (
             [
