@@ -14,18 +14,17 @@ interest, plus other costs and markup in a fixed ratio to it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from waferlab._data import load_json
 from waferlab.errors import InvalidParameterError, check_array, check_real
 from waferlab.funnel import FunnelResult, InputConflictError, _checked_keys, _quantity_text
 from waferlab.output import format_table
@@ -672,8 +671,7 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
 
 @cache
 def _cset_data() -> Mapping[str, Any]:
-    text = resources.files("waferlab").joinpath("data/cset-2020-wafer-cost.json").read_text("utf-8")
-    return MappingProxyType(json.loads(text))
+    return MappingProxyType(load_json("cset-2020-wafer-cost.json"))
 
 
 def cset_wafer_cost_data() -> dict[str, Any]:
@@ -685,7 +683,8 @@ def cset_wafer_cost_data() -> dict[str, Any]:
     >>> data["depreciation_share_of_revenue"]
     0.2493
     """
-    return json.loads(json.dumps(dict(_cset_data())))
+    data: dict[str, Any] = load_json("cset-2020-wafer-cost.json")
+    return data
 
 
 def wafer_cost_from_capex(

@@ -29,17 +29,16 @@ Conventions
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from waferlab._data import load_json
 from waferlab.errors import (
     GeometryError,
     InvalidParameterError,
@@ -112,8 +111,7 @@ _QUAD_SEGS = 128
 
 @lru_cache(maxsize=1)
 def _flat_table() -> dict[str, Any]:
-    text = resources.files("waferlab").joinpath("data/semi_m1_flats.json").read_text("utf-8")
-    table: dict[str, Any] = json.loads(text)
+    table: dict[str, Any] = load_json("semi_m1_flats.json")
     return table
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from waferlab import __version__
+from waferlab._data import load_json
 from waferlab.output import to_json, write_files_atomic
 
 __all__ = ["REPORT_SOURCE", "Report", "build_report"]
@@ -100,11 +101,7 @@ class Report:
 
 def _ascend_910b() -> dict[str, Any]:
     """The Ascend 910B die as published (``waferlab/data/ascend-910b.json``, with sources)."""
-    import json
-    from importlib import resources
-
-    text = (resources.files("waferlab") / "data" / "ascend-910b.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = load_json("ascend-910b.json")
     return data
 
 
