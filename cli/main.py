@@ -23,6 +23,8 @@ import click
 from waferlab import __version__
 from waferlab.errors import InvalidParameterError, WaferlabError
 
+from .options import EXIT_DOMAIN_ERROR, EXIT_USAGE_ERROR
+
 #: Command name -> module of :mod:`waferlab.cli` defining ``command``, in help order.
 COMMANDS: dict[str, str] = {
     "report": "report",
@@ -36,9 +38,6 @@ COMMANDS: dict[str, str] = {
     "cost": "cost",
     "scenarios": "scenarios",
 }
-
-EXIT_DOMAIN_ERROR = 1
-EXIT_USAGE_ERROR = 2
 
 
 def _one_line(text: str) -> str:

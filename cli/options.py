@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 
 import click
 
-from waferlab.errors import InvalidParameterError, WaferlabError
+from waferlab.errors import InvalidParameterError, WaferlabError, describe_range
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import save_figure_atomic, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_DOMAIN_ERROR = 1
+EXIT_USAGE_ERROR = 2
 
 
 class DomainError(click.ClickException):
@@ -152,19 +153,7 @@ class Number(click.ParamType):
         self.high_open = high_open
 
     def _allowed(self) -> str:
-        def num(x: float) -> str:
-            return str(int(x)) if float(x).is_integer() else repr(float(x))
-
-        if self.low is None and self.high is None:
-            return "a finite number"
-        if self.high is None:
-            assert self.low is not None
-            return f"{'>' if self.low_open else '>='} {num(self.low)}"
-        if self.low is None:
-            return f"{'<' if self.high_open else '<='} {num(self.high)}"
-        left = "(" if self.low_open else "["
-        right = ")" if self.high_open else "]"
-        return f"in {left}{num(self.low)}, {num(self.high)}{right}"
+        return describe_range(self.low, self.high, self.low_open, self.high_open)
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None

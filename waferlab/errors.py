@@ -27,6 +27,7 @@ __all__ = [
     "check_choice",
     "check_integer",
     "check_real",
+    "describe_range",
 ]
 
 
@@ -87,12 +88,23 @@ class ScenarioError(WaferlabError, ValueError):
 def _show(value: object) -> str:
     if isinstance(value, np.ndarray):
         return np.array2string(value, threshold=6)
-    if isinstance(value, float):
-        return repr(value)
     return repr(value)
 
 
-def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+def describe_range(
+    low: float | None, high: float | None, low_open: bool = False, high_open: bool = False
+) -> str:
+    """Describe the allowed range of a number, as the error messages word it.
+
+    Examples
+    --------
+    >>> describe_range(0.0, None, low_open=True)
+    '> 0'
+    >>> describe_range(0.0, 1.0, high_open=True)
+    'in [0, 1)'
+    >>> describe_range(None, None)
+    'a finite number'
+    """
     if low is None and high is None:
         return "a finite number"
     if high is None:
@@ -174,7 +186,7 @@ def check_real(
     ...
     waferlab.errors.InvalidParameterError: die_width_mm must be > 0 (got -1)
     """
-    allowed = _range_text(low, high, low_open, high_open)
+    allowed = describe_range(low, high, low_open, high_open)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise InvalidParameterError(name, value, _a_number(allowed))
     x = float(value)
@@ -206,7 +218,7 @@ def check_array(
     ...
     waferlab.errors.InvalidParameterError: die_area_mm2 must be > 0 (got nan)
     """
-    allowed = _range_text(low, high, low_open, high_open)
+    allowed = describe_range(low, high, low_open, high_open)
     try:
         x = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
