@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "figure_bytes",
     "format_table",
     "save_figure_atomic",
     "to_csv",
@@ -168,6 +169,41 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
+def _replace_all(directory: Path, files: Sequence[tuple[Path, bytes]]) -> None:
+    """Stage every file under a temporary name in ``directory``, then rename all into place.
+
+    On any error the temporary files are removed and no target has been
+    touched (only a rename failing midway, which needs the directory to change
+    under us, cannot be undone). Errors name the target file, not the temporary one.
+    """
+    for target, _ in files:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
+    mask = os.umask(0)
+    os.umask(mask)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target, data in files:
+            try:
+                fd, tmp_name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".tmp", dir=directory
+                )
+            except OSError as exc:
+                raise type(exc)(exc.errno, exc.strerror, str(target)) from None
+            staged.append((tmp_name, target))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            # mkstemp creates the file private (0600); give it the usual mode.
+            os.chmod(tmp_name, 0o666 & ~mask)
+        for tmp_name, target in staged:
+            os.replace(tmp_name, target)
+    except BaseException:
+        for tmp_name, _ in staged:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        raise
+
+
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` whole or not at all.
 
@@ -179,27 +215,17 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     ------
     OSError
         If the directory does not exist or is not writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_bytes_atomic(Path(tmp) / "data.bin", b"wafer")
+    ...     path.read_bytes()
+    b'wafer'
     """
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:  # name the file the caller asked for, not the temporary one
-        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # mkstemp creates the file private (0600); give it the usual mode.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp_name, 0o666 & ~mask)
-        os.replace(tmp_name, target)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
+    _replace_all(target.parent if str(target.parent) else Path("."), [(target, data)])
     return target
 
 
@@ -231,6 +257,14 @@ def write_files_atomic(
     OSError
         If the directory cannot be created or a file cannot be written; the
         error names the target file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_files_atomic(Path(tmp) / "out", {"a.txt": b"1", "b.txt": b"2"})
+    ...     [p.name for p in written], written[1].read_text()
+    (['a.txt', 'b.txt'], '2')
     """
     root = Path(directory)
     if (root.exists() or root.is_symlink()) and not root.is_dir():
@@ -239,35 +273,21 @@ def write_files_atomic(
         root.mkdir(parents=True, exist_ok=True)
     except FileExistsError as exc:  # e.g. a parent that is a file or a dangling link
         raise NotADirectoryError(errno.ENOTDIR, "cannot be created", str(exc.filename)) from None
-    targets = [root / name for name in files]
-    for target in targets:
-        if target.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "is a directory", str(target))
-    staged: list[tuple[str, Path]] = []
-    mask = os.umask(0)
-    os.umask(mask)
-    try:
-        for target, data in zip(targets, files.values(), strict=True):
-            try:
-                fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=root)
-            except OSError as exc:
-                raise type(exc)(exc.errno, exc.strerror, str(target)) from None
-            staged.append((tmp_name, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp_name, 0o666 & ~mask)
-        for tmp_name, target in staged:
-            os.replace(tmp_name, target)
-    except BaseException:
-        for tmp_name, _ in staged:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-        raise
-    return tuple(targets)
+    targets = tuple(root / name for name in files)
+    _replace_all(root, list(zip(targets, files.values(), strict=True)))
+    return targets
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` whole or not at all."""
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all (see :func:`write_bytes_atomic`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_text_atomic(Path(tmp) / "note.md", "# waferlab").read_text()
+    '# waferlab'
+    """
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
@@ -275,6 +295,16 @@ def save_figure_atomic(figure: Figure, path: str | os.PathLike[str], *, dpi: int
     """Save a matplotlib figure to ``path`` whole or not at all.
 
     The format follows the file extension (``.png``, ``.svg``, ``.pdf``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save_figure_atomic(Figure(figsize=(1, 1)), Path(tmp) / "f.svg").stat().st_size > 0
+    True
 
     Raises
     ------
@@ -292,6 +322,20 @@ def save_figure_atomic(figure: Figure, path: str | os.PathLike[str], *, dpi: int
         raise InvalidParameterError(
             "plot path", str(path), "a file ending in ." + ", .".join(sorted(supported))
         )
+    return write_bytes_atomic(target, figure_bytes(figure, fmt, dpi=dpi))
+
+
+def figure_bytes(figure: Figure, fmt: str = "png", *, dpi: int = 150) -> bytes:
+    """Render a matplotlib figure to bytes in format ``fmt``, cropped to its content.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
+    >>> figure_bytes(Figure(figsize=(1, 1)), "png")[1:4]
+    b'PNG'
+    """
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
-    return write_bytes_atomic(target, buffer.getvalue())
+    return buffer.getvalue()

@@ -21,7 +21,6 @@ Everything is computed in memory first; :meth:`Report.write` then writes
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from typing import Any
 
 from waferlab import __version__
 from waferlab._data import load_json
-from waferlab.output import to_json, write_files_atomic
+from waferlab.output import figure_bytes, to_json, write_files_atomic
 
 __all__ = ["REPORT_SOURCE", "Report", "build_report"]
 
@@ -108,10 +107,9 @@ def _ascend_910b() -> dict[str, Any]:
 def _png(ax: Any) -> bytes:
     import matplotlib.pyplot as plt
 
-    buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=130, bbox_inches="tight")
+    png = figure_bytes(ax.figure, "png", dpi=130)
     plt.close(ax.figure)
-    return buffer.getvalue()
+    return png
 
 
 def _pct(x: float, digits: int = 1) -> str:
