@@ -33,6 +33,7 @@ from waferlab.calibration import (
     select,
 )
 from waferlab.errors import CalibrationError
+from waferlab.output import format_significant
 from waferlab.yield_models import YIELD_MODELS
 
 from .options import (
@@ -45,7 +46,6 @@ from .options import (
     save_plot,
 )
 from .options import command as waferlab_command
-from .yield_ import significant
 
 ALL_MODELS = "all"
 ALL_COUNTS = "all"
@@ -240,9 +240,9 @@ def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float
     lines = [
         f"{_group_title(result.observations)}: {result.model}, free {', '.join(result.free)}",
         "parameters: "
-        + ", ".join(f"{k} = {significant(v, 6)}" for k, v in result.parameters.items()),
+        + ", ".join(f"{k} = {format_significant(v, 6)}" for k, v in result.parameters.items()),
         f"fitted observations met: {_yes_no(result.all_met)} (tolerance "
-        f"{result.tolerance:g} in log-yield); cost {significant(result.cost)}",
+        f"{result.tolerance:g} in log-yield); cost {format_significant(result.cost)}",
     ]
     if held:
         lines.append(f"held-out observations met: {_yes_no(all(ok for _, _, ok in held))}")

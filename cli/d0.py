@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from waferlab.errors import InvalidParameterError
-from waferlab.output import format_table
+from waferlab.output import format_significant, format_table
 from waferlab.yield_models import defect_density_for_yield, defect_load
 
 from .options import (
@@ -16,17 +16,14 @@ from .options import (
     die_options,
     emit_json,
     format_option,
-    resolve_die_size,
-)
-from .options import command as waferlab_command
-from .yield_ import (
     full_parameters,
     model_options,
     parameter_text,
+    resolve_die_size,
     right_aligned,
     selected_models,
-    significant,
 )
+from .options import command as waferlab_command
 
 
 def _no_answer(exc: InvalidParameterError) -> bool:
@@ -127,8 +124,10 @@ def command(
         {
             "model": r["model"],
             "parameters": parameter_text(r["parameters"]),
-            "defect_density_per_cm2": significant(r["defect_density_per_cm2"], trailing_zeros=True),
-            "defect_load": significant(r["defect_load"], trailing_zeros=True),
+            "defect_density_per_cm2": format_significant(
+                r["defect_density_per_cm2"], trailing_zeros=True
+            ),
+            "defect_load": format_significant(r["defect_load"], trailing_zeros=True),
         }
         for r in results
     ]

@@ -13,20 +13,20 @@ from waferlab.harvest import (
     harvest_bins,
     harvestable_fraction_for,
 )
-from waferlab.output import format_table
+from waferlab.output import format_significant, format_table
 
 from .options import (
     FRACTION,
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_FRACTION,
+    check_repair_rule,
     critical_area_fraction_option,
     emit_json,
     format_option,
     harvest_options,
 )
 from .options import command as waferlab_command
-from .yield_ import significant
 
 
 def _percent(x: Any) -> str:
@@ -58,7 +58,7 @@ def _bins_text(bins: HarvestBins, header: list[tuple[str, str]]) -> str:
     p = bins.parameters
     rows = [
         ("Model", _model_text(bins)),
-        ("Die area", f"{significant(p['die_area_mm2'], 6)} mm²"),
+        ("Die area", f"{format_significant(p['die_area_mm2'], 6)} mm²"),
         *header,
         ("Repair rule", _rule_text(bins)),
     ]
@@ -75,32 +75,6 @@ def _bins_text(bins: HarvestBins, header: list[tuple[str, str]]) -> str:
         headers=["Bin", "Share of dies"],
     )
     return f"{head}\n\n{table}"
-
-
-def check_repair_rule(
-    max_defects: int | None,
-    n_blocks: int | None,
-    max_bad_blocks: int | None,
-    harvestable_fraction: float | None,
-    *,
-    needs_fraction: bool,
-) -> None:
-    """Reject combinations of the repair-rule options in the user's terms."""
-    if needs_fraction and harvestable_fraction is None:
-        for value, flag in (
-            (max_defects, "--max-defects"),
-            (n_blocks, "--n-blocks"),
-            (max_bad_blocks, "--max-bad-blocks"),
-        ):
-            if value is not None:
-                raise click.UsageError(f"{flag} only applies with --harvestable-fraction")
-    if max_bad_blocks is not None and n_blocks is None:
-        raise click.UsageError("--max-bad-blocks needs --n-blocks")
-    if max_defects is not None and n_blocks is not None:
-        raise click.UsageError(
-            "give either --max-defects or --n-blocks: the repair rule is a defect count "
-            "or a block count, not both"
-        )
 
 
 def _model_parameters(
@@ -247,7 +221,7 @@ def command(
         emit_json({"mode": "bins", "defect_density_source": source, **bins.to_dict()})
         return
     header = [
-        ("Defect density", f"{significant(defect_density_per_cm2)} /cm² ({source})"),
+        ("Defect density", f"{format_significant(defect_density_per_cm2)} /cm² ({source})"),
         ("Harvestable fraction", f"{harvestable_fraction:g} of the critical area"),
     ]
     click.echo(_bins_text(bins, header))
@@ -260,7 +234,7 @@ def _emit_fit(fit: HarvestableFractionFit, output_format: str) -> None:
     header = [
         (
             "Defect density",
-            f"{significant(fit.defect_density_per_cm2)} /cm² (implied by fully-good yield "
+            f"{format_significant(fit.defect_density_per_cm2)} /cm² (implied by fully-good yield "
             f"{_percent(fit.fully_good_yield)})",
         ),
         (

@@ -9,7 +9,7 @@ option names are the library's argument names in kebab case
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -17,6 +17,7 @@ import click
 from waferlab.errors import InvalidParameterError, WaferlabError, describe_range
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import save_figure_atomic, to_json
+from waferlab.yield_models import YIELD_MODELS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -368,6 +369,129 @@ def harvest_options(f: F) -> F:
     for decorator in reversed(decorators):
         f = decorator(f)
     return f
+
+
+# Yield-model options (yield, d0) ---------------------------------------------------
+
+ALL_MODELS = "all"
+
+#: CLI option of each model parameter.
+PARAMETER_OPTIONS = {"alpha": "--alpha", "n_layers": "--n-layers"}
+
+
+def model_options(f: F) -> F:
+    """``--model``, ``--alpha``, ``--n-layers``, ``--gross-yield``, ``--critical-area-fraction``."""
+    decorators = [
+        click.option(
+            "--model",
+            "model_name",
+            type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
+            default=ALL_MODELS,
+            show_default=True,
+            help="Yield model, or 'all' for a comparison table.",
+        ),
+        click.option(
+            "--alpha",
+            type=POSITIVE,
+            default=None,
+            help=(
+                "Clustering parameter of negative_binomial "
+                f"[default: {YIELD_MODELS['negative_binomial'].defaults['alpha']:g}]."
+            ),
+        ),
+        click.option(
+            "--n-layers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Number of critical layers of bose_einstein (required for that model).",
+        ),
+        click.option(
+            "--gross-yield",
+            type=FRACTION,
+            default=1.0,
+            show_default=True,
+            help="Area-independent yield factor Y0.",
+        ),
+        critical_area_fraction_option,
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def selected_models(
+    model_name: str, given: Mapping[str, Any]
+) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, str]]]:
+    """Models to evaluate with their parameters, and those skipped (with the reason).
+
+    For a single model every given parameter must belong to it (the library
+    rejects the others); with ``all`` each model takes the parameters it knows
+    and a model whose required parameter is missing is skipped.
+    """
+    present = {k: v for k, v in given.items() if v is not None}
+    if model_name != ALL_MODELS:
+        missing = [p for p in YIELD_MODELS[model_name].required_parameters if p not in present]
+        if missing:
+            flags = " and ".join(PARAMETER_OPTIONS[p] for p in missing)
+            raise click.UsageError(f"{model_name} needs {flags}")
+        return [(model_name, present)], []
+    chosen: list[tuple[str, dict[str, Any]]] = []
+    skipped: list[dict[str, str]] = []
+    for name, model in YIELD_MODELS.items():
+        missing = [p for p in model.required_parameters if p not in present]
+        if missing:
+            flags = ", ".join(PARAMETER_OPTIONS[p] for p in missing)
+            skipped.append({"model": name, "reason": f"needs {flags}"})
+            continue
+        chosen.append((name, {p: present[p] for p in model.parameters if p in present}))
+    return chosen, skipped
+
+
+def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's parameters with the registry defaults filled in (for display)."""
+    parameters = dict(YIELD_MODELS[name].defaults)
+    parameters.update(given)
+    return parameters
+
+
+def right_aligned(rows: list[dict[str, Any]], key: str, header: str) -> None:
+    """Right-align the pre-formatted text cells of one column under its header (in place)."""
+    width = max([len(header)] + [len(r[key]) for r in rows])
+    for r in rows:
+        r[key] = r[key].rjust(width)
+
+
+def parameter_text(parameters: Mapping[str, Any]) -> str:
+    """``alpha=2`` style text, or ``-`` for a model without parameters."""
+    if not parameters:
+        return "-"
+    return ", ".join(f"{k}={v:g}" for k, v in parameters.items())
+
+
+def check_repair_rule(
+    max_defects: int | None,
+    n_blocks: int | None,
+    max_bad_blocks: int | None,
+    harvestable_fraction: float | None,
+    *,
+    needs_fraction: bool,
+) -> None:
+    """Reject combinations of the repair-rule options in the user's terms."""
+    if needs_fraction and harvestable_fraction is None:
+        for value, flag in (
+            (max_defects, "--max-defects"),
+            (n_blocks, "--n-blocks"),
+            (max_bad_blocks, "--max-bad-blocks"),
+        ):
+            if value is not None:
+                raise click.UsageError(f"{flag} only applies with --harvestable-fraction")
+    if max_bad_blocks is not None and n_blocks is None:
+        raise click.UsageError("--max-bad-blocks needs --n-blocks")
+    if max_defects is not None and n_blocks is not None:
+        raise click.UsageError(
+            "give either --max-defects or --n-blocks: the repair rule is a defect count "
+            "or a block count, not both"
+        )
 
 
 def resolve_die_size(

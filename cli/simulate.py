@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from waferlab.geometry import Die, Wafer, place_dies
+from waferlab.output import format_significant
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
-from .harvest import check_repair_rule
 from .options import (
     NON_NEGATIVE,
     POSITIVE,
     Number,
+    check_repair_rule,
     critical_area_fraction_option,
     die_options,
     emit_json,
@@ -24,7 +25,6 @@ from .options import (
     wafer_options,
 )
 from .options import command as waferlab_command
-from .yield_ import significant
 
 NO_CLUSTERING = "none"
 
@@ -52,7 +52,7 @@ def _text(result: SimulationResult) -> str:
             f"{die.width_mm:g} x {die.height_mm:g} mm ({die.area_mm2:,.2f} mm²), "
             f"{result.n_dies} full dies per wafer",
         ),
-        ("Defect density", f"{significant(result.defect_density_per_cm2)} /cm²"),
+        ("Defect density", f"{format_significant(result.defect_density_per_cm2)} /cm²"),
         ("Clustering", clustering),
         ("Edge gradient", f"{result.edge_gradient:g} (density ∝ 1 + g (r/R)², mean kept)"),
         (

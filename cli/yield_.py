@@ -7,154 +7,31 @@ model parameters), so that both commands spell them the same way.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from waferlab.errors import InvalidParameterError
-from waferlab.output import format_table
-from waferlab.yield_models import YIELD_MODELS, defect_load, die_yield
+from waferlab.output import format_decimals, format_significant, format_table
+from waferlab.yield_models import defect_load, die_yield
 
 from .options import (
-    FRACTION,
     NON_NEGATIVE,
-    POSITIVE,
     die_options,
     emit_json,
     format_option,
+    full_parameters,
+    model_options,
+    parameter_text,
     resolve_die_size,
+    right_aligned,
+    selected_models,
     wafer_options,
 )
 from .options import command as waferlab_command
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-ALL_MODELS = "all"
-
-#: CLI option of each model parameter.
-PARAMETER_OPTIONS = {"alpha": "--alpha", "n_layers": "--n-layers"}
-
-
-def model_options(f: F) -> F:
-    """``--model``, ``--alpha``, ``--n-layers``, ``--gross-yield``, ``--critical-area-fraction``."""
-    decorators = [
-        click.option(
-            "--model",
-            "model_name",
-            type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
-            default=ALL_MODELS,
-            show_default=True,
-            help="Yield model, or 'all' for a comparison table.",
-        ),
-        click.option(
-            "--alpha",
-            type=POSITIVE,
-            default=None,
-            help=(
-                "Clustering parameter of negative_binomial "
-                f"[default: {YIELD_MODELS['negative_binomial'].defaults['alpha']:g}]."
-            ),
-        ),
-        click.option(
-            "--n-layers",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Number of critical layers of bose_einstein (required for that model).",
-        ),
-        click.option(
-            "--gross-yield",
-            type=FRACTION,
-            default=1.0,
-            show_default=True,
-            help="Area-independent yield factor Y0.",
-        ),
-        click.option(
-            "--critical-area-fraction",
-            type=FRACTION,
-            default=1.0,
-            show_default=True,
-            help="Fraction of the die area where a defect is fatal.",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        f = decorator(f)
-    return f
-
-
-def selected_models(
-    model_name: str, given: Mapping[str, Any]
-) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, str]]]:
-    """Models to evaluate with their parameters, and those skipped (with the reason).
-
-    For a single model every given parameter must belong to it (the library
-    rejects the others); with ``all`` each model takes the parameters it knows
-    and a model whose required parameter is missing is skipped.
-    """
-    present = {k: v for k, v in given.items() if v is not None}
-    if model_name != ALL_MODELS:
-        missing = [p for p in YIELD_MODELS[model_name].required_parameters if p not in present]
-        if missing:
-            flags = " and ".join(PARAMETER_OPTIONS[p] for p in missing)
-            raise click.UsageError(f"{model_name} needs {flags}")
-        return [(model_name, present)], []
-    chosen: list[tuple[str, dict[str, Any]]] = []
-    skipped: list[dict[str, str]] = []
-    for name, model in YIELD_MODELS.items():
-        missing = [p for p in model.required_parameters if p not in present]
-        if missing:
-            flags = ", ".join(PARAMETER_OPTIONS[p] for p in missing)
-            skipped.append({"model": name, "reason": f"needs {flags}"})
-            continue
-        chosen.append((name, {p: present[p] for p in model.parameters if p in present}))
-    return chosen, skipped
-
-
-def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The model's parameters with the registry defaults filled in (for display)."""
-    parameters = dict(YIELD_MODELS[name].defaults)
-    parameters.update(given)
-    return parameters
-
-
-def significant(value: float, digits: int = 4, *, trailing_zeros: bool = False) -> str:
-    """``value`` to ``digits`` significant digits, scientific below 1e-4 and from 1e6 on.
-
-    ``0.10652`` -> ``"0.1065"``, ``41.5`` -> ``"41.5"`` (``"41.50"`` with
-    ``trailing_zeros``, for table columns), ``1.9e35`` -> ``"1.900e+35"``,
-    ``inf`` -> ``"inf"``.
-    """
-    if not math.isfinite(value):
-        return str(value)
-    if value == 0.0:
-        return "0"
-    if not 1e-4 <= abs(value) < 1e6:
-        return f"{value:.{digits - 1}e}"
-    text = f"{value:#.{digits}g}" if trailing_zeros else f"{value:.{digits}g}"
-    return f"{value:.0f}" if "e" in text else text.rstrip(".")
-
-
-def number_text(value: float, decimals: int = 4) -> str:
-    """Fixed decimals for ordinary values, scientific notation for tiny and huge ones."""
-    if not math.isfinite(value):
-        return str(value)
-    if value != 0 and (abs(value) < 10.0 ** (1 - decimals) or abs(value) >= 1e6):
-        return f"{value:.{max(decimals - 1, 3)}e}"
-    return f"{value:,.{decimals}f}"
-
-
-def right_aligned(rows: list[dict[str, Any]], key: str, header: str) -> None:
-    """Right-align the pre-formatted text cells of one column under its header (in place)."""
-    width = max([len(header)] + [len(r[key]) for r in rows])
-    for r in rows:
-        r[key] = r[key].rjust(width)
-
-
-def parameter_text(parameters: Mapping[str, Any]) -> str:
-    """``alpha=2`` style text, or ``-`` for a model without parameters."""
-    if not parameters:
-        return "-"
-    return ", ".join(f"{k}={v:g}" for k, v in parameters.items())
 
 
 def _good_dies(
@@ -299,7 +176,7 @@ def command(
     lines = [
         f"die area {area:,.6g} mm²{size}, D0 {defect_density_per_cm2:g} /cm², "
         f"gross yield {gross_yield:g}, critical area fraction {critical_area_fraction:g}",
-        f"mean fatal defects per die (λ) {significant(float(lam))}",
+        f"mean fatal defects per die (λ) {format_significant(float(lam))}",
     ]
     if wafer is not None:
         lines.append(
@@ -314,9 +191,9 @@ def command(
     table_rows = []
     for r in results:
         cells = {"model": r["model"], "parameters": parameter_text(r["parameters"])}
-        cells["die_yield"] = number_text(r["die_yield"])
+        cells["die_yield"] = format_decimals(r["die_yield"])
         if gross_dies is not None:
-            cells["good_dies_per_wafer"] = number_text(r["good_dies_per_wafer"], 1)
+            cells["good_dies_per_wafer"] = format_decimals(r["good_dies_per_wafer"], 1)
         table_rows.append(cells)
     for key, header in zip(columns[2:], headers[2:], strict=True):
         right_aligned(table_rows, key, header)

@@ -252,13 +252,13 @@ def test_huge_defect_load_is_printed_in_scientific_notation(runner, cli) -> None
     ],
 )
 def test_significant_digits(value: float, digits: int, text: str) -> None:
-    from waferlab.cli.yield_ import significant
+    from waferlab.output import format_significant as significant
 
     assert significant(value, digits) == text
 
 
 def test_significant_digits_keep_trailing_zeros_for_tables() -> None:
-    from waferlab.cli.yield_ import significant
+    from waferlab.output import format_significant as significant
 
     assert significant(1.0603, 4, trailing_zeros=True) == "1.060"
     assert significant(1234.4, 4, trailing_zeros=True) == "1234"

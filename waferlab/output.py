@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "figure_bytes",
+    "format_decimals",
+    "format_significant",
     "format_table",
     "save_figure_atomic",
     "to_csv",
@@ -95,6 +97,43 @@ def _cell(value: Any, float_format: str) -> str:
             return "-"
         return format(x, float_format)
     return str(value)
+
+
+def format_significant(value: float, digits: int = 4, *, trailing_zeros: bool = False) -> str:
+    """``value`` to ``digits`` significant digits, scientific below 1e-4 and from 1e6 on.
+
+    ``trailing_zeros`` keeps them, for table columns.
+
+    Examples
+    --------
+    >>> format_significant(0.10652), format_significant(41.5, trailing_zeros=True)
+    ('0.1065', '41.50')
+    >>> format_significant(1.9e35), format_significant(float("inf"))
+    ('1.900e+35', 'inf')
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0.0:
+        return "0"
+    if not 1e-4 <= abs(value) < 1e6:
+        return f"{value:.{digits - 1}e}"
+    text = f"{value:#.{digits}g}" if trailing_zeros else f"{value:.{digits}g}"
+    return f"{value:.0f}" if "e" in text else text.rstrip(".")
+
+
+def format_decimals(value: float, decimals: int = 4) -> str:
+    """Fixed decimals for ordinary values, scientific notation for tiny and huge ones.
+
+    Examples
+    --------
+    >>> format_decimals(0.20236), format_decimals(17.2, 1), format_decimals(2.5e-9)
+    ('0.2024', '17.2', '2.500e-09')
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if value != 0 and (abs(value) < 10.0 ** (1 - decimals) or abs(value) >= 1e6):
+        return f"{value:.{max(decimals - 1, 3)}e}"
+    return f"{value:,.{decimals}f}"
 
 
 def format_table(
