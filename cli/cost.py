@@ -12,9 +12,17 @@ from waferlab.funnel import run_funnel
 from waferlab.output import to_csv
 from waferlab.scenarios import scenario_keys
 
-from .options import DomainError, emit_json, format_option, plot_option, save_plot
+from .options import (
+    DomainError,
+    emit_json,
+    format_option,
+    plot_option,
+    resolve_scenario,
+    save_plot,
+    scenario_argument,
+    set_option,
+)
 from .options import command as waferlab_command
-from .scenarios import resolve_scenario, scenario_argument, set_option
 
 CSV_COLUMNS = ["section", "item", "unit", "usd", "share_percent", "note"]
 

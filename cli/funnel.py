@@ -11,8 +11,15 @@ from waferlab.output import format_table, to_csv
 from waferlab.scenarios import Scenario
 
 from .options import command as waferlab_command
-from .options import emit_json, format_option, plot_option, save_plot
-from .scenarios import resolve_scenario, scenario_argument, set_option
+from .options import (
+    emit_json,
+    format_option,
+    plot_option,
+    resolve_scenario,
+    save_plot,
+    scenario_argument,
+    set_option,
+)
 
 #: Source text of a value the scenario leaves at its FunnelInputs default.
 DEFAULT_SOURCE = "waferlab default (not set by the scenario)"

@@ -9,14 +9,16 @@ option names are the library's argument names in kebab case
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from waferlab.errors import InvalidParameterError, WaferlabError, describe_range
+from waferlab.errors import InvalidParameterError, ScenarioError, WaferlabError, describe_range
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import save_figure_atomic, to_json
+from waferlab.scenarios import Scenario, load_scenario
 from waferlab.yield_models import YIELD_MODELS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -492,6 +494,94 @@ def check_repair_rule(
             "give either --max-defects or --n-blocks: the repair rule is a defect count "
             "or a block count, not both"
         )
+
+
+# Scenario argument and overrides (funnel, cost) ------------------------------------
+
+SET_SOURCE = "set on the command line (--set)"
+
+
+def scenario_argument(f: F) -> F:
+    """The SCENARIO argument: a built-in name or a path to a .toml file."""
+    return click.argument("scenario", metavar="SCENARIO")(f)
+
+
+def set_option(f: F) -> F:
+    """``--set KEY=VALUE``, repeatable."""
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=(
+            "Override a scenario value (repeatable). VALUE is read as a TOML value "
+            "(20000, 0.35, true, \"murphy\"); a bare word is a string; 'none' removes "
+            "the value so its default applies."
+        ),
+    )(f)
+
+
+def parse_value(text: str) -> Any:
+    """Read the VALUE of ``--set KEY=VALUE`` as a TOML value.
+
+    ``none`` means "remove the value"; a word that is not valid TOML (such as
+    ``murphy``) is taken as a string.
+
+    Examples
+    --------
+    >>> parse_value("20_000"), parse_value("0.35"), parse_value("true")
+    (20000, 0.35, True)
+    >>> parse_value("murphy"), parse_value('"murphy"'), parse_value("none") is None
+    ('murphy', 'murphy', True)
+    >>> parse_value("{ alpha = 2.0 }")
+    {'alpha': 2.0}
+    """
+    stripped = text.strip()
+    if stripped == "none":
+        return None
+    try:
+        return tomllib.loads(f"value = {stripped}")["value"]
+    except tomllib.TOMLDecodeError:
+        return stripped
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """Turn ``--set`` items into a mapping; a malformed item is a usage error."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="'--set'")
+        values[key] = parse_value(value)
+    return values
+
+
+def resolve_scenario(
+    name_or_path: str, overrides: Sequence[str] = (), months: int | None = None
+) -> Scenario:
+    """Load a scenario and apply ``--set`` values (and ``--months``).
+
+    Raises
+    ------
+    click.BadParameter
+        If an override is malformed or invalid (exit status 2).
+    UnknownNameError, ScenarioError
+        From :func:`waferlab.scenarios.load_scenario` (the command turns them
+        into exit status 2 and 1).
+    """
+    values = parse_overrides(overrides)
+    scenario = load_scenario(name_or_path)
+    if values:
+        try:
+            scenario = scenario.with_parameters(values, source=SET_SOURCE)
+        except ScenarioError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--set'") from exc
+    if months is not None:
+        scenario = scenario.set_parameter(
+            "months", months, source="set on the command line (--months)"
+        )
+    return scenario
 
 
 def resolve_die_size(
