@@ -48,7 +48,7 @@ from waferlab.errors import (
     check_integer,
     check_real,
 )
-from waferlab.units import MM2_PER_CM2
+from waferlab.yield_models import defect_density_for_yield, defect_load
 
 __all__ = [
     "HARVEST_MODELS",
@@ -343,7 +343,8 @@ def _mixed_block_cdf(
     upper = np.empty_like(rate)
     step = max(1, _QUADRATURE_CELLS // times.size)
     for start in range(0, rate.size, step):
-        s = np.multiply.outer(rate[start : start + step], times)
+        with np.errstate(over="ignore"):  # an overflowing rate is the T/θ -> inf limit
+            s = np.multiply.outer(rate[start : start + step], times)
         lower[start : start + step] = special.gammainc(alpha, s) @ weights
         upper[start : start + step] = special.gammaincc(alpha, s) @ weights
     return lower.reshape(theta.shape), upper.reshape(theta.shape)
@@ -539,7 +540,8 @@ def harvest_bins(
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
     y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     fcrit = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
-    lam_b, h_b, y0 = np.broadcast_arrays(density * area / MM2_PER_CM2 * fcrit, h, y0)
+    lam = defect_load(area, density, critical_area_fraction=fcrit)
+    lam_b, h_b, y0 = np.broadcast_arrays(lam, h, y0)
     lam_arr = np.array(lam_b, dtype=np.float64)
     good, degraded, dead = _bins_arrays(lam_arr, np.array(h_b, dtype=np.float64), alpha, rule)
     parameters: dict[str, Any] = {
@@ -558,14 +560,6 @@ def harvest_bins(
         model=model,
         parameters=parameters,
     )
-
-
-def _mean_defects_for_yield(die_yield: float, alpha: float | None) -> float:
-    """λ at which the (gross-yield free) model yield equals ``die_yield``."""
-    log_y = math.log(die_yield)
-    if alpha is None:
-        return -log_y
-    return alpha * math.expm1(-log_y / alpha)
 
 
 def harvestable_fraction_for(
@@ -650,14 +644,17 @@ def harvestable_fraction_for(
         high=1.0,
         low_open=True,
     )
-    alpha = _mixing_shape(model, params)
+    _mixing_shape(model, params)  # validates the model and its parameters
     area = check_real("die_area_mm2", die_area_mm2, low=0.0, low_open=True)
     y_good = check_real(
         "fully_good_yield", fully_good_yield, low=0.0, high=gross_yield, low_open=True
     )
     y_total = check_real("good_or_degraded_yield", good_or_degraded_yield, low=y_good, high=1.0)
-    lam = _mean_defects_for_yield(y_good / gross_yield, alpha)
-    density = lam * MM2_PER_CM2 / (area * fcrit)
+    density = float(
+        defect_density_for_yield(
+            model, area, y_good, gross_yield=gross_yield, critical_area_fraction=fcrit, **params
+        )
+    )
     common: dict[str, Any] = {
         **rule.as_dict(),
         **params,

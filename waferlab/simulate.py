@@ -32,6 +32,7 @@ from waferlab.errors import InvalidParameterError, check_choice, check_integer, 
 from waferlab.geometry import DieMap
 from waferlab.harvest import _resolve_rule, harvest_bins
 from waferlab.units import MM2_PER_CM2
+from waferlab.yield_models import defect_load
 
 __all__ = ["CLUSTERING", "MAX_SIMULATED_DIES", "SimulationResult", "simulate_wafers"]
 
@@ -425,7 +426,7 @@ def simulate_wafers(
     y = np.asarray(die_map.center_y_mm, dtype=np.float64)[mask]
     radial = 1.0 + g * (np.hypot(x, y) / die_map.wafer.radius_mm) ** 2
     weights = radial / radial.mean()
-    lam = d0 * die_map.die.area_mm2 / MM2_PER_CM2 * fcrit * weights
+    lam = defect_load(die_map.die.area_mm2, d0, critical_area_fraction=fcrit) * weights
     region = np.zeros(n_dies, dtype=np.int64)
 
     if scope is None:
