@@ -42,6 +42,7 @@ from .options import (
     POSITIVE_FRACTION,
     emit_json,
     format_option,
+    model_option,
     plot_option,
     save_plot,
 )
@@ -297,14 +298,7 @@ def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float
     metavar="NAME",
     help="Fit to these observations only (repeatable); the others are predicted.",
 )
-@click.option(
-    "--model",
-    "model_name",
-    type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
-    default=ALL_MODELS,
-    show_default=True,
-    help="Yield model, or 'all' for a comparison table.",
-)
+@model_option
 @click.option(
     "--free",
     multiple=True,

@@ -381,17 +381,22 @@ ALL_MODELS = "all"
 PARAMETER_OPTIONS = {"alpha": "--alpha", "n_layers": "--n-layers"}
 
 
+def model_option(f: F) -> F:
+    """``--model NAME|all``, with the choices taken from the YIELD_MODELS registry."""
+    return click.option(
+        "--model",
+        "model_name",
+        type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
+        default=ALL_MODELS,
+        show_default=True,
+        help="Yield model, or 'all' for a comparison table.",
+    )(f)
+
+
 def model_options(f: F) -> F:
     """``--model``, ``--alpha``, ``--n-layers``, ``--gross-yield``, ``--critical-area-fraction``."""
     decorators = [
-        click.option(
-            "--model",
-            "model_name",
-            type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
-            default=ALL_MODELS,
-            show_default=True,
-            help="Yield model, or 'all' for a comparison table.",
-        ),
+        model_option,
         click.option(
             "--alpha",
             type=POSITIVE,
