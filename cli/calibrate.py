@@ -37,6 +37,7 @@ from waferlab.output import format_significant
 from waferlab.yield_models import YIELD_MODELS
 
 from .options import (
+    ALL_MODELS,
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_FRACTION,
@@ -48,7 +49,6 @@ from .options import (
 )
 from .options import command as waferlab_command
 
-ALL_MODELS = "all"
 ALL_COUNTS = "all"
 D0 = "defect_density_per_cm2"
 
