@@ -539,15 +539,28 @@ class DieMap:
     row: NDArray[np.int64]
     col: NDArray[np.int64]
     state: NDArray[np.int8]
-    gross_dies: int
-    partial_dies: int
-    formula_dies: float
     offset_mode: str = "fixed"
     optimality_gap: int = 0
     reticle: Reticle | None = None
     dies_per_field: tuple[int, int] | None = None
     full_shots: int | None = None
     partial_shots: int | None = None
+
+    @property
+    def gross_dies(self) -> int:
+        """Number of full dies (sites in :data:`SITE_FULL`)."""
+        return int(np.count_nonzero(self.state == SITE_FULL))
+
+    @property
+    def partial_dies(self) -> int:
+        """Number of partial dies (on the wafer but not full)."""
+        return int(np.count_nonzero(self.state == SITE_PARTIAL))
+
+    @property
+    def formula_dies(self) -> float:
+        """:func:`classic_dies_per_wafer` for the same wafer and die, for comparison."""
+        usable_diameter_mm = 2.0 * self.wafer.usable_radius_mm
+        return float(classic_dies_per_wafer(usable_diameter_mm, self.die.pitch_area_mm2))
 
     @property
     def full_mask(self) -> NDArray[np.bool_]:
@@ -1321,7 +1334,6 @@ def place_dies(
     full_shots = partial_shots = None
     if field_dims is not None:
         full_shots, partial_shots = _shots(row, col, state, *field_dims)
-    formula = classic_dies_per_wafer(2.0 * wafer.usable_radius_mm, die.pitch_area_mm2)
     return DieMap(
         wafer=wafer,
         die=die,
@@ -1332,9 +1344,6 @@ def place_dies(
         row=row,
         col=col,
         state=state,
-        gross_dies=gross,
-        partial_dies=int(np.count_nonzero(state == SITE_PARTIAL)),
-        formula_dies=float(formula),
         offset_mode=mode,
         optimality_gap=gap,
         reticle=reticle,
