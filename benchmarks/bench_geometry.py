@@ -25,24 +25,12 @@ import argparse
 import math
 import statistics
 import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import shapely
+from _timing import timed
 
 from waferlab.geometry import Die, Wafer, gross_dies_per_wafer, gross_dies_per_wafer_many
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
-    """Return the result and the median wall time of ``repeat`` runs [s]."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return result, statistics.median(times)
 
 
 def baseline_count(wafer: Wafer, die: Die, n_shifts: int = 20) -> int:
@@ -76,7 +64,9 @@ def main() -> None:
         ("Ascend 910B 21.32x31.22", Die(21.32, 31.22, 0.1)),
         ("10 x 10 mm", Die(10.0, 10.0, 0.1)),
     ):
-        exact, t_exact = timed(lambda die=die: gross_dies_per_wafer(wafer, die), repeat)
+        exact, t_exact = timed(
+            lambda die=die: gross_dies_per_wafer(wafer, die), repeat, statistics.median
+        )
         base, t_base = timed(lambda die=die: baseline_count(wafer, die), 1)
         print(
             f"{label:<24}{exact:>7}{t_exact * 1e3:>9.2f}ms{base:>10}{t_base * 1e3:>9.0f}ms"

@@ -23,36 +23,25 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import timed
 
 from waferlab.geometry import Die, Wafer, place_dies
 from waferlab.harvest import harvest_bins
 from waferlab.output import format_table
 from waferlab.simulate import simulate_wafers
+from waferlab.units import MM2_PER_CM2
 from waferlab.yield_models import YIELD_MODELS
 
 #: Model parameters used where a model needs one without a default.
 EXTRA_PARAMETERS: dict[str, dict[str, Any]] = {"bose_einstein": {"n_layers": 4}}
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
-    """Return the result and the best wall time of ``repeat`` runs [s]."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return result, min(times)
-
-
 def bench_models(n: int, repeat: int) -> None:
     area = np.linspace(1.0, 800.0, n)
-    lam = area * 0.1 / 100.0
+    lam = area * 0.1 / MM2_PER_CM2
     _, floor = timed(lambda: np.exp(-lam), repeat)
     rows: list[dict[str, Any]] = [
         {"what": "numpy.exp (floor)", "seconds": floor, "ns": floor / n * 1e9, "ratio": 1.0}

@@ -1,0 +1,20 @@
+"""Wall-clock timing shared by the benchmarks in this folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def timed(
+    fn: Callable[[], Any], repeat: int, summary: Callable[[Sequence[float]], float] = min
+) -> tuple[Any, float]:
+    """Return the last run's result and ``summary`` of the ``repeat`` wall times [s]."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return result, summary(times)
