@@ -25,11 +25,16 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waferlab import __version__
 from waferlab._data import load_json
 from waferlab.output import figure_bytes, to_json, write_files_atomic
+
+if TYPE_CHECKING:
+    from waferlab.calibration import CalibrationResult, Observation
+    from waferlab.funnel import FunnelResult
+    from waferlab.scenarios import Scenario
 
 __all__ = ["REPORT_SOURCE", "Report", "build_report"]
 
@@ -98,10 +103,32 @@ class Report:
         return dict(self.data)
 
 
-def _ascend_910b() -> dict[str, Any]:
-    """The Ascend 910B die as published (``waferlab/data/ascend-910b.json``, with sources)."""
-    data: dict[str, Any] = load_json("ascend-910b.json")
-    return data
+@dataclass(frozen=True)
+class _Inputs:
+    """What several sections use, loaded or computed once."""
+
+    observations: tuple[Observation, ...]
+    die: Mapping[str, Any]  # the Ascend 910B as published (data/ascend-910b.json)
+    scenarios: Mapping[str, Scenario]
+    funnels: Mapping[str, FunnelResult]
+    smic_calibration: CalibrationResult  # NB, alpha = 1, D0 fitted to both SMIC points
+
+
+def _inputs() -> _Inputs:
+    from waferlab.calibration import fit_yield_model, load_dataset, select
+    from waferlab.funnel import run_funnel
+    from waferlab.scenarios import load_scenario
+
+    observations = load_dataset(_DATASET)
+    scenarios = {name: load_scenario(name) for name in _CSIS_SCENARIOS + _OTHER_SCENARIOS}
+    smic = select(observations, process="SMIC N+2")
+    return _Inputs(
+        observations=observations,
+        die=load_json("ascend-910b.json"),
+        scenarios=scenarios,
+        funnels={name: run_funnel(sc.funnel_inputs()) for name, sc in scenarios.items()},
+        smic_calibration=fit_yield_model(smic, "negative_binomial", fixed={"alpha": 1.0}),
+    )
 
 
 def _png(ax: Any) -> bytes:
@@ -129,7 +156,9 @@ def _md_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- 1. dies
 
 
-def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, Any]]:
+def _dies_section(
+    inputs: _Inputs, figures: dict[str, bytes]
+) -> tuple[str, list[str], dict[str, Any]]:
     from waferlab.geometry import (
         Die,
         Wafer,
@@ -139,7 +168,7 @@ def _dies_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, 
     )
     from waferlab.plotting import plot_wafer_map
 
-    published = _ascend_910b()
+    published = inputs.die
     width_mm = published["die_width_mm"]
     height_mm = published["die_height_mm"]
     area_mm2 = published["die_area_mm2"]
@@ -238,18 +267,14 @@ its arithmetic and show the exact count beside it.
 # --------------------------------------------------------------------------- 2. yield
 
 
-def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, Any]]:
-    from waferlab.calibration import (
-        compare_models,
-        feasible_ranges,
-        fit_yield_model,
-        load_dataset,
-        select,
-    )
+def _yield_section(
+    inputs: _Inputs, figures: dict[str, bytes]
+) -> tuple[str, list[str], dict[str, Any]]:
+    from waferlab.calibration import compare_models, feasible_ranges, fit_yield_model, select
     from waferlab.harvest import harvestable_fraction_for
     from waferlab.plotting import plot_yield_curves
 
-    observations = load_dataset(_DATASET)
+    observations = inputs.observations
     tsmc = select(observations, process="TSMC N7")
     smic = select(observations, process="SMIC N+2")
     ga100 = select(tsmc, names=["GA100"])
@@ -258,9 +283,10 @@ def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str,
     kirin = next(o for o in smic if o.name == "Kirin 9000S")
 
     claims: list[dict[str, Any]] = []
+    single_point: dict[tuple[str, str], CalibrationResult] = {}
     for model in ("poisson", "murphy"):
-        fit_g = fit_yield_model(ga100, model)
-        fit_b = fit_yield_model(b910, model)
+        fit_g = single_point[model, "GA100"] = fit_yield_model(ga100, model)
+        fit_b = single_point[model, "910B"] = fit_yield_model(b910, model)
         claims.append(
             {
                 "model": model,
@@ -276,11 +302,9 @@ def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str,
 
     # Curves: TSMC N7 (Murphy from GA100) and SMIC N+2 under three reconciliations.
     curves = [
-        fit_yield_model(ga100, "murphy"),
-        fit_yield_model(b910, "murphy"),
-        fit_yield_model(
-            smic, "negative_binomial", free=("defect_density_per_cm2",), fixed={"alpha": 1.0}
-        ),
+        single_point["murphy", "GA100"],
+        single_point["murphy", "910B"],
+        inputs.smic_calibration,
         fit_yield_model(smic, "murphy", free=("defect_density_per_cm2", "gross_yield")),
     ]
     points = [o for o in observations if o.status == "reported"]
@@ -290,7 +314,7 @@ def _yield_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str,
 
     # The 20 % vs 40 % question: the FT's figure counts good-or-degraded dies.
     ft = next(o for o in observations if o.counts == "good-or-degraded")
-    die = _ascend_910b()
+    die = inputs.die
     fully_good = b910[0].yield_low
     harvest = harvestable_fraction_for(
         "poisson",
@@ -406,36 +430,35 @@ The most that one-defect repair can give at this D0 is {_pct(harvest.max_good_or
 # --------------------------------------------------------------------------- 3. funnels
 
 
-def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, Any]]:
+def _funnel_section(
+    inputs: _Inputs, figures: dict[str, bytes]
+) -> tuple[str, list[str], dict[str, Any]]:
     from waferlab.funnel import run_funnel
     from waferlab.plotting import plot_funnel
-    from waferlab.scenarios import load_scenario
 
     rows: list[list[Any]] = []
     results: dict[str, Any] = {}
     summary = ["Funnels (finished units over each scenario's horizon)"]
-    for name in _CSIS_SCENARIOS + _OTHER_SCENARIOS:
-        scenario = load_scenario(name)
-        result = run_funnel(scenario.funnel_inputs())
-        inputs = result.inputs
+    for name, result in inputs.funnels.items():
+        given = result.inputs
         results[name] = result
         dies = result.stage("gross dies").quantity
-        fab_flow = bool(inputs.wafer_starts_per_month and inputs.capacity_share)
+        fab_flow = bool(given.wafer_starts_per_month and given.capacity_share)
         per_wafer = (
-            dies / inputs.wafer_starts_per_month / inputs.capacity_share / inputs.months
+            dies / given.wafer_starts_per_month / given.capacity_share / given.months
             if fab_flow
             else None
         )
         # The yield actually used: given, or from the yield model (good / gross dies).
         used_yield = result.stage("good dies").quantity / dies if fab_flow and dies else None
         yield_text = "-" if used_yield is None else _pct(used_yield, 1)
-        if used_yield is not None and inputs.die_yield is None:
-            yield_text += f" ({inputs.yield_model})"
+        if used_yield is not None and given.die_yield is None:
+            yield_text += f" ({given.yield_model})"
         rows.append(
             [
                 f"`{name}`",
-                _n(inputs.wafer_starts_per_month),
-                inputs.months,
+                _n(given.wafer_starts_per_month),
+                given.months,
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 yield_text,
                 _n(result.final_units),
@@ -451,15 +474,12 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
         )
 
     # The report's chain vs computed geometry, same yield (calibrated to the same 20 % point).
-    target = load_scenario("csis-2025-smic-target")
+    target = inputs.scenarios["csis-2025-smic-target"]
     exact = target.set_parameter("gross_dies_per_wafer", None)
     exact_result = run_funnel(exact.funnel_inputs())
     # ... and with the die yield from a model calibrated to both SMIC points (NB, alpha = 1,
     # one free D0), evaluated at the exact die area instead of the report's rounded 20 %.
-    from waferlab.calibration import fit_yield_model, load_dataset, select
-
-    smic = select(load_dataset(_DATASET), process="SMIC N+2")
-    calibrated = fit_yield_model(smic, "negative_binomial", fixed={"alpha": 1.0})
+    calibrated = inputs.smic_calibration
     calibrated_result = run_funnel(exact.funnel_inputs().with_calibration(calibrated))
     reported = results["csis-2025-smic-target"]
     published = target.published or {}
@@ -491,7 +511,7 @@ def _funnel_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str
 
     target_wpm = target.funnel_inputs().wafer_starts_per_month
     exact_per_wafer = exact_result.stage("gross dies").quantity / target_wpm
-    die = _ascend_910b()
+    die = inputs.die
     calibrated_yield = float(calibrated.predict(die["die_area_mm2"]))
     area_wh = die["die_width_mm"] * die["die_height_mm"]  # what the funnel's geometry uses
     yield_wh = (
@@ -572,17 +592,17 @@ published {die["die_area_mm2"]:g} mm², where the model gives
 # --------------------------------------------------------------------------- 4. cost
 
 
-def _cost_section(figures: dict[str, bytes]) -> tuple[str, list[str], dict[str, Any]]:
+def _cost_section(
+    inputs: _Inputs, figures: dict[str, bytes]
+) -> tuple[str, list[str], dict[str, Any]]:
     from waferlab.economics import cost_breakdown
-    from waferlab.funnel import run_funnel
     from waferlab.plotting import plot_cost_breakdown
-    from waferlab.scenarios import load_scenario
 
-    scenario = load_scenario(_COST_SCENARIO)
+    scenario = inputs.scenarios[_COST_SCENARIO]
     costs = scenario.cost_inputs()
     if costs is None:  # pragma: no cover - the built-in preset has costs
         return "", [], {}
-    breakdown = cost_breakdown(run_funnel(scenario.funnel_inputs()), costs)
+    breakdown = cost_breakdown(inputs.funnels[_COST_SCENARIO], costs)
     ax = plot_cost_breakdown(breakdown)
     ax.figure.suptitle("Cost per finished Ascend 910C, CSIS target scenario", y=1.03)
     figures["cost_breakdown.png"] = _png(ax)
@@ -616,13 +636,10 @@ Scenario `{_COST_SCENARIO}` with its cost inputs:
 # --------------------------------------------------------------------------- assembly
 
 
-def _sources_section() -> str:
-    from waferlab.calibration import load_dataset
-    from waferlab.scenarios import load_scenario
-
+def _sources_section(inputs: _Inputs) -> str:
     lines = ["## Assumptions and sources", "", f"- The report (R): {REPORT_SOURCE}"]
     lines.append("- Yield observations (dataset `csis-2025`):")
-    for o in load_dataset(_DATASET):
+    for o in inputs.observations:
         interval = (
             _pct(o.yield_low)
             if o.yield_low == o.yield_high
@@ -632,8 +649,7 @@ def _sources_section() -> str:
             f"  - {o.name} ({o.process}, {o.die_area_mm2:g} mm², {interval}, counts {o.counts},"
             f" {o.status}): {o.source}"
         )
-    for name in _CSIS_SCENARIOS + _OTHER_SCENARIOS:
-        scenario = load_scenario(name)
+    for name, scenario in inputs.scenarios.items():
         lines.append(f"- Scenario `{name}`: {scenario.description}")
         for key, source in scenario.sources.items():
             lines.append(f"  - `{key}`: {source}")
@@ -658,6 +674,7 @@ def build_report() -> Report:
     ['cost_breakdown.png', 'funnel_csis_target.png', 'funnel_hbm_bound.png',
      'wafer_map_910b.png', 'yield_curves.png']
     """
+    inputs = _inputs()
     figures: dict[str, bytes] = {}
     parts: list[str] = []
     summary: list[str] = []
@@ -668,7 +685,7 @@ def build_report() -> Report:
         ("funnels", _funnel_section),
         ("cost", _cost_section),
     ):
-        md, lines, numbers = section(figures)
+        md, lines, numbers = section(inputs, figures)
         parts.append(md)
         summary += [*lines, ""]
         data[key] = numbers
@@ -681,7 +698,7 @@ die yield, the packaging funnel from wafer starts to finished Ascend 910C, and t
 chip. Every number carries its source (last section); every step can be rerun and changed
 with the `waferlab` command line (`waferlab dies`, `calibrate`, `funnel`, `cost`).
 """
-    markdown = "\n".join([header, *parts, _sources_section()])
+    markdown = "\n".join([header, *parts, _sources_section(inputs)])
     return Report(
         markdown=markdown,
         summary="\n".join(summary).rstrip() + "\n",
