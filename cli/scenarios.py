@@ -1,14 +1,9 @@
-"""``waferlab scenarios``: list the built-in scenarios and show one with its sources.
-
-This module also holds what the scenario-driven commands (``funnel``,
-``cost``) share: the SCENARIO argument, ``--set KEY=VALUE`` and its parser.
-"""
+"""``waferlab scenarios``: list the built-in scenarios and show one with its sources."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -17,10 +12,7 @@ from waferlab.scenarios import Scenario, list_scenarios, load_scenario, paramete
 from .options import command as waferlab_command
 from .options import emit_json, format_option
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-#: Source text recorded for values given with ``--set``.
 def _show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
