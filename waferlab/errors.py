@@ -38,6 +38,12 @@ class WaferlabError(Exception):
 class InvalidParameterError(WaferlabError, ValueError):
     """An argument is outside its allowed range or of the wrong kind.
 
+    Examples
+    --------
+    >>> err = InvalidParameterError("die_yield", 1.5, "in [0, 1]")
+    >>> str(err), err.parameter
+    ('die_yield must be in [0, 1] (got 1.5)', 'die_yield')
+
     Attributes
     ----------
     parameter : str
@@ -63,6 +69,11 @@ class UnknownNameError(InvalidParameterError, KeyError):
     """A name (model, dataset, scenario, ...) is not in its registry.
 
     The message lists the valid names.
+
+    Examples
+    --------
+    >>> str(UnknownNameError("model", "gauss", ["poisson", "murphy"]))
+    "model must be one of poisson, murphy (got 'gauss')"
     """
 
     def __init__(self, parameter: str, value: object, valid: Iterable[str]) -> None:

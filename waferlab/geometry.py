@@ -434,6 +434,11 @@ class Reticle:
     ----------
     field_width_mm, field_height_mm : float, default 26 × 33
         Field size [mm] (26 × 33 mm is the standard full field of current scanners).
+
+    Examples
+    --------
+    >>> dies_per_field(Die(21.32, 31.22), Reticle())  # one 910B die per full field
+    (1, 1)
     """
 
     field_width_mm: float = 26.0
@@ -528,6 +533,12 @@ class DieMap:
     full_shots, partial_shots : int or None
         Shots whose dies are all full; shots with at least one die on the
         wafer that are not full.
+
+    Examples
+    --------
+    >>> m = place_dies(Wafer(300.0), Die(10.0, 10.0), offset="die-centered")
+    >>> m.gross_dies, int(m.full_mask.sum()) == m.gross_dies
+    (597, True)
     """
 
     wafer: Wafer

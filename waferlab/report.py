@@ -72,6 +72,13 @@ class Report:
         PNG images by file name, referenced from the Markdown.
     data : Mapping[str, Any]
         The key numbers as a JSON-able mapping (``report.json``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     [p.name for p in Report(markdown="# Title", summary="one line").write(tmp)]
+    ['report.md', 'report.json']
     """
 
     markdown: str
