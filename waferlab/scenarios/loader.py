@@ -536,10 +536,7 @@ def _build_funnel_inputs(label: str, parameters: Mapping[str, Any]) -> FunnelInp
     from waferlab.funnel import FunnelInputs
 
     try:
-        from_dict = getattr(FunnelInputs, "from_dict", None)
-        if from_dict is not None:
-            return typing.cast("FunnelInputs", from_dict(dict(parameters)))
-        return FunnelInputs(**parameters)
+        return FunnelInputs.from_dict(parameters)
     except WaferlabError as exc:
         raise ScenarioError(f"{label}: [parameters] {_one_line(exc)}") from exc
 
@@ -548,7 +545,7 @@ def _build_cost_inputs(label: str, costs: Mapping[str, Any]) -> CostInputs:
     from waferlab.economics import CostInputs
 
     try:
-        return CostInputs(**costs)
+        return CostInputs.from_dict(costs)
     except WaferlabError as exc:
         raise ScenarioError(f"{label}: [costs] {_one_line(exc)}") from exc
 
