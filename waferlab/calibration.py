@@ -24,7 +24,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
@@ -348,7 +348,21 @@ def _observation_from_record(
     return observation
 
 
-def _check_names_unique(observations: Sequence[Observation], path: str | os.PathLike[str]) -> None:
+def _observations_from_records(
+    records: Iterable[tuple[str, Mapping[str, Any]]],
+    path: str | os.PathLike[str],
+    *,
+    text_numbers: bool,
+) -> tuple[Observation, ...]:
+    """Build the observations of a file from its ``(row, record)`` pairs; names must be unique.
+
+    ``text_numbers`` as in :func:`_observation_from_record`. The CSV and JSON
+    readers differ only in how they produce the records.
+    """
+    observations = tuple(
+        _observation_from_record(record, path, row, text_numbers=text_numbers)
+        for row, record in records
+    )
     seen: set[str] = set()
     for k, obs in enumerate(observations, start=1):
         if obs.name in seen:
@@ -356,6 +370,7 @@ def _check_names_unique(observations: Sequence[Observation], path: str | os.Path
                 path, f"observation {k}", "name", f"duplicate name {obs.name!r}"
             )
         seen.add(obs.name)
+    return observations
 
 
 def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
@@ -395,24 +410,28 @@ def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ..
     """
     reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
     try:
-        return _csv_observations(reader, path)
+        observations = _observations_from_records(
+            _csv_records(reader, path), path, text_numbers=True
+        )
     except csv.Error as exc:
         # line_num counts the lines read completely; the record in error starts after them
         raise ObservationFileError(
             path, f"line {reader.line_num + 1}", "", f"not valid CSV: {exc}"
         ) from None
+    if not observations:
+        raise ObservationFileError(path, "", "", "no observations")
+    return observations
 
 
-def _csv_observations(
+def _csv_records(
     reader: csv.DictReader[str], path: str | os.PathLike[str]
-) -> tuple[Observation, ...]:
-    """Observations from the rows of ``reader`` (see :func:`observations_from_csv`)."""
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield ``(row, record)`` per line of ``reader``, keys stripped; check the line's shape."""
     if reader.fieldnames is None:
         raise ObservationFileError(path, "", "", "empty file (expected a header line)")
     header = [name.strip() for name in reader.fieldnames]
     if len(set(header)) != len(header):
         raise ObservationFileError(path, "line 1", "", "duplicate column in the header")
-    observations = []
     for record in reader:
         row = f"line {reader.line_num}"
         if None in record:
@@ -426,12 +445,7 @@ def _csv_observations(
                 f"missing: the line has {len(header) - len(short)} values for "
                 f"{len(header)} header columns (write an empty cell as two adjacent commas)",
             )
-        cleaned = {k.strip(): v for k, v in record.items()}
-        observations.append(_observation_from_record(cleaned, path, row, text_numbers=True))
-    if not observations:
-        raise ObservationFileError(path, "", "", "no observations")
-    _check_names_unique(observations, path)
-    return tuple(observations)
+        yield row, {k.strip(): v for k, v in record.items()}
 
 
 def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
@@ -489,14 +503,18 @@ def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, .
         raise ObservationFileError(path, "", "observations", "expected a list of objects")
     if not data:
         raise ObservationFileError(path, "", "observations", "no observations")
-    observations = []
+    return _observations_from_records(_json_records(data, path), path, text_numbers=False)
+
+
+def _json_records(
+    data: list[Any], path: str | os.PathLike[str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Yield ``(row, record)`` for each entry of a JSON observations list."""
     for k, record in enumerate(data, start=1):
         row = f"observation {k}"
         if not isinstance(record, Mapping):
             raise ObservationFileError(path, row, "", "expected an object")
-        observations.append(_observation_from_record(record, path, row, text_numbers=False))
-    _check_names_unique(observations, path)
-    return tuple(observations)
+        yield row, record
 
 
 def load_observations(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
