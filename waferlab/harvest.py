@@ -55,8 +55,11 @@ __all__ = [
     "MAX_HARVEST_BLOCKS",
     "HarvestBins",
     "HarvestableFractionFit",
+    "RepairRule",
     "harvest_bins",
+    "harvest_bins_for_load",
     "harvestable_fraction_for",
+    "repair_rule",
 ]
 
 FloatOrArray = float | NDArray[np.float64]
@@ -177,12 +180,35 @@ class HarvestableFractionFit:
 
 
 @dataclass(frozen=True)
-class _Rule:
+class RepairRule:
+    """Which dies with defects only in the harvestable area still sell, degraded.
+
+    Build one with :func:`repair_rule`, which validates the combination and
+    fills in the defaults. Exactly one of the two rules is set: the
+    defect-count rule (``max_defects``) or the block rule (``n_blocks`` and
+    ``max_bad_blocks``); the fields of the other are ``None``.
+
+    Attributes
+    ----------
+    max_defects : int or None
+        Most defects a degraded die may have (defect-count rule).
+    n_blocks : int or None
+        Equal redundant blocks the harvestable area is made of (block rule).
+    max_bad_blocks : int or None
+        Most blocks that may hold a defect and be fused off (block rule).
+
+    Examples
+    --------
+    >>> repair_rule(n_blocks=25, max_bad_blocks=2).to_dict()
+    {'max_defects': None, 'n_blocks': 25, 'max_bad_blocks': 2}
+    """
+
     max_defects: int | None
     n_blocks: int | None
     max_bad_blocks: int | None
 
-    def as_dict(self) -> dict[str, int | None]:
+    def to_dict(self) -> dict[str, int | None]:
+        """Return the three fields as plain JSON-able data."""
         return {
             "max_defects": self.max_defects,
             "n_blocks": self.n_blocks,
@@ -190,7 +216,43 @@ class _Rule:
         }
 
 
-def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule:
+def repair_rule(
+    max_defects: int | None = None,
+    n_blocks: int | None = None,
+    max_bad_blocks: int | None = None,
+) -> RepairRule:
+    """Validate a repair rule and fill in its defaults.
+
+    Parameters
+    ----------
+    max_defects : int, optional
+        Defect-count rule: at most this many defects, all in the harvestable
+        area (>= 0; default 1 when ``n_blocks`` is not given). Not allowed
+        together with ``n_blocks``.
+    n_blocks : int, optional
+        Block rule: the harvestable area is this many equal blocks, in [1,
+        :data:`MAX_HARVEST_BLOCKS`].
+    max_bad_blocks : int, optional
+        Blocks that may be fused off, in [0, n_blocks] (default 1); only with
+        ``n_blocks``.
+
+    Returns
+    -------
+    RepairRule
+        The rule, with the fields of the unused rule set to ``None``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a value is out of range or the arguments mix the two rules.
+
+    Examples
+    --------
+    >>> repair_rule()
+    RepairRule(max_defects=1, n_blocks=None, max_bad_blocks=None)
+    >>> repair_rule(n_blocks=25)
+    RepairRule(max_defects=None, n_blocks=25, max_bad_blocks=1)
+    """
     if n_blocks is None:
         if max_bad_blocks is not None:
             raise InvalidParameterError(
@@ -200,7 +262,7 @@ def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule
                 "a limit on bad blocks needs the number of blocks",
             )
         m = 1 if max_defects is None else check_integer("max_defects", max_defects, low=0)
-        return _Rule(m, None, None)
+        return RepairRule(m, None, None)
     if max_defects is not None:
         raise InvalidParameterError(
             "max_defects",
@@ -212,21 +274,26 @@ def _resolve_rule(max_defects: Any, n_blocks: Any, max_bad_blocks: Any) -> _Rule
     b = 1 if max_bad_blocks is None else check_integer("max_bad_blocks", max_bad_blocks, low=0)
     if b > n:
         raise InvalidParameterError("max_bad_blocks", max_bad_blocks, f"an integer in [0, {n}]")
-    return _Rule(None, n, b)
+    return RepairRule(None, n, b)
 
 
-def _mixing_shape(model: str, parameters: Mapping[str, Any]) -> float | None:
-    """Return the gamma shape of the model's mixing (``None`` for Poisson)."""
+def _mixing_shape(
+    model: str,
+    parameters: Mapping[str, Any],
+    extras: tuple[str, ...] = ("gross_yield", "critical_area_fraction"),
+) -> float | None:
+    """Return the gamma shape of the model's mixing (``None`` for Poisson).
+
+    ``extras`` are the keywords the caller accepts besides the model's own
+    parameters (already taken out of ``parameters``); they are listed when a
+    parameter is unknown.
+    """
     if not isinstance(model, str) or model not in HARVEST_MODELS:
         raise UnknownNameError("model", model, HARVEST_MODELS)
     allowed = HARVEST_MODELS[model]
     for name in parameters:
         if name not in allowed:
-            raise UnknownNameError(
-                f"{model} parameter",
-                name,
-                (*allowed, "gross_yield", "critical_area_fraction"),
-            )
+            raise UnknownNameError(f"{model} parameter", name, (*allowed, *extras))
     if model == "poisson":
         return None
     if model == "seeds":
@@ -390,7 +457,7 @@ def _block_rule(
 
 
 def _bins_arrays(
-    lam: NDArray[np.float64], h: NDArray[np.float64], alpha: float | None, rule: _Rule
+    lam: NDArray[np.float64], h: NDArray[np.float64], alpha: float | None, rule: RepairRule
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """(fully good, degraded, dead) before the gross yield is applied."""
     good = np.exp(_log_p_clear(lam, alpha))
@@ -403,6 +470,21 @@ def _bins_arrays(
         assert rule.max_bad_blocks is not None
         degraded, dead_inside = _block_rule(lam, h, alpha, rule.n_blocks, rule.max_bad_blocks)
     return good, degraded, dead_outside + dead_inside
+
+
+def _split(
+    lam: NDArray[np.float64],
+    h: NDArray[np.float64],
+    y0: NDArray[np.float64],
+    alpha: float | None,
+    rule: RepairRule,
+) -> tuple[FloatOrArray, FloatOrArray, FloatOrArray]:
+    """(fully good, degraded, dead) from validated λ, h and gross yield, broadcast together."""
+    lam_b, h_b, y0 = np.broadcast_arrays(lam, h, y0)
+    good, degraded, dead = _bins_arrays(
+        np.array(lam_b, dtype=np.float64), np.array(h_b, dtype=np.float64), alpha, rule
+    )
+    return _out(y0 * good), _out(y0 * degraded), _out((1.0 - y0) + y0 * dead)
 
 
 # --------------------------------------------------------------------------- public
@@ -529,7 +611,7 @@ def harvest_bins(
     >>> round(bins.fully_good + bins.degraded + bins.dead, 12)
     1.0
     """
-    rule = _resolve_rule(max_defects, n_blocks, max_bad_blocks)
+    rule = repair_rule(max_defects, n_blocks, max_bad_blocks)
     gross_yield = model_parameters.pop("gross_yield", 1.0)
     critical_area_fraction = model_parameters.pop("critical_area_fraction", 1.0)
     alpha = _mixing_shape(model, model_parameters)
@@ -540,26 +622,97 @@ def harvest_bins(
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
     y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     fcrit = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
-    lam = defect_load(area, density, critical_area_fraction=fcrit)
-    lam_b, h_b, y0 = np.broadcast_arrays(lam, h, y0)
-    lam_arr = np.array(lam_b, dtype=np.float64)
-    good, degraded, dead = _bins_arrays(lam_arr, np.array(h_b, dtype=np.float64), alpha, rule)
+    lam = np.asarray(defect_load(area, density, critical_area_fraction=fcrit), dtype=np.float64)
+    fully_good, degraded, dead = _split(lam, h, y0, alpha, rule)
     parameters: dict[str, Any] = {
         "die_area_mm2": _out(area),
         "defect_density_per_cm2": _out(density),
         "harvestable_fraction": _out(h),
-        **rule.as_dict(),
+        **rule.to_dict(),
         "gross_yield": _out(np.asarray(gross_yield, dtype=np.float64)),
         "critical_area_fraction": _out(np.asarray(critical_area_fraction, dtype=np.float64)),
         **dict(model_parameters),
     }
-    return HarvestBins(
-        fully_good=_out(y0 * good),
-        degraded=_out(y0 * degraded),
-        dead=_out((1.0 - y0) + y0 * dead),
-        model=model,
-        parameters=parameters,
-    )
+    return HarvestBins(fully_good, degraded, dead, model=model, parameters=parameters)
+
+
+def harvest_bins_for_load(
+    model: str,
+    defect_load: ArrayLike,
+    *,
+    harvestable_fraction: ArrayLike,
+    max_defects: int | None = None,
+    n_blocks: int | None = None,
+    max_bad_blocks: int | None = None,
+    **model_parameters: Any,
+) -> HarvestBins:
+    """Split dies into fully good, degraded and dead fractions given their mean defect count.
+
+    The same bins as :func:`harvest_bins`, for a caller that already has the
+    mean killer defect count ``λ`` of each die (for instance one that varies
+    across the wafer, as in :func:`waferlab.simulate.simulate_wafers`).
+
+    Parameters
+    ----------
+    model : str
+        As in :func:`harvest_bins`.
+    defect_load : float or array_like
+        Mean killer defect count ``λ = D0 · A · f_crit`` per die
+        (:func:`waferlab.yield_models.defect_load`), >= 0 and finite.
+    harvestable_fraction : float or array_like
+        Fraction ``h`` of the critical area that lies in redundant blocks, in [0, 1].
+    max_defects, n_blocks, max_bad_blocks : int, optional
+        The repair rule, as in :func:`harvest_bins`.
+    **model_parameters
+        ``alpha`` (negative_binomial), ``n_layers`` (bose_einstein) and
+        ``gross_yield`` (in [0, 1], default 1); the critical-area fraction is
+        already part of ``λ``.
+
+    Returns
+    -------
+    HarvestBins
+        As from :func:`harvest_bins`; ``parameters`` holds ``defect_load``
+        in place of the die area, defect density and critical-area fraction.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a value is out of range, a rule is given twice, or a parameter the
+        model needs is missing.
+    UnknownNameError
+        If ``model`` or a model parameter is unknown.
+
+    Notes
+    -----
+    The formulas are those of :func:`harvest_bins`, which computes ``λ`` from
+    the die area, the defect density and the critical-area fraction and
+    then splits the dies exactly as here.
+
+    Examples
+    --------
+    >>> from waferlab.yield_models import defect_load
+    >>> bins = harvest_bins_for_load("poisson", defect_load(665.61, 0.2418),
+    ...                              harvestable_fraction=0.5)
+    >>> round(bins.fully_good, 3), round(bins.degraded, 3), round(bins.dead, 3)
+    (0.2, 0.161, 0.639)
+    """
+    rule = repair_rule(max_defects, n_blocks, max_bad_blocks)
+    gross_yield = model_parameters.pop("gross_yield", 1.0)
+    alpha = _mixing_shape(model, model_parameters, extras=("gross_yield",))
+    if model == "negative_binomial":
+        model_parameters["alpha"] = alpha
+    lam = check_array("defect_load", defect_load, low=0.0)
+    h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
+    y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
+    fully_good, degraded, dead = _split(lam, h, y0, alpha, rule)
+    parameters: dict[str, Any] = {
+        "defect_load": _out(lam),
+        "harvestable_fraction": _out(h),
+        **rule.to_dict(),
+        "gross_yield": _out(np.asarray(gross_yield, dtype=np.float64)),
+        **dict(model_parameters),
+    }
+    return HarvestBins(fully_good, degraded, dead, model=model, parameters=parameters)
 
 
 def harvestable_fraction_for(
@@ -632,7 +785,7 @@ def harvestable_fraction_for(
     >>> round(fit.harvestable_fraction, 3), round(fit.defect_density_per_cm2, 4)
     (0.621, 0.2418)
     """
-    rule = _resolve_rule(max_defects, n_blocks, max_bad_blocks)
+    rule = repair_rule(max_defects, n_blocks, max_bad_blocks)
     params = dict(model_parameters)
     gross_yield = check_real(
         "gross_yield", params.pop("gross_yield", 1.0), low=0.0, high=1.0, low_open=True
@@ -656,7 +809,7 @@ def harvestable_fraction_for(
         )
     )
     common: dict[str, Any] = {
-        **rule.as_dict(),
+        **rule.to_dict(),
         **params,
         "gross_yield": gross_yield,
         "critical_area_fraction": fcrit,

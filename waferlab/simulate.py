@@ -30,8 +30,7 @@ from numpy.typing import NDArray
 
 from waferlab.errors import InvalidParameterError, check_choice, check_integer, check_real
 from waferlab.geometry import DieMap
-from waferlab.harvest import _resolve_rule, harvest_bins
-from waferlab.units import MM2_PER_CM2
+from waferlab.harvest import harvest_bins_for_load, repair_rule
 from waferlab.yield_models import defect_load
 
 __all__ = ["CLUSTERING", "MAX_SIMULATED_DIES", "SimulationResult", "simulate_wafers"]
@@ -180,29 +179,20 @@ class SimulationResult:
         return float(np.mean(self._analytic_bins()[1]))
 
     def _analytic_bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        lam = self.expected_defects
-        if self.harvestable_fraction is None:
-            log_good = -lam if self.alpha is None else -self.alpha * np.log1p(lam / self.alpha)
-            return np.exp(log_good), np.zeros_like(lam)
-        model, params = (
-            ("poisson", {})
-            if self.alpha is None
-            else (
-                "negative_binomial",
-                {"alpha": self.alpha},
-            )
-        )
-        bins = harvest_bins(
-            model,
-            lam * MM2_PER_CM2,
-            1.0,
-            harvestable_fraction=self.harvestable_fraction,
+        """(fully good, degraded) probability of every die from its mean defect count."""
+        gamma: dict[str, Any] = {} if self.alpha is None else {"alpha": self.alpha}
+        h = self.harvestable_fraction
+        bins = harvest_bins_for_load(
+            "poisson" if self.alpha is None else "negative_binomial",
+            self.expected_defects,
+            harvestable_fraction=0.0 if h is None else h,
             max_defects=self.max_defects,
             n_blocks=self.n_blocks,
             max_bad_blocks=self.max_bad_blocks,
-            **params,
+            **gamma,
         )
-        return np.asarray(bins.fully_good), np.asarray(bins.degraded)
+        good = np.asarray(bins.fully_good)
+        return good, np.zeros_like(good) if h is None else np.asarray(bins.degraded)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the inputs and summary statistics (not the per-die arrays)."""
@@ -414,7 +404,7 @@ def simulate_wafers(
         rule = None
     else:
         h = check_real("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
-        rule = _resolve_rule(max_defects, n_blocks, max_bad_blocks)
+        rule = repair_rule(max_defects, n_blocks, max_bad_blocks)
 
     if isinstance(seed, np.random.Generator):
         rng, seed_value = seed, None
