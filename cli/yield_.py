@@ -1,14 +1,12 @@
 """``waferlab yield``: die yield for one or every yield model.
 
-Also home of the options shared with ``waferlab d0`` (the model choice and the
-model parameters), so that both commands spell them the same way.
+The model options are shared with ``waferlab d0`` through ``cli/options.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -31,10 +29,8 @@ from .options import (
 )
 from .options import command as waferlab_command
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def _good_dies(
+def _gross_dies(
     width_mm: float,
     height_mm: float,
     scribe_mm: float,
@@ -44,6 +40,7 @@ def _good_dies(
     notch_keepout_mm: float,
     flat_length_mm: float | None,
 ) -> tuple[int, dict[str, Any]]:
+    """Gross dies per wafer for the die, and the wafer and scribe as given (for JSON)."""
     from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
 
     wafer = Wafer(
@@ -116,7 +113,7 @@ def command(
     gross_dies: int | None = None
     wafer: dict[str, Any] | None = None
     if placed:
-        gross_dies, wafer = _good_dies(
+        gross_dies, wafer = _gross_dies(
             width,
             height,
             scribe_mm,
