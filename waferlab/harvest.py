@@ -114,6 +114,12 @@ class HarvestBins:
         Yield model name.
     parameters : dict
         Every input that fixes the bins (density, fraction, rule, model parameters).
+
+    Examples
+    --------
+    >>> bins = harvest_bins("poisson", 665.61, 0.2418, harvestable_fraction=0.5)
+    >>> round(bins.good_or_degraded, 3), bins.to_dict()["max_defects"]
+    (0.361, 1)
     """
 
     fully_good: FloatOrArray
@@ -155,6 +161,13 @@ class HarvestableFractionFit:
         Largest good + degraded yield any ``h`` in [0, 1] gives (at ``h = 1``).
     bins : HarvestBins
         The bins at the fitted ``h``.
+
+    Examples
+    --------
+    >>> fit = harvestable_fraction_for("poisson", 665.61, fully_good_yield=0.2,
+    ...                                good_or_degraded_yield=0.4)
+    >>> round(fit.max_good_or_degraded_yield, 3), round(fit.bins.good_or_degraded, 3)
+    (0.522, 0.4)
     """
 
     harvestable_fraction: float

@@ -82,6 +82,16 @@ class SimulationResult:
         Dies without a killer defect.
     degraded : ndarray of bool, shape (n_wafers, n_dies)
         Dies with defects only in repairable blocks (all False without harvesting).
+
+    Examples
+    --------
+    >>> from waferlab.geometry import Die, Wafer, place_dies
+    >>> result = simulate_wafers(place_dies(Wafer(300.0), Die(21.32, 31.22)), 0.2418,
+    ...                          n_wafers=100, seed=1)
+    >>> result.n_wafers, result.n_dies, result.wafer_yield.shape
+    (100, 85, (100,))
+    >>> round(result.expected_yield, 3)
+    0.2
     """
 
     die_map: DieMap
