@@ -221,24 +221,48 @@ class CostBreakdown:
 
     funnel: FunnelResult
     costs: CostInputs
-    cost_per_wafer_usd: float | None
     cost_per_gross_die_usd: float | None
     cost_per_good_die_usd: float | None
     cost_per_die_supplied_usd: float
     cost_per_package_usd: float
     cost_per_good_package_usd: float
     cost_per_tested_unit_usd: float
-    cost_per_compute_equivalent_usd: float | None
     components: tuple[CostComponent, ...]
     wafer_spend_usd: float
     die_bank_spend_usd: float
     hbm_spend_usd: float
     packaging_spend_usd: float
     test_spend_usd: float
-    unused_die_value_usd: float
-    all_in_cost_per_tested_unit_usd: float = math.nan
-    all_in_cost_per_compute_equivalent_usd: float | None = None
     notes: tuple[str, ...] = ()
+
+    @property
+    def cost_per_wafer_usd(self) -> float | None:
+        """Price of one wafer (``costs.wafer_cost_usd``); None when not given."""
+        return self.costs.wafer_cost_usd
+
+    @property
+    def cost_per_compute_equivalent_usd(self) -> float | None:
+        """Cost per compute equivalent; None when the funnel has no factor."""
+        return self._per_compute_equivalent(self.cost_per_tested_unit_usd)
+
+    @property
+    def unused_die_value_usd(self) -> float:
+        """Value of the dies left over after packaging, at the average die cost."""
+        return self.funnel.leftover_dies * self.cost_per_die_supplied_usd
+
+    @property
+    def all_in_cost_per_tested_unit_usd(self) -> float:
+        """Everything spent over the horizon divided by the finished units."""
+        return self.all_in_spend_usd / self.funnel.final_units
+
+    @property
+    def all_in_cost_per_compute_equivalent_usd(self) -> float | None:
+        """All-in cost per compute equivalent; None when the funnel has no factor."""
+        return self._per_compute_equivalent(self.all_in_cost_per_tested_unit_usd)
+
+    def _per_compute_equivalent(self, usd_per_unit: float) -> float | None:
+        factor = self.funnel.inputs.compute_equivalent_factor
+        return None if factor is None else _ratio(usd_per_unit, factor)
 
     @property
     def total_spend_usd(self) -> float:
@@ -607,14 +631,9 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     c_good_package = c_package / p
     test = costs.test_cost_usd_per_unit
     c_unit = (c_good_package + test) / t
-    factor = inputs.compute_equivalent_factor
-    c_equivalent = None if factor is None else _ratio(c_unit, factor)
     hbm_spend = funnel.packages * h * costs.hbm_cost_usd_per_stack
     packaging_spend = funnel.packages * packaging
     test_spend = funnel.good_packages * test
-    all_in_spend = math.fsum((wafer_spend, bank_spend, hbm_spend, packaging_spend, test_spend))
-    c_unit_all_in = all_in_spend / funnel.final_units
-    c_equivalent_all_in = None if factor is None else _ratio(c_unit_all_in, factor)
 
     packaging_scrap = c_package * (1.0 / p - 1.0)
     test_scrap = (c_good_package + test) * (1.0 / t - 1.0)
@@ -648,23 +667,18 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     return CostBreakdown(
         funnel=funnel,
         costs=costs,
-        cost_per_wafer_usd=c_wafer,
         cost_per_gross_die_usd=c_gross,
         cost_per_good_die_usd=c_good,
         cost_per_die_supplied_usd=c_supplied,
         cost_per_package_usd=c_package,
         cost_per_good_package_usd=c_good_package,
         cost_per_tested_unit_usd=c_unit,
-        cost_per_compute_equivalent_usd=c_equivalent,
         components=components,
         wafer_spend_usd=wafer_spend,
         die_bank_spend_usd=bank_spend,
         hbm_spend_usd=hbm_spend,
         packaging_spend_usd=packaging_spend,
         test_spend_usd=test_spend,
-        unused_die_value_usd=funnel.leftover_dies * c_supplied,
-        all_in_cost_per_tested_unit_usd=c_unit_all_in,
-        all_in_cost_per_compute_equivalent_usd=c_equivalent_all_in,
         notes=tuple(notes),
     )
 
