@@ -8,20 +8,21 @@ from typing import Any
 import click
 
 from waferlab.errors import InvalidParameterError
-from waferlab.geometry import MAX_LENGTH_MM, Die, DieMap, Reticle, Wafer, place_dies
+from waferlab.geometry import MAX_LENGTH_MM, DieMap, Reticle, place_dies
 
-from .options import command as waferlab_command
 from .options import (
+    build_die,
+    build_wafer,
     die_options,
     emit_json,
     format_option,
     offset_option,
     parse_number,
     plot_option,
-    resolve_die_size,
     save_plot,
     wafer_options,
 )
+from .options import command as waferlab_command
 
 
 class ReticleType(click.ParamType):
@@ -153,14 +154,8 @@ def command(
 
     Example: waferlab dies --die-width-mm 21.32 --die-height-mm 31.22
     """
-    width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
-    wafer = Wafer(
-        diameter_mm=wafer_diameter_mm,
-        edge_exclusion_mm=edge_exclusion_mm,
-        notch_keepout_mm=notch_keepout_mm,
-        flat_length_mm=flat_length_mm,
-    )
-    die = Die(width, height, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
+    die = build_die(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio, scribe_mm, scribe_y_mm)
+    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die_map = place_dies(wafer, die, offset=offset, reticle=reticle)
     if plot_path is not None:
         from waferlab.plotting import plot_wafer_map

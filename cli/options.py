@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from waferlab.errors import InvalidParameterError, ScenarioError, WaferlabError, describe_range
+from waferlab.geometry import Die, Wafer
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import save_figure_atomic, to_json
 from waferlab.scenarios import Scenario, load_scenario
@@ -627,6 +628,34 @@ def resolve_die_size(
             "--die-height-mm the aspect ratio is already fixed"
         )
     return die_width_mm, die_height_mm
+
+
+def build_wafer(
+    wafer_diameter_mm: float,
+    edge_exclusion_mm: float,
+    notch_keepout_mm: float,
+    flat_length_mm: float | None,
+) -> Wafer:
+    """The :class:`~waferlab.geometry.Wafer` that the :func:`wafer_options` describe."""
+    return Wafer(
+        diameter_mm=wafer_diameter_mm,
+        edge_exclusion_mm=edge_exclusion_mm,
+        notch_keepout_mm=notch_keepout_mm,
+        flat_length_mm=flat_length_mm,
+    )
+
+
+def build_die(
+    die_width_mm: float | None,
+    die_height_mm: float | None,
+    die_area_mm2: float | None,
+    aspect_ratio: float | None,
+    scribe_mm: float,
+    scribe_y_mm: float | None,
+) -> Die:
+    """The :class:`~waferlab.geometry.Die` that the :func:`die_options` describe."""
+    width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
+    return Die(width, height, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
 
 
 def emit_json(data: Any) -> None:

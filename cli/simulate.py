@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from waferlab.geometry import Die, Wafer, place_dies
+from waferlab.geometry import place_dies
 from waferlab.output import format_significant
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
@@ -12,6 +12,8 @@ from .options import (
     NON_NEGATIVE,
     POSITIVE,
     Number,
+    build_die,
+    build_wafer,
     check_repair_rule,
     critical_area_fraction_option,
     die_options,
@@ -20,7 +22,6 @@ from .options import (
     harvest_options,
     offset_option,
     plot_option,
-    resolve_die_size,
     save_plot,
     wafer_options,
 )
@@ -197,14 +198,8 @@ def command(
     )
     if plot_path is None and plot_wafer != 0:
         raise click.UsageError("--plot-wafer needs --plot")
-    width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
-    wafer = Wafer(
-        diameter_mm=wafer_diameter_mm,
-        edge_exclusion_mm=edge_exclusion_mm,
-        notch_keepout_mm=notch_keepout_mm,
-        flat_length_mm=flat_length_mm,
-    )
-    die = Die(width, height, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
+    die = build_die(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio, scribe_mm, scribe_y_mm)
+    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die_map = place_dies(wafer, die, offset=offset)
     result = simulate_wafers(
         die_map,

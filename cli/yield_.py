@@ -16,6 +16,7 @@ from waferlab.yield_models import defect_load, die_yield
 
 from .options import (
     NON_NEGATIVE,
+    build_wafer,
     die_options,
     emit_json,
     format_option,
@@ -41,14 +42,9 @@ def _gross_dies(
     flat_length_mm: float | None,
 ) -> tuple[int, dict[str, Any]]:
     """Gross dies per wafer for the die, and the wafer and scribe as given (for JSON)."""
-    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+    from waferlab.geometry import Die, gross_dies_per_wafer
 
-    wafer = Wafer(
-        diameter_mm=wafer_diameter_mm,
-        edge_exclusion_mm=edge_exclusion_mm,
-        notch_keepout_mm=notch_keepout_mm,
-        flat_length_mm=flat_length_mm,
-    )
+    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die = Die(width_mm, height_mm, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
     description = {
         "wafer_diameter_mm": wafer_diameter_mm,
