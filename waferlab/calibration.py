@@ -219,6 +219,17 @@ class ObservationFileError(CalibrationError, ValueError):
         Where in the file (``"line 3"``, ``"observation 2"``), or ``""``.
     field : str
         The offending field, or ``""``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> _ = tmp.write_text("name,die_area_mm2,yield\\nGA100,826,41.5\\n")
+    >>> try:
+    ...     observations_from_csv(tmp)
+    ... except ObservationFileError as exc:
+    ...     print(exc.row, exc.field, str(exc).split(": ", 1)[1])
+    line 2 yield yield must be in [0, 1] (got 41.5) (yields are fractions, not percent)
     """
 
     def __init__(self, path: str | os.PathLike[str], row: str, field: str, message: str) -> None:
@@ -594,6 +605,15 @@ def load_dataset(name: str) -> tuple[Observation, ...]:
 def processes(observations: Iterable[Observation]) -> tuple[str, ...]:
     """Return the distinct processes of ``observations`` in order of appearance.
 
+    Parameters
+    ----------
+    observations : iterable of Observation
+
+    Returns
+    -------
+    tuple of str
+        Each process once (``""`` for observations without one).
+
     Examples
     --------
     >>> processes(load_dataset("csis-2025"))
@@ -824,6 +844,16 @@ class CalibrationResult:
         failing fit holds at its search bound does not count as free.
     constraint_note : str
         The counts behind ``constraint`` and what they mean for this fit.
+
+    Examples
+    --------
+    >>> ga100 = Observation("GA100", 826.0, 0.415, 0.415, source="CSIS 2025")
+    >>> a12 = Observation("A12", 83.27, 0.90, 1.0, source="CSIS 2025")
+    >>> fit = fit_yield_model([ga100, a12], "murphy")
+    >>> fit.label(), fit.met, fit.constraint
+    ('Murphy, D0 = 0.116 /cm²', (True, True), 'exactly determined')
+    >>> round(fit.predict(100.0), 4)  # yield of a 100 mm² die [fraction]
+    0.8918
     """
 
     model: str
@@ -1268,6 +1298,13 @@ class ModelComparison:
     held_out : tuple of Observation
         Observations that are predicted by every row but not fitted (e.g. the
         A12 when D0 is fitted to the GA100 alone).
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> comparison = compare_models(smic, models=["poisson"])
+    >>> comparison.process, [r.free for r in comparison.reconciling()]
+    ('SMIC N+2', [('defect_density_per_cm2', 'gross_yield')])
     """
 
     observations: tuple[Observation, ...]
@@ -1584,6 +1621,7 @@ class FeasibleRange:
     Attributes
     ----------
     model : str
+        Registry name of the model.
     parameter : str
         The swept parameter (``gross_yield`` or ``alpha``), or
         ``defect_density_per_cm2`` when every other parameter is fixed.
@@ -1596,9 +1634,20 @@ class FeasibleRange:
         For each end of each interval (flattened, same order), the feasible
         D0 range there; for ``parameter == "defect_density_per_cm2"`` empty.
     fixed : dict of str to float
+        The parameters held fixed, with their values.
     tolerance : float
+        Log-yield tolerance within which an observation counts as met.
     observations : tuple of str
         Names of the observations.
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> alpha = feasible_range(smic, "negative_binomial", "alpha")
+    >>> alpha.text()
+    'negative_binomial: alpha in [0.5824, 2.374] meets 910B, Kirin 9000S'
+    >>> alpha.contains(1.0), alpha.open_high
+    (True, False)
     """
 
     model: str
