@@ -810,7 +810,6 @@ class FunnelResult:
     inputs: FunnelInputs
     stages: tuple[FunnelStage, ...]
     final_units: float
-    final_unit: str
     compute_equivalents: float | None
     binding_constraint: str
     leftover_dies: float
@@ -824,9 +823,22 @@ class FunnelResult:
     hbm_available_stacks: float | None
     packages: float
     good_packages: float
-    includes_stock: bool
     fab_only_final_units: float
-    yield_parameters: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def final_unit(self) -> str:
+        """What ``final_units`` counts ("tested units")."""
+        return "tested units"
+
+    @property
+    def includes_stock(self) -> bool:
+        """Whether a die bank contributed to the totals."""
+        return self.inputs.die_bank_dies > 0
+
+    @property
+    def yield_parameters(self) -> dict[str, float]:
+        """Every yield-model parameter used (:meth:`FunnelInputs.yield_parameters_used`)."""
+        return self.inputs.yield_parameters_used()
 
     @property
     def months(self) -> int:
@@ -1262,7 +1274,6 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         inputs=inputs,
         stages=tuple(stages),
         final_units=units,
-        final_unit="tested units",
         compute_equivalents=equivalents,
         binding_constraint=binding,
         leftover_dies=leftover_dies,
@@ -1276,7 +1287,5 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         hbm_available_stacks=hbm_available,
         packages=packages,
         good_packages=good_packages,
-        includes_stock=inputs.die_bank_dies > 0,
         fab_only_final_units=units,
-        yield_parameters=inputs.yield_parameters_used(),
     )
