@@ -397,17 +397,15 @@ class FunnelInputs:
             )
         self._check_combinations()
 
+    def _check_pair(self, first: str, second: str, advice: str) -> None:
+        """Refuse one of two fields that only make sense together given without the other."""
+        if (getattr(self, first) is None) != (getattr(self, second) is None):
+            given, missing = (first, second) if getattr(self, second) is None else (second, first)
+            raise InputConflictError(missing, None, f"{given} is given without {missing}: {advice}")
+
     def _check_combinations(self) -> None:
         has_dims = self.die_width_mm is not None and self.die_height_mm is not None
-        if (self.die_width_mm is None) != (self.die_height_mm is None):
-            given, missing = (
-                ("die_width_mm", "die_height_mm")
-                if self.die_height_mm is None
-                else ("die_height_mm", "die_width_mm")
-            )
-            raise InputConflictError(
-                missing, None, f"{given} is given without {missing}: give both die dimensions"
-            )
+        self._check_pair("die_width_mm", "die_height_mm", "give both die dimensions")
         if has_dims and self.die_area_mm2 is not None:
             raise InputConflictError(
                 "die_area_mm2",
@@ -473,19 +471,11 @@ class FunnelInputs:
                         f"{', '.join(HARVEST_MODELS)}; yield_model is {self.yield_model}",
                     )
             self._check_model_parameters()
-        if (self.compute_equivalent_factor is None) != (self.compute_equivalent_basis is None):
-            given, missing = (
-                ("compute_equivalent_factor", "compute_equivalent_basis")
-                if self.compute_equivalent_basis is None
-                else ("compute_equivalent_basis", "compute_equivalent_factor")
-            )
-            raise InputConflictError(
-                missing,
-                None,
-                f"{given} is given without {missing}: give both (the basis is one of "
-                + ", ".join(COMPUTE_EQUIVALENT_BASES)
-                + ")",
-            )
+        self._check_pair(
+            "compute_equivalent_factor",
+            "compute_equivalent_basis",
+            f"give both (the basis is one of {', '.join(COMPUTE_EQUIVALENT_BASES)})",
+        )
 
     def _check_model_parameters(self) -> None:
         """Check the yield-model parameters against the model, in words a user can act on."""
