@@ -801,6 +801,23 @@ def _log_residuals(
     return log_y - np.clip(log_y, np.log(low), np.log(high))
 
 
+def _constraining(observations: Sequence[Observation], residuals: Iterable[float]) -> int:
+    """How many observations constrain a fit with these residuals.
+
+    A point value pins the curve; an interval only constrains when it is missed
+    (an interval that is met, even on its bound, is an inequality with slack on
+    the other side and leaves a range of parameters).
+    """
+    return sum(
+        obs.is_point or float(res) != 0.0 for obs, res in zip(observations, residuals, strict=True)
+    )
+
+
+def _within(residuals: NDArray[np.float64], tolerance: float) -> NDArray[np.bool_]:
+    """Whether each log-yield residual counts as met (within ``tolerance``, with rounding slack)."""
+    return np.asarray(np.abs(residuals) <= tolerance * (1.0 + 1e-9))
+
+
 @dataclass(frozen=True)
 class CalibrationResult:
     """A yield model fitted to observations of one process.
@@ -863,12 +880,20 @@ class CalibrationResult:
     observations: tuple[Observation, ...]
     predictions: tuple[float, ...]
     residuals: tuple[float, ...]
-    met: tuple[bool, ...]
     cost: float
     tolerance: float
-    n_constraining: int
     constraint: str
     constraint_note: str
+
+    @property
+    def met(self) -> tuple[bool, ...]:
+        """Whether each prediction is within ``tolerance`` of its interval."""
+        return tuple(bool(ok) for ok in _within(np.array(self.residuals), self.tolerance))
+
+    @property
+    def n_constraining(self) -> int:
+        """Observations that constrain the fit: point values, and intervals the fit misses."""
+        return _constraining(self.observations, self.residuals)
 
     @property
     def all_met(self) -> bool:
@@ -1248,10 +1273,7 @@ def fit_yield_model(
     cost = float(np.sum(r**2))
     if cost < _ZERO_COST:
         cost, r = 0.0, np.where(np.abs(r) < 1e-12, 0.0, r)
-    # A point value pins the curve; an interval only constrains when it is missed
-    # (an interval that is met, even on its bound, is an inequality with slack
-    # on the other side and leaves a range of parameters).
-    n_constraining = int(np.sum((low == high) | (r != 0.0)))
+    n_constraining = _constraining(pool, r)
     slack = [
         o.name
         for o, res, is_point in zip(pool, r, low == high, strict=True)
@@ -1271,10 +1293,8 @@ def fit_yield_model(
         observations=pool,
         predictions=tuple(float(v) for v in y),
         residuals=tuple(float(v) for v in r),
-        met=tuple(bool(v) for v in np.abs(r) <= tol * (1.0 + 1e-9)),
         cost=cost,
         tolerance=tol,
-        n_constraining=n_constraining,
         constraint=constraint,
         constraint_note=note,
     )
@@ -1332,7 +1352,7 @@ class ModelComparison:
             np.array([max(o.yield_low, _TINY) for o in self.held_out]),
             np.array([o.yield_high for o in self.held_out]),
         )
-        ok = np.abs(r) <= result.tolerance * (1.0 + 1e-9)
+        ok = _within(r, result.tolerance)
         return tuple((float(v), bool(m)) for v, m in zip(y, ok, strict=True))
 
     def rows(self) -> list[dict[str, Any]]:
