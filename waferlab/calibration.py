@@ -982,21 +982,10 @@ _SYMBOLS = {
 }
 
 
-_DISPLAY_NAMES = {
-    "poisson": "Poisson",
-    "murphy": "Murphy",
-    "murphy_rectangular": "Murphy (rectangular)",
-    "seeds": "Seeds",
-    "moore": "Moore",
-    "negative_binomial": "Negative binomial",
-    "bose_einstein": "Bose–Einstein",
-}
-
-
 def _display_name(model: str) -> str:
-    """A human name for a registry key (``"negative_binomial"`` -> ``"Negative binomial"``)."""
-    if model in _DISPLAY_NAMES:
-        return _DISPLAY_NAMES[model]
+    """The registry's display name of ``model``; an unregistered name spelled out in words."""
+    if model in YIELD_MODELS:
+        return YIELD_MODELS[model].display_name
     title = model.replace("_", " ")
     return title[:1].upper() + title[1:]
 

@@ -834,6 +834,8 @@ class YieldModel:
     mean_density : bool
         Whether D0 is the mean density of that distribution (False for
         ``moore``, whose D0 is only a scale).
+    display_name : str
+        The model's name in prose, legends and tables (``"Negative binomial"``).
     inverse : callable
         Maps the relative yield r = Y / Y0 in (0, 1] (and the parameters) to λ.
 
@@ -846,6 +848,8 @@ class YieldModel:
     0.5
     >>> YIELD_MODELS["bose_einstein"].required_parameters
     ('n_layers',)
+    >>> YIELD_MODELS["murphy_rectangular"].display_name
+    'Murphy (rectangular)'
     """
 
     name: str
@@ -857,6 +861,7 @@ class YieldModel:
     reference: str
     mixing: str = ""
     mean_density: bool = True
+    display_name: str = ""
     inverse: Callable[..., NDArray[np.float64]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -902,6 +907,7 @@ _MODELS = (
         aliases=("exponential", "random defects", "Poisson"),
         reference=_MURPHY_1964 + " (the uniform-density case)",
         mixing="none: every die sees D0",
+        display_name="Poisson",
         inverse=_lambda_poisson,
     ),
     YieldModel(
@@ -913,6 +919,7 @@ _MODELS = (
         aliases=("Murphy", "Murphy triangular", "triangular"),
         reference=_MURPHY_1964,
         mixing="triangular on [0, 2 D0]",
+        display_name="Murphy",
         inverse=_lambda_murphy,
     ),
     YieldModel(
@@ -924,6 +931,7 @@ _MODELS = (
         aliases=("Murphy rectangular", "rectangular", "uniform", "Murphy (uniform)"),
         reference=_MURPHY_1964,
         mixing="uniform on [0, 2 D0]",
+        display_name="Murphy (rectangular)",
         inverse=_lambda_murphy_rectangular,
     ),
     YieldModel(
@@ -938,6 +946,7 @@ _MODELS = (
             'arrays", IEEE International Convention Record, part 6, 61-66, 1967'
         ),
         mixing="exponential with mean D0",
+        display_name="Seeds",
         inverse=_lambda_seeds,
     ),
     YieldModel(
@@ -952,6 +961,7 @@ _MODELS = (
         ),
         mixing="empirical (Lévy mixing: D0 is a scale, the mean density is infinite)",
         mean_density=False,
+        display_name="Moore",
         inverse=_lambda_moore,
     ),
     YieldModel(
@@ -968,6 +978,7 @@ _MODELS = (
             "IBM J. Res. Develop. 20(3), 228-234, 1976"
         ),
         mixing="gamma with mean D0 and shape α",
+        display_name="Negative binomial",
         inverse=_lambda_negative_binomial,
     ),
     YieldModel(
@@ -982,6 +993,7 @@ _MODELS = (
             "Proc. IEEE 58(8), 1290-1291, 1970"
         ),
         mixing="n layers, each with density D0/n (equivalent to gamma with shape n)",
+        display_name="Bose–Einstein",
         inverse=_lambda_bose_einstein,
     ),
 )
