@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 6.4)) -> Axes:
@@ -27,6 +29,52 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 6.4)) -> Axe
 def _kwargs(**kwargs: Any) -> dict[str, Any]:
     """Drop ``None`` values so callers can forward optional style arguments."""
     return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def _label_bar_end(ax: Axes, text: str, x: float, y: float, **style: Any) -> None:
+    """Write ``text`` just right of the point (x, y), the end of a horizontal bar."""
+    ax.annotate(
+        text, (x, y), xytext=(4, 0), textcoords="offset points", va="center", ha="left", **style
+    )
+
+
+def _chars_per_line(ax: Axes, fontsize: float) -> int:
+    """Characters of a ``fontsize`` point font that fit the width of ``ax`` (about 0.6 em each)."""
+    return max(int(ax.get_window_extent().width / ax.figure.dpi * 72.0 / (fontsize * 0.6)), 30)
+
+
+def _title_with_notes(
+    ax: Axes, title: str, notes: list[str], *, fontsize: float, line_height: float, y: float
+) -> None:
+    """Set a left title with ``notes`` in grey on their own lines under it, wrapped to the axes.
+
+    The title is lifted by ``line_height`` points per note line, so nothing
+    overlaps however narrow the axes are.
+    """
+    import textwrap
+
+    chars = _chars_per_line(ax, fontsize)
+    lines = [part for note in notes for part in textwrap.wrap(note, chars)]
+    ax.set_title(title, fontsize=11, loc="left", pad=6 + line_height * len(lines))
+    if lines:
+        ax.text(
+            0.0,
+            y,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            fontsize=fontsize,
+            color="0.35",
+            va="bottom",
+            ha="left",
+        )
+
+
+def _finish_bar_axes(ax: Axes) -> None:
+    """Light vertical grid behind the bars; no top or right spine."""
+    ax.grid(axis="x", color="0.9", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
 
 
 def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None) -> Axes:
@@ -68,8 +116,6 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     >>> ax.get_xscale()
     'log'
     """
-    import textwrap
-
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
@@ -111,15 +157,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
             text += f"  (−{share:.0%})" if share >= 0.005 else f"  (−{s.loss:,.0f})"
         if s.name == "packages before packaging loss" and result.binding_constraint == "hbm":
             text += "  HBM-limited"
-        ax.annotate(
-            text,
-            (end, yi),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            ha="left",
-            fontsize=8.5,
-        )
+        _label_bar_end(ax, text, end, yi, fontsize=8.5)
     ax.set_yticks(y)
     labels = []
     for s in stages:
@@ -154,21 +192,9 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
                 f"includes die bank of {bank} dies (fab alone: {result.fab_only_final_units:,.0f})"
             )
     # one line when it fits the axes, else one note per (wrapped) line
-    chars = max(int(ax.get_window_extent().width / ax.figure.dpi * 72.0 / (8.5 * 0.6)), 30)
     joined = "  ·  ".join(notes)
-    lines = [joined] if len(joined) <= chars else notes
-    lines = [part for line in lines for part in textwrap.wrap(line, chars)]
-    ax.set_title(title, fontsize=11, loc="left", pad=6 + 12 * len(lines))
-    ax.text(
-        0.0,
-        1.015,
-        "\n".join(lines),
-        transform=ax.transAxes,
-        fontsize=8.5,
-        color="0.35",
-        va="bottom",
-        ha="left",
-    )
+    lines = [joined] if len(joined) <= _chars_per_line(ax, 8.5) else notes
+    _title_with_notes(ax, title, lines, fontsize=8.5, line_height=12, y=1.015)
     ax.legend(
         handles=[
             Patch(color=kept, label="output"),
@@ -178,10 +204,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         fontsize=8,
         frameon=False,
     )
-    ax.grid(axis="x", color="0.9", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _finish_bar_axes(ax)
     return ax
 
 
@@ -222,7 +245,6 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     'US dollars per tested unit'
     """
     import math
-    import textwrap
 
     from matplotlib.ticker import FuncFormatter
 
@@ -271,29 +293,12 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
                     color="white",
                 )
         left += c.usd_per_unit
-    ax.annotate(
-        usd(total),
-        (total, y_total),
-        xytext=(4, 0),
-        textcoords="offset points",
-        va="center",
-        ha="left",
-        fontsize=9,
-        fontweight="bold",
-    )
+    _label_bar_end(ax, usd(total), total, y_total, fontsize=9, fontweight="bold")
     for i, c in enumerate(components):
         yi = n - 1 - i
         ax.barh(yi, c.usd_per_unit, height=0.6, color=palette.get(c.name, "0.6"))
         share = "–" if c.share is None else f"{c.share:.1%}"
-        ax.annotate(
-            f"{usd(c.usd_per_unit)}  ({share})",
-            (c.usd_per_unit, yi),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            ha="left",
-            fontsize=8.5,
-        )
+        _label_bar_end(ax, f"{usd(c.usd_per_unit)}  ({share})", c.usd_per_unit, yi, fontsize=8.5)
     ax.set_yticks([y_total, *range(n - 1, -1, -1)])
     ax.set_yticklabels(["total"] + [c.name for c in components], fontsize=9)
     ax.set_xlim(0.0, total * 1.22 if total > 0 else 1.0)
@@ -301,8 +306,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("US dollars per tested unit")
     funnel = breakdown.funnel
     unit = funnel.final_unit[:-1]
-    # Secondary figures go on their own lines under the title (never beside
-    # it), so nothing overlaps however narrow the axes are.
+    # Secondary figures go on their own lines under the title (never beside it).
     lines = []
     if breakdown.cost_per_compute_equivalent_usd is not None:
         ce_unit = funnel.inputs.compute_equivalent_unit
@@ -312,32 +316,80 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     if math.isfinite(all_in) and all_in > total * (1.0 + 1e-9):
         lines.append(f"all-in {usd(all_in)} per {unit} (leftover dies written off)")
     lines += [f"note: {n}" for n in breakdown.notes]
-    # wrap to the width of the axes (about 0.6 em per character at 8 pt)
-    axes_width_in = ax.get_window_extent().width / ax.figure.dpi
-    chars = max(int(axes_width_in * 72.0 / (8.0 * 0.6)), 30)
-    lines = [part for line in lines for part in textwrap.wrap(line, chars)]
     heading = (
         f"Where the money goes: {usd(total)} per {unit}"
         if total > 0
         else f"Where the money goes: nothing costed ($0 per {unit})"
     )
-    ax.set_title(heading, fontsize=11, loc="left", pad=6 + 11 * len(lines))
-    if lines:
-        ax.text(
-            0.0,
-            1.01,
-            "\n".join(lines),
-            transform=ax.transAxes,
-            ha="left",
-            va="bottom",
-            fontsize=8,
-            color="0.35",
-        )
-    ax.grid(axis="x", color="0.9", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _title_with_notes(ax, heading, lines, fontsize=8, line_height=11, y=1.01)
+    _finish_bar_axes(ax)
     return ax
+
+
+def _polygon_path(geom: Any) -> Path:
+    """A matplotlib Path for a shapely (multi)polygon, holes included."""
+    import numpy as np
+    import shapely
+    from matplotlib.path import Path
+
+    vertices: list[Any] = []
+    codes: list[Any] = []
+    for poly in shapely.get_parts(geom):
+        for ring in [poly.exterior, *poly.interiors]:
+            xy = np.asarray(ring.coords)
+            vertices.append(xy)
+            ring_codes = np.full(len(xy), Path.LINETO, dtype=Path.code_type)
+            ring_codes[0] = Path.MOVETO
+            ring_codes[-1] = Path.CLOSEPOLY
+            codes.append(ring_codes)
+    if not vertices:
+        return Path(np.zeros((1, 2)))
+    return Path(np.concatenate(vertices), np.concatenate(codes))
+
+
+def _draw_wafer(ax: Axes, wafer: Any) -> PathPatch:
+    """Draw the wafer (filled, outlined) and its usable region (dashed); return the fill patch.
+
+    The fill patch is the clip path for whatever must not spill off the wafer.
+    """
+    from matplotlib.patches import PathPatch
+
+    outline = _polygon_path(wafer.outline())
+    wafer_patch = PathPatch(outline, facecolor="#eef1f4", edgecolor="none", zorder=1)
+    ax.add_patch(wafer_patch)
+    ax.add_patch(PathPatch(outline, facecolor="none", edgecolor="#2e3440", lw=1.3, zorder=6))
+    ax.add_patch(
+        PathPatch(
+            _polygon_path(wafer.usable_region()),
+            facecolor="none",
+            edgecolor="#5e81ac",
+            lw=1.0,
+            ls="--",
+            zorder=4,
+        )
+    )
+    return wafer_patch
+
+
+def _die_rectangles(die: Any, x_mm: Any, y_mm: Any) -> Any:
+    """Corners of a die rectangle centred on every (x, y), shape (n, 4, 2) [mm]."""
+    import numpy as np
+
+    hw, hh = die.width_mm / 2.0, die.height_mm / 2.0
+    corners = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
+    centres = np.stack([x_mm, y_mm], axis=1)
+    return centres[:, None, :] + corners[None, :, :]
+
+
+def _wafer_axes(ax: Axes, wafer: Any) -> None:
+    """Equal-aspect axes in mm spanning the wafer with a 4 % margin."""
+    r = wafer.radius_mm
+    pad = 0.04 * r
+    ax.set_xlim(-r - pad, r + pad)
+    ax.set_ylim(-r - pad, r + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
 
 
 def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = True) -> Axes:
@@ -369,44 +421,15 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
     import shapely
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch, PathPatch
-    from matplotlib.path import Path
 
     ax = _new_axes(ax, (7.0, 7.6))
     wafer, die = die_map.wafer, die_map.die
-
-    def polygon_path(geom: Any) -> Path:
-        """A matplotlib Path for a shapely (multi)polygon, holes included."""
-        vertices: list[Any] = []
-        codes: list[Any] = []
-        for poly in shapely.get_parts(geom):
-            for ring in [poly.exterior, *poly.interiors]:
-                xy = np.asarray(ring.coords)
-                vertices.append(xy)
-                ring_codes = np.full(len(xy), Path.LINETO, dtype=Path.code_type)
-                ring_codes[0] = Path.MOVETO
-                ring_codes[-1] = Path.CLOSEPOLY
-                codes.append(ring_codes)
-        if not vertices:
-            return Path(np.zeros((1, 2)))
-        return Path(np.concatenate(vertices), np.concatenate(codes))
-
-    outline = wafer.outline()
-    wafer_patch = PathPatch(polygon_path(outline), facecolor="#eef1f4", edgecolor="none", zorder=1)
-    ax.add_patch(wafer_patch)
-    ax.add_patch(
-        PathPatch(polygon_path(outline), facecolor="none", edgecolor="#2e3440", lw=1.3, zorder=6)
-    )
-    usable = wafer.usable_region()
-    ax.add_patch(
-        PathPatch(
-            polygon_path(usable), facecolor="none", edgecolor="#5e81ac", lw=1.0, ls="--", zorder=4
-        )
-    )
+    wafer_patch = _draw_wafer(ax, wafer)
     if wafer.keepouts:
-        blocked = shapely.intersection(shapely.union_all(wafer.keepouts), outline)
+        blocked = shapely.intersection(shapely.union_all(wafer.keepouts), wafer.outline())
         ax.add_patch(
             PathPatch(
-                polygon_path(blocked),
+                _polygon_path(blocked),
                 facecolor="#f4d6d6",
                 edgecolor="#a33b3b",
                 hatch="////",
@@ -415,9 +438,7 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
             )
         )
 
-    hw, hh = die.width_mm / 2.0, die.height_mm / 2.0
-    corners = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
-    centres = np.stack([die_map.center_x_mm, die_map.center_y_mm], axis=1)
+    rectangles = _die_rectangles(die, die_map.center_x_mm, die_map.center_y_mm)
     full = die_map.state == 2
     partial = die_map.state == 1
     for mask, face, edge, alpha in (
@@ -425,7 +446,7 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
         (partial, "#f0a541", "#9a6516", 0.55),
     ):
         if np.any(mask):
-            verts = centres[mask][:, None, :] + corners[None, :, :]
+            verts = rectangles[mask]
             dies = PolyCollection(
                 verts, facecolors=face, edgecolors=edge, linewidths=0.4, alpha=alpha, zorder=2
             )
@@ -492,13 +513,7 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
             )
         )
 
-    r = wafer.radius_mm
-    pad = 0.04 * r
-    ax.set_xlim(-r - pad, r + pad)
-    ax.set_ylim(-r - pad, r + pad)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x [mm]")
-    ax.set_ylabel("y [mm]")
+    _wafer_axes(ax, wafer)
     ax.grid(True, color="#d8dee9", lw=0.5, zorder=0)
     ax.set_axisbelow(True)
     ax.set_title(
@@ -799,9 +814,8 @@ def plot_simulated_wafer(
     ('x [mm]', 3)
     """
     import numpy as np
-    import shapely
     from matplotlib.collections import PolyCollection
-    from matplotlib.patches import Patch, Polygon
+    from matplotlib.patches import Patch
 
     from waferlab.errors import check_integer
 
@@ -809,31 +823,13 @@ def plot_simulated_wafer(
     ax = _new_axes(ax, (7.0, 7.6))
     wafer, die = result.die_map.wafer, result.die_map.die
 
-    outline = np.asarray(wafer.outline().exterior.coords)
-    ax.add_patch(Polygon(outline, closed=True, facecolor="#eef1f4", edgecolor="none", zorder=1))
-    ax.add_patch(
-        Polygon(outline, closed=True, facecolor="none", edgecolor="#2e3440", lw=1.3, zorder=6)
-    )
-    for part in shapely.get_parts(wafer.usable_region()):
-        ax.add_patch(
-            Polygon(
-                np.asarray(part.exterior.coords),
-                closed=True,
-                facecolor="none",
-                edgecolor="#5e81ac",
-                lw=1.0,
-                ls="--",
-                zorder=4,
-            )
-        )
+    _draw_wafer(ax, wafer)
 
     good = result.good[index]
     degraded = result.degraded[index]
     bad = ~(good | degraded)
     counts = result.defect_counts[index]
-    hw, hh = die.width_mm / 2.0, die.height_mm / 2.0
-    corners = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
-    centres = np.stack([result.die_x_mm, result.die_y_mm], axis=1)
+    rectangles = _die_rectangles(die, result.die_x_mm, result.die_y_mm)
     bins = (
         (good, "good", "#2e7d32", "#1b4d1e"),
         (degraded, "degraded", "#f0a541", "#9a6516"),
@@ -842,10 +838,14 @@ def plot_simulated_wafer(
     handles = []
     for mask, label, face, edge in bins:
         if np.any(mask):
-            verts = centres[mask][:, None, :] + corners[None, :, :]
             ax.add_collection(
                 PolyCollection(
-                    verts, facecolors=face, edgecolors=edge, linewidths=0.5, alpha=0.9, zorder=2
+                    rectangles[mask],
+                    facecolors=face,
+                    edgecolors=edge,
+                    linewidths=0.5,
+                    alpha=0.9,
+                    zorder=2,
                 )
             )
         handles.append(
@@ -853,7 +853,8 @@ def plot_simulated_wafer(
         )
     if show_counts:
         size = float(np.clip(min(die.width_mm, die.height_mm) * 0.45, 4.0, 9.0))
-        for (x, y), n in zip(centres[counts > 0], counts[counts > 0], strict=True):
+        hit = counts > 0
+        for x, y, n in zip(result.die_x_mm[hit], result.die_y_mm[hit], counts[hit], strict=True):
             ax.text(x, y, str(n), ha="center", va="center", fontsize=size, color="white", zorder=5)
 
     clustering = "random defects"
@@ -866,12 +867,7 @@ def plot_simulated_wafer(
         f"die {die.width_mm:g} × {die.height_mm:g} mm",
         fontsize=10,
     )
-    radius = wafer.radius_mm
-    ax.set_xlim(-1.04 * radius, 1.04 * radius)
-    ax.set_ylim(-1.04 * radius, 1.04 * radius)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x [mm]")
-    ax.set_ylabel("y [mm]")
+    _wafer_axes(ax, wafer)
     legend_title = "defects per die shown in the dies" if show_counts else None
     ax.legend(
         handles=handles,
