@@ -160,6 +160,16 @@ class CostComponent:
 
     ``share`` is the fraction of the cost per unit; None when the cost per
     unit is 0 (there is nothing to share out).
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs, run_funnel
+    >>> funnel = run_funnel(FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                                  die_yield=0.2, dies_per_package=2,
+    ...                                  packaging_yield=0.75))
+    >>> silicon = cost_breakdown(funnel, CostInputs(wafer_cost_usd=16_000)).components[0]
+    >>> silicon.name, silicon.usd_per_unit, silicon.share
+    ('silicon', 2000.0, 0.75)
     """
 
     name: str
@@ -217,6 +227,19 @@ class CostBreakdown:
     notes : tuple of str
         Warnings a reader of the figures must see, e.g. that die-bank dies
         were valued at $0.
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs, run_funnel
+    >>> funnel = run_funnel(FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                                  die_yield=0.2, dies_per_package=2,
+    ...                                  packaging_yield=0.75))
+    >>> b = cost_breakdown(funnel, CostInputs(wafer_cost_usd=16_000,
+    ...                                       packaging_cost_usd_per_package=500))
+    >>> b.cost_per_wafer_usd, b.cost_per_good_die_usd, b.wafer_spend_usd
+    (16000.0, 1000.0, 800000000.0)
+    >>> [(c.name, round(c.usd_per_unit, 2)) for c in b.components if c.usd_per_unit]
+    [('silicon', 2000.0), ('packaging', 500.0), ('packaging scrap', 833.33)]
     """
 
     funnel: FunnelResult

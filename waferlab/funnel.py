@@ -795,6 +795,24 @@ class FunnelResult:
         Every yield-model parameter used, defaults included
         (:meth:`FunnelInputs.yield_parameters_used`); empty when the die
         yield is given and the model is not used.
+
+    Examples
+    --------
+    Three months of the report's chain plus a die bank of 100,000 dies:
+
+    >>> result = run_funnel(FunnelInputs(wafer_starts_per_month=50_000, months=3,
+    ...                                  gross_dies_per_wafer=80, die_yield=0.2,
+    ...                                  dies_per_package=2, packaging_yield=0.75,
+    ...                                  die_bank_dies=100_000))
+    >>> result.final_units, result.final_units_per_month, result.fab_only_final_units
+    (937500.0, 312500.0, 900000.0)
+    >>> result.stage("good dies").quantity, result.binding_constraint
+    (2400000.0, 'none')
+    >>> print(result.summary())
+    937,500 tested units over 3 months
+    312,500 tested units per month (average)
+    includes the die bank of 100,000 dies; the fab flow alone gives 900,000
+    binding constraint: none
     """
 
     inputs: FunnelInputs

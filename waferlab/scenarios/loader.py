@@ -276,6 +276,14 @@ class Scenario:
         numbers); not inherited.
     builtin : bool
         Whether this is one of the presets shipped with waferlab.
+
+    Examples
+    --------
+    >>> s = load_scenario("csis-2025-smic-current")
+    >>> s.name, s.inherits, s.builtin
+    ('csis-2025-smic-current', 'csis-2025-smic-target', True)
+    >>> s.funnel_inputs().wafer_starts_per_month
+    20000.0
     """
 
     name: str
