@@ -83,10 +83,6 @@ _BIG_X = 1e8
 # --------------------------------------------------------------------------- #
 
 
-def _as_array(name: str, value: ArrayLike, **bounds: Any) -> NDArray[np.float64]:
-    return check_array(name, value, **bounds)
-
-
 def _integer_array(name: str, value: ArrayLike, low: int) -> NDArray[np.float64]:
     allowed = f"an integer >= {low}"
     try:
@@ -125,9 +121,9 @@ def _load(
     critical_area_fraction: ArrayLike,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Validate the three arguments that make up λ."""
-    area = _as_array("die_area_mm2", die_area_mm2, low=0.0)
-    d0 = _as_array("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
-    fraction = _as_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
+    area = check_array("die_area_mm2", die_area_mm2, low=0.0)
+    d0 = check_array("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
+    fraction = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
     return area, d0, fraction
 
 
@@ -193,7 +189,7 @@ def _evaluate(
     **parameters: NDArray[np.float64],
 ) -> FloatOrArray:
     area, d0, fraction = _load(die_area_mm2, defect_density_per_cm2, critical_area_fraction)
-    gross = _as_array("gross_yield", gross_yield, low=0.0, high=1.0)
+    gross = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     shaped = _broadcast(
         die_area_mm2=area,
         defect_density_per_cm2=d0,
@@ -202,9 +198,8 @@ def _evaluate(
         **parameters,
     )
     lam = _multiply_load(shaped[0], shaped[1], shaped[2])
-    extra = dict(zip(parameters, shaped[4:], strict=True))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        result = shaped[3] * np.exp(log_yield(lam, **extra))
+        result = shaped[3] * np.exp(log_yield(lam, *shaped[4:]))
     scalar = _is_scalar(
         die_area_mm2,
         defect_density_per_cm2,
@@ -273,18 +268,6 @@ def _log_gamma_mixture(lam: NDArray[np.float64], shape: NDArray[np.float64]) -> 
         lam_big = np.where(big, lam, 1.0)
         log_big = np.log(lam_big) - np.log(shape) + np.log1p(shape / lam_big)
         return np.where(big, -shape * log_big, -lam * ratio)
-
-
-def _log_negative_binomial(
-    lam: NDArray[np.float64], alpha: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    return _log_gamma_mixture(lam, alpha)
-
-
-def _log_bose_einstein(
-    lam: NDArray[np.float64], n_layers: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    return _log_gamma_mixture(lam, n_layers)
 
 
 # --------------------------------------------------------------------------- #
@@ -627,9 +610,9 @@ def negative_binomial(
     >>> round(negative_binomial(826.0, 0.1), 4)
     0.5009
     """
-    a = _as_array("alpha", alpha, low=0.0, low_open=True)
+    a = check_array("alpha", alpha, low=0.0, low_open=True)
     return _evaluate(
-        _log_negative_binomial,
+        _log_gamma_mixture,
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield,
@@ -705,7 +688,7 @@ def bose_einstein(
     """
     n = _integer_array("n_layers", n_layers, low=1)
     return _evaluate(
-        _log_bose_einstein,
+        _log_gamma_mixture,
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield,
@@ -738,18 +721,6 @@ def _lambda_gamma_mixture(
     # r = (1 + λ/α)^(−α)  <=>  λ = α · (r^(−1/α) − 1) = α · expm1(−log(r) / α)
     with np.errstate(over="ignore", invalid="ignore"):
         return shape * np.expm1(-np.log(r) / shape)
-
-
-def _lambda_negative_binomial(
-    r: NDArray[np.float64], alpha: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    return _lambda_gamma_mixture(r, alpha)
-
-
-def _lambda_bose_einstein(
-    r: NDArray[np.float64], n_layers: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    return _lambda_gamma_mixture(r, n_layers)
 
 
 def _exprel_slope(u: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -837,7 +808,8 @@ class YieldModel:
     display_name : str
         The model's name in prose, legends and tables (``"Negative binomial"``).
     inverse : callable
-        Maps the relative yield r = Y / Y0 in (0, 1] (and the parameters) to λ.
+        Maps the relative yield r = Y / Y0 in (0, 1] and the model's parameters
+        (positional, in the order of ``parameters``) to λ.
 
     Examples
     --------
@@ -979,7 +951,7 @@ _MODELS = (
         ),
         mixing="gamma with mean D0 and shape α",
         display_name="Negative binomial",
-        inverse=_lambda_negative_binomial,
+        inverse=_lambda_gamma_mixture,
     ),
     YieldModel(
         name="bose_einstein",
@@ -994,7 +966,7 @@ _MODELS = (
         ),
         mixing="n layers, each with density D0/n (equivalent to gamma with shape n)",
         display_name="Bose–Einstein",
-        inverse=_lambda_bose_einstein,
+        inverse=_lambda_gamma_mixture,
     ),
 )
 
@@ -1060,7 +1032,7 @@ def _validated_parameters(parameters: Mapping[str, Any]) -> dict[str, NDArray[np
         if key == "n_layers":
             out[key] = _integer_array(key, value, low=1)
         else:
-            out[key] = _as_array(key, value, low=0.0, low_open=True)
+            out[key] = check_array(key, value, low=0.0, low_open=True)
     return out
 
 
@@ -1215,10 +1187,10 @@ def defect_density_for_yield(
     """
     model = get_model(model_name)
     parameters = _validated_parameters(_model_parameters(model, model_parameters))
-    area = _as_array("die_area_mm2", die_area_mm2, low=0.0)
-    observed = _as_array("die_yield", die_yield, low=0.0, high=1.0, low_open=True)
-    gross = _as_array("gross_yield", gross_yield, low=0.0, high=1.0, low_open=True)
-    fraction = _as_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
+    area = check_array("die_area_mm2", die_area_mm2, low=0.0)
+    observed = check_array("die_yield", die_yield, low=0.0, high=1.0, low_open=True)
+    gross = check_array("gross_yield", gross_yield, low=0.0, high=1.0, low_open=True)
+    fraction = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
     shaped = _broadcast(
         die_area_mm2=area,
         die_yield=observed,
@@ -1227,7 +1199,6 @@ def defect_density_for_yield(
         **parameters,
     )
     area, observed, gross, fraction = shaped[:4]
-    extra = dict(zip(parameters, shaped[4:], strict=True))
     above = observed > gross
     if np.any(above):
         raise InvalidParameterError(
@@ -1238,7 +1209,7 @@ def defect_density_for_yield(
         )
     relative = observed / gross
     assert model.inverse is not None
-    lam = model.inverse(relative, **extra)
+    lam = model.inverse(relative, *shaped[4:])
     exposure_cm2 = (area / MM2_PER_CM2) * fraction
     impossible = (exposure_cm2 == 0.0) & (lam > 0.0)
     if np.any(impossible):
