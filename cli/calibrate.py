@@ -153,14 +153,11 @@ def _groups(
 
 def _skipped_text(skipped: Sequence[Mapping[str, Any]]) -> str:
     """One line per group that was not fitted, or ``""``."""
-    lines = []
-    for record in skipped:
-        counted = "" if record["counts"] == "fully-good" else f" ({record['counts']} yields)"
-        lines.append(
-            f"{record['process'] or 'observations'}{counted}: not fitted, because "
-            f"{record['reason']} (its observations: {', '.join(record['observations'])})"
-        )
-    return "\n".join(lines)
+    return "\n".join(
+        f"{_title(record['process'], record['counts'])}: not fitted, because "
+        f"{record['reason']} (its observations: {', '.join(record['observations'])})"
+        for record in skipped
+    )
 
 
 def _no_match_message(
@@ -194,11 +191,15 @@ def _no_match_message(
     return message
 
 
-def _group_title(observations: Sequence[Observation]) -> str:
+def _title(process: str, counts: str) -> str:
     """``"SMIC N+2"``, with the way of counting when it is not fully good."""
-    first = observations[0]
-    counted = "" if first.counts == "fully-good" else f" ({first.counts} yields)"
-    return (first.process or "observations") + counted
+    counted = "" if counts == "fully-good" else f" ({counts} yields)"
+    return (process or "observations") + counted
+
+
+def _group_title(observations: Sequence[Observation]) -> str:
+    """The :func:`_title` of a group of observations (of one process and way of counting)."""
+    return _title(observations[0].process, observations[0].counts)
 
 
 def _check_model_options(model_name: str, alpha: float | None, n_layers: int | None) -> None:
