@@ -26,7 +26,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from waferlab._data import load_json
 from waferlab.errors import InvalidParameterError, check_array, check_real
-from waferlab.funnel import FunnelResult, InputConflictError, _checked_keys, _quantity_text
+from waferlab.funnel import (
+    FunnelResult,
+    InputConflictError,
+    _bounded,
+    _checked_keys,
+    _quantity_text,
+)
 from waferlab.output import format_table
 
 __all__ = [
@@ -50,12 +56,8 @@ MAX_COST_USD = 1e9
 
 
 def _cost(name: str, value: Any, *, positive: bool = False) -> float:
-    x = check_real(name, value, low=0.0, low_open=positive)
-    if x > MAX_COST_USD:
-        raise InvalidParameterError(
-            name, x, "at most 1e9", "a sanity bound on costs (see docs/economics.md)"
-        )
-    return x
+    """Check a cost in USD: finite, >= 0 (> 0 if ``positive``), at most :data:`MAX_COST_USD`."""
+    return _bounded(name, value, MAX_COST_USD, "costs", "docs/economics.md", low_open=positive)
 
 
 @dataclass(frozen=True)

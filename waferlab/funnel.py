@@ -112,17 +112,21 @@ def _bound_text(bound: float) -> str:
     return f"{bound:.0e}".replace("e+0", "e").replace("e+", "e")
 
 
-def _count(name: str, value: Any, bound: float) -> float:
-    """Check a count: finite, >= 0 and at most the sanity ``bound``."""
-    x = check_real(name, value, low=0.0)
+def _bounded(
+    name: str, value: Any, bound: float, what: str, doc: str, *, low_open: bool = False
+) -> float:
+    """Check that a value is finite, >= 0 (> 0 if ``low_open``) and at most ``bound``."""
+    x = check_real(name, value, low=0.0, low_open=low_open)
     if x > bound:
         raise InvalidParameterError(
-            name,
-            x,
-            f"at most {_bound_text(bound)}",
-            "a sanity bound on counts (see docs/funnels.md)",
+            name, x, f"at most {_bound_text(bound)}", f"a sanity bound on {what} (see {doc})"
         )
     return x
+
+
+def _count(name: str, value: Any, bound: float) -> float:
+    """Check a count: finite, >= 0 and at most the sanity ``bound``."""
+    return _bounded(name, value, bound, "counts", "docs/funnels.md")
 
 
 def _optional_count(name: str, value: Any, bound: float) -> float | None:
