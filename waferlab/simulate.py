@@ -22,6 +22,7 @@ of thousands of wafers per second (see ``benchmarks/bench_yield.py``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,13 +107,40 @@ class SimulationResult:
     n_blocks: int | None
     max_bad_blocks: int | None
     seed: int | None
-    die_x_mm: NDArray[np.float64]
-    die_y_mm: NDArray[np.float64]
-    region: NDArray[np.int64]
-    expected_defects: NDArray[np.float64]
     defect_counts: NDArray[np.int64]
-    good: NDArray[np.bool_]
     degraded: NDArray[np.bool_]
+
+    @property
+    def die_x_mm(self) -> NDArray[np.float64]:
+        """x of the centre of every simulated (full) die [mm], shape (n_dies,)."""
+        return _full_die_centres(self.die_map)[0]
+
+    @property
+    def die_y_mm(self) -> NDArray[np.float64]:
+        """y of the centre of every simulated (full) die [mm], shape (n_dies,)."""
+        return _full_die_centres(self.die_map)[1]
+
+    @property
+    def region(self) -> NDArray[np.int64]:
+        """Region (sector) of every die; all 0 without region clustering."""
+        if self.n_regions is None:
+            return np.zeros(self.n_dies, dtype=np.int64)
+        return _sector(self.die_x_mm, self.die_y_mm, self.n_regions)
+
+    @functools.cached_property
+    def expected_defects(self) -> NDArray[np.float64]:
+        """Mean killer defect count ``λ_i`` of every die, shape (n_dies,)."""
+        return _expected_defects(
+            self.die_map,
+            self.defect_density_per_cm2,
+            self.critical_area_fraction,
+            self.edge_gradient,
+        )
+
+    @functools.cached_property
+    def good(self) -> NDArray[np.bool_]:
+        """Dies without a killer defect, shape (n_wafers, n_dies)."""
+        return self.defect_counts == 0
 
     @property
     def n_wafers(self) -> int:
@@ -181,13 +209,14 @@ class SimulationResult:
     @property
     def expected_yield(self) -> float:
         """Analytic mean die yield of the same dies (Poisson, or NB with ``alpha``)."""
-        return float(np.mean(self._analytic_bins()[0]))
+        return float(np.mean(self._analytic_bins[0]))
 
     @property
     def expected_degraded_fraction(self) -> float:
         """Analytic mean degraded fraction of the same dies (0 without harvesting)."""
-        return float(np.mean(self._analytic_bins()[1]))
+        return float(np.mean(self._analytic_bins[1]))
 
+    @functools.cached_property
     def _analytic_bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(fully good, degraded) probability of every die from its mean defect count."""
         gamma: dict[str, Any] = {} if self.alpha is None else {"alpha": self.alpha}
@@ -248,6 +277,25 @@ def _standard_error(per_wafer: NDArray[np.float64]) -> float:
     if per_wafer.size < 2:
         return float("nan")
     return float(per_wafer.std(ddof=1) / np.sqrt(per_wafer.size))
+
+
+def _full_die_centres(die_map: DieMap) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Centres (x, y) of the full dies of the map [mm]."""
+    mask = die_map.full_mask
+    x = np.asarray(die_map.center_x_mm, dtype=np.float64)[mask]
+    y = np.asarray(die_map.center_y_mm, dtype=np.float64)[mask]
+    return x, y
+
+
+def _expected_defects(
+    die_map: DieMap, d0: float, critical_area_fraction: float, edge_gradient: float
+) -> NDArray[np.float64]:
+    """Mean killer defect count of every full die, the radial gradient normalised to mean 1."""
+    x, y = _full_die_centres(die_map)
+    radial = 1.0 + edge_gradient * (np.hypot(x, y) / die_map.wafer.radius_mm) ** 2
+    weights = radial / radial.mean()
+    lam = defect_load(die_map.die.area_mm2, d0, critical_area_fraction=critical_area_fraction)
+    return np.asarray(lam * weights, dtype=np.float64)
 
 
 def _sector(x: NDArray[np.float64], y: NDArray[np.float64], n: int) -> NDArray[np.int64]:
@@ -365,8 +413,7 @@ def simulate_wafers(
     d0 = check_real("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
     fcrit = check_real("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
     g = check_real("edge_gradient", edge_gradient, low=-1.0, low_open=True)
-    mask = die_map.full_mask
-    n_dies = int(mask.sum())
+    n_dies = int(die_map.full_mask.sum())
     if n_dies == 0:
         raise InvalidParameterError("die_map", "no full dies", "a map with at least one full die")
     n_w = check_integer("n_wafers", n_wafers, low=1, high=max(1, MAX_SIMULATED_DIES // n_dies))
@@ -422,12 +469,7 @@ def simulate_wafers(
         seed_value = None if seed is None else check_integer("seed", seed, low=0)
         rng = np.random.default_rng(seed_value)
 
-    x = np.asarray(die_map.center_x_mm, dtype=np.float64)[mask]
-    y = np.asarray(die_map.center_y_mm, dtype=np.float64)[mask]
-    radial = 1.0 + g * (np.hypot(x, y) / die_map.wafer.radius_mm) ** 2
-    weights = radial / radial.mean()
-    lam = defect_load(die_map.die.area_mm2, d0, critical_area_fraction=fcrit) * weights
-    region = np.zeros(n_dies, dtype=np.int64)
+    lam = _expected_defects(die_map, d0, fcrit, g)
 
     if scope is None:
         mean = np.broadcast_to(lam, (n_w, n_dies))
@@ -439,7 +481,7 @@ def simulate_wafers(
             multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, 1))
         else:
             assert regions_n is not None
-            region = _sector(x, y, regions_n)
+            region = _sector(*_full_die_centres(die_map), regions_n)
             multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, regions_n))[:, region]
         mean = lam * multiplier
 
@@ -475,11 +517,6 @@ def simulate_wafers(
         n_blocks=None if rule is None else rule.n_blocks,
         max_bad_blocks=None if rule is None else rule.max_bad_blocks,
         seed=seed_value,
-        die_x_mm=x,
-        die_y_mm=y,
-        region=region,
-        expected_defects=lam,
         defect_counts=counts.astype(np.int64, copy=False),
-        good=counts == 0,
         degraded=degraded,
     )
