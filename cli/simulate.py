@@ -205,7 +205,7 @@ def command(
         die_map,
         defect_density_per_cm2,
         n_wafers=n_wafers,
-        clustering=None if clustering == NO_CLUSTERING else clustering,
+        clustering=scope,
         alpha=alpha,
         n_regions=n_regions,
         edge_gradient=edge_gradient,
