@@ -14,6 +14,7 @@ from waferlab.harvest import (
     harvestable_fraction_for,
 )
 from waferlab.output import format_significant, format_table
+from waferlab.yield_models import defect_density_for_yield
 
 from .options import (
     FRACTION,
@@ -203,8 +204,6 @@ def command(
     source = "given"
     if defect_density_per_cm2 is None:
         assert fully_good_yield is not None
-        from waferlab.yield_models import defect_density_for_yield
-
         defect_density_per_cm2 = float(
             defect_density_for_yield(model, die_area_mm2, fully_good_yield, **params)
         )

@@ -48,7 +48,7 @@ from waferlab.errors import (
     check_integer,
     check_real,
 )
-from waferlab.yield_models import defect_density_for_yield, defect_load
+from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, defect_load
 
 __all__ = [
     "HARVEST_MODELS",
@@ -315,8 +315,6 @@ def _mixing_shape(
         if "n_layers" not in parameters:
             raise InvalidParameterError("n_layers", None, "an integer >= 1 for bose_einstein")
         return float(check_integer("n_layers", parameters["n_layers"], low=1))
-    from waferlab.yield_models import YIELD_MODELS
-
     alpha = parameters.get("alpha", YIELD_MODELS[model].defaults.get("alpha"))
     return check_real("alpha", alpha, low=0.0, low_open=True)
 
