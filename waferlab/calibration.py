@@ -785,11 +785,9 @@ def _decode(name: str, x: float) -> float:
 
 
 def _bounds(free: Sequence[str]) -> tuple[list[float], list[float]]:
-    lower, upper = [], []
-    for name in free:
-        kind, low, high = _SEARCH[name]
-        lower.append(math.log(low) if kind == "log" else low)
-        upper.append(math.log(high) if kind == "log" else high)
+    """The search box of the free parameters, encoded as the optimiser sees them."""
+    lower = [_encode(name, _SEARCH[name][1]) for name in free]
+    upper = [_encode(name, _SEARCH[name][2]) for name in free]
     return lower, upper
 
 
