@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+__all__ = [
+    "plot_cost_breakdown",
+    "plot_funnel",
+    "plot_simulated_wafer",
+    "plot_wafer_map",
+    "plot_yield_curves",
+]
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.patches import PathPatch
