@@ -737,9 +737,9 @@ def _check_observations(observations: Iterable[Observation]) -> tuple[Observatio
 
 def _check_free(model: str, free: str | Iterable[str], fixed: Mapping[str, Any]) -> tuple[str, ...]:
     names = (free,) if isinstance(free, str) else tuple(free)
-    if not names:
-        raise InvalidParameterError("free", names, "at least one of " + ", ".join(_fittable(model)))
     allowed = _fittable(model)
+    if not names:
+        raise InvalidParameterError("free", names, "at least one of " + ", ".join(allowed))
     for name in names:
         if name not in allowed:
             raise InvalidParameterError(
@@ -1890,11 +1890,7 @@ def feasible_range(
     pool = _check_observations(observations)
     tol = check_real("tolerance", tolerance, low=0.0)
     fixed_values = _check_fixed(model, fixed)
-    allowed = (
-        "defect_density_per_cm2",
-        *(p for p in ("gross_yield", "alpha") if p in _fittable(model)),
-    )
-    check_choice("parameter", parameter, allowed)
+    check_choice("parameter", parameter, _fittable(model))
     if parameter in fixed_values:
         raise InvalidParameterError("parameter", parameter, "a parameter that is not also fixed")
     grid_n = int(check_real("n_grid", n_grid, low=10.0))
