@@ -1461,13 +1461,11 @@ class ModelComparison:
                 row[key] = f"{100.0 * pred:.1f}" + ("" if ok else " ✗")
             rows.append(row)
         counted = "" if self.counts == "fully-good" else f" ({self.counts} yields)"
-        title = f"{self.process or 'observations'}{counted}: fitted to " + "; ".join(
-            f"{o.name} {o.yield_text} at {o.die_area_mm2:g} mm²" for o in self.observations
+        title = f"{self.process or 'observations'}{counted}: fitted to " + _listed(
+            self.observations
         )
         if self.held_out:
-            title += "\n* held out (predicted, not fitted): " + "; ".join(
-                f"{o.name} {o.yield_text} at {o.die_area_mm2:g} mm²" for o in self.held_out
-            )
+            title += "\n* held out (predicted, not fitted): " + _listed(self.held_out)
         return title + "\n" + format_table(rows, columns, headers=headers, float_format=".4g")
 
     def to_dict(self) -> dict[str, Any]:
@@ -1479,6 +1477,11 @@ class ModelComparison:
             "held_out": [obs.to_dict() for obs in self.held_out],
             "rows": self.rows(),
         }
+
+
+def _listed(observations: Iterable[Observation]) -> str:
+    """``"910B 20 % at 665.61 mm²; Kirin 9000S 50–70 % at 107 mm²"``."""
+    return "; ".join(f"{o.name} {o.yield_text} at {o.die_area_mm2:g} mm²" for o in observations)
 
 
 def _variant_label(result: CalibrationResult) -> str:
@@ -1636,7 +1639,9 @@ class FeasibleRange:
         Maximal feasible intervals, in increasing order (empty: nothing fits).
     search_bounds : (float, float)
         The interval searched; an interval ending on a search bound may
-        extend beyond it (``open_low`` / ``open_high``).
+        extend beyond it (``open_low`` / ``open_high``). Intervals and bounds
+        are in the parameter's unit: defects/cm² for the defect density,
+        dimensionless for the gross yield and α.
     defect_density_per_cm2 : tuple of (float, float)
         For each end of each interval (flattened, same order), the feasible
         D0 range there; for ``parameter == "defect_density_per_cm2"`` empty.
