@@ -39,7 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from waferlab import harvest
 from waferlab.errors import (
+    GeometryError,
     InvalidParameterError,
     UnknownNameError,
     WaferlabError,
@@ -47,8 +49,10 @@ from waferlab.errors import (
     check_integer,
     check_real,
 )
-from waferlab.harvest import MAX_HARVEST_BLOCKS
+from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
 from waferlab.output import format_table
+from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
     "BINDING_CONSTRAINTS",
@@ -460,20 +464,15 @@ class FunnelInputs:
         # Fail at construction (where scenario files are checked), not at run time:
         # an unknown model name (a typo even when the model is not used) or a
         # parameter the model does not take.
-        from waferlab.yield_models import YIELD_MODELS
-
         check_choice("yield_model", self.yield_model, YIELD_MODELS)
         if needs_area:
-            if self.harvestable_fraction is not None:
-                from waferlab.harvest import HARVEST_MODELS
-
-                if self.yield_model not in HARVEST_MODELS:
-                    raise InputConflictError(
-                        "yield_model",
-                        self.yield_model,
-                        f"harvest bins (harvestable_fraction) exist only for the yield models "
-                        f"{', '.join(HARVEST_MODELS)}; yield_model is {self.yield_model}",
-                    )
+            if self.harvestable_fraction is not None and self.yield_model not in HARVEST_MODELS:
+                raise InputConflictError(
+                    "yield_model",
+                    self.yield_model,
+                    f"harvest bins (harvestable_fraction) exist only for the yield models "
+                    f"{', '.join(HARVEST_MODELS)}; yield_model is {self.yield_model}",
+                )
             self._check_model_parameters()
         self._check_pair(
             "compute_equivalent_factor",
@@ -483,8 +482,6 @@ class FunnelInputs:
 
     def _check_model_parameters(self) -> None:
         """Check the yield-model parameters against the model, in words a user can act on."""
-        from waferlab.yield_models import YIELD_MODELS, die_yield
-
         model = YIELD_MODELS[self.yield_model]
         given = dict(self.yield_model_parameters)
         takes = (*model.parameters, "gross_yield", "critical_area_fraction")
@@ -533,8 +530,6 @@ class FunnelInputs:
         """
         if self.die_yield is not None and self.harvestable_fraction is None:
             return {}
-        from waferlab.yield_models import YIELD_MODELS
-
         model = YIELD_MODELS[self.yield_model]
         used: dict[str, float] = {name: float(v) for name, v in model.defaults.items()}
         used.update({"gross_yield": 1.0, "critical_area_fraction": 1.0})
@@ -980,9 +975,6 @@ class FunnelResult:
 def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
     if inputs.gross_dies_per_wafer is not None:
         return inputs.gross_dies_per_wafer, "given"
-    from waferlab.errors import GeometryError
-    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
-
     assert inputs.die_width_mm is not None and inputs.die_height_mm is not None
     wafer = Wafer(diameter_mm=inputs.wafer_diameter_mm, edge_exclusion_mm=inputs.edge_exclusion_mm)
     die = Die(inputs.die_width_mm, inputs.die_height_mm, scribe_x_mm=inputs.scribe_mm)
@@ -1042,8 +1034,6 @@ def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
         if not used and inputs.yield_model != "poisson":
             note += f"; die_yield is given, so the yield model {inputs.yield_model} is not used"
     else:
-        from waferlab.yield_models import die_yield
-
         assert area is not None and d0 is not None
         good = float(die_yield(inputs.yield_model, area, d0, **params))
         detail = _parameters_text(inputs, used)
@@ -1054,17 +1044,13 @@ def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
         )
     if inputs.harvestable_fraction is None:
         return good, 0.0, note
-    from waferlab.harvest import harvest_bins
-
     assert area is not None
     if d0 is None:
-        from waferlab.yield_models import defect_density_for_yield
-
         d0 = float(defect_density_for_yield(inputs.yield_model, area, good, **params))
     # Floating-point warnings inside the bins are not shown: a result that is
     # not finite is reported below as one error instead.
     with np.errstate(all="ignore"):
-        bins = harvest_bins(
+        bins = harvest.harvest_bins(
             inputs.yield_model,
             area,
             d0,
