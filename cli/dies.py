@@ -9,6 +9,7 @@ import click
 
 from waferlab.errors import InvalidParameterError
 from waferlab.geometry import MAX_LENGTH_MM, DieMap, Reticle, place_dies
+from waferlab.output import format_fields
 
 from .options import (
     build_die,
@@ -110,8 +111,7 @@ def _text(m: DieMap) -> str:
             ),
             ("Shots", f"{m.full_shots:,} full, {m.partial_shots:,} partial"),
         ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k + ':':<{width + 1}}  {v}" for k, v in rows)
+    return format_fields(rows)
 
 
 @waferlab_command(

@@ -13,7 +13,7 @@ from waferlab.harvest import (
     harvest_bins,
     harvestable_fraction_for,
 )
-from waferlab.output import format_significant, format_table
+from waferlab.output import format_fields, format_percent, format_significant, format_table
 from waferlab.yield_models import defect_density_for_yield
 
 from .options import (
@@ -28,10 +28,6 @@ from .options import (
     harvest_options,
 )
 from .options import command as waferlab_command
-
-
-def _percent(x: Any) -> str:
-    return f"{100.0 * float(x):.2f} %"
 
 
 def _rule_text(bins: HarvestBins) -> str:
@@ -63,14 +59,13 @@ def _bins_text(bins: HarvestBins, header: list[tuple[str, str]]) -> str:
         *header,
         ("Repair rule", _rule_text(bins)),
     ]
-    width = max(len(k) for k, _ in rows)
-    head = "\n".join(f"{k + ':':<{width + 1}}  {v}" for k, v in rows)
+    head = format_fields(rows)
     table = format_table(
         [
-            {"bin": "fully good", "fraction": _percent(bins.fully_good)},
-            {"bin": "degraded", "fraction": _percent(bins.degraded)},
-            {"bin": "dead", "fraction": _percent(bins.dead)},
-            {"bin": "good or degraded", "fraction": _percent(bins.good_or_degraded)},
+            {"bin": "fully good", "fraction": format_percent(bins.fully_good, 2)},
+            {"bin": "degraded", "fraction": format_percent(bins.degraded, 2)},
+            {"bin": "dead", "fraction": format_percent(bins.dead, 2)},
+            {"bin": "good or degraded", "fraction": format_percent(bins.good_or_degraded, 2)},
         ],
         ["bin", "fraction"],
         headers=["Bin", "Share of dies"],
@@ -234,16 +229,16 @@ def _emit_fit(fit: HarvestableFractionFit, output_format: str) -> None:
         (
             "Defect density",
             f"{format_significant(fit.defect_density_per_cm2)} /cm² (implied by fully-good yield "
-            f"{_percent(fit.fully_good_yield)})",
+            f"{format_percent(fit.fully_good_yield, 2)})",
         ),
         (
             "Harvestable fraction",
             f"{fit.harvestable_fraction:.4f} of the critical area "
-            f"(gives good or degraded = {_percent(fit.good_or_degraded_yield)})",
+            f"(gives good or degraded = {format_percent(fit.good_or_degraded_yield, 2)})",
         ),
         (
             "Reachable at most",
-            f"{_percent(fit.max_good_or_degraded_yield)} good or degraded (fraction 1)",
+            f"{format_percent(fit.max_good_or_degraded_yield, 2)} good or degraded (fraction 1)",
         ),
     ]
     click.echo(_bins_text(fit.bins, header))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from waferlab.geometry import place_dies
-from waferlab.output import format_significant
+from waferlab.output import format_fields, format_percent, format_significant
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
 from .options import (
@@ -30,10 +30,6 @@ from .options import command as waferlab_command
 NO_CLUSTERING = "none"
 
 
-def _percent(x: float) -> str:
-    return f"{100.0 * x:.2f} %"
-
-
 def _text(result: SimulationResult) -> str:
     die, wafer = result.die_map.die, result.die_map.wafer
     clustering = "none (random defects)"
@@ -45,7 +41,7 @@ def _text(result: SimulationResult) -> str:
     summary = result.to_dict()
     p5, p95 = summary["good_dies_per_wafer_p5"], summary["good_dies_per_wafer_p95"]
     se = result.yield_standard_error
-    se_text = "n/a with one wafer" if se != se else f"± {_percent(se)} (standard error)"
+    se_text = "n/a with one wafer" if se != se else f"± {format_percent(se, 2)} (standard error)"
     rows = [
         ("Wafer", f"{wafer.diameter_mm:g} mm, edge exclusion {wafer.edge_exclusion_mm:g} mm"),
         (
@@ -60,8 +56,8 @@ def _text(result: SimulationResult) -> str:
             "Wafers",
             f"{result.n_wafers:,}" + (f" (seed {result.seed})" if result.seed is not None else ""),
         ),
-        ("Mean die yield", f"{_percent(result.mean_yield)} {se_text}"),
-        ("Analytic yield", _percent(result.expected_yield)),
+        ("Mean die yield", f"{format_percent(result.mean_yield, 2)} {se_text}"),
+        ("Analytic yield", format_percent(result.expected_yield, 2)),
         (
             "Good dies per wafer",
             f"mean {good.mean():.2f}, 5th-95th percentile {p5:g}-{p95:g}, "
@@ -77,14 +73,13 @@ def _text(result: SimulationResult) -> str:
             ("Harvestable", f"{result.harvestable_fraction:g} of the critical area, {rule}"),
             (
                 "Mean degraded",
-                f"{_percent(result.mean_degraded_fraction)} "
-                f"± {_percent(result.degraded_standard_error)}; analytic "
-                f"{_percent(result.expected_degraded_fraction)}; "
+                f"{format_percent(result.mean_degraded_fraction, 2)} "
+                f"± {format_percent(result.degraded_standard_error, 2)}; analytic "
+                f"{format_percent(result.expected_degraded_fraction, 2)}; "
                 f"{result.degraded_dies_per_wafer.mean():.2f} dies per wafer",
             ),
         ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k + ':':<{width + 1}}  {v}" for k, v in rows)
+    return format_fields(rows)
 
 
 @waferlab_command("simulate", short_help="Monte Carlo of killer defects on a die map.")

@@ -17,7 +17,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = [
     "figure_bytes",
     "format_decimals",
+    "format_fields",
+    "format_percent",
     "format_significant",
     "format_table",
     "save_figure_atomic",
@@ -134,6 +136,30 @@ def format_decimals(value: float, decimals: int = 4) -> str:
     if value != 0 and (abs(value) < 10.0 ** (1 - decimals) or abs(value) >= 1e6):
         return f"{value:.{max(decimals - 1, 3)}e}"
     return f"{value:,.{decimals}f}"
+
+
+def format_percent(fraction: SupportsFloat, decimals: int = 1) -> str:
+    """A fraction as a percentage with a fixed number of decimals.
+
+    Examples
+    --------
+    >>> format_percent(0.2), format_percent(0.20236, 2), format_percent(0.9, 0)
+    ('20.0 %', '20.24 %', '90 %')
+    """
+    return f"{100.0 * float(fraction):.{decimals}f} %"
+
+
+def format_fields(rows: Sequence[tuple[str, str]]) -> str:
+    """Label–value lines with the values aligned in one column.
+
+    Examples
+    --------
+    >>> print(format_fields([("Gross dies", "85"), ("Partial dies", "48")]))
+    Gross dies:    85
+    Partial dies:  48
+    """
+    width = max((len(label) for label, _ in rows), default=0)
+    return "\n".join(f"{label + ':':<{width + 1}}  {value}" for label, value in rows)
 
 
 def format_table(

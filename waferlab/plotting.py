@@ -34,11 +34,6 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 6.4)) -> Axe
     return new_ax
 
 
-def _kwargs(**kwargs: Any) -> dict[str, Any]:
-    """Drop ``None`` values so callers can forward optional style arguments."""
-    return {k: v for k, v in kwargs.items() if v is not None}
-
-
 def _label_bar_end(ax: Axes, text: str, x: float, y: float, **style: Any) -> None:
     """Write ``text`` just right of the point (x, y), the end of a horizontal bar."""
     ax.annotate(

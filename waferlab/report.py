@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from waferlab import __version__
 from waferlab._data import load_json
 from waferlab.output import figure_bytes, to_json, write_files_atomic
+from waferlab.output import format_percent as _pct
 
 if TYPE_CHECKING:
     from waferlab.calibration import CalibrationResult, Observation
@@ -144,10 +145,6 @@ def _png(ax: Any) -> bytes:
     png = figure_bytes(ax.figure, "png", dpi=130)
     plt.close(ax.figure)
     return png
-
-
-def _pct(x: float, digits: int = 1) -> str:
-    return f"{100.0 * x:.{digits}f} %"
 
 
 def _n(x: float) -> str:
