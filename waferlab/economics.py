@@ -495,6 +495,11 @@ class MissingCostError(InputConflictError):
         self.keys = keys
 
 
+def _fab_dies(funnel: FunnelResult) -> float:
+    """Dies the fab supplies to packaging (the die supply without the die bank)."""
+    return funnel.die_supply - funnel.inputs.die_bank_dies
+
+
 def _missing_costs(funnel: FunnelResult, costs: CostInputs) -> None:
     """Raise :class:`MissingCostError` naming every cost the funnel needs but lacks."""
     inputs = funnel.inputs
@@ -503,8 +508,11 @@ def _missing_costs(funnel: FunnelResult, costs: CostInputs) -> None:
         reasons["wafer_cost_usd"] = (
             f"the funnel starts {_quantity_text(funnel.wafers, ',.0f')} wafers"
         )
-    fab_dies = funnel.die_supply - inputs.die_bank_dies
-    if inputs.die_bank_dies > 0 and costs.die_bank_cost_usd_per_die is None and not fab_dies > 0:
+    if (
+        inputs.die_bank_dies > 0
+        and costs.die_bank_cost_usd_per_die is None
+        and not _fab_dies(funnel) > 0
+    ):
         reasons["die_bank_cost_usd_per_die"] = (
             "every packaged die comes from the die bank, so without it the units would "
             "carry no silicon cost; 0 values the bank as a sunk cost"
@@ -637,7 +645,7 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         c_gross = _ratio(c_wafer, per_wafer_dies)
         c_good = _ratio(c_wafer, per_wafer_dies * usable_fraction)
         wafer_spend = funnel.wafers * c_wafer
-    fab_dies = funnel.die_supply - inputs.die_bank_dies
+    fab_dies = _fab_dies(funnel)
     bank_cost = costs.die_bank_cost_usd_per_die
     if inputs.die_bank_dies > 0 and not bank_cost:
         notes.append(DIE_BANK_AT_ZERO_NOTE)
