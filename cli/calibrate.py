@@ -33,7 +33,7 @@ from waferlab.calibration import (
     select,
 )
 from waferlab.errors import CalibrationError
-from waferlab.output import format_significant
+from waferlab.output import format_percent, format_significant
 from waferlab.yield_models import YIELD_MODELS
 
 from .options import (
@@ -252,7 +252,7 @@ def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float
     for obs, pred, ok in held:
         lines.append(
             f"held out: {obs.name} {obs.yield_text} at {obs.die_area_mm2:g} mm² -> "
-            f"{100.0 * pred:.1f} % ({'met' if ok else 'not met'})"
+            f"{format_percent(pred)} ({'met' if ok else 'not met'})"
         )
     return "\n".join(lines)
 

@@ -43,7 +43,7 @@ from waferlab.errors import (
     check_integer,
     check_real,
 )
-from waferlab.output import format_table
+from waferlab.output import format_percent, format_table
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
@@ -928,7 +928,7 @@ class CalibrationResult:
                 "observation": obs.name,
                 "area": obs.die_area_mm2,
                 "published": obs.yield_text,
-                "model": f"{100.0 * pred:.1f} %",
+                "model": format_percent(pred),
                 "residual": res,
                 "met": ok,
             }
