@@ -816,7 +816,6 @@ class FunnelResult:
 
     inputs: FunnelInputs
     stages: tuple[FunnelStage, ...]
-    final_units: float
     compute_equivalents: float | None
     binding_constraint: str
     leftover_dies: float
@@ -825,12 +824,29 @@ class FunnelResult:
     gross_dies_source: str
     die_yield: float
     degraded_fraction: float
-    wafers: float
     die_supply: float
     hbm_available_stacks: float | None
-    packages: float
-    good_packages: float
     fab_only_final_units: float
+
+    @property
+    def wafers(self) -> float:
+        """Wafer starts allocated to the product over the horizon."""
+        return self.stage("wafer starts").quantity
+
+    @property
+    def packages(self) -> float:
+        """Packages before packaging loss (whole packages)."""
+        return self.stage("packages before packaging loss").quantity
+
+    @property
+    def good_packages(self) -> float:
+        """Packages surviving packaging."""
+        return self.stage("good packages").quantity
+
+    @property
+    def final_units(self) -> float:
+        """Tested (finished) units over the horizon, die bank included."""
+        return self.stage("tested units").quantity
 
     @property
     def final_unit(self) -> str:
@@ -1271,7 +1287,6 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
     return FunnelResult(
         inputs=inputs,
         stages=tuple(stages),
-        final_units=units,
         compute_equivalents=equivalents,
         binding_constraint=binding,
         leftover_dies=leftover_dies,
@@ -1280,10 +1295,7 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         gross_dies_source=source,
         die_yield=good_fraction,
         degraded_fraction=degraded_fraction,
-        wafers=wafers,
         die_supply=die_supply,
         hbm_available_stacks=hbm_available,
-        packages=packages,
-        good_packages=good_packages,
         fab_only_final_units=units,
     )
