@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from waferlab.errors import InvalidParameterError
+from waferlab.errors import NoSolutionError
 from waferlab.output import format_significant, format_table
 from waferlab.yield_models import defect_density_for_yield, defect_load
 
@@ -24,11 +24,6 @@ from .options import (
     selected_models,
 )
 from .options import command as waferlab_command
-
-
-def _no_answer(exc: InvalidParameterError) -> bool:
-    """Whether the library error means "valid inputs, but no density exists"."""
-    return exc.allowed.startswith(("> 0 when", "large enough"))
 
 
 @waferlab_command("d0")
@@ -85,12 +80,10 @@ def command(
                 critical_area_fraction=critical_area_fraction,
                 **parameters,
             )
-        except InvalidParameterError as exc:
-            if _no_answer(exc):
-                flag = "--" + exc.parameter.replace("_", "-")
-                message = str(exc).replace(exc.parameter, flag, 1)
-                raise DomainError(f"{name}: {message}") from exc
-            raise
+        except NoSolutionError as exc:
+            flag = "--" + exc.parameter.replace("_", "-")
+            message = str(exc).replace(exc.parameter, flag, 1)
+            raise DomainError(f"{name}: {message}") from exc
         results.append(
             {
                 "model": name,

@@ -141,3 +141,22 @@ def test_non_numbers_are_called_so() -> None:
         check_real("wafer_cost_usd", "100", low=0.0, low_open=True)
     with pytest.raises(InvalidParameterError, match=r"must be a number >= 0"):
         check_array("die_area_mm2", ["1", "2"], low=0.0)
+
+
+def test_unanswerable_inverse_raises_no_solution_error() -> None:
+    from waferlab.errors import NoSolutionError
+    from waferlab.yield_models import defect_density_for_yield
+
+    # No critical area: every die is good, so no density gives 50 %.
+    with pytest.raises(NoSolutionError) as info:
+        defect_density_for_yield("poisson", 100.0, 0.5, critical_area_fraction=0.0)
+    assert info.value.parameter == "critical_area_fraction"
+    assert isinstance(info.value, InvalidParameterError)
+    # lambda = -ln(1e-300) = 690.8 defects on a 1e-306 mm2 die needs D0 = 6.9e310 /cm2,
+    # beyond the largest float: no finite density gives that yield.
+    with pytest.raises(NoSolutionError):
+        defect_density_for_yield("poisson", 1e-306, 1e-300)
+    # An argument out of range is still a plain InvalidParameterError.
+    with pytest.raises(InvalidParameterError) as plain:
+        defect_density_for_yield("poisson", 100.0, 1.5)
+    assert not isinstance(plain.value, NoSolutionError)

@@ -20,6 +20,7 @@ __all__ = [
     "CalibrationError",
     "GeometryError",
     "InvalidParameterError",
+    "NoSolutionError",
     "ScenarioError",
     "UnknownNameError",
     "WaferlabError",
@@ -82,6 +83,25 @@ class UnknownNameError(InvalidParameterError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class NoSolutionError(InvalidParameterError):
+    """Each argument is valid, but together they admit no answer.
+
+    For example, no defect density gives a yield below the gross yield on a die
+    without critical area. It is an :class:`InvalidParameterError` (it names the
+    argument that makes the question unanswerable), so existing handlers keep
+    working; the command line reports it as a domain error.
+
+    Examples
+    --------
+    >>> from waferlab.yield_models import defect_density_for_yield
+    >>> try:
+    ...     defect_density_for_yield("poisson", 0.0, 0.5)
+    ... except NoSolutionError as err:
+    ...     err.parameter
+    'die_area_mm2'
+    """
 
 
 class GeometryError(WaferlabError, ValueError):

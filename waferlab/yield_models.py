@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from waferlab.errors import InvalidParameterError, UnknownNameError, check_array
+from waferlab.errors import InvalidParameterError, NoSolutionError, UnknownNameError, check_array
 from waferlab.units import MM2_PER_CM2
 
 __all__ = [
@@ -1216,7 +1216,7 @@ def defect_density_for_yield(
         zero_area = area[impossible] == 0.0
         name = "die_area_mm2" if bool(zero_area.flat[0]) else "critical_area_fraction"
         value = float((area if name == "die_area_mm2" else fraction)[impossible].flat[0])
-        raise InvalidParameterError(
+        raise NoSolutionError(
             name,
             value,
             "> 0 when die_yield < gross_yield",
@@ -1227,7 +1227,7 @@ def defect_density_for_yield(
         density = np.where(lam > 0.0, lam / np.where(exposure_cm2 > 0, exposure_cm2, 1.0), 0.0)
     overflow = ~np.isfinite(density)
     if np.any(overflow):
-        raise InvalidParameterError(
+        raise NoSolutionError(
             "die_yield",
             float(observed[overflow].flat[0]),
             "large enough that the implied defect density is a finite number",
