@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -107,10 +107,6 @@ def _whole(x: float) -> float:
     return float(math.floor(x + _FLOOR_TOLERANCE))
 
 
-def _optional_real(name: str, value: Any, **bounds: Any) -> float | None:
-    return None if value is None else check_real(name, value, **bounds)
-
-
 def _bound_text(bound: float) -> str:
     """Write a power-of-ten bound as ``1e9`` (not ``1e+09``)."""
     return f"{bound:.0e}".replace("e+0", "e").replace("e+", "e")
@@ -131,10 +127,6 @@ def _bounded(
 def _count(name: str, value: Any, bound: float) -> float:
     """Check a count: finite, >= 0 and at most the sanity ``bound``."""
     return _bounded(name, value, bound, "counts", "docs/funnels.md")
-
-
-def _optional_count(name: str, value: Any, bound: float) -> float | None:
-    return None if value is None else _count(name, value, bound)
 
 
 class InputConflictError(InvalidParameterError):
@@ -287,64 +279,38 @@ class FunnelInputs:
     harvest_max_bad_blocks: int | None = None
 
     def __post_init__(self) -> None:
-        def put(name: str, value: Any) -> None:
-            object.__setattr__(self, name, value)
+        def check(name: str, checker: Callable[..., Any], *args: Any, **bounds: Any) -> None:
+            """Replace field ``name`` by ``checker(name, value, ...)``.
 
-        count: dict[str, Any] = {"low": 0.0}
+            None stays None in a field whose default is None (an optional field).
+            """
+            value = getattr(self, name)
+            if value is None and self.__dataclass_fields__[name].default is None:
+                return
+            object.__setattr__(self, name, checker(name, value, *args, **bounds))
+
         fraction: dict[str, Any] = {"low": 0.0, "high": 1.0}
         positive: dict[str, Any] = {"low": 0.0, "low_open": True}
-        put(
-            "wafer_starts_per_month",
-            _count(
-                "wafer_starts_per_month", self.wafer_starts_per_month, MAX_WAFER_STARTS_PER_MONTH
-            ),
-        )
-        put("capacity_share", check_real("capacity_share", self.capacity_share, **fraction))
-        put("months", check_integer("months", self.months, low=1, high=MAX_MONTHS))
-        put(
-            "gross_dies_per_wafer",
-            _optional_count(
-                "gross_dies_per_wafer", self.gross_dies_per_wafer, MAX_GROSS_DIES_PER_WAFER
-            ),
-        )
-        put("die_width_mm", _optional_real("die_width_mm", self.die_width_mm, **positive))
-        put("die_height_mm", _optional_real("die_height_mm", self.die_height_mm, **positive))
-        put("die_area_mm2", _optional_real("die_area_mm2", self.die_area_mm2, **positive))
-        put("scribe_mm", check_real("scribe_mm", self.scribe_mm, **count))
-        put(
-            "wafer_diameter_mm",
-            check_real("wafer_diameter_mm", self.wafer_diameter_mm, **positive),
-        )
-        put("edge_exclusion_mm", check_real("edge_exclusion_mm", self.edge_exclusion_mm, **count))
-        put("die_yield", _optional_real("die_yield", self.die_yield, **fraction))
+        check("wafer_starts_per_month", _count, MAX_WAFER_STARTS_PER_MONTH)
+        check("capacity_share", check_real, **fraction)
+        check("months", check_integer, low=1, high=MAX_MONTHS)
+        check("gross_dies_per_wafer", _count, MAX_GROSS_DIES_PER_WAFER)
+        check("die_width_mm", check_real, **positive)
+        check("die_height_mm", check_real, **positive)
+        check("die_area_mm2", check_real, **positive)
+        check("scribe_mm", check_real, low=0.0)
+        check("wafer_diameter_mm", check_real, **positive)
+        check("edge_exclusion_mm", check_real, low=0.0)
+        check("die_yield", check_real, **fraction)
         if not isinstance(self.yield_model, str) or not self.yield_model:
             raise InvalidParameterError("yield_model", self.yield_model, "a yield model name")
-        put(
-            "defect_density_per_cm2",
-            _optional_real("defect_density_per_cm2", self.defect_density_per_cm2, **count),
+        check("defect_density_per_cm2", check_real, low=0.0)
+        object.__setattr__(
+            self, "yield_model_parameters", _check_parameters(self.yield_model_parameters)
         )
-        put("yield_model_parameters", _check_parameters(self.yield_model_parameters))
-        put(
-            "harvestable_fraction",
-            _optional_real("harvestable_fraction", self.harvestable_fraction, **fraction),
-        )
-        if self.harvest_n_blocks is not None:
-            put(
-                "harvest_n_blocks",
-                check_integer(
-                    "harvest_n_blocks", self.harvest_n_blocks, low=1, high=MAX_HARVEST_BLOCKS
-                ),
-            )
-        if self.harvest_max_bad_blocks is not None:
-            put(
-                "harvest_max_bad_blocks",
-                check_integer(
-                    "harvest_max_bad_blocks",
-                    self.harvest_max_bad_blocks,
-                    low=0,
-                    high=self.harvest_n_blocks,
-                ),
-            )
+        check("harvestable_fraction", check_real, **fraction)
+        check("harvest_n_blocks", check_integer, low=1, high=MAX_HARVEST_BLOCKS)
+        check("harvest_max_bad_blocks", check_integer, low=0, high=self.harvest_n_blocks)
         if self.harvest_max_bad_blocks is not None and self.harvest_n_blocks is None:
             raise InputConflictError(
                 "harvest_n_blocks",
@@ -369,32 +335,14 @@ class FunnelInputs:
                         "harvestable_fraction (on the command line: "
                         "--set harvestable_fraction=...)",
                     )
-        put("dies_per_package", check_integer("dies_per_package", self.dies_per_package, low=1))
-        put(
-            "hbm_stacks_per_package",
-            check_integer("hbm_stacks_per_package", self.hbm_stacks_per_package, low=0),
-        )
-        put(
-            "hbm_stock_stacks",
-            _optional_count("hbm_stock_stacks", self.hbm_stock_stacks, MAX_STOCK),
-        )
-        put(
-            "hbm_supply_stacks_per_month",
-            _optional_count(
-                "hbm_supply_stacks_per_month", self.hbm_supply_stacks_per_month, MAX_STOCK
-            ),
-        )
-        put("die_bank_dies", _count("die_bank_dies", self.die_bank_dies, MAX_STOCK))
-        put("packaging_yield", check_real("packaging_yield", self.packaging_yield, **fraction))
-        put("test_yield", check_real("test_yield", self.test_yield, **fraction))
-        put(
-            "compute_equivalent_factor",
-            _optional_count(
-                "compute_equivalent_factor",
-                self.compute_equivalent_factor,
-                MAX_COMPUTE_EQUIVALENT_FACTOR,
-            ),
-        )
+        check("dies_per_package", check_integer, low=1)
+        check("hbm_stacks_per_package", check_integer, low=0)
+        check("hbm_stock_stacks", _count, MAX_STOCK)
+        check("hbm_supply_stacks_per_month", _count, MAX_STOCK)
+        check("die_bank_dies", _count, MAX_STOCK)
+        check("packaging_yield", check_real, **fraction)
+        check("test_yield", check_real, **fraction)
+        check("compute_equivalent_factor", _count, MAX_COMPUTE_EQUIVALENT_FACTOR)
         if self.compute_equivalent_basis is not None:
             check_choice(
                 "compute_equivalent_basis", self.compute_equivalent_basis, COMPUTE_EQUIVALENT_BASES
