@@ -111,24 +111,12 @@ class CostInputs:
     die_bank_cost_usd_per_die: float | None = None
 
     def __post_init__(self) -> None:
-        if self.wafer_cost_usd is not None:
-            object.__setattr__(
-                self,
-                "wafer_cost_usd",
-                _cost("wafer_cost_usd", self.wafer_cost_usd, positive=True),
-            )
-        for name in (
-            "hbm_cost_usd_per_stack",
-            "packaging_cost_usd_per_package",
-            "test_cost_usd_per_unit",
-        ):
-            object.__setattr__(self, name, _cost(name, getattr(self, name)))
-        if self.die_bank_cost_usd_per_die is not None:
-            object.__setattr__(
-                self,
-                "die_bank_cost_usd_per_die",
-                _cost("die_bank_cost_usd_per_die", self.die_bank_cost_usd_per_die),
-            )
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.default is None:
+                continue  # an optional cost left out
+            checked = _cost(f.name, value, positive=f.name == "wafer_cost_usd")
+            object.__setattr__(self, f.name, checked)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CostInputs:
