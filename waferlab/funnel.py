@@ -49,7 +49,7 @@ from waferlab.errors import (
     check_integer,
     check_real,
 )
-from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+from waferlab.geometry import Die, Wafer, area_bound_dies_per_wafer, gross_dies_per_wafer
 from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
 from waferlab.output import format_table
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
@@ -944,7 +944,7 @@ def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
     die = Die(inputs.die_width_mm, inputs.die_height_mm, scribe_x_mm=inputs.scribe_mm)
     # Upper bound on the count (usable area over the die pitch), checked before
     # the placement so that a microscopic die cannot exhaust memory.
-    ceiling = wafer.usable_area_mm2 / (die.pitch_x_mm * die.pitch_y_mm)
+    ceiling = area_bound_dies_per_wafer(wafer.usable_area_mm2, die.pitch_area_mm2)
     if ceiling > MAX_GROSS_DIES_PER_WAFER:
         raise InvalidParameterError(
             "die_width_mm",
