@@ -102,6 +102,11 @@ MAX_COMPUTE_EQUIVALENT_FACTOR = 1e6
 _FLOOR_TOLERANCE = 1e-6
 
 
+# Parameters every yield model takes, neutral at 1.0: the gross yield and the
+# fraction of the die area that is critical.
+_NEUTRAL_PARAMETERS = ("gross_yield", "critical_area_fraction")
+
+
 def _whole(x: float) -> float:
     """Floor ``x`` to whole units, forgiving floating-point rounding just below an integer."""
     return float(math.floor(x + _FLOOR_TOLERANCE))
@@ -432,7 +437,7 @@ class FunnelInputs:
         """Check the yield-model parameters against the model, in words a user can act on."""
         model = YIELD_MODELS[self.yield_model]
         given = dict(self.yield_model_parameters)
-        takes = (*model.parameters, "gross_yield", "critical_area_fraction")
+        takes = (*model.parameters, *_NEUTRAL_PARAMETERS)
         for name in given:
             if name not in takes:
                 raise InputConflictError(
@@ -480,7 +485,7 @@ class FunnelInputs:
             return {}
         model = YIELD_MODELS[self.yield_model]
         used: dict[str, float] = {name: float(v) for name, v in model.defaults.items()}
-        used.update({"gross_yield": 1.0, "critical_area_fraction": 1.0})
+        used.update(dict.fromkeys(_NEUTRAL_PARAMETERS, 1.0))
         used.update({name: float(v) for name, v in self.yield_model_parameters.items()})
         return used
 
@@ -980,7 +985,7 @@ def _parameters_text(inputs: FunnelInputs, used: Mapping[str, float]) -> str:
     given = inputs.yield_model_parameters
     parts = []
     for name, value in used.items():
-        if name in ("gross_yield", "critical_area_fraction") and name not in given:
+        if name in _NEUTRAL_PARAMETERS and name not in given:
             continue  # the neutral 1.0 of every model; listed in the JSON
         parts.append(f"{name} = {value:g}" + ("" if name in given else " (default)"))
     return ", ".join(parts)
