@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from waferlab.funnel import MAX_MONTHS, FunnelInputs, FunnelResult, run_funnel
-from waferlab.output import format_table, to_csv
+from waferlab.output import SCIENTIFIC_FROM, format_quantity, format_table, to_csv
 from waferlab.scenarios import Scenario
 
 from .options import command as waferlab_command
@@ -43,8 +43,8 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
     for key, value in scenario.published.items():
         if key == "source":
             continue
-        if isinstance(value, int | float) and abs(value) >= 1e15:
-            value = f"{value:.4g}"  # never a number with hundreds of digits
+        if isinstance(value, int | float) and abs(value) >= SCIENTIFIC_FROM:
+            value = format_quantity(value)  # never a number with hundreds of digits
         rows.append(
             {
                 "figure": key,

@@ -63,6 +63,7 @@ __all__ = [
     "fit_yield_model",
     "load_dataset",
     "load_observations",
+    "model_label",
     "observations_from_csv",
     "observations_from_json",
     "processes",
@@ -919,7 +920,7 @@ class CalibrationResult:
 
     def label(self) -> str:
         """A legend label: the model and its non-default parameters."""
-        return _parameter_label(self.model, self.parameters)
+        return model_label(self.model, self.parameters)
 
     def table(self) -> str:
         """Return the observations with prediction and residual as a text table."""
@@ -996,8 +997,27 @@ def _format_value(name: str, value: float) -> str:
     return f"{value:.3g}"
 
 
-def _parameter_label(model: str, parameters: Mapping[str, float]) -> str:
-    """``"Murphy, D0 = 0.116 /cm²"`` plus every parameter not at its neutral value."""
+def model_label(model: str, parameters: Mapping[str, float]) -> str:
+    """Name a yield model and its parameters for legends and tables.
+
+    Parameters
+    ----------
+    model : str
+        A registered yield-model name.
+    parameters : mapping of str to float
+        Keywords of :func:`~waferlab.yield_models.die_yield`; a gross yield or
+        critical-area fraction that rounds to 1 is left out.
+
+    Returns
+    -------
+    str
+        The display name, then ``symbol = value`` for each parameter.
+
+    Examples
+    --------
+    >>> model_label("murphy", {"defect_density_per_cm2": 0.1156, "gross_yield": 1.0})
+    'Murphy, D0 = 0.116 /cm²'
+    """
     parts = [_display_name(model)]
     for name in (
         "defect_density_per_cm2",

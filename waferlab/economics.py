@@ -31,9 +31,8 @@ from waferlab.funnel import (
     InputConflictError,
     _bounded,
     _checked_keys,
-    _quantity_text,
 )
-from waferlab.output import format_table
+from waferlab.output import format_quantity, format_table
 
 __all__ = [
     "DIE_BANK_AT_ZERO_NOTE",
@@ -299,8 +298,8 @@ class CostBreakdown:
         """Return the two views of the cost per unit: dies packaged only, and all-in."""
         leftover = self.funnel.leftover_dies
         kept = (
-            f"{_quantity_text(leftover, ',.0f')} leftover dies kept as inventory at "
-            f"${_quantity_text(self.cost_per_die_supplied_usd, ',.2f')} each"
+            f"{format_quantity(leftover, ',.0f')} leftover dies kept as inventory at "
+            f"${format_quantity(self.cost_per_die_supplied_usd, ',.2f')} each"
             if leftover > 0
             else "no die left over"
         )
@@ -451,7 +450,7 @@ def _money_cells(rows: list[dict[str, Any]], key: str, header: str) -> list[dict
     texts = [
         "-"
         if r[key] is None or not math.isfinite(r[key])
-        else _quantity_text(float(r[key]), ",.2f")
+        else format_quantity(float(r[key]), ",.2f")
         for r in rows
     ]
     width = max(len(t) for t in [header, *texts])
@@ -494,7 +493,7 @@ def _missing_costs(funnel: FunnelResult, costs: CostInputs) -> None:
     reasons: dict[str, str] = {}
     if costs.wafer_cost_usd is None and funnel.wafers > 0:
         reasons["wafer_cost_usd"] = (
-            f"the funnel starts {_quantity_text(funnel.wafers, ',.0f')} wafers"
+            f"the funnel starts {format_quantity(funnel.wafers, ',.0f')} wafers"
         )
     if (
         inputs.die_bank_dies > 0

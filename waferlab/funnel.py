@@ -51,7 +51,7 @@ from waferlab.errors import (
 )
 from waferlab.geometry import Die, Wafer, area_bound_dies_per_wafer, gross_dies_per_wafer
 from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
-from waferlab.output import format_table
+from waferlab.output import format_quantity, format_table
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
@@ -956,7 +956,7 @@ def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
             inputs.die_width_mm,
             f"large enough that a wafer holds at most {_bound_text(MAX_GROSS_DIES_PER_WAFER)} dies",
             f"a {inputs.die_width_mm:g} x {inputs.die_height_mm:g} mm die gives about "
-            f"{_quantity_text(ceiling, ',.0f')} per wafer",
+            f"{format_quantity(ceiling, ',.0f')} per wafer",
         )
     count = gross_dies_per_wafer(wafer, die)
     if count == 0:
@@ -970,16 +970,6 @@ def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
 
 
 #: Magnitude from which quantities print in scientific notation.
-_SCIENTIFIC_FROM = 1e15
-
-
-def _quantity_text(x: float, spec: str) -> str:
-    """Format a quantity; very large magnitudes in scientific notation (never 30 digits)."""
-    if math.isfinite(x) and abs(x) >= _SCIENTIFIC_FROM:
-        return f"{x:.4g}"
-    return format(x, spec)
-
-
 def _parameters_text(inputs: FunnelInputs, used: Mapping[str, float]) -> str:
     """Name every model parameter used; mark the defaults."""
     given = inputs.yield_model_parameters

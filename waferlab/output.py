@@ -29,6 +29,7 @@ __all__ = [
     "format_decimals",
     "format_fields",
     "format_percent",
+    "format_quantity",
     "format_significant",
     "format_table",
     "save_figure_atomic",
@@ -90,9 +91,8 @@ def _cell(value: Any, float_format: str) -> str:
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, int | np.integer):
-        if abs(int(value)) >= 10**15:  # no 300-digit integers in a table
-            return format(float(value), ".4g")
-        return f"{int(value):,}"
+        # exact: every integer below SCIENTIFIC_FROM (1e15 < 2**53) is exact as a float
+        return format_quantity(int(value))
     if isinstance(value, float | np.floating):
         x = float(value)
         if not math.isfinite(x):
@@ -136,6 +136,24 @@ def format_decimals(value: float, decimals: int = 4) -> str:
     if value != 0 and (abs(value) < 10.0 ** (1 - decimals) or abs(value) >= 1e6):
         return f"{value:.{max(decimals - 1, 3)}e}"
     return f"{value:,.{decimals}f}"
+
+
+#: From this magnitude on, quantities print in scientific notation (never 16+ digit numbers).
+SCIENTIFIC_FROM: float = 1e15
+
+
+def format_quantity(value: float, spec: str = ",.0f") -> str:
+    """Format a quantity with ``spec``; magnitudes from 1e15 on in scientific notation.
+
+    Examples
+    --------
+    >>> format_quantity(318_750), format_quantity(7072.0, ",.2f"), format_quantity(1e300)
+    ('318,750', '7,072.00', '1e+300')
+    """
+    x = float(value)
+    if math.isfinite(x) and abs(x) >= SCIENTIFIC_FROM:
+        return f"{x:.4g}"
+    return format(x, spec)
 
 
 def format_percent(fraction: SupportsFloat, decimals: int = 1) -> str:

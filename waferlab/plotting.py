@@ -253,10 +253,10 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
 
     from waferlab.economics import CostBreakdown
     from waferlab.errors import InvalidParameterError
-    from waferlab.funnel import _quantity_text
+    from waferlab.output import format_quantity
 
     def usd(x: float) -> str:
-        return "$" + _quantity_text(x, ",.0f")
+        return "$" + format_quantity(x, ",.0f")
 
     if not isinstance(breakdown, CostBreakdown):
         raise InvalidParameterError("breakdown", breakdown, "a CostBreakdown from cost_breakdown")
@@ -611,14 +611,14 @@ def plot_yield_curves(
     import numpy as np
     from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
-    from waferlab.calibration import CalibrationResult, Observation, _parameter_label
+    from waferlab.calibration import CalibrationResult, Observation, model_label
     from waferlab.errors import InvalidParameterError, check_array
     from waferlab.yield_models import die_yield
 
     curves: list[tuple[str, dict[str, Any], str]] = []
     for entry in models:
         if isinstance(entry, CalibrationResult):
-            name = _parameter_label(entry.model, entry.parameters)
+            name = model_label(entry.model, entry.parameters)
             fitted = {o.process for o in entry.observations if o.process}
             if len(fitted) == 1:  # say which process the calibration belongs to
                 name = f"{fitted.pop()}: {name}"
@@ -629,7 +629,7 @@ def plot_yield_curves(
             and isinstance(entry[0], str)
             and isinstance(entry[1], Mapping)
         ):
-            curves.append((entry[0], dict(entry[1]), _parameter_label(entry[0], entry[1])))
+            curves.append((entry[0], dict(entry[1]), model_label(entry[0], entry[1])))
         else:
             raise InvalidParameterError(
                 "models", entry, "a CalibrationResult or a (model_name, parameters dict) pair"
