@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from waferlab import harvest
 from waferlab.errors import (
@@ -45,6 +46,7 @@ from waferlab.errors import (
     InvalidParameterError,
     UnknownNameError,
     WaferlabError,
+    check_array,
     check_choice,
     check_integer,
     check_real,
@@ -52,6 +54,7 @@ from waferlab.errors import (
 from waferlab.geometry import Die, Wafer, area_bound_dies_per_wafer, gross_dies_per_wafer
 from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
 from waferlab.output import format_quantity, format_table
+from waferlab.timeline import Learning, parse_month, period_labels
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
@@ -96,6 +99,15 @@ MAX_MONTHS = 1200
 MAX_GROSS_DIES_PER_WAFER = 1e7
 #: Bound on compute equivalents per unit.
 MAX_COMPUTE_EQUIVALENT_FACTOR = 1e6
+#: Bound on logic dies per package (an MI300X has 12: 8 compute and 4 I/O dies).
+MAX_DIES_PER_PACKAGE = 64
+#: Bound on HBM stacks per package (8 on a 910C or B200 today).
+MAX_HBM_STACKS_PER_PACKAGE = 64
+#: Bound on the fab and packaging cycle times, in months.
+MAX_CYCLE_TIME_MONTHS = 60
+
+#: An input array: draws ``(n, 1)``, a monthly series ``(1, months)`` or both ``(n, months)``.
+FloatArray = NDArray[np.float64]
 
 # Tolerance of the whole-package floor: a package count that falls short of an
 # integer only by floating-point rounding (399,999.9999999999) is that integer.
@@ -129,9 +141,98 @@ def _bounded(
     return x
 
 
-def _count(name: str, value: Any, bound: float) -> float:
-    """Check a count: finite, >= 0 and at most the sanity ``bound``."""
-    return _bounded(name, value, bound, "counts", "docs/funnels.md")
+def _shaped(name: str, array: FloatArray, months: int, series: bool) -> FloatArray:
+    """Give an input array its engine shape: draws ``(n, 1)``, a series ``(1|n, months)``."""
+    if array.ndim == 0:
+        return array
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2 or array.shape[0] == 0:
+        raise InvalidParameterError(
+            name,
+            f"an array of shape {array.shape}",
+            "a number, draws of shape (n,) or (n, 1), or a monthly series of shape "
+            f"(1, {months}) or (n, {months})",
+        )
+    if array.shape[1] != 1:
+        if not series:
+            raise InvalidParameterError(
+                name,
+                f"an array of shape {array.shape}",
+                "a number or draws of shape (n,): a stock enters once, it has no monthly series",
+            )
+        if array.shape[1] != months:
+            raise InvalidParameterError(
+                name,
+                f"a series of {array.shape[1]} months",
+                f"a series of {months} months (the horizon; shape (1, {months}) or (n, {months}))",
+            )
+    return array
+
+
+def _number(
+    name: str,
+    value: Any,
+    *,
+    months: int,
+    series: bool = True,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    bound: float | None = None,
+) -> float | FloatArray:
+    """Check a numeric input given as a number, draws or a monthly series.
+
+    A number is checked by :func:`check_real`; an array (or list) as a whole by
+    :func:`check_array` and shaped by :func:`_shaped`. ``bound`` is a sanity
+    upper bound on counts (with ``low = 0``).
+    """
+    if bound is not None:
+        low = 0.0 if low is None else low
+    if isinstance(value, np.ndarray | list | tuple):
+        array = check_array(name, value, low=low, high=high, low_open=low_open)
+        if bound is not None and array.size and float(array.max()) > bound:
+            raise InvalidParameterError(
+                name,
+                float(array.max()),
+                f"at most {_bound_text(bound)}",
+                "a sanity bound on counts (see docs/funnels.md)",
+            )
+        array = _shaped(name, array, months, series)
+        if array.ndim == 0:
+            return float(array)
+        array = array.copy()
+        array.setflags(write=False)
+        return array
+    if bound is not None:
+        return _bounded(name, value, bound, "counts", "docs/funnels.md", low_open=low_open)
+    return check_real(name, value, low=low, high=high, low_open=low_open)
+
+
+def _draws_of(value: Any) -> int:
+    """Number of draws an input carries (1 for a number or a plain series)."""
+    return int(value.shape[0]) if isinstance(value, np.ndarray) and value.ndim == 2 else 1
+
+
+def _check_draws(inputs: FunnelInputs) -> None:
+    """Refuse inputs whose numbers of draws differ (each is n or 1)."""
+    seen: dict[int, str] = {}
+    values = [(f.name, getattr(inputs, f.name)) for f in dataclasses.fields(inputs)]
+    values += [
+        (f"yield_model_parameters.{k}", v) for k, v in inputs.yield_model_parameters.items()
+    ]
+    for name, value in values:
+        n = _draws_of(value)
+        if n > 1:
+            seen.setdefault(n, name)
+    if len(seen) > 1:
+        (n1, first), (n2, second) = list(seen.items())[:2]
+        raise InputConflictError(
+            second,
+            n2,
+            f"{first} has {n1} draws and {second} has {n2}: arrays of draws must have the "
+            "same length (or be a single number)",
+        )
 
 
 class InputConflictError(InvalidParameterError):
@@ -254,34 +355,39 @@ class FunnelInputs:
     waferlab.errors.InvalidParameterError: die_yield must be in [0, 1] (got 1.2)
     """
 
-    wafer_starts_per_month: float
-    capacity_share: float = 1.0
+    wafer_starts_per_month: float | FloatArray
+    capacity_share: float | FloatArray = 1.0
     months: int = 1
-    gross_dies_per_wafer: float | None = None
+    gross_dies_per_wafer: float | FloatArray | None = None
     die_width_mm: float | None = None
     die_height_mm: float | None = None
     scribe_mm: float = 0.1
     wafer_diameter_mm: float = 300.0
     edge_exclusion_mm: float = 3.0
-    die_yield: float | None = None
+    die_yield: float | FloatArray | None = None
     yield_model: str = "poisson"
-    defect_density_per_cm2: float | None = None
+    defect_density_per_cm2: float | FloatArray | Learning | None = None
     yield_model_parameters: Mapping[str, float] = field(default_factory=dict)
     harvestable_fraction: float | None = None
     dies_per_package: int = 1
     hbm_stacks_per_package: int = 0
-    hbm_stock_stacks: float | None = None
-    hbm_supply_stacks_per_month: float | None = None
-    die_bank_dies: float = 0.0
-    packaging_yield: float = 1.0
-    test_yield: float = 1.0
-    compute_equivalent_factor: float | None = None
+    hbm_stock_stacks: float | FloatArray | None = None
+    hbm_supply_stacks_per_month: float | FloatArray | None = None
+    die_bank_dies: float | FloatArray = 0.0
+    packaging_yield: float | FloatArray = 1.0
+    test_yield: float | FloatArray = 1.0
+    compute_equivalent_factor: float | FloatArray | None = None
     compute_equivalent_basis: str | None = None
     compute_equivalent_unit: str = "H100-equivalents"
     die_area_mm2: float | None = None
     package_degraded_dies: bool = False
     harvest_n_blocks: int | None = None
     harvest_max_bad_blocks: int | None = None
+    start_month: str | None = None
+    fab_cycle_time_months: int = 0
+    packaging_cycle_time_months: int = 0
+    packaging_capacity_per_month: float | FloatArray | None = None
+    die_bank_inflow_dies_per_month: float | FloatArray | None = None
 
     def __post_init__(self) -> None:
         def check(name: str, checker: Callable[..., Any], *args: Any, **bounds: Any) -> None:
@@ -294,24 +400,32 @@ class FunnelInputs:
                 return
             object.__setattr__(self, name, checker(name, value, *args, **bounds))
 
+        def number(name: str, *, series: bool = True, **bounds: Any) -> None:
+            """Check a numeric field that may be a scalar, draws or a monthly series."""
+            check(name, _number, months=months, series=series, **bounds)
+
         fraction: dict[str, Any] = {"low": 0.0, "high": 1.0}
         positive: dict[str, Any] = {"low": 0.0, "low_open": True}
-        check("wafer_starts_per_month", _count, MAX_WAFER_STARTS_PER_MONTH)
-        check("capacity_share", check_real, **fraction)
         check("months", check_integer, low=1, high=MAX_MONTHS)
-        check("gross_dies_per_wafer", _count, MAX_GROSS_DIES_PER_WAFER)
+        months = self.months
+        number("wafer_starts_per_month", bound=MAX_WAFER_STARTS_PER_MONTH)
+        number("capacity_share", **fraction)
+        number("gross_dies_per_wafer", bound=MAX_GROSS_DIES_PER_WAFER)
         check("die_width_mm", check_real, **positive)
         check("die_height_mm", check_real, **positive)
         check("die_area_mm2", check_real, **positive)
         check("scribe_mm", check_real, low=0.0)
         check("wafer_diameter_mm", check_real, **positive)
         check("edge_exclusion_mm", check_real, low=0.0)
-        check("die_yield", check_real, **fraction)
+        number("die_yield", **fraction)
         if not isinstance(self.yield_model, str) or not self.yield_model:
             raise InvalidParameterError("yield_model", self.yield_model, "a yield model name")
-        check("defect_density_per_cm2", check_real, low=0.0)
+        if not isinstance(self.defect_density_per_cm2, Learning):
+            number("defect_density_per_cm2", low=0.0)
         object.__setattr__(
-            self, "yield_model_parameters", _check_parameters(self.yield_model_parameters)
+            self,
+            "yield_model_parameters",
+            _check_parameters(self.yield_model_parameters, months),
         )
         check("harvestable_fraction", check_real, **fraction)
         check("harvest_n_blocks", check_integer, low=1, high=MAX_HARVEST_BLOCKS)
@@ -340,14 +454,21 @@ class FunnelInputs:
                         "harvestable_fraction (on the command line: "
                         "--set harvestable_fraction=...)",
                     )
-        check("dies_per_package", check_integer, low=1)
-        check("hbm_stacks_per_package", check_integer, low=0)
-        check("hbm_stock_stacks", _count, MAX_STOCK)
-        check("hbm_supply_stacks_per_month", _count, MAX_STOCK)
-        check("die_bank_dies", _count, MAX_STOCK)
-        check("packaging_yield", check_real, **fraction)
-        check("test_yield", check_real, **fraction)
-        check("compute_equivalent_factor", _count, MAX_COMPUTE_EQUIVALENT_FACTOR)
+        check("dies_per_package", check_integer, low=1, high=MAX_DIES_PER_PACKAGE)
+        check("hbm_stacks_per_package", check_integer, low=0, high=MAX_HBM_STACKS_PER_PACKAGE)
+        number("hbm_stock_stacks", series=False, bound=MAX_STOCK)
+        number("hbm_supply_stacks_per_month", bound=MAX_STOCK)
+        number("die_bank_dies", series=False, bound=MAX_STOCK)
+        number("die_bank_inflow_dies_per_month", bound=MAX_STOCK)
+        number("packaging_capacity_per_month", bound=MAX_STOCK)
+        number("packaging_yield", **fraction)
+        number("test_yield", **fraction)
+        number("compute_equivalent_factor", bound=MAX_COMPUTE_EQUIVALENT_FACTOR)
+        if self.start_month is not None:
+            parse_month(self.start_month, name="start_month")
+        check("fab_cycle_time_months", check_integer, low=0, high=MAX_CYCLE_TIME_MONTHS)
+        check("packaging_cycle_time_months", check_integer, low=0, high=MAX_CYCLE_TIME_MONTHS)
+        _check_draws(self)
         if self.compute_equivalent_basis is not None:
             check_choice(
                 "compute_equivalent_basis", self.compute_equivalent_basis, COMPUTE_EQUIVALENT_BASES
@@ -457,9 +578,12 @@ class FunnelInputs:
                 f"yield_model_parameters = {{{example}}} (for example; on the command line: "
                 f"--set 'yield_model_parameters={{{compact}}}')",
             )
-        if self.defect_density_per_cm2 is not None and self.area_mm2 is not None:
+        d0 = self.defect_density_per_cm2
+        if isinstance(d0, Learning):
+            d0 = d0.start
+        if d0 is not None and self.area_mm2 is not None:
             try:
-                die_yield(self.yield_model, self.area_mm2, self.defect_density_per_cm2, **given)
+                die_yield(self.yield_model, self.area_mm2, d0, **given)
             except InvalidParameterError as exc:
                 raise InputConflictError(
                     "yield_model_parameters",
@@ -486,7 +610,7 @@ class FunnelInputs:
         model = YIELD_MODELS[self.yield_model]
         used: dict[str, float] = {name: float(v) for name, v in model.defaults.items()}
         used.update(dict.fromkeys(_NEUTRAL_PARAMETERS, 1.0))
-        used.update({name: float(v) for name, v in self.yield_model_parameters.items()})
+        used.update({name: _plain(v) for name, v in self.yield_model_parameters.items()})
         return used
 
     @property
@@ -581,10 +705,42 @@ class FunnelInputs:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-able dict."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out["yield_model_parameters"] = dict(self.yield_model_parameters)
+        """Return the fields as a JSON-able dict (arrays as nested lists)."""
+        out = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        out["yield_model_parameters"] = {
+            k: _plain(v) for k, v in self.yield_model_parameters.items()
+        }
         return out
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws the inputs carry (1 when no input is an array of draws)."""
+        values = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        values += list(self.yield_model_parameters.values())
+        return max(_draws_of(v) for v in values)
+
+    @property
+    def time_varying(self) -> bool:
+        """Whether any input changes over the months (a series, learning or a lag)."""
+        values = [getattr(self, f.name) for f in dataclasses.fields(self)]
+        values += list(self.yield_model_parameters.values())
+        return (
+            any(isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] > 1 for v in values)
+            or isinstance(self.defect_density_per_cm2, Learning)
+            or self.fab_cycle_time_months > 0
+            or self.packaging_cycle_time_months > 0
+        )
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able form of an input value: arrays as lists, a learning law as its table."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Learning):
+        return value.to_dict()
+    if isinstance(value, np.floating | np.integer):
+        return value.item()
+    return value
 
 
 def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -633,7 +789,10 @@ class ModelParameters(Mapping[str, float]):
         return len(self._data)
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
+        try:
+            return hash(frozenset(self._data.items()))
+        except TypeError:  # arrays of draws are not hashable
+            return hash(frozenset(self._data))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Mapping):
@@ -647,16 +806,16 @@ class ModelParameters(Mapping[str, float]):
         return (ModelParameters, (self._data,))
 
 
-def _check_parameters(value: Any) -> Mapping[str, float]:
+def _check_parameters(value: Any, months: int) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidParameterError(
             "yield_model_parameters", value, "a mapping of parameter name to number"
         )
-    checked: dict[str, float] = {}
+    checked: dict[str, Any] = {}
     for key, item in value.items():
         if not isinstance(key, str):
             raise InvalidParameterError("yield_model_parameters", value, "keyed by names")
-        checked[key] = check_real(f"yield_model_parameters.{key}", item)
+        checked[key] = _number(f"yield_model_parameters.{key}", item, months=months)
     return ModelParameters(checked)
 
 
@@ -941,7 +1100,7 @@ class FunnelResult:
         }
 
 
-def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
+def _gross_dies(inputs: FunnelInputs) -> tuple[float | FloatArray, str]:
     if inputs.gross_dies_per_wafer is not None:
         return inputs.gross_dies_per_wafer, "given"
     assert inputs.die_width_mm is not None and inputs.die_height_mm is not None
@@ -969,43 +1128,46 @@ def _gross_dies(inputs: FunnelInputs) -> tuple[float, str]:
     return float(count), "exact placement"
 
 
-#: Magnitude from which quantities print in scientific notation.
-def _parameters_text(inputs: FunnelInputs, used: Mapping[str, float]) -> str:
+def _parameters_text(inputs: FunnelInputs, used: Mapping[str, Any]) -> str:
     """Name every model parameter used; mark the defaults."""
     given = inputs.yield_model_parameters
     parts = []
     for name, value in used.items():
         if name in _NEUTRAL_PARAMETERS and name not in given:
             continue  # the neutral 1.0 of every model; listed in the JSON
-        parts.append(f"{name} = {value:g}" + ("" if name in given else " (default)"))
+        shown = f"{value:g}" if isinstance(value, float | int) else "(series)"
+        parts.append(f"{name} = {shown}" + ("" if name in given else " (default)"))
     return ", ".join(parts)
 
 
-def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
-    """Return (fully good fraction, degraded fraction, note)."""
+def _yield_arrays(
+    inputs: FunnelInputs, fab_starts: Any, take: Callable[[Any], Any]
+) -> tuple[Any, Any, Any]:
+    """Return (fully good fraction, degraded fraction, D0 used or None), broadcastable.
+
+    ``fab_starts`` is the fab's wafer starts per month (for Wright learning);
+    ``take`` selects the draws of an input being computed.
+    """
     area = inputs.area_mm2
-    params: dict[str, Any] = dict(inputs.yield_model_parameters)
-    used = inputs.yield_parameters_used()
-    d0 = inputs.defect_density_per_cm2
+    params: dict[str, Any] = {k: take(v) for k, v in inputs.yield_model_parameters.items()}
+    d0: Any = inputs.defect_density_per_cm2
+    if isinstance(d0, Learning):
+        starts = np.broadcast_to(np.asarray(fab_starts, dtype=np.float64), (1, inputs.months))
+        if np.ndim(fab_starts) == 2 and np.shape(fab_starts)[0] > 1:
+            starts = np.asarray(fab_starts, dtype=np.float64)
+        d0 = d0.evaluate(starts)
+    elif d0 is not None:
+        d0 = take(d0)
     if inputs.die_yield is not None:
-        good = inputs.die_yield
-        note = f"die yield {good:.4g} (given)"
-        if not used and inputs.yield_model != "poisson":
-            note += f"; die_yield is given, so the yield model {inputs.yield_model} is not used"
+        good = take(inputs.die_yield)
     else:
         assert area is not None and d0 is not None
-        good = float(die_yield(inputs.yield_model, area, d0, **params))
-        detail = _parameters_text(inputs, used)
-        note = (
-            f"{inputs.yield_model} yield at D0 = {d0:g}/cm², {area:.6g} mm²"
-            + (f", {detail}" if detail else "")
-            + f": {good:.4g}"
-        )
+        good = die_yield(inputs.yield_model, area, d0, **params)
     if inputs.harvestable_fraction is None:
-        return good, 0.0, note
+        return good, 0.0, d0
     assert area is not None
     if d0 is None:
-        d0 = float(defect_density_for_yield(inputs.yield_model, area, good, **params))
+        d0 = defect_density_for_yield(inputs.yield_model, area, good, **params)
     # Floating-point warnings inside the bins are not shown: a result that is
     # not finite is reported below as one error instead.
     with np.errstate(all="ignore"):
@@ -1018,7 +1180,7 @@ def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
             max_bad_blocks=inputs.harvest_max_bad_blocks,
             **params,
         )
-    if not math.isfinite(bins.degraded):
+    if not np.all(np.isfinite(bins.degraded)):
         # A numerical failure of the harvest bins must not reach the package
         # count as NaN (or a traceback): say what could not be computed.
         raise WaferlabError(
@@ -1029,17 +1191,586 @@ def _yields(inputs: FunnelInputs) -> tuple[float, float, str]:
         )
     # The good fraction stays the given or model yield; the degraded bin cannot
     # exceed the dies that are not fully good.
-    degraded = min(max(float(bins.degraded), 0.0), 1.0 - good)
-    return good, degraded, note
+    degraded = np.minimum(np.maximum(bins.degraded, 0.0), 1.0 - np.asarray(good))
+    if np.ndim(degraded) == 0:
+        degraded = float(degraded)
+    return good, degraded, d0
 
 
-def run_funnel(inputs: FunnelInputs) -> FunnelResult:
-    """Run a die-to-chip funnel over the horizon.
+def _shift(x: FloatArray, lag: int) -> FloatArray:
+    """Delay a monthly flow by ``lag`` months (what enters in month t leaves in t + lag)."""
+    if lag == 0:
+        return x
+    out = np.zeros_like(x)
+    if lag < x.shape[1]:
+        out[:, lag:] = x[:, :-lag]
+    return out
+
+
+def _drawn_down(level: FloatArray, steps_cumulative: FloatArray) -> FloatArray:
+    """Solve the recurrence c(t) = min(level(t), c(t-1) + step(t)), c(-1) = 0, at once.
+
+    With S the cumulative steps, the solution is
+    c(t) = S(t) + min(0, min over s <= t of (level(s) - S(s))),
+    one running minimum along the months instead of a loop.
+    """
+    gap = np.minimum.accumulate(level - steps_cumulative, axis=1)
+    return steps_cumulative + np.minimum(gap, 0.0)
+
+
+def _first_month(mask: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Index of the first True along the months, or -1 where there is none."""
+    first = np.argmax(mask, axis=1)
+    return np.where(mask.any(axis=1), first, -1).astype(np.intp)
+
+
+#: Monthly flows computed by the engine, in funnel order; each is (draws, months).
+FLOW_NAMES: tuple[str, ...] = (
+    "wafer_starts",
+    "gross_dies",
+    "good_dies",
+    "degraded_dies",
+    "dies_arrived",
+    "die_bank_dies_in",
+    "die_bank_dies_used",
+    "hbm_stacks_in",
+    "packages_started",
+    "good_packages",
+    "final_units",
+    "final_units_from_die_bank",
+    "compute_equivalents",
+)
+#: Stocks at the end of each month; a period takes its last month's value.
+STOCK_NAMES: tuple[str, ...] = ("die_inventory", "die_bank_inventory", "hbm_inventory")
+#: Per-month inputs as used (yield, dies per wafer, defect density).
+RATE_NAMES: tuple[str, ...] = ("die_yield", "gross_dies_per_wafer", "defect_density_per_cm2")
+#: Stocks whose run-out month is reported.
+STOCKS: tuple[str, ...] = ("die_bank", "hbm_stock")
+_BINDING_CODE = {"none": 0, "dies": 1, "hbm": 2, "packaging": 3}
+_BINDING_NAME = ("none", "dies", "hbm", "packaging")
+
+
+def _simulate(
+    inputs: FunnelInputs,
+    *,
+    monthly: bool,
+    per_wafer: float | FloatArray,
+    rows: slice | None = None,
+    without_die_bank: bool = False,
+) -> dict[str, Any]:
+    """The funnel engine: every flow and stock for the draws ``rows``, over the periods.
+
+    With ``monthly`` the periods are the months of the horizon; without it the
+    whole horizon is one period of ``months`` months (flows are multiplied by
+    ``months``), which is exact when no input changes over time.
+    """
+    months = inputs.months
+    periods = months if monthly else 1
+    span = 1.0 if monthly else float(months)
+
+    def take(value: Any) -> Any:
+        if isinstance(value, np.ndarray) and rows is not None and value.shape[0] > 1:
+            return value[rows]
+        return value
+
+    fab_starts = take(inputs.wafer_starts_per_month)
+    capacity = fab_starts * span
+    wafers = capacity * take(inputs.capacity_share)
+    per_wafer = take(per_wafer)
+    gross = wafers * per_wafer
+    good_fraction, degraded_fraction, d0 = _yield_arrays(inputs, fab_starts, take)
+    good = gross * good_fraction
+    degraded = gross * degraded_fraction
+    fab_dies = good + (degraded if inputs.package_degraded_dies else 0.0)
+
+    bank = 0.0 if without_die_bank else take(inputs.die_bank_dies)
+    inflow = None if without_die_bank else take(inputs.die_bank_inflow_dies_per_month)
+    hbm_on = inputs.hbm_constrained
+    cap_on = inputs.packaging_capacity_per_month is not None
+    shapes = [np.shape(x) for x in (capacity, wafers, gross, good, degraded, fab_dies, bank)]
+    n = np.broadcast_shapes(*shapes, (1, periods))[0]
+    grid = (n, periods)
+
+    def full(x: Any) -> FloatArray:
+        return np.broadcast_to(np.asarray(x, dtype=np.float64), grid)
+
+    arrivals = _shift(full(fab_dies), inputs.fab_cycle_time_months if monthly else 0)
+    bank_in = np.zeros(grid)
+    if inflow is not None:
+        bank_in += full(inflow * span)
+    bank_in[:, 0] += np.broadcast_to(np.asarray(bank, dtype=np.float64).reshape(-1), (n,))
+    supply = arrivals + bank_in
+    cum_dies = np.cumsum(supply, axis=1)
+    k = inputs.dies_per_package
+    die_level = cum_dies / k
+    level = die_level
+    if hbm_on:
+        h = inputs.hbm_stacks_per_package
+        stock = take(inputs.hbm_stock_stacks) if inputs.hbm_stock_stacks is not None else 0.0
+        flow = take(inputs.hbm_supply_stacks_per_month)
+        hbm_in = np.zeros(grid) if flow is None else np.array(full(flow * span))
+        opening = np.broadcast_to(np.asarray(stock, dtype=np.float64).reshape(-1), (n,))
+        hbm_in[:, 0] += opening
+        cum_hbm = np.cumsum(hbm_in, axis=1)
+        hbm_level = cum_hbm / h
+        level = np.minimum(die_level, hbm_level)
+    whole = np.floor(level + _FLOOR_TOLERANCE)
+    if cap_on:
+        cap = np.floor(full(take(inputs.packaging_capacity_per_month) * span) + _FLOOR_TOLERANCE)
+        cum_packages = _drawn_down(whole, np.cumsum(cap, axis=1))
+    else:
+        cum_packages = whole
+    packages = np.diff(cum_packages, axis=1, prepend=0.0)
+    before = cum_packages - packages
+
+    # which limit set each period's package starts (ties go to dies, then HBM)
+    die_room = die_level - before
+    code = np.full(grid, _BINDING_CODE["dies" if (hbm_on or cap_on) else "none"], dtype=np.int8)
+    room = die_room
+    if hbm_on:
+        hbm_room = hbm_level - before
+        code = np.where(hbm_room < die_room, np.int8(_BINDING_CODE["hbm"]), code)
+        room = np.minimum(die_room, hbm_room)
+    if cap_on:
+        code = np.where(cap < room, np.int8(_BINDING_CODE["packaging"]), code)
+
+    packaging_yield = full(take(inputs.packaging_yield))
+    test_yield = full(take(inputs.test_yield))
+    good_packages = packages * packaging_yield
+    started_units = good_packages * test_yield
+    lag = inputs.packaging_cycle_time_months if monthly else 0
+    final_units = _shift(started_units, lag)
+
+    # attribution of the dies used: die-bank dies are drawn first
+    cum_bank = np.cumsum(bank_in, axis=1)
+    cum_bank_used = _drawn_down(cum_bank, cum_packages * k)
+    bank_used = np.diff(cum_bank_used, axis=1, prepend=0.0)
+    from_bank = _shift(bank_used / k * packaging_yield * test_yield, lag)
+
+    out: dict[str, Any] = {
+        "wafer_capacity": full(capacity),
+        "wafer_starts": full(wafers),
+        "gross_dies": full(gross),
+        "good_dies": full(good),
+        "degraded_dies": full(degraded),
+        "fab_dies": full(fab_dies),
+        "dies_arrived": arrivals,
+        "die_bank_dies_in": bank_in,
+        "die_bank_dies_used": bank_used,
+        "packages_started": packages,
+        "good_packages": good_packages,
+        "final_units": final_units,
+        "final_units_from_die_bank": from_bank,
+        "die_inventory": cum_dies - cum_packages * k,
+        "die_bank_inventory": cum_bank - cum_bank_used,
+        "die_level": die_level,
+        "whole_level": whole,
+        "cum_packages": cum_packages,
+        "binding": code,
+        "die_yield": full(good_fraction),
+        "degraded_fraction": full(degraded_fraction),
+        "gross_dies_per_wafer": full(per_wafer),
+        "defect_density_per_cm2": None if d0 is None else full(d0),
+        "dies_in_fab_at_end": full(fab_dies)[:, periods - inputs.fab_cycle_time_months :].sum(
+            axis=1
+        )
+        if monthly and inputs.fab_cycle_time_months
+        else np.zeros(n),
+        "units_in_packaging_at_end": started_units[:, periods - lag :].sum(axis=1)
+        if lag
+        else np.zeros(n),
+    }
+    if inputs.compute_equivalent_factor is not None:
+        out["compute_equivalents"] = final_units * full(take(inputs.compute_equivalent_factor))
+    else:
+        out["compute_equivalents"] = None
+    bank_total = cum_bank[:, -1]
+    out["die_bank_exhausted"] = np.where(
+        bank_total > 0, _first_month(out["die_bank_inventory"] < 1.0), -1
+    )
+    if hbm_on:
+        out["hbm_stacks_in"] = hbm_in
+        out["hbm_inventory"] = cum_hbm - cum_packages * h
+        out["hbm_level"] = hbm_level
+        # the opening stock is used before the new supply (first in, first out)
+        left = opening[:, None] - np.minimum(cum_packages * h, opening[:, None])
+        out["hbm_stock_exhausted"] = np.where(opening > 0, _first_month(left < h), -1).astype(
+            np.intp
+        )
+    else:
+        out["hbm_stacks_in"] = None
+        out["hbm_inventory"] = None
+        out["hbm_level"] = None
+        out["hbm_stock_exhausted"] = np.full(n, -1, dtype=np.intp)
+    if cap_on:
+        out["packaging_capacity"] = cap
+    return out
+
+
+#: Draw-by-month cells computed at once by :func:`run_timeline` (about 2 MB per array).
+_CHUNK_CELLS = 1 << 18
+
+
+@dataclass(frozen=True, repr=False)
+class TimelineResult:
+    """The month-by-month outcome of :func:`run_timeline`, for every draw.
+
+    Every flow and stock is an array of shape ``(draws, months)``: flows are
+    counts in each month (a package started in month t, a unit finished in
+    month t), stocks are counts at the end of each month. Nothing here is
+    text; :mod:`waferlab.output` and the CLI draw tables from it.
+
+    Attributes
+    ----------
+    inputs : FunnelInputs
+        The inputs.
+    arrays : mapping of str to ndarray
+        The flows (:data:`FLOW_NAMES`), the stocks (:data:`STOCK_NAMES`) and the
+        rates (:data:`RATE_NAMES`) that were kept, by name.
+    binding : ndarray of int8, shape (draws, months)
+        What limited the packages started in each month, as an index into
+        :data:`BINDING_CONSTRAINTS_BY_CODE` ("none", "dies", "hbm", "packaging").
+    exhausted : mapping of str to ndarray of int
+        For each stock in :data:`STOCKS` ("die_bank", "hbm_stock"), the month
+        (0-based) in which it runs out, or -1 if it lasts the horizon.
+    in_process : mapping of str to ndarray
+        ``dies_in_fab_at_end`` and ``units_in_packaging_at_end``: work started
+        but not finished when the horizon ends (cycle times), per draw.
+
+    Examples
+    --------
+    A ramp from 20,000 to 50,000 wafer starts over four months, with the
+    report's chain (80 dies, 20 %, two dies per package, 75 %):
+
+    >>> from waferlab.timeline import monthly
+    >>> result = run_timeline(FunnelInputs(
+    ...     wafer_starts_per_month=monthly([20_000, 30_000, 40_000, 50_000]), months=4,
+    ...     gross_dies_per_wafer=80, die_yield=0.2, dies_per_package=2,
+    ...     packaging_yield=0.75))
+    >>> result.final_units[0].tolist()
+    [120000.0, 180000.0, 240000.0, 300000.0]
+    >>> float(result.cumulative("final_units")[0, -1])
+    840000.0
+    """
+
+    inputs: FunnelInputs
+    arrays: Mapping[str, FloatArray]
+    binding: NDArray[np.int8]
+    exhausted: Mapping[str, NDArray[np.intp]]
+    in_process: Mapping[str, FloatArray]
+
+    @property
+    def months(self) -> int:
+        """Length of the horizon in months."""
+        return self.inputs.months
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws (rows of every array)."""
+        return int(self.binding.shape[0])
+
+    @property
+    def start_month(self) -> str | None:
+        """The first calendar month ("YYYY-MM"), when the inputs state one."""
+        return self.inputs.start_month
+
+    def __getitem__(self, name: str) -> FloatArray:
+        if name not in self.arrays:
+            raise UnknownNameError("output", name, tuple(self.arrays))
+        return self.arrays[name]
+
+    @property
+    def final_units(self) -> FloatArray:
+        """Tested units finished in each month, shape (draws, months)."""
+        return self["final_units"]
+
+    @property
+    def packages_started(self) -> FloatArray:
+        """Packages started in each month (whole packages)."""
+        return self["packages_started"]
+
+    def cumulative(self, name: str) -> FloatArray:
+        """Return the running total of a flow along the months."""
+        return np.cumsum(self[name], axis=1)
+
+    def total(self, name: str) -> FloatArray:
+        """Return the horizon total of a flow, one value per draw."""
+        return self[name].sum(axis=1)
+
+    def binding_names(self, draw: int = 0) -> list[str]:
+        """Return the binding constraint of each month of one draw, as names."""
+        return [_BINDING_NAME[c] for c in self.binding[draw]]
+
+    def stock_exhausted(self, draw: int = 0) -> dict[str, str | None]:
+        """Return, for one draw, the month each stock runs out (None if it lasts).
+
+        Months are "YYYY-MM" with a ``start_month``, else "M1", "M2", ….
+        """
+        labels, _ = period_labels("month", self.months, self.start_month)
+        out: dict[str, str | None] = {}
+        for stock, months in self.exhausted.items():
+            month = int(months[draw])
+            out[stock] = None if month < 0 else labels[month]
+        return out
+
+    def periods(self, by: str = "month") -> tuple[list[str], dict[str, FloatArray]]:
+        """Sum the flows over periods and take the stocks at each period's end.
+
+        Parameters
+        ----------
+        by : {"month", "quarter", "year", "total"}
+
+        Returns
+        -------
+        labels : list of str
+            The periods ("2025-01", "2025-Q1", "2025", "total"; "M1", "Q1", "Y1"
+            without a start month).
+        values : dict of str to ndarray, shape (draws, periods)
+            Every kept flow summed over each period, every stock at its end,
+            ``cumulative_final_units`` at its end, and ``binding`` (the code
+            that bound in most of the period's months; ties to the later).
+        """
+        labels, index = period_labels(by, self.months, self.start_month)
+        count = len(labels)
+        ends = np.searchsorted(index, np.arange(count), side="right") - 1
+        starts = np.searchsorted(index, np.arange(count), side="left")
+        values: dict[str, FloatArray] = {}
+        for name, array in self.arrays.items():
+            if name in FLOW_NAMES:
+                values[name] = np.add.reduceat(array, starts, axis=1)
+            elif name in STOCK_NAMES:
+                values[name] = array[:, ends]
+        if "final_units" in self.arrays:
+            values["cumulative_final_units"] = self.cumulative("final_units")[:, ends]
+        tallies = np.stack(
+            [
+                np.add.reduceat((self.binding == code).astype(np.int64), starts, axis=1)
+                for code in range(len(_BINDING_NAME))
+            ]
+        )
+        # the most frequent code; on a tie the one bound last in the period
+        last = self.binding[:, ends].astype(np.int64)
+        best = tallies.max(axis=0)
+        pick = np.argmax(tallies == best, axis=0)
+        tied = (np.take_along_axis(tallies, last[None], axis=0)[0]) == best
+        values["binding"] = np.where(tied, last, pick).astype(np.float64)
+        return labels, values
+
+    def rows(self, by: str = "month", draw: int = 0) -> list[dict[str, Any]]:
+        """Return one dict per period for one draw (for tables, JSON and CSV).
+
+        Keys: ``period``, ``wafer_starts``, ``good_dies``, ``packages_started``,
+        ``final_units``, ``cumulative_final_units``, ``final_units_from_die_bank``,
+        ``die_inventory``, ``hbm_inventory`` (None when HBM is not modelled),
+        ``binding_constraint``.
+        """
+        labels, values = self.periods(by)
+        keys = (
+            "wafer_starts",
+            "gross_dies",
+            "good_dies",
+            "packages_started",
+            "final_units",
+            "cumulative_final_units",
+            "final_units_from_die_bank",
+            "die_inventory",
+            "hbm_inventory",
+        )
+        rows = []
+        for j, label in enumerate(labels):
+            row: dict[str, Any] = {"period": label}
+            for key in keys:
+                row[key] = float(values[key][draw, j]) if key in values else None
+            row["binding_constraint"] = _BINDING_NAME[int(values["binding"][draw, j])]
+            rows.append(row)
+        return rows
+
+    def to_dict(self, by: str = "month", draw: int = 0) -> dict[str, Any]:
+        """Return one draw as JSON-able data: ``periods`` and ``stock_exhausted``."""
+        return {
+            "months": self.months,
+            "start_month": self.start_month,
+            "by": by,
+            "periods": self.rows(by, draw),
+            "stock_exhausted": self.stock_exhausted(draw),
+            "dies_in_fab_at_end": float(self.in_process["dies_in_fab_at_end"][draw]),
+            "units_in_packaging_at_end": float(
+                self.in_process["units_in_packaging_at_end"][draw]
+            ),
+        }
+
+    def to_frame(self, by: str = "month", draw: int = 0) -> Any:
+        """Return the periods of one draw as a pandas DataFrame indexed by period."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise WaferlabError(
+                "to_frame needs pandas: pip install 'waferlab[pandas]'"
+            ) from exc
+        return pd.DataFrame(self.rows(by, draw)).set_index("period")
+
+    def __repr__(self) -> str:
+        units = self.total("final_units") if "final_units" in self.arrays else None
+        span = f"{self.months} months" + (f" from {self.start_month}" if self.start_month else "")
+        if units is None:
+            return f"<TimelineResult {self.n_draws} draws x {span}>"
+        if self.n_draws == 1:
+            return f"<TimelineResult {span}: {units[0]:,.0f} final units>"
+        p5, p50, p95 = np.percentile(units, [5, 50, 95])
+        return (
+            f"<TimelineResult {self.n_draws} draws x {span}: final units "
+            f"p5 {p5:,.0f} / p50 {p50:,.0f} / p95 {p95:,.0f}>"
+        )
+
+
+#: Names of the binding-constraint codes of :attr:`TimelineResult.binding`.
+BINDING_CONSTRAINTS_BY_CODE: tuple[str, ...] = _BINDING_NAME
+
+#: Everything :func:`run_timeline` can keep.
+TIMELINE_OUTPUTS: tuple[str, ...] = FLOW_NAMES + STOCK_NAMES + RATE_NAMES
+
+
+def run_timeline(
+    inputs: FunnelInputs, *, outputs: Iterable[str] | None = None
+) -> TimelineResult:
+    """Run the funnel month by month, for every draw at once.
 
     Parameters
     ----------
     inputs : FunnelInputs
-        Validated inputs (flows per month, stocks for the whole horizon).
+        Inputs whose numbers may be scalars, draws of shape ``(n,)``, monthly
+        series of shape ``(1, months)`` or both ``(n, months)``.
+    outputs : iterable of str, optional
+        Which arrays to keep (names from :data:`TIMELINE_OUTPUTS`); default all.
+        Keeping only ``final_units`` saves memory for millions of draws.
+
+    Returns
+    -------
+    TimelineResult
+
+    Notes
+    -----
+    For month t, with wafer starts W(t), capacity share s(t), N gross dies per
+    wafer, fully-good yield Y(t) (given, or the yield model at D0(t)), degraded
+    fraction Y_d(t), fab cycle time L_f, die bank B₀ plus inflow b(t), HBM stock
+    H₀ plus supply H(t), k dies and h stacks per package, packaging capacity
+    C(t), packaging yield p(t), test yield q(t) and packaging cycle time L_p:
+
+    .. math::
+
+        d(t) = W(t)\\,s(t)\\,N\\,(Y(t) + Y_d(t)) \\quad\\text{(good dies made; } Y_d
+        \\text{ only if degraded dies are packaged)}
+
+        D(t) = B_0 + \\sum_{u \\le t} \\bigl(b(u) + d(u - L_f)\\bigr),\\qquad
+        H(t)^{\\text{cum}} = H_0 + \\sum_{u \\le t} H(u)
+
+        P^{\\text{cum}}(t) = \\min\\Bigl(\\bigl\\lfloor \\min(D(t)/k,\\; H^{\\text{cum}}(t)/h)
+        \\bigr\\rfloor,\\; P^{\\text{cum}}(t-1) + \\lfloor C(t) \\rfloor\\Bigr)
+
+        \\text{units}(t) = P(t - L_p)\\, p(t - L_p)\\, q(t - L_p)
+
+    which is the same as starting P(t) = ⌊min(die inventory / k, HBM inventory
+    / h, C(t))⌋ packages each month and carrying the unused dies and stacks
+    over: good dies not packaged stay in the die inventory, not lost. The
+    running minimum is computed in closed form (no loop over months). Die-bank
+    dies are drawn before new dies, and the HBM stock before new supply.
+
+    Examples
+    --------
+    A 2.9 M-die bank and 13 M HBM stacks against 45,000 wafers a month. With
+    no packaging capacity stated, the whole stock of HBM is packaged in the
+    first month (with the bank's dies and the month's new ones); after that
+    no HBM is left and the new dies wait in the die inventory:
+
+    >>> result = run_timeline(FunnelInputs(
+    ...     wafer_starts_per_month=45_000, months=12, start_month="2025-01",
+    ...     gross_dies_per_wafer=80, die_yield=0.2, die_bank_dies=2_900_000,
+    ...     dies_per_package=2, hbm_stacks_per_package=8, hbm_stock_stacks=13_000_000,
+    ...     packaging_yield=0.75))
+    >>> result.binding_names()[:2], result.stock_exhausted()
+    (['hbm', 'hbm'], {'die_bank': '2025-01', 'hbm_stock': '2025-01'})
+    >>> result.packages_started[0, :2].tolist(), float(result["die_inventory"][0, -1])
+    ([1625000.0, 0.0], 8290000.0)
+    """
+    if not isinstance(inputs, FunnelInputs):
+        raise InvalidParameterError("inputs", inputs, "a FunnelInputs")
+    keep = tuple(TIMELINE_OUTPUTS if outputs is None else outputs)
+    for name in keep:
+        check_choice("outputs", name, TIMELINE_OUTPUTS)
+    per_wafer, _ = _gross_dies(inputs)
+    n, months = inputs.n_draws, inputs.months
+    chunk = max(1, _CHUNK_CELLS // months)
+    arrays: dict[str, FloatArray] = {}
+    binding = np.empty((n, months), dtype=np.int8)
+    exhausted = {stock: np.empty(n, dtype=np.intp) for stock in STOCKS}
+    in_process = {
+        name: np.empty(n) for name in ("dies_in_fab_at_end", "units_in_packaging_at_end")
+    }
+    for begin in range(0, n, chunk):
+        rows = slice(begin, min(begin + chunk, n))
+        part = _simulate(inputs, monthly=True, per_wafer=per_wafer, rows=rows if n > 1 else None)
+        for name in keep:
+            if part.get(name) is None:
+                continue
+            if name not in arrays:
+                arrays[name] = np.empty((n, months))
+            arrays[name][rows] = part[name]
+        binding[rows] = part["binding"]
+        for stock in STOCKS:
+            exhausted[stock][rows] = part[f"{stock}_exhausted"]
+        for name in in_process:
+            in_process[name][rows] = part[name]
+    for array in arrays.values():
+        array.setflags(write=False)
+    return TimelineResult(inputs, MappingProxyType(arrays), binding, exhausted, in_process)
+
+
+def _yield_note(inputs: FunnelInputs, good: float, time_varying: bool) -> str:
+    """Describe the die yield used (given, or the model and its parameters)."""
+    used = inputs.yield_parameters_used()
+    if inputs.die_yield is not None:
+        if isinstance(inputs.die_yield, np.ndarray):
+            note = f"die yield from a monthly series, average {good:.4g} (given)"
+        else:
+            note = f"die yield {good:.4g} (given)"
+        if not used and inputs.yield_model != "poisson":
+            note += f"; die_yield is given, so the yield model {inputs.yield_model} is not used"
+        return note
+    d0 = inputs.defect_density_per_cm2
+    area = inputs.area_mm2
+    assert area is not None and d0 is not None
+    detail = _parameters_text(inputs, used)
+    if isinstance(d0, Learning):
+        d0_text = f"D0 learning {d0.kind} from {d0.start:g}/cm²"
+    elif isinstance(d0, np.ndarray):
+        d0_text = "D0 from a monthly series"
+    else:
+        d0_text = f"D0 = {d0:g}/cm²"
+    average = "average " if time_varying else ""
+    return (
+        f"{inputs.yield_model} yield at {d0_text}, {area:.6g} mm²"
+        + (f", {detail}" if detail else "")
+        + f": {average}{good:.4g}"
+    )
+
+
+def _scalar(x: Any) -> float:
+    return float(np.asarray(x).reshape(-1)[0])
+
+
+def run_funnel(inputs: FunnelInputs) -> FunnelResult:
+    """Run a die-to-chip funnel over the horizon and return its totals.
+
+    This is :func:`run_timeline` for one draw, summed over the horizon. When no
+    input changes over time the horizon is computed as one period of
+    ``months`` months (flows × months, stocks once), exactly as the arithmetic
+    is written below; otherwise month by month and summed.
+
+    Parameters
+    ----------
+    inputs : FunnelInputs
+        Validated inputs (flows per month, stocks for the whole horizon); one
+        draw (use :func:`run_timeline` for arrays of draws).
 
     Returns
     -------
@@ -1049,8 +1780,8 @@ def run_funnel(inputs: FunnelInputs) -> FunnelResult:
     Raises
     ------
     InvalidParameterError
-        If ``inputs`` is not a :class:`FunnelInputs`, or the yield model or
-        geometry rejects the die.
+        If ``inputs`` is not a :class:`FunnelInputs` or carries several draws,
+        or the yield model or geometry rejects the die.
 
     Notes
     -----
@@ -1068,6 +1799,10 @@ def run_funnel(inputs: FunnelInputs) -> FunnelResult:
         P = \\lfloor \\min(D / k,\\; (H_0 + H_1 T) / h) \\rfloor,\\quad
         \\text{good packages} = P p,\\quad
         \\text{units} = P p t,\\quad \\text{equivalents} = P p t f
+
+    Month by month (:func:`run_timeline`) the cumulative package count is the
+    same floor of the cumulative minimum, so the two agree whenever no
+    packaging capacity or cycle time is stated.
 
     References
     ----------
@@ -1088,41 +1823,76 @@ def run_funnel(inputs: FunnelInputs) -> FunnelResult:
     """
     if not isinstance(inputs, FunnelInputs):
         raise InvalidParameterError("inputs", inputs, "a FunnelInputs")
-    result = _run(inputs)
-    if inputs.die_bank_dies > 0:
-        fab_only = _run(inputs.replace(die_bank_dies=0.0)).final_units
-        result = dataclasses.replace(result, fab_only_final_units=fab_only)
-    return result
+    if inputs.n_draws > 1:
+        raise InvalidParameterError(
+            "inputs",
+            f"inputs with {inputs.n_draws} draws",
+            "inputs of one draw (run_timeline takes arrays of draws)",
+        )
+    monthly = inputs.time_varying or inputs.packaging_capacity_per_month is not None
+    per_wafer, source = _gross_dies(inputs)
+    sim = _simulate(inputs, monthly=monthly, per_wafer=per_wafer)
+    fab_only = None
+    if _scalar(sim["die_bank_dies_in"].sum()) > 0:
+        fab_only = _simulate(inputs, monthly=monthly, per_wafer=per_wafer, without_die_bank=True)
+    return _funnel_result(inputs, sim, fab_only, monthly, per_wafer, source)
 
 
-def _run(inputs: FunnelInputs) -> FunnelResult:
+def _funnel_result(
+    inputs: FunnelInputs,
+    sim: Mapping[str, Any],
+    fab_only: Mapping[str, Any] | None,
+    monthly: bool,
+    per_wafer: float | FloatArray,
+    source: str,
+) -> FunnelResult:
+    """Turn the engine's flows of one draw into the stages of a :class:`FunnelResult`."""
     months = inputs.months
-    stages: list[FunnelStage] = []
 
-    capacity = inputs.wafer_starts_per_month * months
-    wafers = capacity * inputs.capacity_share
+    def total(name: str) -> float:
+        array = sim[name]
+        return _scalar(array.sum()) if array.size > 1 else _scalar(array)
+
+    stages: list[FunnelStage] = []
+    capacity = total("wafer_capacity")
+    wafers = total("wafer_starts")
+    plural = "s" if months > 1 else ""
+    if isinstance(inputs.wafer_starts_per_month, np.ndarray) or isinstance(
+        inputs.capacity_share, np.ndarray
+    ):
+        wafer_note = f"monthly series over {months} month{plural} (average share {wafers / capacity if capacity else 0:.4g})"
+    else:
+        wafer_note = (
+            f"{inputs.wafer_starts_per_month:,.0f} per month × share "
+            f"{inputs.capacity_share:g} × {months} month{plural}"
+        )
+    stages.append(FunnelStage("wafer starts", "wafers", capacity, wafers, capacity - wafers, wafer_note))
+
+    gross = total("gross_dies")
+    if isinstance(per_wafer, np.ndarray):
+        per_wafer_value = gross / wafers if wafers else _scalar(per_wafer)
+        gross_note = f"{per_wafer_value:.4g} per wafer on average ({source}, a monthly series)"
+    else:
+        per_wafer_value = per_wafer
+        gross_note = f"{per_wafer:g} per wafer ({source})"
+    stages.append(FunnelStage("gross dies", "dies", gross, gross, 0.0, gross_note))
+
+    good = total("good_dies")
+    if monthly:
+        good_fraction = good / gross if gross else _scalar(sim["die_yield"])
+    else:
+        good_fraction = _scalar(sim["die_yield"])
     stages.append(
         FunnelStage(
-            "wafer starts",
-            "wafers",
-            capacity,
-            wafers,
-            capacity - wafers,
-            f"{inputs.wafer_starts_per_month:,.0f} per month × share "
-            f"{inputs.capacity_share:g} × {months} month{'s' if months > 1 else ''}",
+            "good dies", "good dies", gross, good, gross - good,
+            _yield_note(inputs, good_fraction, monthly),
         )
     )
-
-    per_wafer, source = _gross_dies(inputs)
-    gross = wafers * per_wafer
-    stages.append(
-        FunnelStage("gross dies", "dies", gross, gross, 0.0, f"{per_wafer:g} per wafer ({source})")
-    )
-
-    good_fraction, degraded_fraction, yield_note = _yields(inputs)
-    good = gross * good_fraction
-    stages.append(FunnelStage("good dies", "good dies", gross, good, gross - good, yield_note))
-    degraded = gross * degraded_fraction
+    degraded = total("degraded_dies")
+    if monthly:
+        degraded_fraction = degraded / gross if gross else 0.0
+    else:
+        degraded_fraction = _scalar(sim["degraded_fraction"])
     if inputs.harvestable_fraction is not None:
         failing = gross - good
         stages.append(
@@ -1137,46 +1907,50 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
             )
         )
 
-    fab_dies = good + (degraded if inputs.package_degraded_dies else 0.0)
-    die_supply = fab_dies + inputs.die_bank_dies
-    if inputs.die_bank_dies > 0 or inputs.package_degraded_dies:
+    bank_total = total("die_bank_dies_in")
+    fab_dies = total("fab_dies")
+    made = fab_dies + bank_total
+    arrived = _scalar(np.cumsum(sim["dies_arrived"] + sim["die_bank_dies_in"], axis=1)[:, -1])
+    in_fab = _scalar(sim["dies_in_fab_at_end"])
+    if bank_total > 0 or inputs.package_degraded_dies or in_fab > 0:
         parts = ["good dies"]
         if inputs.package_degraded_dies:
             parts.append("degraded dies")
-        if inputs.die_bank_dies > 0:
-            parts.append(f"die bank stock of {inputs.die_bank_dies:,.0f} (once over the horizon)")
-        stages.append(
-            FunnelStage("die supply", "dies", die_supply, die_supply, 0.0, " + ".join(parts))
-        )
+        if bank_total > 0:
+            parts.append(f"die bank stock of {bank_total:,.0f} (once over the horizon)")
+        note = " + ".join(parts)
+        if in_fab > 0:
+            note += (
+                f"; {in_fab:,.0f} still in the fab at the horizon's end (fab cycle time "
+                f"{inputs.fab_cycle_time_months} months)"
+            )
+        stages.append(FunnelStage("die supply", "dies", made, arrived, made - arrived, note))
 
     k = inputs.dies_per_package
-    die_limit = die_supply / k
+    die_limit = arrived / k
+    packages = _scalar(sim["cum_packages"][:, -1])
+    hbm_available: float | None = None
+    binding = "none"
+    h = inputs.hbm_stacks_per_package
     if inputs.hbm_constrained:
-        hbm_available: float | None = (inputs.hbm_stock_stacks or 0.0) + (
-            inputs.hbm_supply_stacks_per_month or 0.0
-        ) * months
-        assert hbm_available is not None
-        hbm_limit = hbm_available / inputs.hbm_stacks_per_package
+        hbm_available = total("hbm_stacks_in")
+        hbm_limit = _scalar(sim["hbm_level"][:, -1])
         binding = "hbm" if hbm_limit < die_limit else "dies"
-        limit = min(die_limit, hbm_limit)
-    else:
-        hbm_available = None
-        binding = "none"
-        limit = die_limit
-    packages = _whole(limit)
-    leftover_dies = max(die_supply - packages * k, 0.0)
-    leftover_hbm = (
-        None
-        if hbm_available is None
-        else max(hbm_available - packages * inputs.hbm_stacks_per_package, 0.0)
-    )
+    whole = _scalar(sim["whole_level"][:, -1])
+    if inputs.packaging_capacity_per_month is not None:
+        if binding == "none":
+            binding = "dies"
+        if packages < whole:
+            binding = "packaging"
     note = f"{k} {'die' if k == 1 else 'dies'} per package"
-    if inputs.hbm_stacks_per_package > 0:
-        note += f", {inputs.hbm_stacks_per_package} HBM stacks per package"
+    if h > 0:
+        note += f", {h} HBM stacks per package"
         if hbm_available is None:
             note += " (HBM unconstrained)"
         else:
             note += f"; HBM available {hbm_available:,.0f}; binding: {binding}"
+    if inputs.packaging_capacity_per_month is not None:
+        note += f"; packaging capacity {total('packaging_capacity'):,.0f} over the horizon"
     stages.append(
         FunnelStage(
             "packages before packaging loss",
@@ -1188,33 +1962,32 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         )
     )
 
-    good_packages = packages * inputs.packaging_yield
+    good_packages = total("good_packages")
+    py = inputs.packaging_yield
+    py_text = "a monthly series" if isinstance(py, np.ndarray) else f"{py:g}"
     stages.append(
         FunnelStage(
-            "good packages",
-            "good packages",
-            packages,
-            good_packages,
-            packages - good_packages,
-            f"packaging yield {inputs.packaging_yield:g}",
+            "good packages", "good packages", packages, good_packages,
+            packages - good_packages, f"packaging yield {py_text}",
         )
     )
-
-    units = good_packages * inputs.test_yield
+    units = total("final_units")
+    ty = inputs.test_yield
+    test_note = f"test yield {'a monthly series' if isinstance(ty, np.ndarray) else f'{ty:g}'}"
+    in_packaging = _scalar(sim["units_in_packaging_at_end"])
+    if in_packaging > 0:
+        test_note += (
+            f"; {in_packaging:,.0f} still in packaging at the horizon's end (packaging cycle "
+            f"time {inputs.packaging_cycle_time_months} months)"
+        )
     stages.append(
-        FunnelStage(
-            "tested units",
-            "tested units",
-            good_packages,
-            units,
-            good_packages - units,
-            f"test yield {inputs.test_yield:g}",
-        )
+        FunnelStage("tested units", "tested units", good_packages, units, good_packages - units, test_note)
     )
-
     equivalents: float | None = None
     if inputs.compute_equivalent_factor is not None:
-        equivalents = units * inputs.compute_equivalent_factor
+        equivalents = total("compute_equivalents")
+        factor = inputs.compute_equivalent_factor
+        factor_text = "a monthly series" if isinstance(factor, np.ndarray) else f"{factor:g}"
         stages.append(
             FunnelStage(
                 "compute equivalents",
@@ -1222,11 +1995,16 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
                 equivalents,
                 equivalents,
                 0.0,
-                f"{inputs.compute_equivalent_factor:g} per unit "
-                f"(basis: {inputs.compute_equivalent_basis})",
+                f"{factor_text} per unit (basis: {inputs.compute_equivalent_basis})",
             )
         )
-
+    leftover_dies = max(_scalar(sim["die_inventory"][:, -1]), 0.0)
+    leftover_hbm = (
+        None if hbm_available is None else max(_scalar(sim["hbm_inventory"][:, -1]), 0.0)
+    )
+    fab_only_units = units
+    if fab_only is not None:
+        fab_only_units = _scalar(np.asarray(fab_only["final_units"]).sum())
     return FunnelResult(
         inputs=inputs,
         stages=tuple(stages),
@@ -1234,11 +2012,11 @@ def _run(inputs: FunnelInputs) -> FunnelResult:
         binding_constraint=binding,
         leftover_dies=leftover_dies,
         leftover_hbm_stacks=leftover_hbm,
-        gross_dies_per_wafer=per_wafer,
+        gross_dies_per_wafer=per_wafer_value,
         gross_dies_source=source,
         die_yield=good_fraction,
         degraded_fraction=degraded_fraction,
-        die_supply=die_supply,
+        die_supply=arrived,
         hbm_available_stacks=hbm_available,
-        fab_only_final_units=units,
+        fab_only_final_units=fab_only_units,
     )

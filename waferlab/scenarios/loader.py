@@ -104,7 +104,10 @@ def _kind(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        hint = args[0] if len(args) == 1 else hint
+        # a number that the API also takes as an array (draws, a monthly series)
+        # or a learning law is a number in [parameters]; series go in [timeline]
+        numeric = [a for a in args if a in (float, int)]
+        hint = numeric[0] if numeric else (args[0] if len(args) == 1 else hint)
         origin = typing.get_origin(hint)
     for kind, cls in (("bool", bool), ("int", int), ("float", float), ("str", str)):
         if hint is cls:
