@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
-from waferlab.funnel import MAX_MONTHS, FunnelInputs, FunnelResult, run_funnel
+from waferlab.funnel import MAX_MONTHS, FunnelInputs, FunnelResult, run_funnel, run_timeline
 from waferlab.output import SCIENTIFIC_FROM, format_quantity, format_table, to_csv
 from waferlab.scenarios import Scenario
+from waferlab.timeline import PERIODS
 
 from .options import command as waferlab_command
 from .options import (
@@ -64,12 +65,25 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
     default=None,
     help="Length of the horizon in months (overrides the scenario's months).",
 )
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(PERIODS),
+    default="total",
+    show_default=True,
+    help="Totals over the horizon (the stage table), or a table per month, quarter or year "
+    "(the engine runs month by month; stocks carry over).",
+)
 @format_option(("text", "json", "csv"))
-@plot_option("Write a funnel chart to this file (.png, .svg or .pdf).")
+@plot_option(
+    "Write a chart to this file (.png, .svg or .pdf): the funnel stages, or with --by "
+    "month|quarter|year the output over time."
+)
 def command(
     scenario: str,
     overrides: tuple[str, ...],
     months: int | None,
+    by: str,
     output_format: str,
     plot_path: str | None,
 ) -> None:
@@ -83,6 +97,9 @@ def command(
     """
     resolved = resolve_scenario(scenario, overrides, months)
     inputs = resolved.funnel_inputs()
+    if by != "total":
+        _by_period(resolved, inputs, by, output_format, plot_path)
+        return
     result = run_funnel(inputs)
 
     # the plot first: a plot that cannot be written leaves no half output behind
@@ -121,3 +138,159 @@ def command(
                 )
             )
         click.echo("\n".join(lines))
+
+
+PERIOD_COLUMNS = [
+    "period",
+    "wafer_starts",
+    "good_dies",
+    "packages_started",
+    "final_units",
+    "cumulative_final_units",
+    "final_units_from_die_bank",
+    "die_inventory",
+    "hbm_inventory",
+    "binding_constraint",
+]
+PERIOD_HEADERS = [
+    "period",
+    "wafer starts",
+    "good dies",
+    "packages started",
+    "final units",
+    "cumulative",
+    "of which from die bank",
+    "die inventory (end)",
+    "HBM inventory (end)",
+    "binding",
+]
+
+
+def _by_period(
+    resolved: Scenario,
+    inputs: FunnelInputs,
+    by: str,
+    output_format: str,
+    plot_path: str | None,
+) -> None:
+    """Print the month-by-month engine's table summed over months, quarters or years."""
+    timeline = run_timeline(inputs)
+    rows = timeline.rows(by)
+    if plot_path is not None:
+        from waferlab.plotting import plot_timeline
+
+        save_plot(plot_timeline(timeline, by=by, published=published_points(resolved)), plot_path)
+    exhausted = timeline.stock_exhausted()
+    if output_format == "json":
+        data = timeline.to_dict(by)
+        data.update(
+            {
+                "scenario": resolved.name,
+                "description": resolved.description,
+                "final_units_total": float(timeline.total("final_units")[0]),
+                "parameters": inputs.to_dict(),
+                "sources": {
+                    key: resolved.sources.get(key, DEFAULT_SOURCE) for key in inputs.to_dict()
+                },
+                "published": resolved.published,
+            }
+        )
+        emit_json(data)
+        return
+    if output_format == "csv":
+        click.echo(to_csv(rows, PERIOD_COLUMNS), nl=False)
+        return
+    hbm = inputs.hbm_constrained
+    bank = any(r["final_units_from_die_bank"] for r in rows)
+    columns = [
+        (c, h)
+        for c, h in zip(PERIOD_COLUMNS, PERIOD_HEADERS, strict=True)
+        if (hbm or c != "hbm_inventory") and (bank or c != "final_units_from_die_bank")
+    ]
+    lines = [f"{resolved.name}: {resolved.description}", ""]
+    lines.append(
+        format_table(
+            rows,
+            [c for c, _ in columns],
+            headers=[h for _, h in columns],
+            float_format=",.0f",
+        )
+    )
+    total = float(timeline.total("final_units")[0])
+    span = f"{inputs.months} month{'s' if inputs.months > 1 else ''}"
+    if inputs.start_month:
+        span += f" from {inputs.start_month}"
+    lines += ["", f"{total:,.0f} final units over {span}"]
+    for stock, month in exhausted.items():
+        if stock == "die_bank" and not bank and month is None:
+            continue
+        if stock == "hbm_stock" and not hbm:
+            continue
+        name = stock.replace("_", " ")
+        lines.append(f"{name}: {'lasts the horizon' if month is None else 'runs out in ' + month}")
+    for key, what in (
+        ("dies_in_fab_at_end", "dies still in the fab"),
+        ("units_in_packaging_at_end", "units still in packaging"),
+    ):
+        value = float(timeline.in_process[key][0])
+        if value > 0:
+            lines.append(f"{what} at the horizon's end: {value:,.0f}")
+    rows_published = published_period_rows(resolved, timeline)
+    if rows_published:
+        lines += ["", f"published figures ({resolved.published['source']}):"]
+        lines.append(
+            format_table(
+                rows_published,
+                ["figure", "period", "published", "this_funnel"],
+                headers=["figure", "period", "published", "this funnel"],
+                float_format=",.0f",
+            )
+        )
+    click.echo("\n".join(lines))
+
+
+def published_points(resolved: Scenario) -> list[tuple[str, float, str]]:
+    """Published cumulative figures that name a calendar span, for plots."""
+    return [
+        (row["period"], float(row["published"]), row["figure"])
+        for row in _dated_published(resolved)
+    ]
+
+
+def _dated_published(resolved: Scenario) -> list[dict[str, Any]]:
+    """``[published]`` entries of the form ``<stage>_<YYYY>`` (a calendar-year total)."""
+    out = []
+    for key, value in resolved.published.items():
+        stem, _, year = key.rpartition("_")
+        # a calendar-year count of finished units, e.g. ascend_units_2025
+        if key == "source" or not (year.isdigit() and len(year) == 4):
+            continue
+        if not stem.endswith("units"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        out.append({"figure": key, "stage": stem, "period": year, "published": value})
+    return out
+
+
+def published_period_rows(resolved: Scenario, timeline: Any) -> list[dict[str, Any]]:
+    """Published calendar-year figures next to this funnel's total for the same year."""
+    rows = []
+    labels: list[str] = []
+    values: dict[str, Any] = {}
+    if resolved.funnel_inputs().start_month is not None:
+        labels, values = timeline.periods("year")
+    for item in _dated_published(resolved):
+        computed = None
+        if item["period"] in labels:
+            j = labels.index(item["period"])
+            computed = float(values["final_units"][0, j])
+        rows.append(
+            {
+                "figure": item["figure"],
+                "period": item["period"],
+                "published": item["published"],
+                "this_funnel": computed,
+            }
+        )
+    return rows

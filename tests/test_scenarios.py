@@ -29,10 +29,14 @@ from waferlab.scenarios.loader import NO_SOURCE
 
 PRESETS = (
     "bis-2025-ceiling",
+    "csis-2025-ramp",
     "csis-2025-smic-current",
     "csis-2025-smic-target",
     "csis-2025-tsmc-die-bank",
+    "ft-2025-yield-learning",
     "morgan-stanley-2025",
+    "morgan-stanley-2025-2027",
+    "semianalysis-2025-2027-ramp",
     "semianalysis-2025-hbm-bound",
     "tsmc-n7-counterfactual",
 )
@@ -69,11 +73,13 @@ def test_every_preset_loads_and_runs(name: str) -> None:
 @pytest.mark.parametrize("name", PRESETS)
 def test_every_preset_value_has_a_source(name: str) -> None:
     scenario = load_scenario(name)
-    for key in (*scenario.parameters, *scenario.costs):
+    for key in (*scenario.parameters, *scenario.costs, *scenario.timeline):
         text = scenario.sources[key]
         assert text and text != NO_SOURCE, key
     # no source describes a value the scenario does not set
-    assert set(scenario.sources) == set(scenario.parameters) | set(scenario.costs)
+    assert set(scenario.sources) == (
+        set(scenario.parameters) | set(scenario.costs) | set(scenario.timeline)
+    )
 
 
 @pytest.mark.parametrize("name", PRESETS)

@@ -273,7 +273,7 @@ class CostBreakdown:
         return self._per_compute_equivalent(self.all_in_cost_per_tested_unit_usd)
 
     def _per_compute_equivalent(self, usd_per_unit: float) -> float | None:
-        factor = self.funnel.inputs.compute_equivalent_factor
+        factor = self.funnel.compute_equivalent_factor
         return None if factor is None else _ratio(usd_per_unit, factor)
 
     @property
@@ -484,19 +484,18 @@ class MissingCostError(InputConflictError):
 
 def _fab_dies(funnel: FunnelResult) -> float:
     """Dies the fab supplies to packaging (the die supply without the die bank)."""
-    return funnel.die_supply - funnel.inputs.die_bank_dies
+    return funnel.die_supply - funnel.die_bank_dies
 
 
 def _missing_costs(funnel: FunnelResult, costs: CostInputs) -> None:
     """Raise :class:`MissingCostError` naming every cost the funnel needs but lacks."""
-    inputs = funnel.inputs
     reasons: dict[str, str] = {}
     if costs.wafer_cost_usd is None and funnel.wafers > 0:
         reasons["wafer_cost_usd"] = (
             f"the funnel starts {format_quantity(funnel.wafers, ',.0f')} wafers"
         )
     if (
-        inputs.die_bank_dies > 0
+        funnel.die_bank_dies > 0
         and costs.die_bank_cost_usd_per_die is None
         and not _fab_dies(funnel) > 0
     ):
@@ -634,9 +633,9 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         wafer_spend = funnel.wafers * c_wafer
     fab_dies = _fab_dies(funnel)
     bank_cost = costs.die_bank_cost_usd_per_die
-    if inputs.die_bank_dies > 0 and not bank_cost:
+    if funnel.die_bank_dies > 0 and not bank_cost:
         notes.append(DIE_BANK_AT_ZERO_NOTE)
-    bank_spend = inputs.die_bank_dies * (bank_cost or 0.0)
+    bank_spend = funnel.die_bank_dies * (bank_cost or 0.0)
     c_supplied = _ratio(wafer_spend + bank_spend, funnel.die_supply)
 
     k = inputs.dies_per_package
@@ -645,8 +644,8 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     hbm = h * costs.hbm_cost_usd_per_stack
     packaging = costs.packaging_cost_usd_per_package
     c_package = silicon + hbm + packaging
-    p = inputs.packaging_yield
-    t = inputs.test_yield
+    p = funnel.packaging_yield
+    t = funnel.test_yield
     # final_units > 0 implies p > 0 and t > 0.
     c_good_package = c_package / p
     test = costs.test_cost_usd_per_unit

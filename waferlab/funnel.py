@@ -59,18 +59,26 @@ from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yi
 
 __all__ = [
     "BINDING_CONSTRAINTS",
+    "BINDING_CONSTRAINTS_BY_CODE",
     "COMPUTE_EQUIVALENT_BASES",
+    "FLOW_NAMES",
     "MAX_COMPUTE_EQUIVALENT_FACTOR",
     "MAX_GROSS_DIES_PER_WAFER",
     "MAX_MONTHS",
     "MAX_STOCK",
     "MAX_WAFER_STARTS_PER_MONTH",
+    "SERIES_FIELDS",
+    "STOCKS",
+    "STOCK_NAMES",
+    "TIMELINE_OUTPUTS",
     "FunnelInputs",
     "FunnelResult",
     "FunnelStage",
     "InputConflictError",
     "ModelParameters",
+    "TimelineResult",
     "run_funnel",
+    "run_timeline",
 ]
 
 #: Accepted values of ``FunnelInputs.compute_equivalent_basis`` and what each means.
@@ -84,7 +92,7 @@ COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType(
 )
 
 #: Possible values of ``FunnelResult.binding_constraint``.
-BINDING_CONSTRAINTS: tuple[str, ...] = ("dies", "hbm", "none")
+BINDING_CONSTRAINTS: tuple[str, ...] = ("dies", "hbm", "packaging", "none")
 
 #: Sanity bounds on counts, enforced by :class:`FunnelInputs`. They are far
 #: above anything real (the largest fab groups start a few million wafers a
@@ -105,6 +113,21 @@ MAX_DIES_PER_PACKAGE = 64
 MAX_HBM_STACKS_PER_PACKAGE = 64
 #: Bound on the fab and packaging cycle times, in months.
 MAX_CYCLE_TIME_MONTHS = 60
+
+#: Inputs that may change from month to month (a ``[timeline]`` entry of a scenario).
+SERIES_FIELDS: tuple[str, ...] = (
+    "wafer_starts_per_month",
+    "capacity_share",
+    "gross_dies_per_wafer",
+    "die_yield",
+    "defect_density_per_cm2",
+    "hbm_supply_stacks_per_month",
+    "die_bank_inflow_dies_per_month",
+    "packaging_capacity_per_month",
+    "packaging_yield",
+    "test_yield",
+    "compute_equivalent_factor",
+)
 
 #: An input array: draws ``(n, 1)``, a monthly series ``(1, months)`` or both ``(n, months)``.
 FloatArray = NDArray[np.float64]
@@ -218,9 +241,7 @@ def _check_draws(inputs: FunnelInputs) -> None:
     """Refuse inputs whose numbers of draws differ (each is n or 1)."""
     seen: dict[int, str] = {}
     values = [(f.name, getattr(inputs, f.name)) for f in dataclasses.fields(inputs)]
-    values += [
-        (f"yield_model_parameters.{k}", v) for k, v in inputs.yield_model_parameters.items()
-    ]
+    values += [(f"yield_model_parameters.{k}", v) for k, v in inputs.yield_model_parameters.items()]
     for name, value in values:
         n = _draws_of(value)
         if n > 1:
@@ -968,7 +989,7 @@ class FunnelResult:
     @property
     def includes_stock(self) -> bool:
         """Whether a die bank contributed to the totals."""
-        return self.inputs.die_bank_dies > 0
+        return self.die_bank_dies > 0
 
     @property
     def yield_parameters(self) -> dict[str, float]:
@@ -979,6 +1000,46 @@ class FunnelResult:
     def months(self) -> int:
         """Length of the horizon in months."""
         return self.inputs.months
+
+    @property
+    def die_bank_dies(self) -> float:
+        """Die-bank dies over the horizon (the opening stock plus any inflow)."""
+        supply = (
+            self.stage("die supply") if any(s.name == "die supply" for s in self.stages) else None
+        )
+        fab = self.stage("good dies").quantity + (
+            self.stage("degraded dies").quantity if self.inputs.package_degraded_dies else 0.0
+        )
+        bank = self.inputs.die_bank_dies
+        inflow = self.inputs.die_bank_inflow_dies_per_month
+        if inflow is None and not isinstance(bank, np.ndarray):
+            return float(bank)
+        return max(supply.quantity_in - fab, 0.0) if supply is not None else 0.0
+
+    def _rate(self, name: str, numerator: float, denominator: float) -> float:
+        value = getattr(self.inputs, name)
+        if not isinstance(value, np.ndarray):
+            return float(value)
+        return numerator / denominator if denominator > 0 else float(np.mean(value))
+
+    @property
+    def packaging_yield(self) -> float:
+        """Packaging yield used: the given number, or good packages per package over a series."""
+        return self._rate("packaging_yield", self.good_packages, self.packages)
+
+    @property
+    def test_yield(self) -> float:
+        """Test yield used: the given number, or units per good package over a series."""
+        return self._rate("test_yield", self.final_units, self.good_packages)
+
+    @property
+    def compute_equivalent_factor(self) -> float | None:
+        """Compute equivalents per unit: the given number, or the horizon average."""
+        if self.inputs.compute_equivalent_factor is None:
+            return None
+        return self._rate(
+            "compute_equivalent_factor", self.compute_equivalents or 0.0, self.final_units
+        )
 
     @property
     def final_units_per_month(self) -> float:
@@ -1191,7 +1252,7 @@ def _yield_arrays(
         )
     # The good fraction stays the given or model yield; the degraded bin cannot
     # exceed the dies that are not fully good.
-    degraded = np.minimum(np.maximum(bins.degraded, 0.0), 1.0 - np.asarray(good))
+    degraded: Any = np.minimum(np.maximum(bins.degraded, 0.0), 1.0 - np.asarray(good))
     if np.ndim(degraded) == 0:
         degraded = float(degraded)
     return good, degraded, d0
@@ -1361,8 +1422,9 @@ def _simulate(
         "good_packages": good_packages,
         "final_units": final_units,
         "final_units_from_die_bank": from_bank,
-        "die_inventory": cum_dies - cum_packages * k,
-        "die_bank_inventory": cum_bank - cum_bank_used,
+        # stocks: what floating-point rounding leaves below zero is zero
+        "die_inventory": np.maximum(cum_dies - cum_packages * k, 0.0),
+        "die_bank_inventory": np.maximum(cum_bank - cum_bank_used, 0.0),
         "die_level": die_level,
         "whole_level": whole,
         "cum_packages": cum_packages,
@@ -1390,7 +1452,7 @@ def _simulate(
     )
     if hbm_on:
         out["hbm_stacks_in"] = hbm_in
-        out["hbm_inventory"] = cum_hbm - cum_packages * h
+        out["hbm_inventory"] = np.maximum(cum_hbm - cum_packages * h, 0.0)
         out["hbm_level"] = hbm_level
         # the opening stock is used before the new supply (first in, first out)
         left = opening[:, None] - np.minimum(cum_packages * h, opening[:, None])
@@ -1594,9 +1656,7 @@ class TimelineResult:
             "periods": self.rows(by, draw),
             "stock_exhausted": self.stock_exhausted(draw),
             "dies_in_fab_at_end": float(self.in_process["dies_in_fab_at_end"][draw]),
-            "units_in_packaging_at_end": float(
-                self.in_process["units_in_packaging_at_end"][draw]
-            ),
+            "units_in_packaging_at_end": float(self.in_process["units_in_packaging_at_end"][draw]),
         }
 
     def to_frame(self, by: str = "month", draw: int = 0) -> Any:
@@ -1604,9 +1664,7 @@ class TimelineResult:
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise WaferlabError(
-                "to_frame needs pandas: pip install 'waferlab[pandas]'"
-            ) from exc
+            raise WaferlabError("to_frame needs pandas: pip install 'waferlab[pandas]'") from exc
         return pd.DataFrame(self.rows(by, draw)).set_index("period")
 
     def __repr__(self) -> str:
@@ -1630,9 +1688,7 @@ BINDING_CONSTRAINTS_BY_CODE: tuple[str, ...] = _BINDING_NAME
 TIMELINE_OUTPUTS: tuple[str, ...] = FLOW_NAMES + STOCK_NAMES + RATE_NAMES
 
 
-def run_timeline(
-    inputs: FunnelInputs, *, outputs: Iterable[str] | None = None
-) -> TimelineResult:
+def run_timeline(inputs: FunnelInputs, *, outputs: Iterable[str] | None = None) -> TimelineResult:
     """Run the funnel month by month, for every draw at once.
 
     Parameters
@@ -1703,9 +1759,7 @@ def run_timeline(
     arrays: dict[str, FloatArray] = {}
     binding = np.empty((n, months), dtype=np.int8)
     exhausted = {stock: np.empty(n, dtype=np.intp) for stock in STOCKS}
-    in_process = {
-        name: np.empty(n) for name in ("dies_in_fab_at_end", "units_in_packaging_at_end")
-    }
+    in_process = {name: np.empty(n) for name in ("dies_in_fab_at_end", "units_in_packaging_at_end")}
     for begin in range(0, n, chunk):
         rows = slice(begin, min(begin + chunk, n))
         part = _simulate(inputs, monthly=True, per_wafer=per_wafer, rows=rows if n > 1 else None)
@@ -1860,13 +1914,16 @@ def _funnel_result(
     if isinstance(inputs.wafer_starts_per_month, np.ndarray) or isinstance(
         inputs.capacity_share, np.ndarray
     ):
-        wafer_note = f"monthly series over {months} month{plural} (average share {wafers / capacity if capacity else 0:.4g})"
+        share = wafers / capacity if capacity else 0.0
+        wafer_note = f"monthly series over {months} month{plural} (average share {share:.4g})"
     else:
         wafer_note = (
             f"{inputs.wafer_starts_per_month:,.0f} per month × share "
             f"{inputs.capacity_share:g} × {months} month{plural}"
         )
-    stages.append(FunnelStage("wafer starts", "wafers", capacity, wafers, capacity - wafers, wafer_note))
+    stages.append(
+        FunnelStage("wafer starts", "wafers", capacity, wafers, capacity - wafers, wafer_note)
+    )
 
     gross = total("gross_dies")
     if isinstance(per_wafer, np.ndarray):
@@ -1884,7 +1941,11 @@ def _funnel_result(
         good_fraction = _scalar(sim["die_yield"])
     stages.append(
         FunnelStage(
-            "good dies", "good dies", gross, good, gross - good,
+            "good dies",
+            "good dies",
+            gross,
+            good,
+            gross - good,
             _yield_note(inputs, good_fraction, monthly),
         )
     )
@@ -1967,8 +2028,12 @@ def _funnel_result(
     py_text = "a monthly series" if isinstance(py, np.ndarray) else f"{py:g}"
     stages.append(
         FunnelStage(
-            "good packages", "good packages", packages, good_packages,
-            packages - good_packages, f"packaging yield {py_text}",
+            "good packages",
+            "good packages",
+            packages,
+            good_packages,
+            packages - good_packages,
+            f"packaging yield {py_text}",
         )
     )
     units = total("final_units")
@@ -1981,7 +2046,9 @@ def _funnel_result(
             f"time {inputs.packaging_cycle_time_months} months)"
         )
     stages.append(
-        FunnelStage("tested units", "tested units", good_packages, units, good_packages - units, test_note)
+        FunnelStage(
+            "tested units", "tested units", good_packages, units, good_packages - units, test_note
+        )
     )
     equivalents: float | None = None
     if inputs.compute_equivalent_factor is not None:
@@ -1999,9 +2066,7 @@ def _funnel_result(
             )
         )
     leftover_dies = max(_scalar(sim["die_inventory"][:, -1]), 0.0)
-    leftover_hbm = (
-        None if hbm_available is None else max(_scalar(sim["hbm_inventory"][:, -1]), 0.0)
-    )
+    leftover_hbm = None if hbm_available is None else max(_scalar(sim["hbm_inventory"][:, -1]), 0.0)
     fab_only_units = units
     if fab_only is not None:
         fab_only_units = _scalar(np.asarray(fab_only["final_units"]).sum())

@@ -14,6 +14,7 @@ __all__ = [
     "plot_cost_breakdown",
     "plot_funnel",
     "plot_simulated_wafer",
+    "plot_timeline",
     "plot_wafer_map",
     "plot_yield_curves",
 ]
@@ -208,6 +209,140 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         frameon=False,
     )
     _finish_bar_axes(ax)
+    return ax
+
+
+def plot_timeline(
+    result: Any,
+    *,
+    by: str = "month",
+    ax: Axes | None = None,
+    published: list[tuple[str, float, str]] | None = None,
+) -> Axes:
+    """Plot finished units over time: bars by die source, the cumulative line, bindings.
+
+    Parameters
+    ----------
+    result : TimelineResult
+        From :func:`waferlab.funnel.run_timeline` (the first draw is drawn).
+    by : {"month", "quarter", "year"}, default "month"
+        Period of the bars.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when None.
+    published : list of (period, value, label), optional
+        Published totals for a calendar year ("2025"), drawn on the cumulative
+        axis at the end of that year as the cumulative count up to the year's
+        start plus the published figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The bar axes; the cumulative line is on a twin axis.
+
+    Notes
+    -----
+    Bars are finished units per period, split into units built from die-bank
+    dies and from new wafers (bank dies are drawn first). Shaded bands mark the
+    months in which each constraint limited the packages started.
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs, run_timeline
+    >>> from waferlab.timeline import monthly
+    >>> r = run_timeline(FunnelInputs(wafer_starts_per_month=monthly([1e4, 2e4, 3e4]),
+    ...                               months=3, gross_dies_per_wafer=80, die_yield=0.2))
+    >>> plot_timeline(r).get_ylabel()
+    'finished units per month'
+    """
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    from waferlab.errors import InvalidParameterError, check_choice
+    from waferlab.funnel import BINDING_CONSTRAINTS_BY_CODE, TimelineResult
+    from waferlab.timeline import period_labels
+
+    if not isinstance(result, TimelineResult):
+        raise InvalidParameterError("result", result, "a TimelineResult from run_timeline")
+    check_choice("by", by, ("month", "quarter", "year"))
+    ax = _new_axes(ax, (10.0, 5.2))
+    labels, values = result.periods(by)
+    x = list(range(len(labels)))
+    total = values["final_units"][0]
+    bank = values.get("final_units_from_die_bank")
+    bank_part = bank[0] if bank is not None else 0.0 * total
+    new_part = total - bank_part
+    ax.bar(x, new_part, color="#2f6f9f", label="from new wafers", width=0.8)
+    if float(bank_part.sum()) > 0:
+        ax.bar(x, bank_part, bottom=new_part, color="#9fc5e8", label="from the die bank", width=0.8)
+
+    # bands where each constraint binds (by month, drawn on the period axis)
+    _, index = period_labels(by, result.months, result.start_month)
+    colours = {"dies": "#f2e6c9", "hbm": "#f4c7c3", "packaging": "#d9d2e9"}
+    counts: dict[int, int] = {}
+    for month, code in enumerate(result.binding[0]):
+        name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
+        period = int(index[month])
+        counts[period] = counts.get(period, 0) + 1
+    seen: set[str] = set()
+    for month, code in enumerate(result.binding[0]):
+        name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
+        if name not in colours:
+            continue
+        period = int(index[month])
+        size = counts[period]
+        position = sum(1 for m in range(month) if int(index[m]) == period)
+        left = period - 0.5 + position / size
+        ax.axvspan(left, left + 1.0 / size, color=colours[name], zorder=0, linewidth=0)
+        seen.add(name)
+
+    twin = ax.twinx()
+    cumulative = values["cumulative_final_units"][0]
+    twin.plot(x, cumulative, color="#222222", marker="o", markersize=3, label="cumulative")
+    if published:
+        starts = {label: j for j, label in enumerate(labels)}
+        year_labels, year_values = result.periods("year")
+        year_end = dict(zip(year_labels, year_values["cumulative_final_units"][0], strict=True))
+        year_sum = dict(zip(year_labels, year_values["final_units"][0], strict=True))
+        for year, value, text in published:
+            if year not in year_end:
+                continue
+            before = float(year_end[year] - year_sum[year])
+            last = max(
+                (j for j, label in enumerate(labels) if label.startswith(year)),
+                default=starts.get(year),
+            )
+            if last is None:
+                continue
+            twin.plot([last], [before + value], marker="D", color="#c0392b", linestyle="none")
+            twin.annotate(
+                f"{text}: {value:,.0f}",
+                (last, before + value),
+                textcoords="offset points",
+                xytext=(-6, 6),
+                ha="right",
+                fontsize=8,
+                color="#c0392b",
+            )
+    thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+    ax.yaxis.set_major_formatter(thousands)
+    twin.yaxis.set_major_formatter(thousands)
+    twin.set_ylim(bottom=0)
+    twin.set_ylabel("cumulative finished units")
+    ax.set_ylabel(f"finished units per {by}")
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(x[::step])
+    ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=8)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    handles, names = ax.get_legend_handles_labels()
+    handles += twin.get_legend_handles_labels()[0]
+    names += ["cumulative"]
+    for name in ("dies", "hbm", "packaging"):
+        if name in seen:
+            handles.append(Patch(color=colours[name]))
+            names.append(f"{'HBM' if name == 'hbm' else name} binding")
+    ax.legend(handles, names, loc="upper left", fontsize=8, frameon=False)
+    span = f"{result.months} months" + (f" from {result.start_month}" if result.start_month else "")
+    ax.set_title(f"Finished units per {by} over {span}", fontsize=11)
     return ax
 
 

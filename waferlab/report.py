@@ -461,7 +461,7 @@ def _funnel_section(
         rows.append(
             [
                 f"`{name}`",
-                _n(given.wafer_starts_per_month),
+                _n(result.stage("wafer starts").quantity_in / given.months),
                 given.months,
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 yield_text,

@@ -147,21 +147,23 @@ def period_labels(
         return labels, keys.astype(np.intp)
     numbers = parse_month(start_month, name="start_month") + t
     if by == "month":
-        return [format_month(n) for n in numbers], t.astype(np.intp)
+        return [format_month(int(n)) for n in numbers], t.astype(np.intp)
     if by == "quarter":
         codes = [f"{n // 12:04d}-Q{(n % 12) // 3 + 1}" for n in numbers]
     else:
         codes = [f"{n // 12:04d}" for n in numbers]
-    labels: list[str] = []
+    names: list[str] = []
     index = np.empty(months, dtype=np.intp)
     for i, code in enumerate(codes):
-        if not labels or labels[-1] != code:
-            labels.append(code)
-        index[i] = len(labels) - 1
-    return labels, index
+        if not names or names[-1] != code:
+            names.append(code)
+        index[i] = len(names) - 1
+    return names, index
 
 
-def monthly(values: Sequence[float] | NDArray[np.float64], *, name: str = "values") -> NDArray[np.float64]:
+def monthly(
+    values: Sequence[float] | NDArray[np.float64], *, name: str = "values"
+) -> NDArray[np.float64]:
     """Return a list of monthly values as a series of shape ``(1, months)``.
 
     Examples
@@ -189,11 +191,14 @@ def _month_offsets(
             raise InvalidParameterError(
                 f"{name} point",
                 key,
-                f"a month of the horizon, {format_month(start)} to {format_month(start + months - 1)}",
+                f"a month of the horizon, {format_month(start)} to "
+                f"{format_month(start + months - 1)}",
             )
         if offsets and offset <= offsets[-1]:
             raise InvalidParameterError(
-                f"{name} point", key, f"a month after {format_month(start + offsets[-1])} (dates in order)"
+                f"{name} point",
+                key,
+                f"a month after {format_month(start + offsets[-1])} (dates in order)",
             )
         offsets.append(offset)
         values.append(check_real(f"{name} at {key}", value))
@@ -469,7 +474,7 @@ def from_spec(
     >>> from_spec("x", [1, 2], start_month=None, months=3)
     Traceback (most recent call last):
     ...
-    waferlab.errors.InvalidParameterError: x (number of monthly values) must be 3, one value per month of the horizon (got 2)
+    waferlab.errors.InvalidParameterError: x (number of monthly values) must be 3, one value ...
     """
     if isinstance(spec, list | tuple):
         if len(spec) != months:
@@ -492,7 +497,9 @@ def from_spec(
     if "learning" in spec:
         if name != "defect_density_per_cm2":
             raise InvalidParameterError(
-                name, dict(spec), "a series without learning (learning applies to defect_density_per_cm2)"
+                name,
+                dict(spec),
+                "a series without learning (learning applies to defect_density_per_cm2)",
             )
         return Learning.from_dict(spec)
     if start_month is None:
@@ -506,7 +513,9 @@ def from_spec(
         wanted = ("start", "end", "midpoint_month", "months_10_to_90")
         for key in data:
             if key not in wanted:
-                raise InvalidParameterError(f"{name} key", key, f"one of shape, {', '.join(wanted)}")
+                raise InvalidParameterError(
+                    f"{name} key", key, f"one of shape, {', '.join(wanted)}"
+                )
         for key in wanted:
             if key not in data:
                 raise InvalidParameterError(f"{name}.{key}", None, f"given for shape {shape}")

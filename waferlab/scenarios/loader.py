@@ -72,6 +72,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "inherits",
     "notes",
     "parameters",
+    "timeline",
     "costs",
     "sources",
     "published",
@@ -299,6 +300,7 @@ class Scenario:
     notes: str = ""
     published: dict[str, Any] = field(default_factory=dict)
     builtin: bool = False
+    timeline: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -324,7 +326,7 @@ class Scenario:
         >>> load_scenario("csis-2025-smic-target").funnel_inputs().wafer_starts_per_month
         50000.0
         """
-        return _build_funnel_inputs(self.label, self.parameters)
+        return _build_funnel_inputs(self.label, self.parameters, self.timeline)
 
     def cost_inputs(self) -> CostInputs | None:
         """Return the cost inputs, or None when the scenario states no costs.
@@ -419,6 +421,7 @@ class Scenario:
         parameters = dict(self.parameters)
         costs = dict(self.costs)
         sources = dict(self.sources)
+        timeline = dict(self.timeline)
         for key, value in values.items():
             spec = _field(key)
             if spec is None:
@@ -427,6 +430,7 @@ class Scenario:
                 raise ScenarioError(f"{what}: unknown key {key!r}{hint}")
             where = f"{what}: [{spec.table}] {key}"
             target = parameters if spec.table == "parameters" else costs
+            timeline.pop(key, None)  # a value set here replaces a series
             if value is None:
                 if spec.required:
                     raise ScenarioError(f"{where} is required and cannot be removed")
@@ -435,8 +439,10 @@ class Scenario:
             else:
                 target[key] = _check_value(where, spec, value)
                 sources[key] = source if source is not None else "override: set by the user"
-        _validate_complete(what, parameters, costs)
-        return dataclasses.replace(self, parameters=parameters, costs=costs, sources=sources)
+        _validate_complete(what, parameters, costs, timeline)
+        return dataclasses.replace(
+            self, parameters=parameters, costs=costs, sources=sources, timeline=timeline
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as plain JSON-able data.
@@ -454,6 +460,7 @@ class Scenario:
             "builtin": self.builtin,
             "inherits": self.inherits,
             "parameters": dict(self.parameters),
+            "timeline": dict(self.timeline),
             "costs": dict(self.costs),
             "sources": dict(self.sources),
             "notes": self.notes,
@@ -543,13 +550,33 @@ def _check_value(where: str, spec: _Field, value: Any) -> Any:
     return value
 
 
-def _build_funnel_inputs(label: str, parameters: Mapping[str, Any]) -> FunnelInputs:
+def _build_funnel_inputs(
+    label: str, parameters: Mapping[str, Any], timeline: Mapping[str, Any] | None = None
+) -> FunnelInputs:
     from waferlab.funnel import FunnelInputs
+    from waferlab.timeline import from_spec
 
+    values = dict(parameters)
+    months = values.get("months", 1)
+    start_month = values.get("start_month")
+    for key, spec in (timeline or {}).items():
+        if not isinstance(months, int) or months < 1:
+            break  # FunnelInputs names the bad months below
+        try:
+            values[key] = from_spec(key, spec, start_month=start_month, months=months)
+        except WaferlabError as exc:
+            raise ScenarioError(f"{label}: [timeline] {key}: {_one_line(exc)}") from exc
     try:
-        return FunnelInputs.from_dict(parameters)
+        return FunnelInputs.from_dict(values)
     except WaferlabError as exc:
-        raise ScenarioError(f"{label}: [parameters] {_one_line(exc)}") from exc
+        table = "timeline" if timeline and _named(exc) in timeline else "parameters"
+        raise ScenarioError(f"{label}: [{table}] {_one_line(exc)}") from exc
+
+
+def _named(exc: WaferlabError) -> str | None:
+    """The input an error names, when it names one."""
+    name = getattr(exc, "parameter", None)
+    return name if isinstance(name, str) else None
 
 
 def _build_cost_inputs(label: str, costs: Mapping[str, Any]) -> CostInputs:
@@ -565,16 +592,22 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _validate_complete(label: str, parameters: Mapping[str, Any], costs: Mapping[str, Any]) -> None:
+def _validate_complete(
+    label: str,
+    parameters: Mapping[str, Any],
+    costs: Mapping[str, Any],
+    timeline: Mapping[str, Any] | None = None,
+) -> None:
     """Check required keys, then let the dataclasses check cross-field rules."""
     schema = _schema()
     for table, values in (("parameters", parameters), ("costs", costs)):
         if table == "costs" and not values:
             continue
         for spec in schema[table].values():
-            if spec.required and spec.name not in values:
+            in_timeline = table == "parameters" and spec.name in (timeline or {})
+            if spec.required and spec.name not in values and not in_timeline:
                 raise ScenarioError(f"{label}: missing required key {spec.name!r} in [{table}]")
-    _build_funnel_inputs(label, parameters)
+    _build_funnel_inputs(label, parameters, timeline)
     if costs:
         _build_cost_inputs(label, costs)
 
@@ -595,6 +628,7 @@ class _Document:
     costs: dict[str, Any]
     sources: dict[str, str]
     published: dict[str, Any]
+    timeline: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -622,7 +656,7 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
             raise ScenarioError(f"{path}: {key} must be a string, got {_type_name(doc[key])}")
     if not doc["name"].strip():
         raise ScenarioError(f"{path}: name must not be empty")
-    for key in ("parameters", "costs", "sources", "published"):
+    for key in ("parameters", "timeline", "costs", "sources", "published"):
         if key in doc and not isinstance(doc[key], Mapping):
             raise ScenarioError(f"{path}: [{key}] must be a table, got {_type_name(doc[key])}")
 
@@ -642,6 +676,8 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
                 raise ScenarioError(f"{path}: unknown key {key!r} in [{table}]{hint}")
             values[key] = _check_value(f"{path}: [{table}] {key}", spec, value)
         tables[table] = values
+
+    timeline = _parse_timeline(path, doc.get("timeline", {}), tables["parameters"])
 
     sources: dict[str, str] = {}
     for key, text in doc.get("sources", {}).items():
@@ -680,7 +716,39 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
         costs=tables["costs"],
         sources=sources,
         published=published,
+        timeline=timeline,
     )
+
+
+def _parse_timeline(
+    path: Path, table: Mapping[str, Any], parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check the keys and the outer form of ``[timeline]``; values are built later."""
+    from waferlab.funnel import SERIES_FIELDS
+
+    out: dict[str, Any] = {}
+    for key, spec in table.items():
+        if key not in SERIES_FIELDS:
+            if _field(key) is not None:
+                raise ScenarioError(
+                    f"{path}: [timeline] {key} cannot change over time; give it in "
+                    f"[parameters] (keys with a monthly series: {', '.join(SERIES_FIELDS)})"
+                )
+            raise ScenarioError(
+                f"{path}: unknown key {key!r} in [timeline]{_suggest(key, SERIES_FIELDS)}"
+            )
+        if key in parameters:
+            raise ScenarioError(
+                f"{path}: {key} is given in both [parameters] and [timeline]; give it once"
+            )
+        if not isinstance(spec, list | Mapping):
+            raise ScenarioError(
+                f"{path}: [timeline] {key} must be a list of monthly values, a table of "
+                f'"YYYY-MM" = value points, a shape table or a learning table, got '
+                f"{_type_name(spec)}"
+            )
+        out[key] = spec
+    return out
 
 
 def _builtin_dir() -> Path:
@@ -735,6 +803,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     parameters: dict[str, Any] = {}
     costs: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    timeline: dict[str, Any] = {}
     if doc.inherits is not None:
         parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
         seen = (*chain, resolved)
@@ -747,19 +816,24 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         parameters.update(parent.parameters)
         costs.update(parent.costs)
         sources.update(parent.sources)
+        timeline.update(parent.timeline)
 
-    # a value set here replaces the parent's value, and the parent's source with it
-    for key in (*doc.parameters, *doc.costs):
+    # a value set here replaces the parent's value, and the parent's source with it;
+    # a number replaces a series and a series a number
+    for key in (*doc.parameters, *doc.costs, *doc.timeline):
         sources.pop(key, None)
+        timeline.pop(key, None)
+        parameters.pop(key, None)
     parameters.update(doc.parameters)
     costs.update(doc.costs)
+    timeline.update(doc.timeline)
     for key, text in doc.sources.items():
-        if key not in parameters and key not in costs:
+        if key not in parameters and key not in costs and key not in timeline:
             raise ScenarioError(
                 f"{path}: [sources] gives a source for {key!r}, which the scenario does not set"
             )
         sources[key] = text
-    for key in (*parameters, *costs):
+    for key in (*parameters, *costs, *timeline):
         if key not in sources:
             if builtin:
                 raise ScenarioError(
@@ -778,6 +852,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         notes=doc.notes,
         published=doc.published,
         builtin=builtin,
+        timeline=timeline,
     )
 
 
@@ -831,5 +906,5 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
                 )
             raise UnknownNameError("scenario", text, list_scenarios())
     scenario = _load_chain(path, builtin, ())
-    _validate_complete(scenario.label, scenario.parameters, scenario.costs)
+    _validate_complete(scenario.label, scenario.parameters, scenario.costs, scenario.timeline)
     return scenario
