@@ -460,6 +460,19 @@ def test_example_custom_scenario_is_fully_sourced() -> None:
     assert result.good_packages == pytest.approx(4_320_000)
 
 
+def test_preset_tables_in_the_docs_are_up_to_date() -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "make_preset_tables.py"
+    spec = importlib.util.spec_from_file_location("make_preset_tables", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.document() == module.DOC.read_text(encoding="utf-8"), (
+        "run python docs/make_preset_tables.py"
+    )
+
+
 def test_docs_describe_every_key_and_preset() -> None:
     docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
     for key in scenario_keys():
