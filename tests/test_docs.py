@@ -94,3 +94,17 @@ def test_readme_report_summary_is_real(runner, cli) -> None:  # type: ignore[no-
     result = runner.invoke(cli, ["report", "--no-files"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip() == pasted.group(1)
+
+
+def _console_blocks(name: str) -> list[tuple[str, str]]:
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    return re.findall(r"```console\n\$ waferlab (.+?)\n(.*?)\n```", text, re.S)
+
+
+@pytest.mark.parametrize(("args", "expected"), _console_blocks("timeline.md"))
+def test_timeline_doc_console_output_is_real(runner, cli, args: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    import shlex
+
+    result = runner.invoke(cli, shlex.split(args))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip() == expected

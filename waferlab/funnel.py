@@ -1355,13 +1355,23 @@ def _simulate(
     def full(x: Any) -> FloatArray:
         return np.broadcast_to(np.asarray(x, dtype=np.float64), grid)
 
+    def running(x: Any) -> FloatArray:
+        """Cumulative sum along the months of an input, computed on its own rows (1 or n)."""
+        array = np.asarray(x, dtype=np.float64)
+        array = array.reshape(-1, 1) if array.ndim < 2 else array
+        return np.cumsum(np.broadcast_to(array, (array.shape[0], periods)), axis=1)
+
+    zeros = np.broadcast_to(np.zeros(1), grid)
     arrivals = _shift(full(fab_dies), inputs.fab_cycle_time_months if monthly else 0)
-    bank_in = np.zeros(grid)
-    if inflow is not None:
-        bank_in += full(inflow * span)
-    bank_in[:, 0] += np.broadcast_to(np.asarray(bank, dtype=np.float64).reshape(-1), (n,))
-    supply = arrivals + bank_in
-    cum_dies = np.cumsum(supply, axis=1)
+    bank_opening = np.broadcast_to(np.asarray(bank, dtype=np.float64).reshape(-1), (n,))
+    has_bank = inflow is not None or bool(np.any(bank_opening > 0))
+    if has_bank:
+        bank_in = np.zeros(grid) if inflow is None else np.array(full(inflow * span))
+        bank_in[:, 0] += bank_opening
+        cum_dies = np.cumsum(arrivals + bank_in, axis=1)
+    else:
+        bank_in = zeros
+        cum_dies = np.cumsum(arrivals, axis=1)
     k = inputs.dies_per_package
     die_level = cum_dies / k
     level = die_level
@@ -1369,10 +1379,11 @@ def _simulate(
         h = inputs.hbm_stacks_per_package
         stock = take(inputs.hbm_stock_stacks) if inputs.hbm_stock_stacks is not None else 0.0
         flow = take(inputs.hbm_supply_stacks_per_month)
-        hbm_in = np.zeros(grid) if flow is None else np.array(full(flow * span))
         opening = np.broadcast_to(np.asarray(stock, dtype=np.float64).reshape(-1), (n,))
-        hbm_in[:, 0] += opening
-        cum_hbm = np.cumsum(hbm_in, axis=1)
+        # the opening stock first, then the running supply (computed on its own rows)
+        cum_hbm = np.broadcast_to(
+            opening[:, None] + (0.0 if flow is None else running(flow * span)), grid
+        )
         hbm_level = cum_hbm / h
         level = np.minimum(die_level, hbm_level)
     whole = np.floor(level + _FLOOR_TOLERANCE)
@@ -1385,15 +1396,16 @@ def _simulate(
     before = cum_packages - packages
 
     # which limit set each period's package starts (ties go to dies, then HBM)
-    die_room = die_level - before
     code = np.full(grid, _BINDING_CODE["dies" if (hbm_on or cap_on) else "none"], dtype=np.int8)
-    room = die_room
-    if hbm_on:
-        hbm_room = hbm_level - before
-        code = np.where(hbm_room < die_room, np.int8(_BINDING_CODE["hbm"]), code)
-        room = np.minimum(die_room, hbm_room)
-    if cap_on:
-        code = np.where(cap < room, np.int8(_BINDING_CODE["packaging"]), code)
+    if hbm_on or cap_on:
+        die_room = die_level - before
+        room = die_room
+        if hbm_on:
+            hbm_room = hbm_level - before
+            code[hbm_room < die_room] = _BINDING_CODE["hbm"]
+            room = np.minimum(die_room, hbm_room)
+        if cap_on:
+            code[cap < room] = _BINDING_CODE["packaging"]
 
     packaging_yield = full(take(inputs.packaging_yield))
     test_yield = full(take(inputs.test_yield))
@@ -1403,10 +1415,14 @@ def _simulate(
     final_units = _shift(started_units, lag)
 
     # attribution of the dies used: die-bank dies are drawn first
-    cum_bank = np.cumsum(bank_in, axis=1)
-    cum_bank_used = _drawn_down(cum_bank, cum_packages * k)
-    bank_used = np.diff(cum_bank_used, axis=1, prepend=0.0)
-    from_bank = _shift(bank_used / k * packaging_yield * test_yield, lag)
+    if has_bank:
+        cum_bank = np.cumsum(bank_in, axis=1)
+        cum_bank_used = _drawn_down(cum_bank, cum_packages * k)
+        bank_used = np.diff(cum_bank_used, axis=1, prepend=0.0)
+        from_bank = _shift(bank_used / k * packaging_yield * test_yield, lag)
+        bank_left = np.maximum(cum_bank - cum_bank_used, 0.0)
+    else:
+        bank_used = from_bank = bank_left = zeros
 
     out: dict[str, Any] = {
         "wafer_capacity": full(capacity),
@@ -1424,7 +1440,7 @@ def _simulate(
         "final_units_from_die_bank": from_bank,
         # stocks: what floating-point rounding leaves below zero is zero
         "die_inventory": np.maximum(cum_dies - cum_packages * k, 0.0),
-        "die_bank_inventory": np.maximum(cum_bank - cum_bank_used, 0.0),
+        "die_bank_inventory": bank_left,
         "die_level": die_level,
         "whole_level": whole,
         "cum_packages": cum_packages,
@@ -1446,12 +1462,13 @@ def _simulate(
         out["compute_equivalents"] = final_units * full(take(inputs.compute_equivalent_factor))
     else:
         out["compute_equivalents"] = None
-    bank_total = cum_bank[:, -1]
-    out["die_bank_exhausted"] = np.where(
-        bank_total > 0, _first_month(out["die_bank_inventory"] < 1.0), -1
+    out["die_bank_exhausted"] = (
+        np.where(cum_bank[:, -1] > 0, _first_month(bank_left < 1.0), -1)
+        if has_bank
+        else np.full(n, -1, dtype=np.intp)
     )
     if hbm_on:
-        out["hbm_stacks_in"] = hbm_in
+        out["hbm_stacks_in"] = np.diff(cum_hbm, axis=1, prepend=0.0)
         out["hbm_inventory"] = np.maximum(cum_hbm - cum_packages * h, 0.0)
         out["hbm_level"] = hbm_level
         # the opening stock is used before the new supply (first in, first out)

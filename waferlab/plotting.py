@@ -264,7 +264,7 @@ def plot_timeline(
     if not isinstance(result, TimelineResult):
         raise InvalidParameterError("result", result, "a TimelineResult from run_timeline")
     check_choice("by", by, ("month", "quarter", "year"))
-    ax = _new_axes(ax, (10.0, 5.2))
+    ax = _new_axes(ax, (10.0, 5.6))
     labels, values = result.periods(by)
     x = list(range(len(labels)))
     total = values["final_units"][0]
@@ -273,11 +273,11 @@ def plot_timeline(
     new_part = total - bank_part
     ax.bar(x, new_part, color="#2f6f9f", label="from new wafers", width=0.8)
     if float(bank_part.sum()) > 0:
-        ax.bar(x, bank_part, bottom=new_part, color="#9fc5e8", label="from the die bank", width=0.8)
+        ax.bar(x, bank_part, bottom=new_part, color="#e08e3c", label="from the die bank", width=0.8)
 
     # bands where each constraint binds (by month, drawn on the period axis)
     _, index = period_labels(by, result.months, result.start_month)
-    colours = {"dies": "#f2e6c9", "hbm": "#f4c7c3", "packaging": "#d9d2e9"}
+    colours = {"dies": "#fbf3dc", "hbm": "#fbe0dd", "packaging": "#ece8f4"}
     counts: dict[int, int] = {}
     for month, code in enumerate(result.binding[0]):
         name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
@@ -326,6 +326,8 @@ def plot_timeline(
     thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
     ax.yaxis.set_major_formatter(thousands)
     twin.yaxis.set_major_formatter(thousands)
+    top = float(total.max()) if total.size else 0.0
+    ax.set_ylim(0, 1.12 * top if top > 0 else 1.0)
     twin.set_ylim(bottom=0)
     twin.set_ylabel("cumulative finished units")
     ax.set_ylabel(f"finished units per {by}")
@@ -340,7 +342,15 @@ def plot_timeline(
         if name in seen:
             handles.append(Patch(color=colours[name]))
             names.append(f"{'HBM' if name == 'hbm' else name} binding")
-    ax.legend(handles, names, loc="upper left", fontsize=8, frameon=False)
+    ax.legend(
+        handles,
+        names,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=len(names),
+        fontsize=8,
+        frameon=False,
+    )
     span = f"{result.months} months" + (f" from {result.start_month}" if result.start_month else "")
     ax.set_title(f"Finished units per {by} over {span}", fontsize=11)
     return ax
