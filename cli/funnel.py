@@ -38,11 +38,24 @@ def resolved_parameters(
 
 
 def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, Any]]:
-    """The publication's own figures next to this funnel's, where a stage matches."""
+    """The publication's own figures next to this funnel's, where a stage matches.
+
+    A calendar-year count (``<what>_units_<YYYY>``) is set beside the funnel's
+    finished units in that year when the scenario states its ``start_month``.
+    """
     stages = {s.name: s.quantity for s in result.stages}
+    dated = {}
+    if _dated_published(scenario) and result.inputs.start_month is not None:
+        timeline = run_timeline(result.inputs)
+        dated = {
+            row["figure"]: row["this_funnel"] for row in published_period_rows(scenario, timeline)
+        }
     rows = []
     for key, value in scenario.published.items():
         if key == "source":
+            continue
+        if key in dated:
+            rows.append({"figure": key, "published": value, "this_funnel": dated[key]})
             continue
         if isinstance(value, int | float) and abs(value) >= SCIENTIFIC_FROM:
             value = format_quantity(value)  # never a number with hundreds of digits
