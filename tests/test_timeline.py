@@ -447,3 +447,47 @@ def test_cli_by_period_json_and_csv() -> None:
     )
     assert csv.exit_code == 0
     assert csv.output.splitlines()[1].startswith("M1,50000.0,800000.0,400000.0,300000.0")
+
+
+def _years(name: str, **changes: float) -> dict[str, float]:
+    scenario = load_scenario(name)
+    if changes:
+        scenario = scenario.with_parameters(changes)
+    labels, values = run_timeline(scenario.funnel_inputs()).periods("year")
+    return dict(zip(labels, values["final_units"][0].tolist(), strict=True))
+
+
+def test_time_aware_presets_match_their_hand_arithmetic() -> None:
+    # Morgan Stanley (Sep 2025): 7k/13k/18k wafers, 78 dies, 20 % → 30 % through 2025.
+    # 2025: the linear yield path averages 25 %; 7,000 × 12 × 78 × 0.25 / 2 × 0.75.
+    ms = _years("morgan-stanley-2025-2027")
+    assert ms["2025"] == pytest.approx(7_000 * 12 * 78 * 0.25 / 2 * 0.75)
+    assert ms["2026"] == pytest.approx(13_000 * 12 * 78 * 0.30 / 2 * 0.75)
+    assert ms["2027"] == pytest.approx(18_000 * 12 * 78 * 0.30 / 2 * 0.75)
+    # CSIS: 20,000 → 50,000 linearly; 6 finished 910C per wafer start.
+    assert _years("csis-2025-ramp")["2025"] == pytest.approx(6 * (20_000 + 50_000) / 2 * 12)
+    # SemiAnalysis: the HBM stock (13 M / 8 packages) plus CXMT's 2 M a year / 8.
+    sa = _years("semianalysis-2025-2027-ramp")
+    assert sa["2025"] == pytest.approx((13_000_000 + 2_000_000) / 8 * 0.75)
+    assert sa["2026"] == pytest.approx(2_000_000 / 8 * 0.75)
+    # the packaging line that reproduces SemiAnalysis's 805,000 Ascend units in 2025
+    capped = _years("semianalysis-2025-hbm-bound", packaging_capacity_per_month=89_445)
+    assert capped["2025"] == pytest.approx(89_445 * 12 * 0.75)
+    assert abs(capped["2025"] - 805_000) < 10
+
+
+def test_ft_yield_learning_goes_through_its_published_points() -> None:
+    # FT (24 Feb 2025): ~20 % a year before, ~40 % in February 2025, target 60 %.
+    inputs = load_scenario("ft-2025-yield-learning").funnel_inputs()
+    result = run_timeline(inputs)
+    labels, _ = period_labels("month", inputs.months, inputs.start_month)
+    area_cm2 = 665.61 / 100
+    start, feb_2025, floor = (-math.log(y) / area_cm2 for y in (0.2, 0.4, 0.6))
+    tau = 12 / math.log((start - floor) / (feb_2025 - floor))  # closed form, by hand
+    assert tau == pytest.approx(12.04, abs=0.005)
+    yields = result["die_yield"][0]
+    assert yields[labels.index("2024-02")] == pytest.approx(0.20, rel=1e-9)
+    assert yields[labels.index("2025-02")] == pytest.approx(0.40, rel=1e-9)
+    december = floor + (start - floor) * math.exp(-22 / tau)
+    assert yields[labels.index("2025-12")] == pytest.approx(math.exp(-december * area_cm2))
+    assert yields[labels.index("2025-12")] == pytest.approx(0.503, abs=0.001)
