@@ -59,6 +59,7 @@ __all__ = [
     "escape_rate",
     "hbm_stack_yield",
     "interposer_area_for_count",
+    "package_from_spec",
     "packaging_capacity",
     "passing_fraction",
 ]
@@ -369,9 +370,10 @@ class Component:
         test_coverage: ArrayLike = 1.0,
         bond_yield: ArrayLike = 1.0,
         attach_cost_usd: ArrayLike = 0.0,
+        kind: str = "logic",
         **model_parameters: Any,
     ) -> Component:
-        """Return a logic die whose yield and cost come from its wafer and process.
+        """Return a die whose yield and cost come from its wafer and process.
 
         Parameters
         ----------
@@ -390,8 +392,8 @@ class Component:
         dies_per_wafer : float, optional
             Gross dies per wafer; default: exact placement
             (:func:`waferlab.geometry.gross_dies_per_wafer`).
-        test_coverage, bond_yield, attach_cost_usd
-            As for :class:`Component`.
+        test_coverage, bond_yield, attach_cost_usd, kind
+            As for :class:`Component` (``kind="bridge"`` for a bridge die).
         **model_parameters
             ``alpha`` and the other parameters of the yield model.
 
@@ -414,7 +416,7 @@ class Component:
         return cls(
             name,
             count,
-            kind="logic",
+            kind=kind,
             part_yield=y,
             raw_cost_usd=_out(cost / gross),
             test_coverage=test_coverage,
@@ -1180,3 +1182,278 @@ def interposer_area_for_count(
         )
     area = lambda h: ratio * h * h  # noqa: E731
     return (math.ceil(area(h_lo) * 10) / 10, math.floor(area(h_hi) * 10) / 10)
+
+
+# --------------------------------------------------------------------------- descriptions
+
+_SPEC_KEYS = frozenset(
+    {
+        "name",
+        "flow",
+        "components",
+        "interposer",
+        "substrate_cost_usd",
+        "final_yield",
+        "assembly_cost_usd",
+        "target_package_yield",
+        "sources",
+    }
+)
+_COMPONENT_KEYS = frozenset(
+    {
+        "name",
+        "kind",
+        "count",
+        "part_yield",
+        "raw_cost_usd",
+        "known_good_cost_usd",
+        "test_coverage",
+        "bond_yield",
+        "attach_cost_usd",
+        "die",
+        "stack_yield",
+        "layers",
+        "layer_yield",
+        "layer_bond_yield",
+    }
+)
+_DIE_KEYS = frozenset(
+    {
+        "width_mm",
+        "height_mm",
+        "area_mm2",
+        "scribe_mm",
+        "model",
+        "defect_density_per_cm2",
+        "alpha",
+        "n_layers",
+        "wafer_cost_usd",
+        "dies_per_wafer",
+        "wafer_diameter_mm",
+        "edge_exclusion_mm",
+    }
+)
+_INTERPOSER_KEYS = frozenset(
+    {
+        "name",
+        "width_mm",
+        "height_mm",
+        "area_mm2",
+        "scribe_mm",
+        "model",
+        "defect_density_per_cm2",
+        "alpha",
+        "n_layers",
+        "wafer_cost_usd",
+        "units_per_wafer",
+        "count",
+        "test_coverage",
+        "attach_cost_usd",
+        "substrate_attach_yield",
+        "wafer_diameter_mm",
+        "edge_exclusion_mm",
+    }
+)
+
+
+def _table(where: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(where, value, "a table")
+    return value
+
+
+def _known_keys(where: str, table: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise InvalidParameterError(
+                f"{where}{key}", table[key], "a known key: " + ", ".join(sorted(allowed))
+            )
+
+
+def _renamed(where: str, exc: InvalidParameterError) -> InvalidParameterError:
+    """The same error, naming the key in the description."""
+    cls = NoSolutionError if isinstance(exc, NoSolutionError) else InvalidParameterError
+    return cls(f"{where}{exc.parameter}", exc.value, exc.allowed, exc.detail)
+
+
+def _size(where: str, table: Mapping[str, Any]) -> tuple[float, float]:
+    if "area_mm2" in table:
+        if "width_mm" in table or "height_mm" in table:
+            raise InvalidParameterError(
+                f"{where}area_mm2", table["area_mm2"], "omitted when width_mm/height_mm are given"
+            )
+        side = math.sqrt(check_real(f"{where}area_mm2", table["area_mm2"], low=0.0, low_open=True))
+        return side, side
+    if "width_mm" not in table or "height_mm" not in table:
+        raise InvalidParameterError(f"{where}width_mm", None, "given with height_mm, or area_mm2")
+    return table["width_mm"], table["height_mm"]
+
+
+def _wafer(table: Mapping[str, Any]) -> Wafer:
+    return Wafer(table.get("wafer_diameter_mm", 300.0), table.get("edge_exclusion_mm", 3.0))
+
+
+def _model_parameters(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: table[k] for k in ("alpha", "n_layers") if k in table}
+
+
+def _component(where: str, table: Mapping[str, Any]) -> Component:
+    _known_keys(where, table, _COMPONENT_KEYS)
+    kind = table.get("kind", "logic")
+    common = {k: table[k] for k in ("test_coverage", "bond_yield", "attach_cost_usd") if k in table}
+    name: Any = table.get("name")
+    count: Any = table.get("count")
+    if "die" in table:
+        die_where = f"{where}die."
+        die_table = _table(f"{where}die", table["die"])
+        _known_keys(die_where, die_table, _DIE_KEYS)
+        try:
+            width, height = _size(die_where, die_table)
+            die = Die(width, height, scribe_x_mm=die_table.get("scribe_mm", 0.1))
+            wafer = _wafer(die_table)
+        except InvalidParameterError as exc:
+            raise _renamed(die_where, exc) from exc
+        if "wafer_cost_usd" not in die_table:
+            raise InvalidParameterError(f"{die_where}wafer_cost_usd", None, "given")
+        if "part_yield" in table:  # an observed yield; the die gives the cost only
+            gross = die_table.get("dies_per_wafer")
+            try:
+                gross = float(gross_dies_per_wafer(wafer, die)) if gross is None else gross
+                gross = check_real("dies_per_wafer", gross, low=0.0, low_open=True)
+                raw = _out(_cost("wafer_cost_usd", die_table["wafer_cost_usd"]) / gross)
+            except InvalidParameterError as exc:
+                raise _renamed(die_where, exc) from exc
+            return Component(
+                name, count, kind=kind, part_yield=table["part_yield"], raw_cost_usd=raw, **common
+            )
+        if "model" not in die_table or "defect_density_per_cm2" not in die_table:
+            raise InvalidParameterError(
+                f"{die_where}model", None, "given with defect_density_per_cm2, or part_yield"
+            )
+        try:
+            return Component.logic_die(
+                name,
+                count,
+                die=die,
+                wafer=wafer,
+                model=die_table["model"],
+                defect_density_per_cm2=die_table["defect_density_per_cm2"],
+                wafer_cost_usd=die_table["wafer_cost_usd"],
+                dies_per_wafer=die_table.get("dies_per_wafer"),
+                **common,
+                **_model_parameters(die_table),
+                kind=kind,
+            )
+        except InvalidParameterError as exc:
+            raise _renamed(die_where, exc) from exc
+    if kind == "hbm" and ("layers" in table or "stack_yield" in table):
+        return Component.hbm_stack(
+            name,
+            count,
+            known_good_cost_usd=table.get("known_good_cost_usd", 0.0),
+            stack_yield=table.get("stack_yield"),
+            layers=table.get("layers"),
+            layer_yield=table.get("layer_yield", 1.0),
+            layer_bond_yield=table.get("layer_bond_yield", 1.0),
+            **common,
+        )
+    plain = {
+        k: table[k] for k in ("part_yield", "raw_cost_usd", "known_good_cost_usd") if k in table
+    }
+    return Component(name, count, kind=kind, **plain, **common)
+
+
+def _interposer(where: str, table: Mapping[str, Any]) -> Interposer:
+    _known_keys(where, table, _INTERPOSER_KEYS)
+    width, height = _size(where, table)
+    keys = (
+        "name",
+        "scribe_mm",
+        "model",
+        "defect_density_per_cm2",
+        "wafer_cost_usd",
+        "units_per_wafer",
+        "count",
+        "test_coverage",
+        "attach_cost_usd",
+        "substrate_attach_yield",
+    )
+    return Interposer(
+        width,
+        height,
+        wafer=_wafer(table),
+        model_parameters=_model_parameters(table),
+        **{k: table[k] for k in keys if k in table},
+    )
+
+
+def package_from_spec(spec: Mapping[str, Any]) -> Package:
+    """Build a :class:`Package` from a description (a parsed package TOML file).
+
+    Parameters
+    ----------
+    spec : mapping
+        Keys ``name``, ``flow``, ``components`` (a list of tables),
+        ``interposer`` (a table, optional), ``substrate_cost_usd``,
+        ``final_yield``, ``assembly_cost_usd``, ``target_package_yield``
+        (optional: the final factor is solved so the package yields this) and
+        ``sources`` (ignored here). A component takes the :class:`Component`
+        fields, plus ``die`` (a table with ``width_mm`` and ``height_mm`` or
+        ``area_mm2``, ``wafer_cost_usd`` and either the yield ``model`` with
+        ``defect_density_per_cm2`` (and ``alpha``) or an observed
+        ``part_yield`` on the component) or, for HBM, ``layers`` with
+        ``layer_yield`` or ``stack_yield``. See ``docs/packages.md``.
+
+    Returns
+    -------
+    Package
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the key (``components[1].die.width_mm``) for an unknown key or
+        a value out of range.
+
+    Examples
+    --------
+    >>> pkg = package_from_spec({"name": "p", "target_package_yield": 0.75, "components": [
+    ...     {"name": "die", "count": 2, "bond_yield": 0.99},
+    ...     {"name": "HBM", "kind": "hbm", "count": 8, "bond_yield": 0.99}]})
+    >>> round(pkg.final_yield, 4), round(pkg.package_yield, 4)
+    (0.8293, 0.75)
+    """
+    spec = _table("package", spec)
+    _known_keys("", spec, _SPEC_KEYS)
+    raw_parts = spec.get("components")
+    if not isinstance(raw_parts, Sequence) or isinstance(raw_parts, str) or not raw_parts:
+        raise InvalidParameterError("components", raw_parts, "a non-empty list of tables")
+    parts = []
+    for k, item in enumerate(raw_parts):
+        where = f"components[{k}]."
+        try:
+            parts.append(_component(where, _table(f"components[{k}]", item)))
+        except InvalidParameterError as exc:
+            if exc.parameter.startswith("components["):
+                raise
+            raise _renamed(where, exc) from exc
+    interposer = None
+    if "interposer" in spec:
+        try:
+            interposer = _interposer("interposer.", _table("interposer", spec["interposer"]))
+        except InvalidParameterError as exc:
+            if exc.parameter.startswith("interposer."):
+                raise
+            raise _renamed("interposer.", exc) from exc
+    common = {k: spec[k] for k in ("flow", "substrate_cost_usd", "assembly_cost_usd") if k in spec}
+    name = spec.get("name", "package")
+    if "target_package_yield" in spec:
+        if "final_yield" in spec:
+            raise InvalidParameterError(
+                "final_yield", spec["final_yield"], "omitted when target_package_yield is given"
+            )
+        before = Package(name, parts, interposer=interposer, **common)
+        final = before.residual_yield_for(spec["target_package_yield"])
+        return Package(name, parts, interposer=interposer, final_yield=final, **common)
+    if "final_yield" in spec:
+        common["final_yield"] = spec["final_yield"]
+    return Package(name, parts, interposer=interposer, **common)
