@@ -185,7 +185,7 @@ def escape_rate(part_yield: ArrayLike, test_coverage: ArrayLike) -> FloatOrArray
     """
     y = _positive_unit("part_yield", part_yield)
     t = _unit("test_coverage", test_coverage)
-    return _out(-np.expm1((1.0 - t) * np.log(y)))
+    return _out(np.maximum(-np.expm1((1.0 - t) * np.log(y)), 0.0))
 
 
 def hbm_stack_yield(
