@@ -60,6 +60,9 @@ def _show_text(entry: Entry) -> str:
     lines = [f"{entry.name}: {entry.display_name} ({entry.kind})"]
     plain = [(k, v) for k, v in entry.fields.items() if isinstance(v, str) and k != "display_name"]
     lines += [f"  {k} = {v or '-'}" for k, v in plain]
+    if entry.kind == "chip":
+        dies = ", ".join(f"{d['die']} x {d['count'].text()}" for d in entry.fields["dies"])
+        lines.append(f"  dies = {dies}")
     lines += [_fact_line(path, fact) for path, fact in entry.facts()]
     derived = _derived(entry)
     if entry.kind == "chip":
@@ -116,7 +119,10 @@ def _show_text(entry: Entry) -> str:
 )
 @click.pass_context
 def command(ctx: click.Context) -> None:
-    """List the sourced catalogue of chips, dies, processes and packages, or show one."""
+    """List or show the sourced catalogue.
+
+    Chips, dies, processes and packages, every figure with its source and date.
+    """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
 

@@ -79,7 +79,10 @@ def _text(result: PackageResult, origin: str, capacity: Any) -> str:
 )
 @format_option()
 def command(spec: str, interposer_wafers_per_month: float | None, output_format: str) -> None:
-    """Show a package's yield build-up, consumption per good package and cost.
+    """Package yield, consumption and scrap cost.
+
+    Shows the package's yield build-up, the parts used per good package and
+    the cost per good package.
 
     SPEC is a catalogue package or chip (`waferlab catalog list --kind package`)
     or the path of a package TOML file (docs/packages.md). The cost per good
