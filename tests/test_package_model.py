@@ -359,3 +359,83 @@ def test_bad_descriptions_raise_naming_the_argument() -> None:
         Component("d", 1, part_yield=[0.5, 0.0])
     with pytest.raises(InvalidParameterError, match="interposer"):
         Package("p", (Component("d", 1),)).packages_per_interposer_wafer()
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_unit = st.floats(0.05, 1.0)
+_cost = st.floats(0.0, 1000.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_die=st.integers(1, 12),
+    n_hbm=st.integers(0, 12),
+    y_die=_unit,
+    t_die=st.floats(0.0, 1.0),
+    bond=_unit,
+    d0=st.floats(0.0, 0.5),
+    t_int=st.floats(0.0, 1.0),
+    attach=_unit,
+    final=_unit,
+    costs=st.tuples(_cost, _cost, _cost, _cost),
+    flow=st.sampled_from(["chip-last", "chip-first"]),
+)
+def test_accounting_identities_hold_for_any_package(
+    n_die: int,
+    n_hbm: int,
+    y_die: float,
+    t_die: float,
+    bond: float,
+    d0: float,
+    t_int: float,
+    attach: float,
+    final: float,
+    costs: tuple[float, float, float, float],
+    flow: str,
+) -> None:
+    parts = [
+        Component(
+            "die",
+            n_die,
+            part_yield=y_die,
+            test_coverage=t_die,
+            raw_cost_usd=costs[0],
+            bond_yield=bond,
+        )
+    ]
+    if n_hbm:
+        parts.append(
+            Component("hbm", n_hbm, kind="hbm", known_good_cost_usd=costs[1], bond_yield=bond)
+        )
+    pkg = Package(
+        "p",
+        parts,
+        flow=flow,
+        final_yield=final,
+        substrate_cost_usd=costs[2],
+        assembly_cost_usd=costs[3],
+        interposer=Interposer(
+            20.0,
+            20.0,
+            defect_density_per_cm2=d0,
+            model="poisson",
+            units_per_wafer=100.0,
+            wafer_cost_usd=500.0,
+            test_coverage=t_int,
+            substrate_attach_yield=attach,
+        ),
+    )
+    r = pkg.evaluate()
+    assert 0.0 < r.package_yield <= 1.0
+    assert all(v >= -1e-9 for v in r.scrap_usd.values())
+    total = r.raw_parts_usd + r.raw_package_usd + sum(r.scrap_usd.values())
+    assert r.cost_per_good_package_usd == pytest.approx(total, rel=1e-9, abs=1e-9)
+    for row in r.components:
+        # a good package never uses fewer parts than it holds
+        assert row["tested_per_good_package"] >= row["count"] * (1 - 1e-12)
+        assert row["fabricated_per_good_package"] >= row["tested_per_good_package"] * (1 - 1e-12)
+    assert len(repr(pkg)) <= 300 and len(repr(r)) <= 300

@@ -226,6 +226,12 @@ class Entry:
     fields: Mapping[str, Any] = field(default_factory=dict)
     model: Mapping[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"Entry(name={self.name!r}, kind={self.kind!r}, display_name={self.display_name!r}, "
+            f"facts={len(self.facts())})"
+        )
+
     def fact(self, key: str) -> Fact:
         """Return the fact called ``key``.
 

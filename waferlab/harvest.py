@@ -899,6 +899,13 @@ class ProductBins:
     model: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        def show(x: Any) -> str:
+            return f"{float(x):.4g}" if np.ndim(x) == 0 else f"array(shape={np.shape(x)})"
+
+        shares = ", ".join(f"{p!r}: {show(v)}" for p, v in list(self.shares.items())[:6])
+        return f"ProductBins(model={self.model!r}, n_blocks={self.n_blocks}, shares={{{shares}}})"
+
     @property
     def sold(self) -> FloatOrArray:
         """Share of dies sold as any product."""

@@ -720,6 +720,13 @@ class Package:
             self, "final_yield", _out(_positive_unit("final_yield", self.final_yield))
         )
 
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{c.count} x {c.name}" for c in self.components)
+        text = f"Package(name={self.name!r}, flow={self.flow!r}, parts=[{parts}]"
+        if self.interposer is not None:
+            text += f", interposer={self.interposer.count} x {self.interposer.area_mm2:.0f} mm2"
+        return (text[:280] + " ...]" if len(text) > 285 else text) + ")"
+
     # ---------------------------------------------------------------- counts the funnel needs
 
     @property
