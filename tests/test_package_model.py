@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _placement_oracle import PlacementOracle
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from waferlab.errors import InvalidParameterError, NoSolutionError, UnknownNameError
 from waferlab.geometry import classic_dies_per_wafer
@@ -363,8 +365,6 @@ def test_bad_descriptions_raise_naming_the_argument() -> None:
 
 # --------------------------------------------------------------------------- properties
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _unit = st.floats(0.05, 1.0)
 _cost = st.floats(0.0, 1000.0)
