@@ -349,7 +349,7 @@ def _fact(where: str, table: Mapping[str, Any]) -> Fact:
             unknown=table["unknown"],
             note=str(table.get("note", "")),
             source=str(table.get("source", "")),
-            status=status,
+            status=str(table.get("status", "")),
         )
     if "value" not in table and "low" not in table and "high" not in table:
         raise CatalogError(f"{where}: a fact needs value, low/high, or unknown")
