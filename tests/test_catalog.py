@@ -316,3 +316,11 @@ def test_fact_text() -> None:
     assert Fact(low=280.0, high=400.0, source="s").text() == "280–400"
     assert Fact(high=0.1, source="s").text() == "≤ 0.1"
     assert Fact(unknown="why").text() == "unknown"
+
+
+def test_catalog_files_are_package_data() -> None:
+    from importlib import resources
+
+    folder = resources.files("waferlab") / "data" / "catalog"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
+    assert names == ["chips.toml", "dies.toml", "packages.toml", "processes.toml", "sources.toml"]
