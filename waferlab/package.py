@@ -1224,7 +1224,8 @@ _COMPONENT_KEYS = frozenset(
         "layer_bond_yield",
     }
 )
-_DIE_KEYS = frozenset(
+# A die or an interposer: its size, its process and its wafer.
+_SILICON_KEYS = frozenset(
     {
         "width_mm",
         "height_mm",
@@ -1235,32 +1236,19 @@ _DIE_KEYS = frozenset(
         "alpha",
         "n_layers",
         "wafer_cost_usd",
-        "dies_per_wafer",
         "wafer_diameter_mm",
         "edge_exclusion_mm",
     }
 )
-_INTERPOSER_KEYS = frozenset(
-    {
-        "name",
-        "width_mm",
-        "height_mm",
-        "area_mm2",
-        "scribe_mm",
-        "model",
-        "defect_density_per_cm2",
-        "alpha",
-        "n_layers",
-        "wafer_cost_usd",
-        "units_per_wafer",
-        "count",
-        "test_coverage",
-        "attach_cost_usd",
-        "substrate_attach_yield",
-        "wafer_diameter_mm",
-        "edge_exclusion_mm",
-    }
-)
+_DIE_KEYS = _SILICON_KEYS | {"dies_per_wafer"}
+_INTERPOSER_KEYS = _SILICON_KEYS | {
+    "name",
+    "units_per_wafer",
+    "count",
+    "test_coverage",
+    "attach_cost_usd",
+    "substrate_attach_yield",
+}
 
 
 def _table(where: str, value: Any) -> Mapping[str, Any]:
