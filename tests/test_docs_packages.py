@@ -24,8 +24,15 @@ def test_python_examples_run(name: str) -> None:
 
 
 def _console_blocks() -> list[tuple[str, str]]:
-    text = (DOCS / "packages.md").read_text(encoding="utf-8")
-    return re.findall(r"```console\n\$ waferlab (.+?)\n(.*?)\n```", text, re.S)
+    blocks = []
+    for name in ("packages.md", "cli.md"):
+        text = (DOCS / name).read_text(encoding="utf-8")
+        blocks += [
+            (args, out)
+            for args, out in re.findall(r"```console\n\$ waferlab (.+?)\n(.*?)\n```", text, re.S)
+            if args.split()[0] in ("package", "catalog") and "--help" not in args
+        ]
+    return blocks
 
 
 @pytest.mark.parametrize(("args", "expected"), _console_blocks())
