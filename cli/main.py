@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "funnel": "funnel",
     "cost": "cost",
     "scenarios": "scenarios",
+    "package": "package",
+    "catalog": "catalog",
 }
 
 

@@ -852,3 +852,279 @@ def harvestable_fraction_for(
         max_good_or_degraded_yield=reachable,
         bins=bins,
     )
+
+
+# --------------------------------------------------------------------------- product bins
+
+__all__ += ["JOINT_COST_RULES", "ProductBins", "product_bins"]
+
+#: Joint-cost rules for sharing a wafer's cost among the products cut from it.
+JOINT_COST_RULES: tuple[str, ...] = ("physical-units", "relative-sales-value")
+
+
+@dataclass(frozen=True)
+class ProductBins:
+    """Shares of dies sold as each product of a partial-good ladder.
+
+    A die goes to the best product it qualifies for: the product with the
+    most enabled blocks that is at most the die's good blocks (and no killer
+    defect outside the blocks).
+
+    Attributes
+    ----------
+    products : tuple of str
+        Product names, best (most enabled blocks) first.
+    enabled_blocks : tuple of int
+        Blocks each product enables.
+    n_blocks : int
+        Physical blocks on the die.
+    shares : dict
+        Product name -> share of all dies [fraction], float or ndarray.
+    model : str
+    parameters : dict
+        The inputs (density, fractions, model parameters).
+
+    Examples
+    --------
+    >>> bins = product_bins("poisson", 826.0, 0.1064, harvestable_fraction=0.5,
+    ...                     n_blocks=128, products={"A100": 108})
+    >>> round(bins.shares["A100"], 3), round(bins.unsold, 3)
+    (0.644, 0.356)
+    """
+
+    products: tuple[str, ...]
+    enabled_blocks: tuple[int, ...]
+    n_blocks: int
+    shares: Mapping[str, FloatOrArray]
+    model: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        def show(x: Any) -> str:
+            return f"{float(x):.4g}" if np.ndim(x) == 0 else f"array(shape={np.shape(x)})"
+
+        shares = ", ".join(f"{p!r}: {show(v)}" for p, v in list(self.shares.items())[:6])
+        return f"ProductBins(model={self.model!r}, n_blocks={self.n_blocks}, shares={{{shares}}})"
+
+    @property
+    def sold(self) -> FloatOrArray:
+        """Share of dies sold as any product."""
+        return _out(sum((np.asarray(v) for v in self.shares.values()), np.zeros(())))
+
+    @property
+    def unsold(self) -> FloatOrArray:
+        """Share of dies no product takes."""
+        return _out(1.0 - np.asarray(self.sold))
+
+    def dies_per_wafer(self, gross_dies_per_wafer: ArrayLike) -> dict[str, FloatOrArray]:
+        """Return the dies of each product per wafer (expected, not rounded).
+
+        Examples
+        --------
+        >>> bins = product_bins("poisson", 100.0, 0.0, harvestable_fraction=0.5,
+        ...                     n_blocks=10, products={"full": 10})
+        >>> bins.dies_per_wafer(600)
+        {'full': 600.0}
+        """
+        gross = check_array("gross_dies_per_wafer", gross_dies_per_wafer, low=0.0)
+        return {p: _out(gross * np.asarray(s)) for p, s in self.shares.items()}
+
+    def equivalents_per_wafer(
+        self,
+        gross_dies_per_wafer: ArrayLike,
+        performance: Mapping[str, float],
+        reference_performance: float,
+    ) -> dict[str, FloatOrArray]:
+        """Return each product's compute equivalents per wafer.
+
+        ``dies × performance / reference_performance``; the basis (e.g. dense
+        BF16 TFLOPS against the H100 SXM's) is the caller's and must be the
+        same for every figure.
+
+        Examples
+        --------
+        >>> bins = product_bins("poisson", 100.0, 0.0, harvestable_fraction=0.5,
+        ...                     n_blocks=10, products={"full": 10})
+        >>> bins.equivalents_per_wafer(600, {"full": 312.0}, 989.0)["full"] == 600 * 312 / 989
+        True
+        """
+        ref = check_real("reference_performance", reference_performance, low=0.0, low_open=True)
+        dies = self.dies_per_wafer(gross_dies_per_wafer)
+        out: dict[str, FloatOrArray] = {}
+        for p in self.products:
+            if p not in performance:
+                raise InvalidParameterError("performance", sorted(performance), f"a figure for {p}")
+            perf = check_real(f"performance[{p}]", performance[p], low=0.0)
+            out[p] = _out(np.asarray(dies[p]) * perf / ref)
+        return out
+
+    def cost_per_die_usd(
+        self,
+        wafer_cost_usd: ArrayLike,
+        gross_dies_per_wafer: ArrayLike,
+        *,
+        rule: str = "physical-units",
+        values: Mapping[str, float] | None = None,
+    ) -> dict[str, FloatOrArray]:
+        """Return the cost per die of each product under a joint-cost rule.
+
+        Parameters
+        ----------
+        wafer_cost_usd : float or array_like
+            Processed wafer cost [USD].
+        gross_dies_per_wafer : float or array_like
+            Gross dies per wafer.
+        rule : {"physical-units", "relative-sales-value"}
+            ``physical-units``: every sold die bears the same cost, the wafer
+            cost over the sold dies. ``relative-sales-value``: the wafer cost
+            is shared in proportion to each product's sales value (dies ×
+            ``values[product]``, a price or any proxy of it).
+        values : mapping, optional
+            Product -> relative value; needed for ``relative-sales-value``.
+
+        Returns
+        -------
+        dict
+            Product -> cost per die [USD]; the costs times the dies add up to
+            the wafer cost.
+
+        Notes
+        -----
+        Relative sales value: ``c_j = C_w · v_j / Σ_k N_k v_k`` with ``N_k``
+        dies of product k per wafer. Physical units: ``c_j = C_w / Σ_k N_k``.
+
+        References
+        ----------
+        C. T. Horngren, S. M. Datar, M. V. Rajan, *Cost Accounting: A
+        Managerial Emphasis*, chapter "Allocation of joint costs", Pearson.
+
+        Examples
+        --------
+        >>> bins = product_bins("poisson", 100.0, 0.0, harvestable_fraction=0.5,
+        ...                     n_blocks=10, products={"full": 10})
+        >>> bins.cost_per_die_usd(6000.0, 600)
+        {'full': 10.0}
+        """
+        from waferlab.errors import NoSolutionError, check_choice
+
+        check_choice("rule", rule, JOINT_COST_RULES)
+        cost = check_array("wafer_cost_usd", wafer_cost_usd, low=0.0)
+        dies = self.dies_per_wafer(gross_dies_per_wafer)
+        if rule == "physical-units":
+            weights = dict.fromkeys(self.products, 1.0)
+        else:
+            if values is None:
+                raise InvalidParameterError("values", None, "a value per product for " + rule)
+            weights = {}
+            for p in self.products:
+                if p not in values:
+                    raise InvalidParameterError("values", sorted(values), f"a value for {p}")
+                weights[p] = check_real(f"values[{p}]", values[p], low=0.0, low_open=True)
+        pool = sum((np.asarray(dies[p]) * weights[p] for p in self.products), np.zeros(()))
+        if np.any(pool <= 0.0):
+            raise NoSolutionError("gross_dies_per_wafer", gross_dies_per_wafer, "some sold dies")
+        return {p: _out(cost * weights[p] / pool) for p in self.products}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the bins as JSON-able data."""
+        return {
+            "model": self.model,
+            **dict(self.parameters),
+            "n_blocks": self.n_blocks,
+            "products": [
+                {"name": p, "enabled_blocks": e, "share": self.shares[p]}
+                for p, e in zip(self.products, self.enabled_blocks, strict=True)
+            ],
+            "sold": self.sold,
+            "unsold": self.unsold,
+        }
+
+
+def product_bins(
+    model: str,
+    die_area_mm2: ArrayLike,
+    defect_density_per_cm2: ArrayLike,
+    *,
+    harvestable_fraction: ArrayLike,
+    n_blocks: int,
+    products: Mapping[str, int],
+    **model_parameters: Any,
+) -> ProductBins:
+    """Split dies among the products of a partial-good ladder by the block rule.
+
+    Parameters
+    ----------
+    model : str
+        As in :func:`harvest_bins`.
+    die_area_mm2 : float or array_like
+        Die area [mm²].
+    defect_density_per_cm2 : float or array_like
+        Killer defect density D0 under ``model`` [/cm²].
+    harvestable_fraction : float or array_like
+        Share of the critical area in the ``n_blocks`` fusible blocks, in [0, 1].
+    n_blocks : int
+        Physical blocks (e.g. 128 SMs on GA100), in [1, MAX_HARVEST_BLOCKS].
+    products : mapping
+        Product name -> blocks it enables (e.g. ``{"A100": 108}``), each in
+        [0, n_blocks], distinct.
+    **model_parameters
+        As in :func:`harvest_bins`.
+
+    Returns
+    -------
+    ProductBins
+
+    Notes
+    -----
+    With ``G(b) = P(no defect outside the blocks, at most b blocks hit)`` (the
+    good-or-degraded share of :func:`harvest_bins` with ``max_bad_blocks = b``)
+    and products sorted by enabled blocks ``e_1 > e_2 > …``, product j takes
+
+    .. math:: s_j = G(n - e_j) - G(n - e_{j-1}),\\quad G(n - e_0) := 0.
+
+    Examples
+    --------
+    GA100 (128 SMs) at the Poisson D0 that gives 41.5 % defect-free dies, half
+    the critical area in SMs: 64.4 % of the dies make an A100 (108 SMs) or better.
+
+    >>> bins = product_bins("poisson", 826.0, 0.1064, harvestable_fraction=0.5,
+    ...                     n_blocks=128, products={"GA100 full": 128, "A100": 108})
+    >>> {k: round(v, 3) for k, v in bins.shares.items()}
+    {'GA100 full': 0.415, 'A100': 0.23}
+    """
+    n = check_integer("n_blocks", n_blocks, low=1, high=MAX_HARVEST_BLOCKS)
+    if not isinstance(products, Mapping) or not products:
+        raise InvalidParameterError("products", products, "a non-empty mapping name -> blocks")
+    ladder = sorted(
+        ((check_integer(f"products[{p}]", e, low=0, high=n), str(p)) for p, e in products.items()),
+        reverse=True,
+    )
+    enabled = [e for e, _ in ladder]
+    if len(set(enabled)) != len(enabled):
+        raise InvalidParameterError("products", dict(products), "distinct enabled block counts")
+    shares: dict[str, FloatOrArray] = {}
+    previous: Any = 0.0
+    bins: HarvestBins | None = None
+    for e, p in ladder:
+        bins = harvest_bins(
+            model,
+            die_area_mm2,
+            defect_density_per_cm2,
+            harvestable_fraction=harvestable_fraction,
+            n_blocks=n,
+            max_bad_blocks=n - e,
+            **model_parameters,
+        )
+        cumulative = np.asarray(bins.good_or_degraded)
+        shares[p] = _out(np.maximum(cumulative - previous, 0.0))
+        previous = cumulative
+    assert bins is not None
+    parameters = {k: v for k, v in bins.parameters.items() if k not in ("max_bad_blocks",)}
+    return ProductBins(
+        products=tuple(p for _, p in ladder),
+        enabled_blocks=tuple(enabled),
+        n_blocks=n,
+        shares=shares,
+        model=model,
+        parameters=parameters,
+    )
