@@ -492,3 +492,22 @@ def test_result_dict_frame_and_repr() -> None:
         run_uncertainty(lambda x: x["w"], ds, 10, fixed={"w": 1.0})
     with pytest.raises(InvalidParameterError, match="model output"):
         run_uncertainty(lambda x: x["w"][:5], ds, 10)
+
+
+def test_categorical_outputs_are_shares() -> None:
+    # P(HBM binds) = P(w > 1.5) = 0.5 for w ~ U(1, 2); 0 in month 1, where HBM is ample.
+    def f(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        w = x["w"][:, None] * np.ones(2)
+        binds = np.where((w > 1.5) & (np.arange(2) == 1), "hbm", "dies")
+        return {"units": np.minimum(w, 1.5), "binding_constraint": binds}
+
+    r = run_uncertainty(f, {"w": Uniform(1.0, 2.0)}, 4096, seed=0, method="sobol")
+    s = r.shares("binding_constraint")
+    assert s["hbm"] == pytest.approx([0.0, 0.5], abs=0.01)
+    d = r.to_dict()
+    assert set(d["quantiles"]) == {"units"}
+    assert d["shares"]["binding_constraint"]["dies"] == pytest.approx([1.0, 0.5], abs=0.01)
+    json.dumps(d)
+    assert set(r.to_frame()["output"]) == {"units"}
+    with pytest.raises(InvalidParameterError, match="shares"):
+        r.quantiles("binding_constraint")

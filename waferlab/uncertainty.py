@@ -61,6 +61,7 @@ __all__ = [
     "quantiles",
     "run_uncertainty",
     "sample",
+    "shares",
     "sobol_sensitivity",
     "spearman_to_pearson",
     "tornado",
@@ -1058,7 +1059,10 @@ def quantiles(
     {'p50': array([2., 2.])}
     """
     probs = _check_probabilities(q)
-    x = np.asarray(draws, dtype=float)
+    x = np.asarray(draws)
+    if x.dtype.kind not in "biuf":
+        raise InvalidParameterError("draws", x.dtype.str, "numbers (use shares() for names)")
+    x = x.astype(float)
     if x.ndim not in (1, 2) or x.shape[0] == 0:
         raise InvalidParameterError("draws", x.shape, "an array of shape (n,) or (n, T), n >= 1")
     if cumulative:
@@ -1072,20 +1076,50 @@ def quantiles(
 # --------------------------------------------------------------------------- results
 
 
-def _as_outputs(y: Any, n: int) -> dict[str, NDArray[np.float64]]:
-    """Normalise a model's return value to name → float array with n rows."""
+def _as_outputs(y: Any, n: int, *, categorical: bool = False) -> dict[str, NDArray[Any]]:
+    """Normalise a model's return value to name → array with n rows.
+
+    Numbers become float arrays; with ``categorical``, arrays of names (such
+    as the binding constraint) are kept as they are.
+    """
     outputs = dict(y) if isinstance(y, Mapping) else {"output": y}
     out = {}
     for name, value in outputs.items():
-        a = np.asarray(value, dtype=float)
+        a = np.asarray(value)
+        if a.dtype.kind in "biuf" or not categorical:
+            try:
+                a = a.astype(float)
+            except (TypeError, ValueError):
+                raise InvalidParameterError(
+                    f"model output {name!r}", a.dtype.str, "numbers"
+                ) from None
         if a.ndim == 0:
-            a = np.full(n, float(a))
+            a = np.full(n, a.item())
         if a.ndim not in (1, 2) or a.shape[0] != n:
             raise InvalidParameterError(
                 f"model output {name!r}", a.shape, f"an array of shape ({n},) or ({n}, T)"
             )
         out[str(name)] = a
     return out
+
+
+def _is_numeric(a: NDArray[Any]) -> bool:
+    return a.dtype.kind == "f"
+
+
+def shares(draws: ArrayLike) -> dict[str, NDArray[np.float64]]:
+    """Return the share of draws in each category, over the draw axis (axis 0).
+
+    For a categorical output such as the binding constraint: the probability
+    that each category holds, per period.
+
+    Examples
+    --------
+    >>> shares(np.array([["dies", "hbm"], ["hbm", "hbm"]]))
+    {'dies': array([0.5, 0. ]), 'hbm': array([0.5, 1. ])}
+    """
+    x = np.asarray(draws)
+    return {str(c): np.mean(x == c, axis=0) for c in np.unique(x)}
 
 
 @dataclass(frozen=True, repr=False)
@@ -1095,7 +1129,9 @@ class UncertaintyResult:
     Attributes
     ----------
     outputs : mapping of str to ndarray
-        Each output's draws, shape (n,) or (n, T).
+        Each output's draws, shape (n,) or (n, T): numbers, or names for a
+        categorical output such as the binding constraint (summarised by
+        :meth:`shares`, not quantiles).
     inputs : mapping of str to ndarray
         The sampled inputs, shape (n,) each.
     n_draws : int
@@ -1125,7 +1161,11 @@ class UncertaintyResult:
         """Return quantiles of one output (the only one when ``output`` is None)."""
         return quantiles(self._draws(output), q or self.probabilities, cumulative=cumulative)
 
-    def _draws(self, output: str | None) -> NDArray[np.float64]:
+    def shares(self, output: str) -> dict[str, NDArray[np.float64]]:
+        """Return the share of draws in each category of a categorical output, per period."""
+        return shares(self._draws(output))
+
+    def _draws(self, output: str | None) -> NDArray[Any]:
         if output is None:
             if len(self.outputs) != 1:
                 raise InvalidParameterError("output", None, "one of " + ", ".join(self.outputs))
@@ -1139,7 +1179,11 @@ class UncertaintyResult:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe summary: quantiles of every output (per period and cumulative)."""
         summary: dict[str, Any] = {}
+        categories: dict[str, Any] = {}
         for name, draws in self.outputs.items():
+            if not _is_numeric(draws):
+                categories[name] = {k: v.tolist() for k, v in shares(draws).items()}
+                continue
             entry: dict[str, Any] = {
                 k: v.tolist() for k, v in quantiles(draws, self.probabilities).items()
             }
@@ -1154,6 +1198,7 @@ class UncertaintyResult:
             "method": self.method,
             "seed": self.seed,
             "quantiles": summary,
+            "shares": categories,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -1162,6 +1207,8 @@ class UncertaintyResult:
 
         rows = []
         for name, draws in self.outputs.items():
+            if not _is_numeric(draws):
+                continue
             qs = quantiles(draws, self.probabilities)
             periods = range(draws.shape[1]) if draws.ndim == 2 else [None]
             for t in periods:
@@ -1184,6 +1231,8 @@ class UncertaintyResult:
 
         rows = []
         for name, draws in self.outputs.items():
+            if not _is_numeric(draws):
+                continue
             total = draws.sum(axis=1) if draws.ndim == 2 else draws
             qs = quantiles(total, self.probabilities)
             cells = "".join(f"<td>{float(v):.4g}</td>" for v in qs.values())
@@ -1244,7 +1293,7 @@ def run_uncertainty(
     draws = sample(distributions, n, seed=seed, method=method, correlations=correlations)
     y = f({**fixed, **draws})
     return UncertaintyResult(
-        outputs=_as_outputs(y, n),
+        outputs=_as_outputs(y, n, categorical=True),
         inputs=draws,
         n_draws=n,
         method=method,
