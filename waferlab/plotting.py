@@ -962,8 +962,10 @@ def plot_fan_chart(
         ax.annotate(str(label), (x, value), xytext=(5, 5), textcoords="offset points", fontsize=8)
     labels = list(periods) if periods is not None else [str(i + 1) for i in t]
     step = max(1, len(labels) // 12)
+    shown = labels[::step]
+    crowded = sum(len(str(label)) for label in shown) > 40
     ax.set_xticks(t[::step])
-    ax.set_xticklabels(labels[::step], rotation=45 if step > 1 or len(labels) > 12 else 0)
+    ax.set_xticklabels(shown, rotation=45 if crowded else 0, ha="right" if crowded else "center")
     ax.set_xlim(-0.5, len(t) - 0.5)
     ax.set_ylim(bottom=0.0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -980,9 +982,11 @@ def plot_fan_chart(
 
 
 def _value_text(value: Any) -> str:
+    """A number as people read it: 1,296,764 or 0.2449 (names unchanged)."""
     if isinstance(value, str):
         return value
-    return f"{float(value):,.4g}"
+    x = float(value)
+    return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:,.4g}"
 
 
 def plot_tornado(
@@ -1035,11 +1039,13 @@ def plot_tornado(
         lo, hi = float(result.output_low[row]), float(result.output_high[row])
         ax.barh(y, lo - base, left=base, color=low_color, height=0.6)
         ax.barh(y, hi - base, left=base, color=high_color, height=0.6)
-        for value, side in ((lo, lo < hi), (hi, hi <= lo)):
-            ha = "right" if side else "left"
+        ends = ((lo, lo < hi), (hi, hi <= lo)) if lo != hi else ((hi, False),)
+        for value, left in ends:
+            text = _value_text(value) if lo != hi else f"{_value_text(value)} (no change)"
             ax.annotate(
-                f"{value:,.4g}", (value, y), xytext=(-4 if side else 4, 0),
-                textcoords="offset points", va="center", ha=ha, fontsize=8,
+                text, (value, y), xytext=(-4 if left else 4, 0),
+                textcoords="offset points", va="center", ha="right" if left else "left",
+                fontsize=8,
             )  # fmt: skip
         labels.append(
             f"{result.names[row]}\n{_value_text(result.input_low[row])} … "
@@ -1048,8 +1054,8 @@ def plot_tornado(
     ax.set_yticks(range(k))
     ax.set_yticklabels(labels[::-1], fontsize=8.5)
     ax.axvline(base, color="0.2", linewidth=1.0)
-    ax.margins(x=0.15)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}"))
+    ax.margins(x=0.2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
     ax.set_xlabel(xlabel)
     ax.set_title(
         f"Tornado: each input from its {lo_name} to its {hi_name}, others at their medians",
@@ -1146,15 +1152,15 @@ def plot_waterfall(
     ax.bar(k + 1, result.value_b - bottom, bottom=bottom, color=total, width=0.6)
     for x, value in ((0, result.value_a), (k + 1, result.value_b)):
         ax.annotate(
-            f"{value:,.4g}", (x, value), xytext=(0, 3), textcoords="offset points",
+            _value_text(value), (x, value), xytext=(0, 3), textcoords="offset points",
             ha="center", va="bottom", fontsize=8,
         )  # fmt: skip
     ax.set_xticks(range(k + 2))
     ax.set_xticklabels([labels[0], *result.names, labels[1]], rotation=30 if k > 3 else 0)
-    ax.set_ylim(
-        bottom=bottom, top=float(max(levels.max(), result.value_a)) * (2.0 if result.log else 1.15)
-    )
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}"))
+    top = float(max(levels.max(), result.value_a)) * (1.35 if result.log else 1.15)
+    ax.set_ylim(bottom=bottom, top=top)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_ylabel(ylabel)
     how = (
         f"ratio {result.ratio:.3g} (ln {result.total:+.3f}), split exactly ({result.method})"

@@ -1306,7 +1306,7 @@ def run_uncertainty(
 
 
 def _scalar_output(y: Any, n: int, output: str | None, reduce: Callable[..., Any] | None) -> Any:
-    outputs = _as_outputs(y, n)
+    outputs = _as_outputs(y, n, categorical=True)
     if output is None:
         if len(outputs) != 1:
             raise InvalidParameterError("output", None, "one of " + ", ".join(outputs))
@@ -1316,6 +1316,8 @@ def _scalar_output(y: Any, n: int, output: str | None, reduce: Callable[..., Any
 
         raise UnknownNameError("output", output, outputs)
     a = outputs[output]
+    if not _is_numeric(a):
+        raise InvalidParameterError("output", output, "an output holding numbers")
     if reduce is not None:
         a = np.asarray(reduce(a), dtype=float)
     if a.shape != (n,):
