@@ -545,3 +545,17 @@ def test_sobol_matches_hand_written_estimators_on_the_same_design() -> None:
     s = sobol_sensitivity(f, ds, n=n, seed=3, n_resamples=0)
     np.testing.assert_allclose(s.first_order, first, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(s.total_order, total, rtol=1e-10, atol=1e-12)
+
+
+def test_docs_examples_run() -> None:
+    import doctest
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "uncertainty.md"
+    failures, tried = doctest.testfile(
+        str(path),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert tried > 0
+    assert failures == 0

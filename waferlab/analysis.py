@@ -287,8 +287,8 @@ def solve(
                 "target",
                 target,
                 f"{relation} {y[best]:.10g}",
-                f"the {'most' if increasing else 'least'} {output_name} reaches with "
-                f"{input} in [{lo:.10g}, {hi:.10g}] (at {input} = {grid[best]:.10g})",
+                f"{output_name} reaches at {'most' if increasing else 'least'} {y[best]:.10g} "
+                f"for {input} in [{lo:.10g}, {hi:.10g}] (first at {input} = {grid[best]:.10g})",
             )
         return SolveResult(
             input, float(grid[best]), float(y[best]), target, output_name, False,
