@@ -26,13 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from waferlab.errors import (
-    InvalidParameterError,
-    NoSolutionError,
-    UnknownNameError,
-    check_integer,
-    check_real,
-)
+from waferlab.errors import InvalidParameterError, NoSolutionError, check_integer, check_real
+from waferlab.uncertainty import model_outputs, select_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,45 +51,6 @@ MAX_SHAPLEY_INPUTS = 16
 
 #: Points evaluated per call of the model while narrowing a bracket.
 _POINTS_PER_CALL = 64
-
-
-def _outputs(y: Any, m: int) -> dict[str, NDArray[Any]]:
-    """Normalise a model's return value to output name → array with m rows."""
-    raw = dict(y) if isinstance(y, Mapping) else {"output": y}
-    out = {}
-    for name, value in raw.items():
-        a = np.asarray(value)
-        if a.ndim == 0:
-            a = np.full(m, a.item())
-        if a.ndim not in (1, 2) or a.shape[0] != m:
-            raise InvalidParameterError(
-                f"model output {name!r}", a.shape, f"an array of shape ({m},) or ({m}, T)"
-            )
-        out[str(name)] = a
-    return out
-
-
-def _pick(
-    outputs: Mapping[str, NDArray[Any]], output: str | None, reduce: Reduce | None
-) -> NDArray[Any]:
-    """Select one output and reduce it to one value per case."""
-    if output is None:
-        if len(outputs) != 1:
-            raise InvalidParameterError("output", None, "one of " + ", ".join(outputs))
-        output = next(iter(outputs))
-    if output not in outputs:
-        raise UnknownNameError("output", output, outputs)
-    a = outputs[output]
-    m = a.shape[0]
-    if reduce is not None:
-        a = np.asarray(reduce(a))
-    if a.shape != (m,):
-        raise InvalidParameterError(
-            "reduce",
-            reduce,
-            "a function turning the (m, T) output into shape (m,), e.g. lambda y: y.sum(axis=1)",
-        )
-    return a
 
 
 def _at(outputs: Mapping[str, NDArray[Any]], i: int) -> dict[str, Any]:
@@ -269,8 +225,8 @@ def solve(
     def run(xs: NDArray[np.float64]) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64]]:
         nonlocal evaluations
         evaluations += xs.size
-        outs = _outputs(f({**base, input: xs}), xs.size)
-        y = np.asarray(_pick(outs, output, reduce), dtype=float)
+        outs = model_outputs(f({**base, input: xs}), xs.size)
+        y = np.asarray(select_output(outs, output, reduce), dtype=float)
         return outs, y
 
     grid = np.linspace(lo, hi, _POINTS_PER_CALL + 1)
@@ -415,7 +371,8 @@ def crossovers(
     base.pop(input, None)
 
     def run(xs: NDArray[np.float64]) -> NDArray[Any]:
-        return _pick(_outputs(f({**base, input: xs}), xs.size), output, reduce)
+        outs = model_outputs(f({**base, input: xs}), xs.size)
+        return select_output(outs, output, reduce, numeric=False)
 
     grid = np.linspace(lo, hi, n_grid)
     cat = run(grid)
@@ -631,7 +588,7 @@ def attribute(
         else:
             column = np.where(take_b.reshape((m,) + (1,) * va.ndim), vb, va)
         inputs[name] = column
-    v = np.asarray(_pick(_outputs(f(inputs), m), output, reduce), dtype=float)
+    v = np.asarray(select_output(model_outputs(f(inputs), m), output, reduce), dtype=float)
     if log:
         if not np.all(v > 0.0):
             raise InvalidParameterError(

@@ -54,6 +54,7 @@ __all__ = [
     "Uniform",
     "ValidRange",
     "correlation_matrix",
+    "model_outputs",
     "parse_correlations",
     "parse_distribution",
     "parse_distributions",
@@ -61,6 +62,7 @@ __all__ = [
     "quantiles",
     "run_uncertainty",
     "sample",
+    "select_output",
     "shares",
     "sobol_sensitivity",
     "spearman_to_pearson",
@@ -1076,23 +1078,28 @@ def quantiles(
 # --------------------------------------------------------------------------- results
 
 
-def _as_outputs(y: Any, n: int, *, categorical: bool = False) -> dict[str, NDArray[Any]]:
-    """Normalise a model's return value to name → array with n rows.
+def model_outputs(y: Any, n: int) -> dict[str, NDArray[Any]]:
+    """Normalise a model's return value to output name → array with ``n`` rows.
 
-    Numbers become float arrays; with ``categorical``, arrays of names (such
-    as the binding constraint) are kept as they are.
+    A bare array is named ``"output"``; scalars are repeated; numbers become
+    floats and names (such as the binding constraint) are kept.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an output does not have n rows (shape (n,) or (n, T)).
+
+    Examples
+    --------
+    >>> model_outputs({"units": [1, 2], "binding": ["dies", "hbm"]}, 2)
+    {'units': array([1., 2.]), 'binding': array(['dies', 'hbm'], dtype='<U4')}
     """
     outputs = dict(y) if isinstance(y, Mapping) else {"output": y}
     out = {}
     for name, value in outputs.items():
         a = np.asarray(value)
-        if a.dtype.kind in "biuf" or not categorical:
-            try:
-                a = a.astype(float)
-            except (TypeError, ValueError):
-                raise InvalidParameterError(
-                    f"model output {name!r}", a.dtype.str, "numbers"
-                ) from None
+        if a.dtype.kind in "biuf":
+            a = a.astype(float)
         if a.ndim == 0:
             a = np.full(n, a.item())
         if a.ndim not in (1, 2) or a.shape[0] != n:
@@ -1101,6 +1108,54 @@ def _as_outputs(y: Any, n: int, *, categorical: bool = False) -> dict[str, NDArr
             )
         out[str(name)] = a
     return out
+
+
+def select_output(
+    outputs: Mapping[str, NDArray[Any]],
+    output: str | None = None,
+    reduce: Callable[[NDArray[Any]], Any] | None = None,
+    *,
+    numeric: bool = True,
+) -> NDArray[Any]:
+    """Pick one output and reduce it to one value per case, shape (m,).
+
+    Parameters
+    ----------
+    outputs : mapping of str to ndarray
+        From :func:`model_outputs`.
+    output : str, optional
+        Which output; may be omitted when there is only one.
+    reduce : callable, optional
+        Turns an (m, T) output into (m,), e.g. ``lambda y: y.sum(axis=1)``.
+    numeric : bool, default True
+        Require numbers (else names are accepted too).
+
+    Examples
+    --------
+    >>> select_output({"units": np.ones((2, 3))}, reduce=lambda y: y.sum(axis=1))
+    array([3., 3.])
+    """
+    if output is None:
+        if len(outputs) != 1:
+            raise InvalidParameterError("output", None, "one of " + ", ".join(outputs))
+        output = next(iter(outputs))
+    if output not in outputs:
+        from waferlab.errors import UnknownNameError
+
+        raise UnknownNameError("output", output, outputs)
+    a = outputs[output]
+    if numeric and not _is_numeric(a):
+        raise InvalidParameterError("output", output, "an output holding numbers")
+    m = a.shape[0]
+    if reduce is not None:
+        a = np.asarray(reduce(a))
+    if a.shape != (m,):
+        raise InvalidParameterError(
+            "reduce",
+            reduce,
+            "a function turning the (m, T) output into shape (m,), e.g. lambda y: y.sum(axis=1)",
+        )
+    return a
 
 
 def _is_numeric(a: NDArray[Any]) -> bool:
@@ -1293,7 +1348,7 @@ def run_uncertainty(
     draws = sample(distributions, n, seed=seed, method=method, correlations=correlations)
     y = f({**fixed, **draws})
     return UncertaintyResult(
-        outputs=_as_outputs(y, n, categorical=True),
+        outputs=model_outputs(y, n),
         inputs=draws,
         n_draws=n,
         method=method,
@@ -1303,30 +1358,6 @@ def run_uncertainty(
 
 
 # --------------------------------------------------------------------------- sensitivity
-
-
-def _scalar_output(y: Any, n: int, output: str | None, reduce: Callable[..., Any] | None) -> Any:
-    outputs = _as_outputs(y, n, categorical=True)
-    if output is None:
-        if len(outputs) != 1:
-            raise InvalidParameterError("output", None, "one of " + ", ".join(outputs))
-        output = next(iter(outputs))
-    if output not in outputs:
-        from waferlab.errors import UnknownNameError
-
-        raise UnknownNameError("output", output, outputs)
-    a = outputs[output]
-    if not _is_numeric(a):
-        raise InvalidParameterError("output", output, "an output holding numbers")
-    if reduce is not None:
-        a = np.asarray(reduce(a), dtype=float)
-    if a.shape != (n,):
-        raise InvalidParameterError(
-            "reduce",
-            reduce,
-            "a function turning the (n, T) output into shape (n,), e.g. lambda y: y.sum(axis=1)",
-        )
-    return a
 
 
 def _stack(values: Sequence[Any]) -> NDArray[Any]:
@@ -1466,7 +1497,7 @@ def tornado(
         col[1 + 2 * i] = lo.item()
         col[2 + 2 * i] = hi.item()
         columns[name] = col
-    y = _scalar_output(f({**dict(fixed or {}), **columns}), m, output, reduce)
+    y = select_output(model_outputs(f({**dict(fixed or {}), **columns}), m), output, reduce)
     out_low, out_high = y[1::2], y[2::2]
     order = np.argsort(-np.abs(out_high - out_low), kind="stable")
     return TornadoResult(
@@ -1630,7 +1661,7 @@ def sobol_sensitivity(
     u = np.concatenate(blocks)
     inputs = {name: distributions[name].ppf(u[:, i]) for i, name in enumerate(names)}
     total_rows = n * (d + 2)
-    y = _scalar_output(f({**dict(fixed or {}), **inputs}), total_rows, output, reduce)
+    y = select_output(model_outputs(f({**dict(fixed or {}), **inputs}), total_rows), output, reduce)
     if not np.all(np.isfinite(y)):
         raise InvalidParameterError("model output", "non-finite values", "finite for every draw")
     f_a, f_b = y[:n], y[n : 2 * n]
