@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from waferlab.uncertainty import (
     parse_correlations,
     parse_distribution,
     parse_distributions,
+    quantile_label,
     quantiles,
     run_uncertainty,
     sample,
@@ -559,3 +561,76 @@ def test_docs_examples_run() -> None:
     )
     assert tried > 0
     assert failures == 0
+
+
+# --------------------------------------------------------------------------- chunks and streaming
+
+
+def _monthly(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    ramp = np.arange(1, 13)
+    units = x["a"][:, None] * ramp - x["b"][:, None]  # negative for some draws
+    return {
+        "units": units,
+        "total": units.sum(axis=1),
+        "binding": np.where(units > 0, "dies", "hbm"),
+    }
+
+
+CHUNK_DS = {"a": Lognormal(0.0, 2.0), "b": Normal(0.0, 3.0)}
+
+
+@pytest.mark.parametrize("method", ["mc", "sobol", "lhs"])
+def test_chunks_give_the_same_draws(method: str) -> None:
+    whole = run_uncertainty(_monthly, CHUNK_DS, 5000, seed=9, method=method)  # type: ignore[arg-type]
+    parts = run_uncertainty(_monthly, CHUNK_DS, 5000, seed=9, method=method, chunk_draws=700)  # type: ignore[arg-type]
+    for k in whole.outputs:
+        assert np.array_equal(whole.outputs[k], parts.outputs[k])
+    assert np.array_equal(whole.inputs["a"], parts.inputs["a"])
+
+
+def test_streamed_quantiles_are_within_one_bin_of_the_exact_ones() -> None:
+    # Chunks of 100 draws of a heavy-tailed output: later chunks fall outside the
+    # first chunk's bins, on both sides, so the histograms must widen.
+    kw: dict[str, Any] = {"seed": 4, "chunk_draws": 100}
+    exact = run_uncertainty(_monthly, CHUNK_DS, 20_000, **kw)
+    probs = [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0]
+    for bins in (64, 8192):
+        streamed = run_uncertainty(_monthly, CHUNK_DS, 20_000, keep_draws=False, bins=bins, **kw)
+        assert streamed.outputs == {} and streamed.n_draws == 20_000
+        for name, cumulative in [("units", False), ("units", True), ("total", False)]:
+            hist = streamed.streamed[name]
+            width = (hist.cumulative if cumulative else hist.histogram).bin_width  # type: ignore[union-attr]
+            draws = exact.outputs[name]
+            if cumulative:
+                draws = np.cumsum(draws, axis=1)
+            reference = np.quantile(draws, probs, axis=0)  # numpy on the kept draws
+            ours = streamed.quantiles(name, probs, cumulative=cumulative)
+            for i, p in enumerate(probs):
+                gap = np.abs(np.arcsinh(ours[quantile_label(p)]) - np.arcsinh(reference[i]))
+                assert np.all(gap <= 1.001 * width + 1e-12), (name, cumulative, p)
+        mean = streamed.streamed["units"].histogram.mean  # type: ignore[union-attr]
+        np.testing.assert_allclose(mean, exact.outputs["units"].mean(axis=0), rtol=1e-9)
+        shares_exact = exact.shares("binding")
+        shares_streamed = streamed.shares("binding")
+        for k in shares_exact:
+            np.testing.assert_allclose(shares_streamed[k], shares_exact[k])
+    d = streamed.to_dict()
+    json.dumps(d)
+    assert d["streamed"] is True
+    assert set(d["quantiles"]) == set(exact.to_dict()["quantiles"]) == {"units", "total"}
+    assert len(streamed.to_frame()) == 13
+    assert len(repr(streamed)) <= 300 and "<table>" in streamed._repr_html_()
+
+
+def test_streaming_arguments() -> None:
+    with pytest.raises(InvalidParameterError, match="bins"):
+        run_uncertainty(_monthly, CHUNK_DS, 100, keep_draws=False, bins=15)
+    with pytest.raises(InvalidParameterError, match="chunk_draws"):
+        run_uncertainty(_monthly, CHUNK_DS, 100, chunk_draws=0)
+    r = run_uncertainty(_monthly, CHUNK_DS, 100, keep_draws=False)
+    with pytest.raises(InvalidParameterError, match="shares"):
+        r.quantiles("binding")
+    with pytest.raises(InvalidParameterError, match="cumulative"):
+        r.quantiles("total", cumulative=True)
+    with pytest.raises(InvalidParameterError, match="names"):
+        r.shares("units")

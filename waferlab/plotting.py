@@ -938,18 +938,25 @@ def plot_fan_chart(
     from matplotlib.ticker import FuncFormatter
 
     from waferlab.errors import InvalidParameterError
-    from waferlab.uncertainty import quantiles
+    from waferlab.uncertainty import UncertaintyResult, quantiles
 
-    if hasattr(result, "outputs"):
-        draws = result._draws(output)
-        name = output or next(iter(result.outputs))
+    probs = [0.05, 0.25, 0.5, 0.75, 0.95]
+    if isinstance(result, UncertaintyResult):
+        name = output or result.names[0]
+        if not result.has_periods(name):
+            raise InvalidParameterError("output", name, "an output with periods, shape (n, T)")
+        q = result.quantiles(name, probs, cumulative=cumulative)
+        n = result.n_draws
     else:
         draws, name = np.asarray(result, dtype=float), output or "output"
-    if draws.ndim != 2:
-        raise InvalidParameterError("result", draws.shape, "draws of shape (n, T), with periods")
-    q = quantiles(draws, [0.05, 0.25, 0.5, 0.75, 0.95], cumulative=cumulative)
+        if draws.ndim != 2:
+            raise InvalidParameterError(
+                "result", draws.shape, "draws of shape (n, T), with periods"
+            )
+        q = quantiles(draws, probs, cumulative=cumulative)
+        n = draws.shape[0]
     ax = _new_axes(ax, (8.0, 4.5))
-    t = np.arange(draws.shape[1])
+    t = np.arange(len(q["p50"]))
     color = "#2f6f9f"
     ax.fill_between(t, q["p5"], q["p95"], color=color, alpha=0.18, linewidth=0, label="p5–p95")
     ax.fill_between(t, q["p25"], q["p75"], color=color, alpha=0.35, linewidth=0, label="p25–p75")
@@ -971,7 +978,6 @@ def plot_fan_chart(
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(ylabel or (f"cumulative {name}" if cumulative else name))
     ax.set_xlabel("period")
-    n = draws.shape[0]
     ax.set_title(title or f"{name}{' (cumulative)' if cumulative else ''}: {n:,} draws", loc="left")
     ax.grid(axis="y", color="0.9", linewidth=0.6)
     ax.set_axisbelow(True)

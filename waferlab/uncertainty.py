@@ -25,7 +25,7 @@ scipy is imported inside the functions that use it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
@@ -38,16 +38,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "DEFAULT_BINS",
     "DISTRIBUTIONS",
     "OUT_OF_RANGE_POLICIES",
     "SAMPLING_METHODS",
     "Z_95",
     "Discrete",
     "Distribution",
+    "Histogram",
     "Lognormal",
     "Normal",
     "Pert",
     "SobolResult",
+    "StreamedOutput",
     "TornadoResult",
     "Triangular",
     "UncertaintyResult",
@@ -913,26 +916,65 @@ def _copula_factor(corr: NDArray[np.float64]) -> NDArray[np.float64]:
 # --------------------------------------------------------------------------- sampling
 
 
-def _uniforms(n: int, d: int, method: str, rng: np.random.Generator) -> NDArray[np.float64]:
-    """Return an (n, d) array of uniforms on (0, 1) by ``method``."""
+_TINY = 2.0**-53
+
+
+def _uniform_chunks(
+    n: int, d: int, method: str, rng: np.random.Generator, chunk: int
+) -> Iterator[NDArray[np.float64]]:
+    """Yield (c, d) arrays of uniforms on (0, 1), n rows in all, by ``method``.
+
+    Chunks of plain Monte Carlo and Sobol' points continue one stream, so the
+    rows are the same whatever the chunk size; a Latin hypercube is drawn
+    whole (its strata span all n rows) and then cut.
+    """
     if method == "mc":
-        u = rng.random((n, d))
-    else:
-        import warnings
+        for start in range(0, n, chunk):
+            yield np.clip(rng.random((min(chunk, n - start), d)), _TINY, 1.0 - _TINY)
+        return
+    import warnings
 
-        from scipy.stats import qmc
+    from scipy.stats import qmc
 
-        engine = (
-            qmc.LatinHypercube(d, rng=rng)
-            if method == "lhs"
-            else qmc.Sobol(d, scramble=True, rng=rng)
-        )
+    if method == "lhs":
+        u = qmc.LatinHypercube(d, rng=rng).random(n)
+        for start in range(0, n, chunk):
+            yield np.clip(u[start : start + chunk], _TINY, 1.0 - _TINY)
+        return
+    engine = qmc.Sobol(d, scramble=True, rng=rng)
+    for start in range(0, n, chunk):
         with warnings.catch_warnings():
             # A Sobol' sample of any n is valid; only powers of 2 keep its balance.
             warnings.filterwarnings("ignore", "The balance properties", UserWarning)
-            u = engine.random(n)
-    tiny = 2.0**-53
-    return np.clip(u, tiny, 1.0 - tiny)
+            u = engine.random(min(chunk, n - start))
+        yield np.clip(u, _TINY, 1.0 - _TINY)
+
+
+def _sample_chunks(
+    distributions: Mapping[str, Distribution],
+    n: int,
+    *,
+    seed: int | None,
+    method: str,
+    correlations: Sequence[tuple[str, str, float]],
+    chunk: int,
+) -> Iterator[dict[str, NDArray[Any]]]:
+    """Yield the draws of :func:`sample` in chunks of at most ``chunk`` rows."""
+    n = check_integer("n", n, low=1)
+    check_choice("method", method, SAMPLING_METHODS)
+    names = list(distributions)
+    if not names:
+        for start in range(0, n, chunk):
+            yield {"": np.empty(min(chunk, n - start))}
+        return
+    factor = _copula_factor(correlation_matrix(names, correlations)) if correlations else None
+    rng = np.random.default_rng(seed)
+    for u in _uniform_chunks(n, len(names), method, rng, chunk):
+        if factor is not None:
+            from scipy.special import ndtr, ndtri
+
+            u = np.clip(ndtr(ndtri(u) @ factor.T), _TINY, 1.0 - _TINY)
+        yield {name: distributions[name].ppf(u[:, i]) for i, name in enumerate(names)}
 
 
 def sample(
@@ -986,19 +1028,13 @@ def sample(
     0.7
     """
     n = check_integer("n", n, low=1)
-    check_choice("method", method, SAMPLING_METHODS)
-    names = list(distributions)
-    if not names:
+    if not distributions:
+        check_choice("method", method, SAMPLING_METHODS)
         return {}
-    corr = correlation_matrix(names, correlations) if correlations else None
-    rng = np.random.default_rng(seed)
-    u = _uniforms(n, len(names), method, rng)
-    if corr is not None:
-        from scipy.special import ndtr, ndtri
-
-        z = ndtri(u) @ _copula_factor(corr).T
-        u = np.clip(ndtr(z), 2.0**-53, 1.0 - 2.0**-53)
-    return {name: distributions[name].ppf(u[:, i]) for i, name in enumerate(names)}
+    chunks = _sample_chunks(
+        distributions, n, seed=seed, method=method, correlations=correlations, chunk=n
+    )
+    return next(chunks)
 
 
 # --------------------------------------------------------------------------- quantiles
@@ -1075,7 +1111,7 @@ def quantiles(
     return {quantile_label(p): values[i] for i, p in enumerate(probs)}
 
 
-# --------------------------------------------------------------------------- results
+# --------------------------------------------------------------------------- model outputs
 
 
 def model_outputs(y: Any, n: int) -> dict[str, NDArray[Any]]:
@@ -1177,18 +1213,203 @@ def shares(draws: ArrayLike) -> dict[str, NDArray[np.float64]]:
     return {str(c): np.mean(x == c, axis=0) for c in np.unique(x)}
 
 
+# --------------------------------------------------------------------------- streamed summaries
+
+#: Default number of bins of a streamed histogram.
+DEFAULT_BINS = 8192
+
+
+@dataclass(frozen=True, repr=False)
+class Histogram:
+    """Counts of draws in equal bins of asinh(x), per period: a streamed numeric summary.
+
+    Bins are equal in t = asinh(x), which is x near 0 and ln 2x for large x,
+    so one histogram resolves fractions and counts in the millions alike
+    (about ``bin_width`` relative error for |x| >> 1, absolute for |x| << 1).
+
+    Attributes
+    ----------
+    counts : ndarray of shape (T, B)
+        Draws per bin; bin j of period t covers
+        [sinh(low_t + j·w_t), sinh(low_t + (j + 1)·w_t)).
+    low, bin_width : ndarray of shape (T,)
+        Lower edge and width of the bins, in asinh(x).
+    minimum, maximum, total : ndarray of shape (T,)
+        Exact smallest and largest value and the sum (for the mean).
+    n : int
+        Draws counted.
+    """
+
+    counts: NDArray[np.int64]
+    low: NDArray[np.float64]
+    bin_width: NDArray[np.float64]
+    minimum: NDArray[np.float64]
+    maximum: NDArray[np.float64]
+    total: NDArray[np.float64]
+    n: int
+
+    @property
+    def mean(self) -> NDArray[np.float64]:
+        """Exact mean per period."""
+        return self.total / self.n
+
+    def quantiles(self, q: Sequence[float]) -> NDArray[np.float64]:
+        """Return the quantiles, shape (len(q), T), each within one bin of the exact one.
+
+        The k-th smallest of the c draws in a bin is placed at the bin's
+        fraction (k + 0.5)/c, and the result is kept inside [minimum, maximum];
+        position p·(n − 1) is interpolated as :func:`numpy.quantile` does.
+        """
+        cum = np.cumsum(self.counts, axis=1)
+        out = np.empty((len(q), self.counts.shape[0]))
+        for k, p in enumerate(q):
+            rank = float(p) * (self.n - 1)
+            lower = self._at_rank(cum, math.floor(rank))
+            upper = self._at_rank(cum, math.ceil(rank))
+            out[k] = lower + (rank - math.floor(rank)) * (upper - lower)
+        return out
+
+    def _at_rank(self, cum: NDArray[np.int64], rank: int) -> NDArray[np.float64]:
+        j = np.argmax(cum > rank, axis=1)
+        count = np.take_along_axis(self.counts, j[:, None], axis=1)[:, 0]
+        before = np.take_along_axis(cum, j[:, None], axis=1)[:, 0] - count
+        frac = (rank - before + 0.5) / np.maximum(count, 1)
+        x = np.sinh(self.low + self.bin_width * (j + frac))
+        return np.clip(x, self.minimum, self.maximum)
+
+
+class _HistogramBuilder:
+    """Accumulates chunks of (c, T) draws into a :class:`Histogram`.
+
+    The bins are set from the first chunk; a later value outside them doubles
+    the bin width of that period (merging bin pairs) until it fits, so every
+    draw is counted.
+    """
+
+    def __init__(self, bins: int) -> None:
+        self.bins = bins
+        self.n = 0
+        self.counts: NDArray[np.int64] | None = None
+
+    def add(self, x: NDArray[np.float64]) -> None:
+        t = np.arcsinh(x)
+        lo, hi = t.min(axis=0), t.max(axis=0)
+        if self.counts is None:
+            span = np.where(hi > lo, hi - lo, np.maximum(np.abs(lo), 1.0) * 1e-9)
+            self.low = lo - 0.05 * span
+            self.width = 1.1 * span / self.bins
+            self.counts = np.zeros((x.shape[1], self.bins), dtype=np.int64)
+            self.minimum, self.maximum = x.min(axis=0), x.max(axis=0)
+            self.total = np.zeros(x.shape[1])
+        for p in np.flatnonzero((lo < self.low) | (hi > self.low + self.bins * self.width)):
+            self._widen(int(p), float(lo[p]), float(hi[p]))
+        idx = np.clip(((t - self.low) / self.width).astype(np.int64), 0, self.bins - 1)
+        flat = (idx + np.arange(x.shape[1]) * self.bins).ravel()
+        self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
+        self.minimum = np.minimum(self.minimum, x.min(axis=0))
+        self.maximum = np.maximum(self.maximum, x.max(axis=0))
+        self.total += x.sum(axis=0)
+        self.n += x.shape[0]
+
+    def _widen(self, p: int, lo: float, hi: float) -> None:
+        assert self.counts is not None
+        half = self.bins // 2
+        while lo < self.low[p] or hi > self.low[p] + self.bins * self.width[p]:
+            merged = self.counts[p].reshape(half, 2).sum(axis=1)
+            self.counts[p] = 0
+            if lo < self.low[p]:
+                self.low[p] -= self.bins * self.width[p]
+                self.counts[p, half:] = merged
+            else:
+                self.counts[p, :half] = merged
+            self.width[p] *= 2.0
+
+    def freeze(self) -> Histogram:
+        assert self.counts is not None
+        return Histogram(
+            self.counts, self.low, self.width, self.minimum, self.maximum, self.total, self.n
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class StreamedOutput:
+    """What is kept of one output when the draws are not: histograms or category counts.
+
+    Attributes
+    ----------
+    ndim : int
+        1 for an output of shape (n,), 2 for (n, T).
+    histogram, cumulative : Histogram or None
+        Per period and of the running total over periods (numeric outputs;
+        ``cumulative`` only with periods).
+    categories : mapping of str to ndarray of shape (T,)
+        Draws per category and period (outputs holding names).
+    """
+
+    ndim: int
+    histogram: Histogram | None = None
+    cumulative: Histogram | None = None
+    categories: Mapping[str, NDArray[np.int64]] | None = None
+
+    def quantiles(self, q: Sequence[float], *, cumulative: bool = False) -> NDArray[np.float64]:
+        """Quantiles of shape (len(q), T), or (len(q),) for an output without periods."""
+        if self.histogram is None:
+            raise InvalidParameterError("draws", "names", "numbers (use shares() for names)")
+        if cumulative and self.cumulative is None:
+            raise InvalidParameterError("cumulative", True, "False for draws without periods")
+        histogram = self.cumulative if cumulative else self.histogram
+        assert histogram is not None
+        values = histogram.quantiles(q)
+        return values if self.ndim == 2 else values[:, 0]
+
+
+class _OutputBuilder:
+    def __init__(self, first: NDArray[Any], bins: int) -> None:
+        self.ndim = first.ndim
+        self.numeric = _is_numeric(first)
+        self.histogram = _HistogramBuilder(bins) if self.numeric else None
+        self.cumulative = _HistogramBuilder(bins) if self.numeric and self.ndim == 2 else None
+        self.categories: dict[str, NDArray[np.int64]] = {}
+
+    def add(self, name: str, a: NDArray[Any]) -> None:
+        if a.ndim != self.ndim or _is_numeric(a) != self.numeric:
+            raise InvalidParameterError(
+                f"model output {name!r}", a.shape, "the same shape and kind in every chunk"
+            )
+        x = a if a.ndim == 2 else a[:, None]
+        if self.histogram is not None:
+            self.histogram.add(x)
+            if self.cumulative is not None:
+                self.cumulative.add(np.cumsum(x, axis=1))
+            return
+        for c in np.unique(x):
+            counts = np.sum(x == c, axis=0)
+            self.categories[str(c)] = self.categories.get(str(c), 0) + counts
+
+    def freeze(self) -> StreamedOutput:
+        return StreamedOutput(
+            ndim=self.ndim,
+            histogram=None if self.histogram is None else self.histogram.freeze(),
+            cumulative=None if self.cumulative is None else self.cumulative.freeze(),
+            categories=None if self.numeric else dict(sorted(self.categories.items())),
+        )
+
+
+# --------------------------------------------------------------------------- results
+
+
 @dataclass(frozen=True, repr=False)
 class UncertaintyResult:
-    """Draws of every output of a model run on sampled inputs.
+    """The outputs of a model run on sampled inputs: every draw, or streamed summaries.
 
     Attributes
     ----------
     outputs : mapping of str to ndarray
         Each output's draws, shape (n,) or (n, T): numbers, or names for a
         categorical output such as the binding constraint (summarised by
-        :meth:`shares`, not quantiles).
+        :meth:`shares`, not quantiles). Empty when the draws were streamed.
     inputs : mapping of str to ndarray
-        The sampled inputs, shape (n,) each.
+        The sampled inputs, shape (n,) each (empty when streamed).
     n_draws : int
         Number of draws n.
     method : str
@@ -1197,14 +1418,49 @@ class UncertaintyResult:
         Seed of the draws.
     probabilities : tuple of float
         Default probabilities of :meth:`quantiles` and :meth:`to_dict`.
+    streamed : mapping of str to StreamedOutput
+        Outputs kept as histograms (``keep_draws=False``); their quantiles are
+        within one histogram bin of the exact ones.
     """
 
-    outputs: Mapping[str, NDArray[np.float64]]
+    outputs: Mapping[str, NDArray[Any]]
     inputs: Mapping[str, NDArray[Any]]
     n_draws: int
     method: str
     seed: int | None
     probabilities: tuple[float, ...] = DEFAULT_PROBABILITIES
+    streamed: Mapping[str, StreamedOutput] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every output's name."""
+        return (*self.outputs, *self.streamed)
+
+    def _name(self, output: str | None) -> str:
+        names = self.names
+        if output is None:
+            if len(names) != 1:
+                raise InvalidParameterError("output", None, "one of " + ", ".join(names))
+            return names[0]
+        if output not in names:
+            from waferlab.errors import UnknownNameError
+
+            raise UnknownNameError("output", output, names)
+        return output
+
+    def is_numeric(self, output: str) -> bool:
+        """Whether an output holds numbers (else names)."""
+        name = self._name(output)
+        if name in self.streamed:
+            return self.streamed[name].histogram is not None
+        return _is_numeric(self.outputs[name])
+
+    def has_periods(self, output: str | None = None) -> bool:
+        """Whether an output has a period axis (shape (n, T))."""
+        name = self._name(output)
+        if name in self.streamed:
+            return self.streamed[name].ndim == 2
+        return self.outputs[name].ndim == 2
 
     def quantiles(
         self,
@@ -1213,45 +1469,50 @@ class UncertaintyResult:
         *,
         cumulative: bool = False,
     ) -> dict[str, NDArray[np.float64]]:
-        """Return quantiles of one output (the only one when ``output`` is None)."""
-        return quantiles(self._draws(output), q or self.probabilities, cumulative=cumulative)
+        """Return quantiles of one output (the only one when ``output`` is None).
+
+        Keys ``"p5"``, ``"p50"``, ... (see :func:`quantiles`); per period, or of
+        the running total with ``cumulative``.
+        """
+        name = self._name(output)
+        probs = _check_probabilities(q or self.probabilities)
+        if name in self.streamed:
+            values = self.streamed[name].quantiles(probs, cumulative=cumulative)
+            return {quantile_label(p): values[i] for i, p in enumerate(probs)}
+        return quantiles(self.outputs[name], probs, cumulative=cumulative)
 
     def shares(self, output: str) -> dict[str, NDArray[np.float64]]:
         """Return the share of draws in each category of a categorical output, per period."""
-        return shares(self._draws(output))
-
-    def _draws(self, output: str | None) -> NDArray[Any]:
-        if output is None:
-            if len(self.outputs) != 1:
-                raise InvalidParameterError("output", None, "one of " + ", ".join(self.outputs))
-            return next(iter(self.outputs.values()))
-        if output not in self.outputs:
-            from waferlab.errors import UnknownNameError
-
-            raise UnknownNameError("output", output, self.outputs)
-        return self.outputs[output]
+        name = self._name(output)
+        if name in self.streamed:
+            stream = self.streamed[name]
+            if stream.categories is None:
+                raise InvalidParameterError("output", name, "an output holding names")
+            return {
+                k: (v / self.n_draws if stream.ndim == 2 else v[0] / self.n_draws)
+                for k, v in stream.categories.items()
+            }
+        return shares(self.outputs[name])
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe summary: quantiles of every output (per period and cumulative)."""
+        """Return a JSON-safe summary: quantiles per period and cumulative, and shares."""
         summary: dict[str, Any] = {}
         categories: dict[str, Any] = {}
-        for name, draws in self.outputs.items():
-            if not _is_numeric(draws):
-                categories[name] = {k: v.tolist() for k, v in shares(draws).items()}
+        for name in self.names:
+            if not self.is_numeric(name):
+                categories[name] = {k: v.tolist() for k, v in self.shares(name).items()}
                 continue
-            entry: dict[str, Any] = {
-                k: v.tolist() for k, v in quantiles(draws, self.probabilities).items()
-            }
-            if draws.ndim == 2:
+            entry: dict[str, Any] = {k: v.tolist() for k, v in self.quantiles(name).items()}
+            if self.has_periods(name):
                 entry["cumulative"] = {
-                    k: v.tolist()
-                    for k, v in quantiles(draws, self.probabilities, cumulative=True).items()
+                    k: v.tolist() for k, v in self.quantiles(name, cumulative=True).items()
                 }
             summary[name] = entry
         return {
             "n_draws": self.n_draws,
             "method": self.method,
             "seed": self.seed,
+            "streamed": bool(self.streamed),
             "quantiles": summary,
             "shares": categories,
         }
@@ -1261,12 +1522,12 @@ class UncertaintyResult:
         import pandas as pd
 
         rows = []
-        for name, draws in self.outputs.items():
-            if not _is_numeric(draws):
+        for name in self.names:
+            if not self.is_numeric(name):
                 continue
-            qs = quantiles(draws, self.probabilities)
-            periods = range(draws.shape[1]) if draws.ndim == 2 else [None]
-            for t in periods:
+            qs = self.quantiles(name)
+            first = np.asarray(next(iter(qs.values())))
+            for t in range(first.size) if self.has_periods(name) else [None]:
                 row: dict[str, Any] = {"output": name, "period": t}
                 for k, v in qs.items():
                     row[k] = float(v if t is None else v[t])
@@ -1274,10 +1535,10 @@ class UncertaintyResult:
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:
-        shapes = ", ".join(f"{k}{tuple(v.shape[1:])}" for k, v in self.outputs.items())
+        kept = "streamed" if self.streamed else "draws"
         text = (
             f"UncertaintyResult(n_draws={self.n_draws}, method={self.method!r}, "
-            f"seed={self.seed}, outputs=[{shapes}], inputs={list(self.inputs)})"
+            f"seed={self.seed}, {kept}={list(self.names)}, inputs={list(self.inputs)})"
         )
         return text if len(text) <= 300 else text[:296] + "...)"
 
@@ -1285,12 +1546,11 @@ class UncertaintyResult:
         from html import escape
 
         rows = []
-        for name, draws in self.outputs.items():
-            if not _is_numeric(draws):
+        for name in self.names:
+            if not self.is_numeric(name):
                 continue
-            total = draws.sum(axis=1) if draws.ndim == 2 else draws
-            qs = quantiles(total, self.probabilities)
-            cells = "".join(f"<td>{float(v):.4g}</td>" for v in qs.values())
+            qs = self.quantiles(name, cumulative=self.has_periods(name))
+            cells = "".join(f"<td>{float(np.ravel(v)[-1]):.4g}</td>" for v in qs.values())
             rows.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
         head = "".join(f"<th>{k}</th>" for k in map(quantile_label, self.probabilities))
         return (
@@ -1310,21 +1570,35 @@ def run_uncertainty(
     correlations: Sequence[tuple[str, str, float]] = (),
     fixed: Mapping[str, Any] | None = None,
     probabilities: Sequence[float] | None = None,
+    chunk_draws: int | None = None,
+    keep_draws: bool = True,
+    bins: int = DEFAULT_BINS,
 ) -> UncertaintyResult:
-    """Draw the inputs, evaluate the model once on all draws, and hold the outputs.
+    """Draw the inputs, evaluate the model on all draws, and hold the outputs.
 
     Parameters
     ----------
     f : callable
         ``f(inputs) -> array or mapping of arrays``, vectorised over draws:
-        each input is an array of shape (n,) (or a fixed value), each output
-        of shape (n,) or (n, T).
+        each input is an array of shape (c,) (or a fixed value), each output
+        of shape (c,) or (c, T).
     distributions, n, seed, method, correlations
         As in :func:`sample`.
     fixed : mapping, optional
         Inputs passed to ``f`` unchanged (scalars, series, names).
     probabilities : sequence of float, optional
         Default quantiles of the result (p5, p50, p95).
+    chunk_draws : int, optional
+        Call ``f`` on at most this many draws at a time (default: all at once;
+        100,000 when ``keep_draws`` is False). The draws are the same whatever
+        the chunk size (for "lhs" the hypercube spans all n draws).
+    keep_draws : bool, default True
+        Keep every draw of every output. With False, each output is streamed
+        into histograms (``bins`` equal bins in asinh(x) per period, and for
+        its running total) or category counts, so memory does not grow with
+        n; quantiles are then within one bin of the exact ones.
+    bins : int, default 8192
+        Bins per period of a streamed histogram (an even number >= 16).
 
     Returns
     -------
@@ -1340,21 +1614,68 @@ def run_uncertainty(
     >>> q = r.quantiles()
     >>> round(float(q["p50"])), round(float(np.log(q["p95"] / q["p50"]) / Z_95), 2)
     (100, 0.5)
+
+    The same, streamed in chunks of 10,000 draws:
+
+    >>> s = run_uncertainty(lambda x: x["a"] * x["b"] * x["k"], ds, 2**16, seed=0,
+    ...                     method="sobol", fixed={"k": 2.0}, keep_draws=False,
+    ...                     chunk_draws=10_000)
+    >>> bool(abs(s.quantiles()["p95"] / q["p95"] - 1) < 1e-3)
+    True
     """
     fixed = dict(fixed or {})
     overlap = set(fixed) & set(distributions)
     if overlap:
         raise InvalidParameterError("fixed", sorted(overlap), "inputs that have no distribution")
-    draws = sample(distributions, n, seed=seed, method=method, correlations=correlations)
-    y = f({**fixed, **draws})
+    n = check_integer("n", n, low=1)
+    if chunk_draws is None:
+        chunk = n if keep_draws else min(n, 100_000)
+    else:
+        chunk = check_integer("chunk_draws", chunk_draws, low=1)
+    bins = check_integer("bins", bins, low=16)
+    if bins % 2:
+        raise InvalidParameterError("bins", bins, "an even number >= 16")
+    probs = _check_probabilities(probabilities)
+    chunks = _sample_chunks(
+        distributions, n, seed=seed, method=method, correlations=correlations, chunk=chunk
+    )
+    kept: list[dict[str, NDArray[Any]]] = []
+    drawn: list[dict[str, NDArray[Any]]] = []
+    builders: dict[str, _OutputBuilder] = {}
+    for draws in chunks:
+        c = len(next(iter(draws.values())))
+        inputs = {k: v for k, v in draws.items() if k in distributions}
+        outs = model_outputs(f({**fixed, **inputs}), c)
+        if keep_draws:
+            kept.append(outs)
+            drawn.append(inputs)
+            continue
+        if builders and set(outs) != set(builders):
+            raise InvalidParameterError("model outputs", sorted(outs), "the same in every chunk")
+        for name, a in outs.items():
+            builders.setdefault(name, _OutputBuilder(a, bins)).add(name, a)
+    if not keep_draws:
+        return UncertaintyResult(
+            outputs={}, inputs={}, n_draws=n, method=method, seed=seed, probabilities=probs,
+            streamed={name: b.freeze() for name, b in builders.items()},
+        )  # fmt: skip
+    outputs = kept[0] if len(kept) == 1 else _concatenate(kept)
+    sampled = drawn[0] if len(drawn) == 1 else _concatenate(drawn)
     return UncertaintyResult(
-        outputs=model_outputs(y, n),
-        inputs=draws,
+        outputs=outputs,
+        inputs=sampled,
         n_draws=n,
         method=method,
         seed=seed,
-        probabilities=_check_probabilities(probabilities),
+        probabilities=probs,
     )
+
+
+def _concatenate(parts: Sequence[Mapping[str, NDArray[Any]]]) -> dict[str, NDArray[Any]]:
+    names = set(parts[0])
+    if any(set(p) != names for p in parts):
+        raise InvalidParameterError("model outputs", sorted(names), "the same in every chunk")
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 # --------------------------------------------------------------------------- sensitivity
@@ -1650,7 +1971,7 @@ def sobol_sensitivity(
     d = len(names)
     rng = np.random.default_rng(seed)
     ab = qmc.Sobol(2 * d, scramble=True, rng=rng).random(n)
-    ab = np.clip(ab, 2.0**-53, 1.0 - 2.0**-53)
+    ab = np.clip(ab, _TINY, 1.0 - _TINY)
     a_u, b_u = ab[:, :d], ab[:, d:]
     # Row blocks: A, B, then A with column i from B, for each i.
     blocks = [a_u, b_u]
