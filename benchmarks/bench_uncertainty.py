@@ -5,8 +5,9 @@
    packages, packaging loss) with p5/p50/p95 per month and cumulative:
    :func:`waferlab.uncertainty.run_uncertainty` and
    :meth:`~waferlab.uncertainty.UncertaintyResult.quantiles` (plain Monte
-   Carlo, Latin hypercube, Sobol') against the same draws, chain and
-   quantiles written by hand in numpy (inverse transforms inlined).
+   Carlo, Latin hypercube, Sobol', and streamed into histograms) against the
+   same draws, chain and quantiles written by hand in numpy (inverse
+   transforms inlined); then 10× the draws streamed in chunks.
 2. Sobol' first-order and total indices of the 36-month total for the chain's
    8 uncertain inputs at N = 2^13 (8,192 × 10 = 81,920 chain evaluations):
    :func:`waferlab.uncertainty.sobol_sensitivity` without and with bootstrap
@@ -106,8 +107,8 @@ def hand_propagation(n: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def waferlab_propagation(n: int, seed: int, method: str) -> dict[str, Any]:
-    r = run_uncertainty(chain, DISTRIBUTIONS, n, seed=seed, method=method)  # type: ignore[arg-type]
+def waferlab_propagation(n: int, seed: int, method: str, keep: bool = True) -> dict[str, Any]:
+    r = run_uncertainty(chain, DISTRIBUTIONS, n, seed=seed, method=method, keep_draws=keep)  # type: ignore[arg-type]
     return {"monthly": r.quantiles(), "cumulative": r.quantiles(cumulative=True)}
 
 
@@ -141,13 +142,26 @@ def bench_propagation(n: int, repeat: int) -> None:
         ours, seconds = timed(lambda m=method: waferlab_propagation(n, 1, m), repeat)
         rows.append({"what": f"run_uncertainty ({method})", "seconds": seconds,
                      "ratio": seconds / t_hand})  # fmt: skip
+    streamed, seconds = timed(lambda: waferlab_propagation(n, 1, "mc", keep=False), repeat)
+    rows.append({"what": "run_uncertainty (mc, streamed)", "seconds": seconds,
+                 "ratio": seconds / t_hand})  # fmt: skip
     median_hand = hand["cumulative"][1][-1]
     median_ours = float(ours["cumulative"]["p50"][-1])
     print(f"Propagation: {n:,} draws x {MONTHS} months, p5/p50/p95 monthly and cumulative "
           f"(best of {repeat})")  # fmt: skip
     headers = ["What", "Time [s]", "x hand-written"]
     print(format_table(rows, ["what", "seconds", "ratio"], headers=headers, float_format=".3g"))
-    print(f"  36-month median: hand MC {median_hand:,.0f}, waferlab Sobol' {median_ours:,.0f}")
+    median_streamed = float(streamed["cumulative"]["p50"][-1])
+    print(f"  36-month median: hand MC {median_hand:,.0f}, waferlab Sobol' {median_ours:,.0f}, "
+          f"streamed MC {median_streamed:,.0f}")  # fmt: skip
+    print()
+
+
+def bench_streaming(n: int) -> None:
+    _, seconds = timed(lambda: waferlab_propagation(n, 1, "mc", keep=False), 1)
+    kept_mb = n * MONTHS * 8 / 2**20
+    print(f"Streamed: {n:,} draws x {MONTHS} months in chunks of 100,000: {seconds:.3g} s "
+          f"(keeping the draws of this one output would take {kept_mb:,.0f} MiB)")  # fmt: skip
     print()
 
 
@@ -215,6 +229,7 @@ def main() -> None:
           f"numpy {np.__version__}")  # fmt: skip
     print()
     bench_propagation(n_draws, repeat)
+    bench_streaming(10 * n_draws)
     bench_sobol(n_sobol, repeat)
 
 

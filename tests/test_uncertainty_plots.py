@@ -82,3 +82,16 @@ def test_waterfall_steps_end_at_b() -> None:
     with pytest.raises(InvalidParameterError):
         plot_waterfall(r.to_dict())
     plt.close("all")
+
+
+def test_fan_chart_from_a_streamed_result() -> None:
+    ds = {"w": Uniform(0.0, 10.0)}
+    kept = run_uncertainty(lambda x: x["w"][:, None] * np.arange(1, 7), ds, 5000, seed=1)
+    streamed = run_uncertainty(
+        lambda x: x["w"][:, None] * np.arange(1, 7), ds, 5000, seed=1, keep_draws=False
+    )
+    a, b = plot_fan_chart(kept), plot_fan_chart(streamed)
+    np.testing.assert_allclose(a.lines[0].get_ydata(), b.lines[0].get_ydata(), rtol=1e-3)
+    with pytest.raises(InvalidParameterError):
+        plot_fan_chart(run_uncertainty(lambda x: x["w"], ds, 10, seed=1))
+    plt.close("all")
