@@ -107,8 +107,13 @@ def test_reject_refuses_mass_outside_the_range() -> None:
 
 
 def test_range_without_mass_is_an_error() -> None:
-    with pytest.raises(InvalidParameterError, match="no mass"):
+    with pytest.raises(InvalidParameterError, match="millionth"):
         Uniform(2.0, 3.0, valid=ValidRange(0.0, 1.0))
+    # P(X > 8) = 6e-16 for a standard normal: too little to truncate to.
+    with pytest.raises(InvalidParameterError, match="millionth"):
+        Normal(0.0, 1.0, valid=ValidRange(8.0, None))
+    with pytest.raises(InvalidParameterError, match="ValidRange"):
+        Normal(0.0, 1.0, valid=(0.0, 1.0))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -458,6 +463,11 @@ def test_tornado_mapping_output_and_names() -> None:
 
     t = tornado(f, ds, output="units")
     assert t.input_low[t.names.index("m")] == "a"
+    # A name longer than the median's is passed whole.
+    models = Discrete(("murphy", "negative_binomial"), (0.6, 0.4))
+    seen: list[str] = []
+    tornado(lambda x: seen.extend(x["model"].tolist()) or np.ones(3), {"model": models})
+    assert seen == ["murphy", "murphy", "negative_binomial"]
     assert t.input_high[t.names.index("m")] == "b"
     json.dumps(t.to_dict())
     with pytest.raises(UnknownNameError):

@@ -87,6 +87,10 @@ DEFAULT_PROBABILITIES = (0.05, 0.5, 0.95)
 #: The tail mass a distribution may leave outside its valid range under "reject".
 REJECT_TAIL = 0.001
 
+#: The least mass a distribution must have inside its valid range (else truncation
+#: would be numerically meaningless: the range is not where the distribution is).
+MIN_MASS_IN_RANGE = 1e-6
+
 Policy: TypeAlias = Literal["truncate", "clip", "reject"]
 Method: TypeAlias = Literal["mc", "lhs", "sobol"]
 Model: TypeAlias = Callable[[Mapping[str, Any]], Any]
@@ -195,13 +199,15 @@ class _Continuous:
 
     def _check_range(self) -> None:
         check_choice("out_of_range", self.out_of_range, OUT_OF_RANGE_POLICIES)
+        if not isinstance(self.valid, ValidRange):
+            raise InvalidParameterError("valid", self.valid, "a ValidRange")
         lo, hi = self._cdf_bounds()
-        if not hi > lo:
+        if not hi - lo >= MIN_MASS_IN_RANGE:
             raise InvalidParameterError(
                 "valid",
                 str(self.valid),
-                "a range holding some of the distribution's mass",
-                f"{self!r} has no mass there",
+                "a range holding at least a millionth of the distribution's mass",
+                f"{self!r} has {max(hi - lo, 0.0):.3g} there",
             )
         if self.out_of_range == "reject":
             outside_low, outside_high = lo, 1.0 - hi
@@ -1681,11 +1687,6 @@ def _concatenate(parts: Sequence[Mapping[str, NDArray[Any]]]) -> dict[str, NDArr
 # --------------------------------------------------------------------------- sensitivity
 
 
-def _stack(values: Sequence[Any]) -> NDArray[Any]:
-    """Stack scalars (numbers or names) into one array."""
-    return np.asarray(values)
-
-
 @dataclass(frozen=True, repr=False)
 class TornadoResult:
     """One-at-a-time swings: each input at its low and high quantile, others at medians.
@@ -1814,10 +1815,10 @@ def tornado(
         med, lo, hi = dist.ppf(0.5), dist.ppf(lo_q), dist.ppf(hi_q)
         lows.append(lo.item())
         highs.append(hi.item())
-        col = _stack([med.item()] * m)
+        col = [med.item()] * m
         col[1 + 2 * i] = lo.item()
         col[2 + 2 * i] = hi.item()
-        columns[name] = col
+        columns[name] = np.asarray(col)  # built whole, so no name is cut to the median's length
     y = select_output(model_outputs(f({**dict(fixed or {}), **columns}), m), output, reduce)
     out_low, out_high = y[1::2], y[2::2]
     order = np.argsort(-np.abs(out_high - out_low), kind="stable")
