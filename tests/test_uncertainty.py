@@ -237,6 +237,9 @@ def test_parse_correlations() -> None:
         with pytest.raises(InvalidParameterError) as err:
             parse_correlations(bad)
         assert err.value.parameter == name
+    with pytest.raises(InvalidParameterError) as err:
+        parse_correlations([{"inputs": ["a", "zz"], "spearman": 0.5}], names=["a", "b"])
+    assert err.value.parameter == "correlations[0].inputs" and "a, b" in str(err.value)
 
 
 # --------------------------------------------------------------------------- correlations

@@ -806,10 +806,14 @@ def spearman_to_pearson(rho_s: ArrayLike) -> NDArray[np.float64]:
     return 2.0 * np.sin(np.pi * np.asarray(rho_s, dtype=float) / 6.0)
 
 
-def parse_correlations(spec: Any) -> list[tuple[str, str, float]]:
+def parse_correlations(
+    spec: Any, *, names: Sequence[str] | None = None
+) -> list[tuple[str, str, float]]:
     """Read a scenario's ``[[correlations]]`` list into (name, name, Spearman ρ) triples.
 
     The form is a list of tables, each ``{ inputs = ["a", "b"], spearman = 0.6 }``.
+    With ``names`` (the inputs that have distributions), a pair naming any
+    other input is an error naming ``correlations[i].inputs``.
 
     Examples
     --------
@@ -824,15 +828,23 @@ def parse_correlations(spec: Any) -> list[tuple[str, str, float]]:
         where = f"correlations[{i}]"
         if not isinstance(item, Mapping) or set(item) != {"inputs", "spearman"}:
             raise InvalidParameterError(where, item, form)
-        names = item["inputs"]
+        pair = item["inputs"]
         if (
-            not isinstance(names, list | tuple)
-            or len(names) != 2
-            or not all(isinstance(n, str) for n in names)
+            not isinstance(pair, list | tuple)
+            or len(pair) != 2
+            or not all(isinstance(n, str) for n in pair)
         ):
-            raise InvalidParameterError(f"{where}.inputs", names, "a list of two input names")
+            raise InvalidParameterError(f"{where}.inputs", pair, "a list of two input names")
+        if names is not None:
+            unknown = [n for n in pair if n not in names]
+            if unknown:
+                raise InvalidParameterError(
+                    f"{where}.inputs",
+                    unknown[0],
+                    "names of inputs with a distribution: " + ", ".join(names),
+                )
         rho = check_real(f"{where}.spearman", item["spearman"], low=-1.0, high=1.0)
-        out.append((names[0], names[1], rho))
+        out.append((pair[0], pair[1], rho))
     return out
 
 
