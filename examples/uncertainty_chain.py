@@ -87,7 +87,7 @@ def main() -> None:
     spec = tomllib.loads((HERE / "uncertainty_chain.toml").read_text(encoding="utf-8"))
     fixed = spec["parameters"]
     distributions = parse_distributions(spec["distributions"], ranges=RANGES)
-    correlations = parse_correlations(spec["correlations"])
+    correlations = parse_correlations(spec["correlations"], names=list(distributions))
     published = spec["published"]
 
     result = run_uncertainty(

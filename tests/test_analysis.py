@@ -264,8 +264,10 @@ def test_attribute_series_and_names() -> None:
     # ln(90 * 0.4 / (60 * 0.2)) = ln 3 = ln(90/60) + ln 2, and the product splits exactly.
     np.testing.assert_allclose(r.contributions, [math.log(1.5), math.log(2.0)], rtol=1e-12)
     assert r.inputs_b == ([10.0, 30.0, 50.0], "murphy")
+    pytest.importorskip("pandas")  # to_frame needs the optional pandas extra
     frame = r.to_frame()
     assert list(frame["input"]) == ["starts", "model"]
+    assert list(frame["b"]) == [[10.0, 30.0, 50.0], "murphy"]
 
 
 def test_attribute_errors_and_trivial_case() -> None:

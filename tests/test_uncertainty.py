@@ -496,9 +496,6 @@ def test_result_dict_frame_and_repr() -> None:
     assert d["quantiles"]["monthly"]["cumulative"]["p50"][-1] == pytest.approx(
         d["quantiles"]["total"]["p50"]
     )
-    frame = r.to_frame()
-    assert list(frame.columns) == ["output", "period", "p5", "p50", "p95"]
-    assert len(frame) == 4
     assert len(repr(r)) <= 300
     assert "<table>" in r._repr_html_()
     with pytest.raises(InvalidParameterError, match="output"):
@@ -523,7 +520,6 @@ def test_categorical_outputs_are_shares() -> None:
     assert set(d["quantiles"]) == {"units"}
     assert d["shares"]["binding_constraint"]["dies"] == pytest.approx([1.0, 0.5], abs=0.01)
     json.dumps(d)
-    assert set(r.to_frame()["output"]) == {"units"}
     with pytest.raises(InvalidParameterError, match="shares"):
         r.quantiles("binding_constraint")
 
@@ -631,7 +627,6 @@ def test_streamed_quantiles_are_within_one_bin_of_the_exact_ones() -> None:
     json.dumps(d)
     assert d["streamed"] is True
     assert set(d["quantiles"]) == set(exact.to_dict()["quantiles"]) == {"units", "total"}
-    assert len(streamed.to_frame()) == 13
     assert len(repr(streamed)) <= 300 and "<table>" in streamed._repr_html_()
 
 
@@ -647,3 +642,27 @@ def test_streaming_arguments() -> None:
         r.quantiles("total", cumulative=True)
     with pytest.raises(InvalidParameterError, match="names"):
         r.shares("units")
+
+
+def test_frames() -> None:
+    pytest.importorskip("pandas")  # to_frame needs the optional pandas extra
+    ds = {"w": Uniform(1.0, 2.0), "m": Discrete(("a", "b"))}
+
+    def f(x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        monthly = x["w"][:, None] * np.arange(1, 4)
+        return {
+            "monthly": monthly,
+            "total": 6 * x["w"],
+            "binding": np.where(x["w"] > 1.5, "a", "b"),
+        }
+
+    for keep in (True, False):
+        frame = run_uncertainty(f, ds, 1000, seed=1, keep_draws=keep).to_frame()
+        assert list(frame.columns) == ["output", "period", "p5", "p50", "p95"]
+        assert list(frame["output"]) == ["monthly"] * 3 + ["total"]  # names are not quantiles
+        assert frame["p50"].iloc[1] == pytest.approx(3.0, rel=0.02)
+    t = tornado(lambda x: x["w"] * 2, ds).to_frame()
+    assert list(t["input"]) == ["w", "m"] and t["swing"].iloc[0] == pytest.approx(1.8)
+    s = sobol_sensitivity(lambda x: x["w"], {"w": Uniform(0, 1)}, n=64, seed=0).to_frame()
+    assert s["first_order"].iloc[0] == pytest.approx(1.0, abs=0.05)
+    assert {"first_order_low", "total_high"} <= set(s.columns)

@@ -2002,11 +2002,21 @@ def sobol_sensitivity(
     f_ab = y[2 * n :].reshape(d, n)
 
     def indices(idx: NDArray[np.intp] | slice) -> tuple[NDArray[Any], NDArray[Any]]:
+        # The output is passed twice (s = 2): scipy squeezes its (s, d) result,
+        # and with one input and one output that would leave a bare scalar.
+        fa, fb, fab = f_a[idx], f_b[idx], f_ab[:, idx]
         res = sobol_indices(
-            func={"f_A": f_a[None, idx], "f_B": f_b[None, idx], "f_AB": f_ab[:, None, idx]},
+            func={
+                "f_A": np.stack([fa, fa]),
+                "f_B": np.stack([fb, fb]),
+                "f_AB": np.stack([fab, fab], axis=1),
+            },
             n=n,
         )
-        return np.atleast_1d(res.first_order), np.atleast_1d(res.total_order)
+        return (
+            np.asarray(res.first_order).reshape(2, d)[0],
+            np.asarray(res.total_order).reshape(2, d)[0],
+        )
 
     first, total = indices(slice(None))
     if n_resamples:
