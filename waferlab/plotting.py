@@ -1027,3 +1027,300 @@ def plot_simulated_wafer(
         title_fontsize=8,
     )
     return ax
+
+
+# --------------------------------------------------------------------------- uncertainty
+
+
+def plot_fan_chart(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    output: str | None = None,
+    cumulative: bool = False,
+    periods: Any = None,
+    published: Any = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Plot a fan chart: the median over periods with p25-p75 and p5-p95 bands.
+
+    Parameters
+    ----------
+    result : UncertaintyResult or array_like of shape (n, T)
+        Draws per period (from :func:`waferlab.uncertainty.run_uncertainty`).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure when None.
+    output : str, optional
+        Which output of the result (needed when it holds several).
+    cumulative : bool, default False
+        Plot the quantiles of each draw's running total (not the running sum
+        of the monthly quantiles).
+    periods : sequence, optional
+        Labels of the T periods (e.g. "2025-01"); default 1 … T.
+    published : sequence of (period index, value, label), optional
+        Published figures drawn as points on the chart.
+    ylabel, title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        If the draws do not have periods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> draws = np.random.default_rng(0).lognormal(0.0, 0.3, (500, 12)).cumsum(axis=1)
+    >>> ax = plot_fan_chart(draws, published=[(11, 12.0, "report")])
+    >>> len(ax.collections) >= 2
+    True
+    """
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter
+
+    from waferlab.errors import InvalidParameterError
+    from waferlab.uncertainty import UncertaintyResult, quantiles
+
+    probs = [0.05, 0.25, 0.5, 0.75, 0.95]
+    if isinstance(result, UncertaintyResult):
+        name = output or result.names[0]
+        if not result.has_periods(name):
+            raise InvalidParameterError("output", name, "an output with periods, shape (n, T)")
+        q = result.quantiles(name, probs, cumulative=cumulative)
+        n = result.n_draws
+    else:
+        draws, name = np.asarray(result, dtype=float), output or "output"
+        if draws.ndim != 2:
+            raise InvalidParameterError(
+                "result", draws.shape, "draws of shape (n, T), with periods"
+            )
+        q = quantiles(draws, probs, cumulative=cumulative)
+        n = draws.shape[0]
+    ax = _new_axes(ax, (8.0, 4.5))
+    t = np.arange(len(q["p50"]))
+    color = "#2f6f9f"
+    ax.fill_between(t, q["p5"], q["p95"], color=color, alpha=0.18, linewidth=0, label="p5–p95")
+    ax.fill_between(t, q["p25"], q["p75"], color=color, alpha=0.35, linewidth=0, label="p25–p75")
+    ax.plot(t, q["p50"], color=color, linewidth=2.0, label="median")
+    for i, point in enumerate(published or ()):
+        x, value, label = point
+        ax.plot(
+            [x], [value], "D", color="#c0392b", markersize=6, label="published" if i == 0 else None
+        )
+        ax.annotate(str(label), (x, value), xytext=(5, 5), textcoords="offset points", fontsize=8)
+    labels = list(periods) if periods is not None else [str(i + 1) for i in t]
+    step = max(1, len(labels) // 12)
+    shown = labels[::step]
+    crowded = sum(len(str(label)) for label in shown) > 40
+    ax.set_xticks(t[::step])
+    ax.set_xticklabels(shown, rotation=45 if crowded else 0, ha="right" if crowded else "center")
+    ax.set_xlim(-0.5, len(t) - 0.5)
+    ax.set_ylim(bottom=0.0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylabel(ylabel or (f"cumulative {name}" if cumulative else name))
+    ax.set_xlabel("period")
+    ax.set_title(title or f"{name}{' (cumulative)' if cumulative else ''}: {n:,} draws", loc="left")
+    ax.grid(axis="y", color="0.9", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def _value_text(value: Any) -> str:
+    """A number as people read it: 1,296,764 or 0.2449 (names unchanged)."""
+    if isinstance(value, str):
+        return value
+    x = float(value)
+    return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:,.4g}"
+
+
+def plot_tornado(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    max_inputs: int | None = None,
+    xlabel: str = "output",
+) -> Axes:
+    """Plot a tornado: each input's swing from its p5 to its p95, largest on top.
+
+    Parameters
+    ----------
+    result : TornadoResult
+        From :func:`waferlab.uncertainty.tornado`.
+    ax : matplotlib Axes, optional
+    max_inputs : int, optional
+        Show only the inputs with the largest swings.
+    xlabel : str
+        Name (and unit) of the output.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from waferlab.uncertainty import Uniform, tornado
+    >>> t = tornado(lambda x: x["a"] * x["b"], {"a": Uniform(1, 2), "b": Uniform(1, 5)})
+    >>> ticks = plot_tornado(t).get_yticklabels()  # bottom to top
+    >>> [label.get_text().split("\\n")[0] for label in ticks][::-1]  # b swings most: on top
+    ['b', 'a']
+    """
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    from waferlab.errors import InvalidParameterError
+    from waferlab.uncertainty import TornadoResult, quantile_label
+
+    if not isinstance(result, TornadoResult):
+        raise InvalidParameterError("result", result, "a TornadoResult from tornado()")
+    k = len(result.names) if max_inputs is None else min(max_inputs, len(result.names))
+    ax = _new_axes(ax, (8.0, 0.6 * k + 1.8))
+    low_color, high_color = "#d98c5f", "#2f6f9f"
+    base = result.baseline
+    lo_name, hi_name = quantile_label(result.low_q), quantile_label(result.high_q)
+    labels = []
+    for row in range(k):
+        y = k - 1 - row
+        lo, hi = float(result.output_low[row]), float(result.output_high[row])
+        ax.barh(y, lo - base, left=base, color=low_color, height=0.6)
+        ax.barh(y, hi - base, left=base, color=high_color, height=0.6)
+        ends = ((lo, lo < hi), (hi, hi <= lo)) if lo != hi else ((hi, False),)
+        for value, left in ends:
+            text = _value_text(value) if lo != hi else f"{_value_text(value)} (no change)"
+            ax.annotate(
+                text, (value, y), xytext=(-4 if left else 4, 0),
+                textcoords="offset points", va="center", ha="right" if left else "left",
+                fontsize=8,
+            )  # fmt: skip
+        labels.append(
+            f"{result.names[row]}\n{_value_text(result.input_low[row])} … "
+            f"{_value_text(result.input_high[row])}"
+        )
+    ax.set_yticks(range(k))
+    ax.set_yticklabels(labels[::-1], fontsize=8.5)
+    ax.axvline(base, color="0.2", linewidth=1.0)
+    ax.margins(x=0.2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
+    ax.set_xlabel(xlabel)
+    ax.set_title(
+        f"Tornado: each input from its {lo_name} to its {hi_name}, others at their medians",
+        loc="left", fontsize=10,
+    )  # fmt: skip
+    ax.legend(
+        handles=[
+            Patch(color=low_color, label=f"input at {lo_name}"),
+            Patch(color=high_color, label=f"input at {hi_name}"),
+        ],
+        loc="lower right", fontsize=8, frameon=False,
+    )  # fmt: skip
+    _finish_bar_axes(ax)
+    return ax
+
+
+def plot_waterfall(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    labels: tuple[str, str] = ("A", "B"),
+    ylabel: str = "output",
+) -> Axes:
+    """Plot a waterfall from case A to case B, one step per input that differs.
+
+    Parameters
+    ----------
+    result : Attribution
+        From :func:`waferlab.analysis.attribute` or
+        :func:`~waferlab.analysis.log_decomposition`.
+    ax : matplotlib Axes, optional
+    labels : (str, str)
+        Names of the two cases.
+    ylabel : str
+        Name (and unit) of the output.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    For a logarithmic attribution the steps are drawn on a log axis: the level
+    after input i is U_a · exp(φ_1 + … + φ_i), so each bar's length is its
+    share of ln(U_b / U_a) and each is labelled with its factor e^φ_i. Otherwise
+    the steps add: U_a + φ_1 + … + φ_i.
+
+    Examples
+    --------
+    >>> from waferlab.analysis import log_decomposition
+    >>> r = log_decomposition({"wafers": 1e4, "die_yield": 0.2}, {"wafers": 2e4, "die_yield": 0.3})
+    >>> ax = plot_waterfall(r)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['A', 'wafers', 'die_yield', 'B']
+    """
+    import math
+
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter
+
+    from waferlab.analysis import Attribution
+    from waferlab.errors import InvalidParameterError
+
+    if not isinstance(result, Attribution):
+        raise InvalidParameterError("result", result, "an Attribution from attribute()")
+    k = len(result.names)
+    ax = _new_axes(ax, (max(6.0, 1.1 * (k + 2) + 2.0), 4.8))
+    phi = np.asarray(result.contributions, dtype=float)
+    if result.log:
+        levels = result.value_a * np.exp(np.concatenate([[0.0], np.cumsum(phi)]))
+        levels[-1] = result.value_b  # the last step ends exactly at B
+        ax.set_yscale("log")
+        bottom = min(result.value_a, result.value_b, float(levels.min())) / 2.0
+    else:
+        levels = result.value_a + np.concatenate([[0.0], np.cumsum(phi)])
+        levels[-1] = result.value_b
+        bottom = 0.0
+    up, down, total = "#2f6f9f", "#d98c5f", "0.45"
+    ax.bar(0, result.value_a - bottom, bottom=bottom, color=total, width=0.6)
+    for i in range(k):
+        start, end = levels[i], levels[i + 1]
+        ax.bar(
+            i + 1, end - start, bottom=start, width=0.6,
+            color=up if end >= start else down,
+        )  # fmt: skip
+        ax.plot([i + 0.7, i + 1.3], [start, start], color="0.5", linewidth=0.6)
+        text = f"×{math.exp(phi[i]):.3g}" if result.log else f"{phi[i]:+,.4g}"
+        if result.log and result.total != 0:
+            text += f"\n{phi[i] / result.total:.0%}"
+        ax.annotate(
+            text, (i + 1, max(start, end)), xytext=(0, 3), textcoords="offset points",
+            ha="center", va="bottom", fontsize=8,
+        )  # fmt: skip
+    ax.bar(k + 1, result.value_b - bottom, bottom=bottom, color=total, width=0.6)
+    for x, value in ((0, result.value_a), (k + 1, result.value_b)):
+        ax.annotate(
+            _value_text(value), (x, value), xytext=(0, 3), textcoords="offset points",
+            ha="center", va="bottom", fontsize=8,
+        )  # fmt: skip
+    ax.set_xticks(range(k + 2))
+    ax.set_xticklabels([labels[0], *result.names, labels[1]], rotation=30 if k > 3 else 0)
+    top = float(max(levels.max(), result.value_a)) * (1.35 if result.log else 1.15)
+    ax.set_ylim(bottom=bottom, top=top)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_ylabel(ylabel)
+    how = (
+        f"ratio {result.ratio:.3g} (ln {result.total:+.3f}), split exactly ({result.method})"
+        if result.log
+        else f"difference {result.total:+,.4g}, split exactly ({result.method})"
+    )
+    ax.set_title(f"{labels[0]} → {labels[1]}: {how}", loc="left", fontsize=10)
+    ax.grid(axis="y", color="0.9", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
