@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "plot_cost_breakdown",
+    "plot_fan_chart",
     "plot_funnel",
     "plot_simulated_wafer",
     "plot_timeline",
+    "plot_tornado",
     "plot_wafer_map",
+    "plot_waterfall",
     "plot_yield_curves",
 ]
 
