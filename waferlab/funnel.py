@@ -54,6 +54,7 @@ from waferlab.errors import (
 from waferlab.geometry import Die, Wafer, area_bound_dies_per_wafer, gross_dies_per_wafer
 from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
 from waferlab.output import format_quantity, format_table
+from waferlab.package import Package
 from waferlab.timeline import Learning, parse_month, period_labels
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
@@ -124,6 +125,7 @@ SERIES_FIELDS: tuple[str, ...] = (
     "hbm_supply_stacks_per_month",
     "die_bank_inflow_dies_per_month",
     "packaging_capacity_per_month",
+    "interposer_wafers_per_month",
     "packaging_yield",
     "test_yield",
     "compute_equivalent_factor",
@@ -242,6 +244,11 @@ def _check_draws(inputs: FunnelInputs) -> None:
     seen: dict[int, str] = {}
     values = [(f.name, getattr(inputs, f.name)) for f in dataclasses.fields(inputs)]
     values += [(f"yield_model_parameters.{k}", v) for k, v in inputs.yield_model_parameters.items()]
+    for kind, branch in inputs.die_types.items():
+        values += [
+            (f"die_types.{kind}.{f.name}", getattr(branch, f.name))
+            for f in dataclasses.fields(branch)
+        ]
     for name, value in values:
         n = _draws_of(value)
         if n > 1:
@@ -409,6 +416,9 @@ class FunnelInputs:
     packaging_cycle_time_months: int = 0
     packaging_capacity_per_month: float | FloatArray | None = None
     die_bank_inflow_dies_per_month: float | FloatArray | None = None
+    package: Package | None = None
+    die_types: Mapping[str, FunnelInputs] = field(default_factory=dict)
+    interposer_wafers_per_month: float | FloatArray | None = None
 
     def __post_init__(self) -> None:
         def check(name: str, checker: Callable[..., Any], *args: Any, **bounds: Any) -> None:
@@ -489,6 +499,8 @@ class FunnelInputs:
             parse_month(self.start_month, name="start_month")
         check("fab_cycle_time_months", check_integer, low=0, high=MAX_CYCLE_TIME_MONTHS)
         check("packaging_cycle_time_months", check_integer, low=0, high=MAX_CYCLE_TIME_MONTHS)
+        number("interposer_wafers_per_month", bound=MAX_STOCK)
+        self._check_package()
         _check_draws(self)
         if self.compute_equivalent_basis is not None:
             check_choice(
@@ -505,6 +517,103 @@ class FunnelInputs:
         if (getattr(self, first) is None) != (getattr(self, second) is None):
             given, missing = (first, second) if getattr(self, second) is None else (second, first)
             raise InputConflictError(missing, None, f"{given} is given without {missing}: {advice}")
+
+    def _check_package(self) -> None:
+        """Take the package's counts and yield, and check the other die types against it."""
+        pkg = self.package
+        if pkg is not None and not isinstance(pkg, Package):
+            raise InvalidParameterError("package", pkg, "a waferlab.package.Package or None")
+        if not isinstance(self.die_types, Mapping):
+            raise InvalidParameterError(
+                "die_types", self.die_types, "a mapping of die-type name to FunnelInputs"
+            )
+        types = dict(self.die_types)
+        if pkg is not None:
+            logic = pkg.dies_per_package
+            if not logic:
+                raise InvalidParameterError("package", pkg.name, "a package with a logic die")
+            first, *others = logic
+            derived = {
+                "dies_per_package": (logic[first], 1),
+                "hbm_stacks_per_package": (pkg.hbm_stacks_per_package, 0),
+            }
+            for name, (value, default) in derived.items():
+                given = getattr(self, name)
+                if given not in (default, value):
+                    raise InputConflictError(
+                        name,
+                        given,
+                        f"{name} is {given} but package {pkg.name!r} has {value}: leave "
+                        f"{name} out (it is taken from the package) or change the package",
+                    )
+                object.__setattr__(self, name, value)
+            given_yield = self.packaging_yield
+            if not (isinstance(given_yield, float) and given_yield == 1.0):
+                raise InputConflictError(
+                    "packaging_yield",
+                    _plain(given_yield),
+                    f"packaging_yield is given but package {pkg.name!r} gives its own package "
+                    "yield: leave packaging_yield out, or leave the package out and keep "
+                    "packaging_yield as a shortcut",
+                )
+            object.__setattr__(
+                self,
+                "packaging_yield",
+                _number(
+                    "packaging_yield", pkg.package_yield, months=self.months, low=0.0, high=1.0
+                ),
+            )
+            missing = [n for n in others if n not in types]
+            extra = [n for n in types if n not in others]
+            if missing or extra:
+                raise InputConflictError(
+                    "die_types",
+                    sorted(types),
+                    f"package {pkg.name!r} has the logic dies {', '.join(logic)}; the first "
+                    f"({first}) is described by these inputs and every other one needs an "
+                    "entry in die_types"
+                    + (f" (missing: {', '.join(missing)})" if missing else "")
+                    + (f" (not in the package: {', '.join(extra)})" if extra else ""),
+                )
+            for name in others:
+                branch = types[name]
+                if isinstance(branch, FunnelInputs) and branch.dies_per_package != logic[name]:
+                    types[name] = dataclasses.replace(branch, dies_per_package=logic[name])
+        for name, branch in types.items():
+            where = f"die_types.{name}"
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidParameterError("die_types", name, "named die types")
+            if not isinstance(branch, FunnelInputs):
+                raise InvalidParameterError(
+                    where, branch, "a FunnelInputs describing the die supply"
+                )
+            if branch.months != self.months:
+                raise InputConflictError(
+                    f"{where}.months",
+                    branch.months,
+                    f"{where} has {branch.months} months but the funnel has {self.months}: "
+                    "every die type runs over the same horizon",
+                )
+            if (
+                branch.package is not None
+                or branch.die_types
+                or branch.hbm_constrained
+                or branch.packaging_capacity_per_month is not None
+            ):
+                raise InputConflictError(
+                    where,
+                    name,
+                    f"{where} describes a die supply only: packages, HBM and packaging "
+                    "capacity belong to the funnel itself",
+                )
+        object.__setattr__(self, "die_types", ModelParameters(types))
+        if self.interposer_wafers_per_month is not None and (pkg is None or pkg.interposer is None):
+            raise InputConflictError(
+                "interposer_wafers_per_month",
+                _plain(self.interposer_wafers_per_month),
+                "interposer_wafers_per_month needs a package with an interposer (its packages "
+                "per interposer wafer come from the interposer's placement on its wafer)",
+            )
 
     def _check_combinations(self) -> None:
         has_dims = self.die_width_mm is not None and self.die_height_mm is not None
@@ -738,7 +847,7 @@ class FunnelInputs:
         """Number of draws the inputs carry (1 when no input is an array of draws)."""
         values = [getattr(self, f.name) for f in dataclasses.fields(self)]
         values += list(self.yield_model_parameters.values())
-        return max(_draws_of(v) for v in values)
+        return max([_draws_of(v) for v in values] + [b.n_draws for b in self.die_types.values()])
 
     @property
     def time_varying(self) -> bool:
@@ -750,6 +859,7 @@ class FunnelInputs:
             or isinstance(self.defect_density_per_cm2, Learning)
             or self.fab_cycle_time_months > 0
             or self.packaging_cycle_time_months > 0
+            or any(b.time_varying for b in self.die_types.values())
         )
 
 
@@ -782,7 +892,7 @@ def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
-class ModelParameters(Mapping[str, float]):
+class ModelParameters(Mapping[str, Any]):
     """A read-only, hashable mapping of yield-model parameter names to values.
 
     Unlike :class:`types.MappingProxyType` it can be copied, pickled and hashed,
@@ -797,10 +907,10 @@ class ModelParameters(Mapping[str, float]):
 
     __slots__ = ("_data",)
 
-    def __init__(self, data: Mapping[str, float] | None = None) -> None:
-        self._data: dict[str, float] = dict(data or {})
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = dict(data or {})
 
-    def __getitem__(self, key: str) -> float:
+    def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -1318,6 +1428,7 @@ def _simulate(
     per_wafer: float | FloatArray,
     rows: slice | None = None,
     without_die_bank: bool = False,
+    branch_per_wafer: Mapping[str, float | FloatArray] | None = None,
 ) -> dict[str, Any]:
     """The funnel engine: every flow and stock for the draws ``rows``, over the periods.
 
@@ -1347,8 +1458,32 @@ def _simulate(
     bank = 0.0 if without_die_bank else take(inputs.die_bank_dies)
     inflow = None if without_die_bank else take(inputs.die_bank_inflow_dies_per_month)
     hbm_on = inputs.hbm_constrained
-    cap_on = inputs.packaging_capacity_per_month is not None
+    cap_on = (
+        inputs.packaging_capacity_per_month is not None
+        or inputs.interposer_wafers_per_month is not None
+    )
+    # the other die types of the package: each its own supply branch
+    branches: dict[str, dict[str, Any]] = {}
+    for name, branch in inputs.die_types.items():
+        b_starts = take(branch.wafer_starts_per_month)
+        b_wafers = b_starts * span * take(branch.capacity_share)
+        b_gross = b_wafers * take((branch_per_wafer or {})[name])
+        b_good_fraction, b_degraded_fraction, _ = _yield_arrays(branch, b_starts, take)
+        b_good = b_gross * b_good_fraction
+        b_fab = b_good + (b_gross * b_degraded_fraction if branch.package_degraded_dies else 0.0)
+        b_bank = 0.0 if without_die_bank else take(branch.die_bank_dies)
+        b_inflow = None if without_die_bank else take(branch.die_bank_inflow_dies_per_month)
+        branches[name] = {
+            "wafers": b_wafers,
+            "good": b_good,
+            "fab": b_fab,
+            "bank": b_bank,
+            "inflow": b_inflow,
+            "k": branch.dies_per_package,
+            "lag": branch.fab_cycle_time_months if monthly else 0,
+        }
     shapes = [np.shape(x) for x in (capacity, wafers, gross, good, degraded, fab_dies, bank)]
+    shapes += [np.shape(b[key]) for b in branches.values() for key in ("wafers", "fab", "bank")]
     n = np.broadcast_shapes(*shapes, (1, periods))[0]
     grid = (n, periods)
 
@@ -1386,9 +1521,35 @@ def _simulate(
         )
         hbm_level = cum_hbm / h
         level = np.minimum(die_level, hbm_level)
+    for b in branches.values():
+        b["arrivals"] = _shift(full(b["fab"]), b["lag"])
+        b_opening = np.broadcast_to(np.asarray(b["bank"], dtype=np.float64).reshape(-1), (n,))
+        b_in = np.array(b["arrivals"])
+        if b["inflow"] is not None:
+            b_in += full(b["inflow"] * span)
+        b_in[:, 0] += b_opening
+        b["cum"] = np.cumsum(b_in, axis=1)
+        b["level"] = b["cum"] / b["k"]
+        level = np.minimum(level, b["level"])
     whole = np.floor(level + _FLOOR_TOLERANCE)
     if cap_on:
-        cap = np.floor(full(take(inputs.packaging_capacity_per_month) * span) + _FLOOR_TOLERANCE)
+        limit: Any = np.inf
+        if inputs.packaging_capacity_per_month is not None:
+            limit = take(inputs.packaging_capacity_per_month)
+        if inputs.interposer_wafers_per_month is not None:
+            assert inputs.package is not None
+            per_interposer_wafer = take(
+                _number(
+                    "packages per interposer wafer",
+                    inputs.package.packages_per_interposer_wafer(),
+                    months=months,
+                    low=0.0,
+                )
+            )
+            limit = np.minimum(
+                limit, take(inputs.interposer_wafers_per_month) * per_interposer_wafer
+            )
+        cap = np.floor(full(limit * span) + _FLOOR_TOLERANCE)
         cum_packages = _drawn_down(whole, np.cumsum(cap, axis=1))
     else:
         cum_packages = whole
@@ -1396,14 +1557,19 @@ def _simulate(
     before = cum_packages - packages
 
     # which limit set each period's package starts (ties go to dies, then HBM)
-    code = np.full(grid, _BINDING_CODE["dies" if (hbm_on or cap_on) else "none"], dtype=np.int8)
-    if hbm_on or cap_on:
+    limited = hbm_on or cap_on or bool(branches)
+    code = np.full(grid, _BINDING_CODE["dies" if limited else "none"], dtype=np.int8)
+    if limited:
         die_room = die_level - before
         room = die_room
         if hbm_on:
             hbm_room = hbm_level - before
             code[hbm_room < die_room] = _BINDING_CODE["hbm"]
             room = np.minimum(die_room, hbm_room)
+        for j, b in enumerate(branches.values()):
+            b_room = b["level"] - before
+            code[b_room < room] = len(_BINDING_NAME) + j
+            room = np.minimum(room, b_room)
         if cap_on:
             code[cap < room] = _BINDING_CODE["packaging"]
 
@@ -1483,6 +1649,13 @@ def _simulate(
         out["hbm_stock_exhausted"] = np.full(n, -1, dtype=np.intp)
     if cap_on:
         out["packaging_capacity"] = cap
+    for name, b in branches.items():
+        out[f"wafer_starts[{name}]"] = full(b["wafers"])
+        out[f"good_dies[{name}]"] = full(b["good"])
+        out[f"fab_dies[{name}]"] = full(b["fab"])
+        out[f"dies_arrived[{name}]"] = b["arrivals"]
+        out[f"die_inventory[{name}]"] = np.maximum(b["cum"] - cum_packages * b["k"], 0.0)
+        out[f"level[{name}]"] = b["level"]
     return out
 
 
@@ -1539,6 +1712,12 @@ class TimelineResult:
     in_process: Mapping[str, FloatArray]
 
     @property
+    def constraint_names(self) -> tuple[str, ...]:
+        """Names of the binding codes: "none", "dies", "hbm", "packaging", then "dies:NAME"
+        for each other die type (``inputs.die_types``)."""
+        return constraint_names(self.inputs)
+
+    @property
     def months(self) -> int:
         """Length of the horizon in months."""
         return self.inputs.months
@@ -1578,7 +1757,8 @@ class TimelineResult:
 
     def binding_names(self, draw: int = 0) -> list[str]:
         """Return the binding constraint of each month of one draw, as names."""
-        return [_BINDING_NAME[c] for c in self.binding[draw]]
+        names = self.constraint_names
+        return [names[c] for c in self.binding[draw]]
 
     def stock_exhausted(self, draw: int = 0) -> dict[str, str | None]:
         """Return, for one draw, the month each stock runs out (None if it lasts).
@@ -1615,16 +1795,17 @@ class TimelineResult:
         starts = np.searchsorted(index, np.arange(count), side="left")
         values: dict[str, FloatArray] = {}
         for name, array in self.arrays.items():
-            if name in FLOW_NAMES:
+            base = name.split("[", 1)[0]
+            if base in FLOW_NAMES:
                 values[name] = np.add.reduceat(array, starts, axis=1)
-            elif name in STOCK_NAMES:
+            elif base in STOCK_NAMES:
                 values[name] = array[:, ends]
         if "final_units" in self.arrays:
             values["cumulative_final_units"] = self.cumulative("final_units")[:, ends]
         tallies = np.stack(
             [
                 np.add.reduceat((self.binding == code).astype(np.int64), starts, axis=1)
-                for code in range(len(_BINDING_NAME))
+                for code in range(len(self.constraint_names))
             ]
         )
         # the most frequent code; on a tie the one bound last in the period
@@ -1660,7 +1841,7 @@ class TimelineResult:
             row: dict[str, Any] = {"period": label}
             for key in keys:
                 row[key] = float(values[key][draw, j]) if key in values else None
-            row["binding_constraint"] = _BINDING_NAME[int(values["binding"][draw, j])]
+            row["binding_constraint"] = self.constraint_names[int(values["binding"][draw, j])]
             rows.append(row)
         return rows
 
@@ -1698,8 +1879,25 @@ class TimelineResult:
         )
 
 
-#: Names of the binding-constraint codes of :attr:`TimelineResult.binding`.
+#: Names of the binding-constraint codes of :attr:`TimelineResult.binding` (further codes
+#: name the other die types, see :func:`constraint_names`).
 BINDING_CONSTRAINTS_BY_CODE: tuple[str, ...] = _BINDING_NAME
+
+#: Per-die-type arrays kept by :func:`run_timeline`, as ``"<name>[<die type>]"``.
+DIE_TYPE_OUTPUTS: tuple[str, ...] = ("wafer_starts", "good_dies", "dies_arrived", "die_inventory")
+
+
+def constraint_names(inputs: FunnelInputs) -> tuple[str, ...]:
+    """Return the names of the binding codes for these inputs.
+
+    Examples
+    --------
+    >>> constraint_names(FunnelInputs(wafer_starts_per_month=1, gross_dies_per_wafer=1,
+    ...                               die_yield=1.0))
+    ('none', 'dies', 'hbm', 'packaging')
+    """
+    return _BINDING_NAME + tuple(f"dies:{name}" for name in inputs.die_types)
+
 
 #: Everything :func:`run_timeline` can keep.
 TIMELINE_OUTPUTS: tuple[str, ...] = FLOW_NAMES + STOCK_NAMES + RATE_NAMES
@@ -1767,10 +1965,12 @@ def run_timeline(inputs: FunnelInputs, *, outputs: Iterable[str] | None = None) 
     """
     if not isinstance(inputs, FunnelInputs):
         raise InvalidParameterError("inputs", inputs, "a FunnelInputs")
-    keep = tuple(TIMELINE_OUTPUTS if outputs is None else outputs)
+    per_type = tuple(f"{o}[{t}]" for t in inputs.die_types for o in DIE_TYPE_OUTPUTS)
+    keep = tuple(TIMELINE_OUTPUTS + per_type if outputs is None else outputs)
     for name in keep:
-        check_choice("outputs", name, TIMELINE_OUTPUTS)
+        check_choice("outputs", name, TIMELINE_OUTPUTS + per_type)
     per_wafer, _ = _gross_dies(inputs)
+    branch_per_wafer = {name: _gross_dies(b)[0] for name, b in inputs.die_types.items()}
     n, months = inputs.n_draws, inputs.months
     chunk = max(1, _CHUNK_CELLS // months)
     arrays: dict[str, FloatArray] = {}
@@ -1779,7 +1979,13 @@ def run_timeline(inputs: FunnelInputs, *, outputs: Iterable[str] | None = None) 
     in_process = {name: np.empty(n) for name in ("dies_in_fab_at_end", "units_in_packaging_at_end")}
     for begin in range(0, n, chunk):
         rows = slice(begin, min(begin + chunk, n))
-        part = _simulate(inputs, monthly=True, per_wafer=per_wafer, rows=rows if n > 1 else None)
+        part = _simulate(
+            inputs,
+            monthly=True,
+            per_wafer=per_wafer,
+            rows=rows if n > 1 else None,
+            branch_per_wafer=branch_per_wafer,
+        )
         for name in keep:
             if part.get(name) is None:
                 continue
@@ -1900,12 +2106,27 @@ def run_funnel(inputs: FunnelInputs) -> FunnelResult:
             f"inputs with {inputs.n_draws} draws",
             "inputs of one draw (run_timeline takes arrays of draws)",
         )
-    monthly = inputs.time_varying or inputs.packaging_capacity_per_month is not None
+    monthly = (
+        inputs.time_varying
+        or inputs.packaging_capacity_per_month is not None
+        or inputs.interposer_wafers_per_month is not None
+    )
     per_wafer, source = _gross_dies(inputs)
-    sim = _simulate(inputs, monthly=monthly, per_wafer=per_wafer)
+    branch_per_wafer = {name: _gross_dies(b)[0] for name, b in inputs.die_types.items()}
+    sim = _simulate(inputs, monthly=monthly, per_wafer=per_wafer, branch_per_wafer=branch_per_wafer)
     fab_only = None
-    if _scalar(sim["die_bank_dies_in"].sum()) > 0:
-        fab_only = _simulate(inputs, monthly=monthly, per_wafer=per_wafer, without_die_bank=True)
+    banks = [inputs.die_bank_dies] + [b.die_bank_dies for b in inputs.die_types.values()]
+    inflows = [inputs.die_bank_inflow_dies_per_month] + [
+        b.die_bank_inflow_dies_per_month for b in inputs.die_types.values()
+    ]
+    if any(np.any(np.asarray(b) > 0) for b in banks) or any(i is not None for i in inflows):
+        fab_only = _simulate(
+            inputs,
+            monthly=monthly,
+            per_wafer=per_wafer,
+            without_die_bank=True,
+            branch_per_wafer=branch_per_wafer,
+        )
     return _funnel_result(inputs, sim, fab_only, monthly, per_wafer, source)
 
 
@@ -1985,6 +2206,19 @@ def _funnel_result(
             )
         )
 
+    for name in inputs.die_types:
+        b_good = total(f"good_dies[{name}]")
+        stages.append(
+            FunnelStage(
+                f"good dies: {name}",
+                "good dies",
+                b_good,
+                b_good,
+                0.0,
+                f"die type {name}: its own wafers ({total(f'wafer_starts[{name}]'):,.0f} over "
+                "the horizon) and yield",
+            )
+        )
     bank_total = total("die_bank_dies_in")
     fab_dies = total("fab_dies")
     made = fab_dies + bank_total
@@ -2010,12 +2244,24 @@ def _funnel_result(
     hbm_available: float | None = None
     binding = "none"
     h = inputs.hbm_stacks_per_package
+    room = die_limit
     if inputs.hbm_constrained:
         hbm_available = total("hbm_stacks_in")
         hbm_limit = _scalar(sim["hbm_level"][:, -1])
         binding = "hbm" if hbm_limit < die_limit else "dies"
+        room = min(room, hbm_limit)
+    for name in inputs.die_types:
+        if binding == "none":
+            binding = "dies"
+        type_limit = _scalar(sim[f"level[{name}]"][:, -1])
+        if type_limit < room:
+            binding, room = f"dies:{name}", type_limit
     whole = _scalar(sim["whole_level"][:, -1])
-    if inputs.packaging_capacity_per_month is not None:
+    capacity_on = (
+        inputs.packaging_capacity_per_month is not None
+        or inputs.interposer_wafers_per_month is not None
+    )
+    if capacity_on:
         if binding == "none":
             binding = "dies"
         if packages < whole:
@@ -2027,7 +2273,12 @@ def _funnel_result(
             note += " (HBM unconstrained)"
         else:
             note += f"; HBM available {hbm_available:,.0f}; binding: {binding}"
-    if inputs.packaging_capacity_per_month is not None:
+    for name, branch in inputs.die_types.items():
+        note += (
+            f"; {branch.dies_per_package} × {name} per package "
+            f"({_scalar(sim[f'level[{name}]'][:, -1]):,.0f} packages' worth)"
+        )
+    if capacity_on:
         note += f"; packaging capacity {total('packaging_capacity'):,.0f} over the horizon"
     stages.append(
         FunnelStage(

@@ -126,7 +126,9 @@ def _schema_of(cls: type, table: str) -> dict[str, _Field]:
         if not f.init:
             continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        out[f.name] = _Field(f.name, table, _kind(hints[f.name]), required)
+        # a package is named in a file (a catalogue entry or a file beside it)
+        kind = "str" if f.name == "package" else _kind(hints[f.name])
+        out[f.name] = _Field(f.name, table, kind, required)
     return out
 
 
@@ -326,7 +328,8 @@ class Scenario:
         >>> load_scenario("csis-2025-smic-target").funnel_inputs().wafer_starts_per_month
         50000.0
         """
-        return _build_funnel_inputs(self.label, self.parameters, self.timeline)
+        base = self.path.parent if self.path is not None else None
+        return _build_funnel_inputs(self.label, self.parameters, self.timeline, base)
 
     def cost_inputs(self) -> CostInputs | None:
         """Return the cost inputs, or None when the scenario states no costs.
@@ -439,7 +442,8 @@ class Scenario:
             else:
                 target[key] = _check_value(where, spec, value)
                 sources[key] = source if source is not None else "override: set by the user"
-        _validate_complete(what, parameters, costs, timeline)
+        base = self.path.parent if self.path is not None else None
+        _validate_complete(what, parameters, costs, timeline, base)
         return dataclasses.replace(
             self, parameters=parameters, costs=costs, sources=sources, timeline=timeline
         )
@@ -526,6 +530,15 @@ def _check_number(where: str, key: str, value: Any, kind: str) -> float | int:
 
 def _check_value(where: str, spec: _Field, value: Any) -> Any:
     key = spec.name
+    if key == "package":
+        if not isinstance(value, str) or not value.strip():
+            raise ScenarioError(
+                f"{where} must be a catalogue package or chip name, or a package file "
+                f"beside the scenario, got {_type_name(value)}"
+            )
+        return value
+    if key == "die_types":
+        return _check_die_types(where, value)
     if spec.kind in ("float", "int"):
         return _check_number(where, key, value, spec.kind)
     if spec.kind == "str":
@@ -550,13 +563,102 @@ def _check_value(where: str, spec: _Field, value: Any) -> Any:
     return value
 
 
+#: Keys a ``die_types`` entry may set: the die supply of one more die type.
+DIE_TYPE_KEYS: tuple[str, ...] = (
+    "wafer_starts_per_month",
+    "capacity_share",
+    "gross_dies_per_wafer",
+    "die_width_mm",
+    "die_height_mm",
+    "die_area_mm2",
+    "scribe_mm",
+    "wafer_diameter_mm",
+    "edge_exclusion_mm",
+    "die_yield",
+    "yield_model",
+    "defect_density_per_cm2",
+    "yield_model_parameters",
+    "dies_per_package",
+    "die_bank_dies",
+    "die_bank_inflow_dies_per_month",
+    "fab_cycle_time_months",
+)
+
+
+def _check_die_types(where: str, value: Any) -> dict[str, dict[str, Any]]:
+    """Check ``die_types``: a table of die-type names to tables of die-supply keys."""
+    if not isinstance(value, Mapping) or not value:
+        raise ScenarioError(
+            f"{where} must be a table of die-type names to tables of die-supply keys "
+            f"({', '.join(DIE_TYPE_KEYS)}), got {_type_name(value)}"
+        )
+    schema = _schema()["parameters"]
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in value.items():
+        if not isinstance(table, Mapping):
+            raise ScenarioError(f"{where}.{name} must be a table, got {_type_name(table)}")
+        entry: dict[str, Any] = {}
+        for key, item in table.items():
+            if key not in DIE_TYPE_KEYS:
+                raise ScenarioError(
+                    f"{where}.{name}: unknown key {key!r}{_suggest(key, DIE_TYPE_KEYS)} "
+                    f"(a die type takes {', '.join(DIE_TYPE_KEYS)})"
+                )
+            entry[key] = _check_value(f"{where}.{name}.{key}", schema[key], item)
+        out[str(name)] = entry
+    return out
+
+
+def _resolve_package(label: str, text: str, base: Path | None) -> Any:
+    """Turn ``package = "..."`` into a Package: a catalogue name or a file beside the scenario."""
+    from waferlab.catalog import list_entries, load_package
+
+    names = {e.name for e in list_entries()}
+    if text in names:
+        return load_package(text)
+    folder = (base if base is not None else Path.cwd()).resolve()
+    candidate = Path(text)
+    if candidate.is_absolute() or text.startswith("~"):
+        raise ScenarioError(
+            f"{label}: [parameters] package = {text!r}: a package file must be named relative "
+            "to the scenario's folder (or give a catalogue name)"
+        )
+    resolved = (folder / candidate).resolve()
+    if not resolved.is_relative_to(folder) or not resolved.is_file():
+        raise ScenarioError(
+            f"{label}: [parameters] package = {text!r} is neither a catalogue package or chip "
+            "nor a package file in the scenario's folder or below"
+        )
+    return load_package(resolved)
+
+
 def _build_funnel_inputs(
-    label: str, parameters: Mapping[str, Any], timeline: Mapping[str, Any] | None = None
+    label: str,
+    parameters: Mapping[str, Any],
+    timeline: Mapping[str, Any] | None = None,
+    base: Path | None = None,
 ) -> FunnelInputs:
     from waferlab.funnel import FunnelInputs
     from waferlab.timeline import from_spec
 
     values = dict(parameters)
+    if isinstance(values.get("package"), str):
+        try:
+            values["package"] = _resolve_package(label, values["package"], base)
+        except ScenarioError:
+            raise
+        except WaferlabError as exc:
+            raise ScenarioError(f"{label}: [parameters] package: {_one_line(exc)}") from exc
+    if isinstance(values.get("die_types"), Mapping):
+        types: dict[str, Any] = {}
+        for name, entry in values["die_types"].items():
+            try:
+                types[name] = FunnelInputs.from_dict({**entry, "months": values.get("months", 1)})
+            except WaferlabError as exc:
+                raise ScenarioError(
+                    f"{label}: [parameters] die_types.{name}: {_one_line(exc)}"
+                ) from exc
+        values["die_types"] = types
     months = values.get("months", 1)
     start_month = values.get("start_month")
     for key, spec in (timeline or {}).items():
@@ -597,6 +699,7 @@ def _validate_complete(
     parameters: Mapping[str, Any],
     costs: Mapping[str, Any],
     timeline: Mapping[str, Any] | None = None,
+    base: Path | None = None,
 ) -> None:
     """Check required keys, then let the dataclasses check cross-field rules."""
     schema = _schema()
@@ -607,7 +710,7 @@ def _validate_complete(
             in_timeline = table == "parameters" and spec.name in (timeline or {})
             if spec.required and spec.name not in values and not in_timeline:
                 raise ScenarioError(f"{label}: missing required key {spec.name!r} in [{table}]")
-    _build_funnel_inputs(label, parameters, timeline)
+    _build_funnel_inputs(label, parameters, timeline, base)
     if costs:
         _build_cost_inputs(label, costs)
 
@@ -906,5 +1009,7 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
                 )
             raise UnknownNameError("scenario", text, list_scenarios())
     scenario = _load_chain(path, builtin, ())
-    _validate_complete(scenario.label, scenario.parameters, scenario.costs, scenario.timeline)
+    _validate_complete(
+        scenario.label, scenario.parameters, scenario.costs, scenario.timeline, path.parent
+    )
     return scenario
