@@ -181,3 +181,42 @@ def test_package_paths_stay_in_the_scenario_folder(tmp_path: Path, value: str, n
     with pytest.raises(ScenarioError, match="package") as info:
         load_scenario(path)
     assert needle in str(info.value)
+
+
+def test_chip_and_process_references_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "c"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
+        'chip = "ascend-910c"\nprocess = "smic-n+2"\n[parameters]\nyield_model = "murphy"\n'
+    )
+    s = load_scenario(path)
+    p = s.parameters
+    # the 910B die shot (Tom's Hardware 2024) and CSIS's two dies, eight HBM2E stacks
+    assert (p["die_width_mm"], p["die_height_mm"]) == (21.32, 31.22)
+    assert (p["dies_per_package"], p["hbm_stacks_per_package"]) == (2, 8)
+    # D0 from the 910B's 20 % under Murphy: solve ((1 - e^-x) / x)^2 = 0.2 by bisection here
+    lo, hi = 1e-9, 10.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        y = ((1 - math.exp(-mid)) / mid) ** 2
+        lo, hi = (mid, hi) if y > 0.2 else (lo, mid)
+    assert p["defect_density_per_cm2"] == pytest.approx(lo / 6.6561, rel=1e-9)
+    assert "die_yield" not in p  # the process's D0 replaces the inherited yield
+    assert s.sources["defect_density_per_cm2"].startswith("catalogue process smic-n+2")
+    # a value the file sets wins over the reference
+    path.write_text(path.read_text() + "dies_per_package = 1\n")
+    assert load_scenario(path).parameters["dies_per_package"] == 1
+
+
+def test_a_chip_reference_must_name_a_chip(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "c"\ndescription = "d"\ninherits = "csis-2025-smic-target"\nchip = "tsmc-n7"\n'
+    )
+    with pytest.raises(ScenarioError, match="is a process, not a chip"):
+        load_scenario(path)
+    path.write_text(
+        'name = "c"\ndescription = "d"\ninherits = "csis-2025-smic-target"\nchip = "h900"\n'
+    )
+    with pytest.raises(ScenarioError, match="h900"):
+        load_scenario(path)

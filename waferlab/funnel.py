@@ -88,7 +88,9 @@ COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType(
         "bf16-spec": "ratio of dense BF16 TFLOPS from data sheets",
         "int8-tops": "ratio of dense 8-bit TOPS from data sheets",
         "memory-bandwidth": "ratio of memory bandwidth (TB/s)",
-        "measured": "a measured or reported performance ratio (e.g. CSIS's 60 %)",
+        "measured": "a performance ratio measured on benchmarks by the source",
+        "reported": "a performance ratio a publication reports without its measurement "
+        "(e.g. CSIS's 60 % of an H100)",
     }
 )
 
@@ -361,7 +363,7 @@ class FunnelInputs:
         910C). Requires ``compute_equivalent_basis``.
     compute_equivalent_basis : str, optional
         One of :data:`COMPUTE_EQUIVALENT_BASES`: "bf16-spec", "int8-tops",
-        "memory-bandwidth" or "measured".
+        "memory-bandwidth", "measured" or "reported".
     compute_equivalent_unit : str, default "H100-equivalents"
         Name of the compute-equivalent unit.
 

@@ -70,6 +70,8 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "name",
     "description",
     "inherits",
+    "chip",
+    "process",
     "notes",
     "parameters",
     "timeline",
@@ -732,6 +734,8 @@ class _Document:
     sources: dict[str, str]
     published: dict[str, Any]
     timeline: dict[str, Any] = field(default_factory=dict)
+    chip: str | None = None
+    process: str | None = None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -754,7 +758,7 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
     for key in ("name", "description"):
         if key not in doc:
             raise ScenarioError(f"{path}: missing required key {key!r}")
-    for key in ("name", "description", "inherits", "notes"):
+    for key in ("name", "description", "inherits", "chip", "process", "notes"):
         if key in doc and not isinstance(doc[key], str):
             raise ScenarioError(f"{path}: {key} must be a string, got {_type_name(doc[key])}")
     if not doc["name"].strip():
@@ -820,7 +824,69 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
         sources=sources,
         published=published,
         timeline=timeline,
+        chip=doc.get("chip"),
+        process=doc.get("process"),
     )
+
+
+def _catalogue_defaults(
+    path: Path, chip: str | None, process: str | None, model: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parameters (and their sources) that a ``chip`` or ``process`` reference supplies.
+
+    A chip gives its first logic die's size, its dies per package and HBM stacks per
+    package; a process gives the defect density its first yield observation implies
+    under ``model`` (``waferlab.catalog.implied_defect_densities``).
+    """
+    from waferlab.catalog import get_entry, implied_defect_densities
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    try:
+        if chip is not None:
+            entry = get_entry(chip)
+            if entry.kind != "chip":
+                raise ScenarioError(f"{path}: chip = {chip!r} is a {entry.kind}, not a chip")
+            first = entry.fields["dies"][0]
+            die = get_entry(first["die"])
+            for key, field_name in (("width_mm", "die_width_mm"), ("height_mm", "die_height_mm")):
+                fact = die.fields.get(key)
+                if fact is not None and not fact.is_unknown:
+                    values[field_name] = fact.midpoint
+                    sources[field_name] = f"catalogue die {die.name}: {fact.source}"
+            if "die_width_mm" not in values:
+                fact = die.fields["area_mm2"]
+                values["die_area_mm2"] = fact.midpoint
+                sources["die_area_mm2"] = f"catalogue die {die.name}: {fact.source}"
+            count = first["count"]
+            values["dies_per_package"] = int(count.value)
+            sources["dies_per_package"] = f"catalogue chip {entry.name}: {count.source}"
+            stacks = entry.fields.get("hbm_stacks")
+            if stacks is not None and not stacks.is_unknown:
+                values["hbm_stacks_per_package"] = int(stacks.value)
+                sources["hbm_stacks_per_package"] = f"catalogue chip {entry.name}: {stacks.source}"
+        if process is not None:
+            rows = [
+                r
+                for r in implied_defect_densities(process, (model,))
+                if isinstance(r["defect_density_per_cm2"], float)
+            ]
+            if not rows:
+                raise ScenarioError(
+                    f"{path}: process = {process!r} has no point yield observation from which "
+                    f"a {model} defect density follows"
+                )
+            row = rows[0]
+            values["defect_density_per_cm2"] = row["defect_density_per_cm2"]
+            sources["defect_density_per_cm2"] = (
+                f"catalogue process {process}: the {model} D0 implied by {row['die']}'s "
+                f"{row['yield']} yield at {row['die_area_mm2']:g} mm² ({row['source']})"
+            )
+    except ScenarioError:
+        raise
+    except WaferlabError as exc:
+        raise ScenarioError(f"{path}: {_one_line(exc)}") from exc
+    return values, sources
 
 
 def _parse_timeline(
@@ -921,6 +987,21 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         sources.update(parent.sources)
         timeline.update(parent.timeline)
 
+    # a chip or process named here supplies values the file does not set itself
+    if doc.chip is not None or doc.process is not None:
+        model = doc.parameters.get("yield_model", parameters.get("yield_model", "poisson"))
+        given, given_sources = _catalogue_defaults(path, doc.chip, doc.process, model)
+        for key, value in given.items():
+            if key in doc.parameters or key in doc.timeline:
+                continue
+            for replaced in (key, "die_yield") if key == "defect_density_per_cm2" else (key,):
+                parameters.pop(replaced, None)
+                sources.pop(replaced, None)
+                timeline.pop(replaced, None)
+            if key in ("die_width_mm", "die_height_mm"):
+                parameters.pop("die_area_mm2", None)
+            parameters[key] = value
+            sources[key] = given_sources[key]
     # a value set here replaces the parent's value, and the parent's source with it;
     # a number replaces a series and a series a number
     for key in (*doc.parameters, *doc.costs, *doc.timeline):
