@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import click
 
-from waferlab.geometry import place_dies
+from waferlab.geometry import Die, Wafer, place_dies
 from waferlab.output import format_fields, format_percent, format_significant
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
+from .helpers import emit_json, save_plot
+from .main import command as waferlab_command
 from .options import (
     NON_NEGATIVE,
     POSITIVE,
     Number,
-    build_die,
-    build_wafer,
     check_repair_rule,
     critical_area_fraction_option,
     die_options,
-    emit_json,
     format_option,
     harvest_options,
     offset_option,
     plot_option,
-    save_plot,
     wafer_options,
 )
-from .options import command as waferlab_command
 
 NO_CLUSTERING = "none"
 
@@ -140,16 +137,8 @@ def _text(result: SimulationResult) -> str:
     help="Index of the wafer drawn by --plot.",
 )
 def command(
-    wafer_diameter_mm: float,
-    edge_exclusion_mm: float,
-    notch_keepout_mm: float,
-    flat_length_mm: float | None,
-    die_width_mm: float | None,
-    die_height_mm: float | None,
-    die_area_mm2: float | None,
-    aspect_ratio: float | None,
-    scribe_mm: float,
-    scribe_y_mm: float | None,
+    wafer: Wafer,
+    die: Die,
     offset: str | tuple[float, float],
     defect_density_per_cm2: float,
     n_wafers: int,
@@ -193,8 +182,6 @@ def command(
     )
     if plot_path is None and plot_wafer != 0:
         raise click.UsageError("--plot-wafer needs --plot")
-    die = build_die(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio, scribe_mm, scribe_y_mm)
-    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die_map = place_dies(wafer, die, offset=offset)
     result = simulate_wafers(
         die_map,
