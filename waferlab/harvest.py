@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
 
 from waferlab.errors import (
     CalibrationError,
@@ -355,6 +354,8 @@ def _defect_rule(
 
     Returns the degraded fraction and P(no defect outside, more than m inside).
     """
+    from scipy import special
+
     lam_out = (1.0 - h) * lam
     p0_out = np.exp(_log_p_clear(lam_out, alpha))
     if alpha is None:
@@ -392,6 +393,8 @@ def _order_statistic_grid(
     step resolves both that density (its width shrinks like 1/√(b+1)) and the
     log-gamma distribution it is integrated against (width √ψ'(α)).
     """
+    from scipy import special
+
     inverse = 1.0 / (n - np.arange(b + 1, dtype=np.float64))
     spread = math.sqrt(float(np.sum(inverse**2))) / float(np.sum(inverse))
     step = min(spread, math.sqrt(float(special.polygamma(1, alpha)))) / _STEPS_PER_WIDTH
@@ -413,6 +416,8 @@ def _mixed_block_cdf(
     ``P(K > b | Λ) = P(T <= Λ)`` with T the hit time of the (b+1)-th block, so
     averaged over Λ it is ``E_T[Q(α, T/θ)]`` (Q the upper regularised gamma).
     """
+    from scipy import special
+
     times, weights = _order_statistic_grid(n, b, alpha)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rate = 1.0 / (h * theta)
@@ -441,6 +446,8 @@ def _block_rule(
     ``θ' = θ / (1 + (1-h)θ)`` with weight ``(1 + (1-h)θ)^{-α}``, and the
     binomial CDF is averaged over the tilted gamma (:func:`_mixed_block_cdf`).
     """
+    from scipy import special
+
     if alpha is None:
         p0_out = np.exp(-(1.0 - h) * lam)
         mu = h * lam
@@ -796,6 +803,8 @@ def harvestable_fraction_for(
     >>> round(fit.harvestable_fraction, 3), round(fit.defect_density_per_cm2, 4)
     (0.621, 0.2418)
     """
+    from scipy import optimize
+
     rule = repair_rule(max_defects, n_blocks, max_bad_blocks)
     params = dict(model_parameters)
     gross_yield = check_real(
