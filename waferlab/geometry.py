@@ -39,6 +39,14 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from waferlab._data import load_json
+from waferlab._placement import (
+    branch_and_bound,
+    disc_intervals,
+    max_over_x,
+    optimal_counts,
+    row_range,
+    wrap,
+)
 from waferlab.errors import (
     GeometryError,
     InvalidParameterError,
@@ -96,9 +104,6 @@ MAX_FLAT_WAFER_DIAMETER_MM: float = 200.0
 
 #: Offsets accepted by name.
 OFFSET_MODES: tuple[str, ...] = ("optimal", "die-centered", "street-centered")
-
-#: Branch and bound stops refining offset_y intervals narrower than this [mm].
-_OFFSET_TOLERANCE_MM = 1e-7
 
 #: Circle resolution (segments per quarter) of the shapely outlines used for plots.
 _QUAD_SEGS = 128
@@ -856,9 +861,8 @@ class _Problem:
         self.r = wafer.usable_radius_mm + tol
         self.y_cut = wafer.y_cut_mm - tol
         # rows that can meet the disc for any offset_y in [-py/2, py/2]
-        j_lo = math.floor((-self.r - self.py) / self.py) - 1
-        j_hi = math.ceil((self.r + self.py) / self.py) + 1
-        self.rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
+        j_lo, j_hi = row_range(self.r, self.py)
+        self.rows = np.arange(int(j_lo), int(j_hi) + 1, dtype=np.int64)
         self.keepout = shapely.union_all(wafer.keepouts) if wafer.keepouts else None
         if self.keepout is not None:
             shapely.prepare(self.keepout)
@@ -875,13 +879,7 @@ class _Problem:
         Invalid entries have ``length < 0``.
         """
         top = bottom + height
-        m = np.maximum(np.abs(bottom), np.abs(top))
-        # a row straddling y = 0 is limited by its farther edge (m), which is right
-        half2 = self.r**2 - m**2
-        ok = (half2 >= 0.0) & (bottom >= self.y_cut)
-        half = np.sqrt(np.where(ok, half2, 0.0))
-        lo = -half
-        length = np.where(ok, 2.0 * half - self.w, -1.0)
+        lo, length = disc_intervals(bottom, height, self.w, self.r, self.y_cut)
         if self.keepout is None:
             return lo[..., None], length[..., None]
         return self._subtract_keepouts(bottom, top, lo, length)
@@ -951,55 +949,6 @@ class _Problem:
         return res_lo.reshape(*shape, width), res_len.reshape(*shape, width)
 
 
-def _max_over_x(
-    lo: NDArray[np.float64], length: NDArray[np.float64], px: float
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Maximise, over the column phase, the number of grid points in the intervals.
-
-    ``lo`` and ``length`` have shape (N, L) (invalid: ``length < 0``). The grid
-    points are ``phi + i·px``. An interval ``[A, A + ℓ]`` holds
-    ``q + [(phi − A) mod px ≤ r]`` of them (``q = ⌊ℓ/px⌋``, ``r = ℓ − q·px``),
-    so the total is ``Σq`` plus the number of closed circular arcs
-    ``[A, A + r] (mod px)`` covering ``phi``; its maximum is found by sorting
-    the arc end points and sweeping once (exact; attained at an arc start).
-
-    Returns the maximal counts (N,) and a column phase inside each maximal
-    segment (N,).
-    """
-    n = lo.shape[0]
-    valid = length >= 0.0
-    ln = np.where(valid, length, 0.0)
-    q = np.floor(ln / px)
-    q = np.where(q * px > ln, q - 1.0, q)  # the division may round up to an integer
-    r = np.clip(ln - q * px, 0.0, None)
-    # r may round up to px: then the arc is the whole circle
-    full_circle = r >= px
-    q = np.where(full_circle, q + 1, q)
-    r = np.where(full_circle, 0.0, r)
-    base = np.where(valid, q, 0.0).sum(axis=1)
-    s = np.mod(lo, px)
-    e = s + r
-    wrapped = valid & (e >= px)
-    e = np.where(e >= px, e - px, e)
-    init = wrapped.sum(axis=1)
-    weight = valid.astype(np.int64)
-    pos = np.concatenate([np.zeros((n, 1)), s, e], axis=1)
-    wts = np.concatenate([np.zeros((n, 1), dtype=np.int64), weight, -weight], axis=1)
-    order = np.argsort(pos, axis=1, kind="stable")
-    pos_s = np.take_along_axis(pos, order, axis=1)
-    w_s = np.take_along_axis(wts, order, axis=1)
-    cover = init[:, None] + np.cumsum(w_s, axis=1)
-    best = np.argmax(cover, axis=1)
-    rows = np.arange(n)
-    t0 = pos_s[rows, best]
-    nxt = best + 1
-    wrap_next = nxt >= pos_s.shape[1]
-    t1 = np.where(wrap_next, pos_s[:, 0] + px, pos_s[rows, np.minimum(nxt, pos_s.shape[1] - 1)])
-    phase = np.mod(0.5 * (t0 + t1), px)
-    counts = (base + cover[rows, best]).astype(np.int64)
-    return counts, phase
-
-
 def _count_fixed(
     problem: _Problem, offset_x: float, offset_y: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -1010,60 +959,32 @@ def _count_fixed(
 
 
 def _optimise(problem: _Problem) -> tuple[float, float, int, int]:
-    """Branch and bound over offset_y; exact sweep over offset_x.
+    """Branch and bound over offset_y; exact sweep over offset_x (see waferlab._placement).
 
     Returns ``(offset_x, offset_y, count, gap)``.
     """
-    py, h = problem.py, problem.h
+    h = problem.h
 
-    def evaluate(oy: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    def evaluate(
+        oy: NDArray[np.float64], _: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         lo, length = problem.intervals(problem.bottoms(oy), h)
         n = oy.shape[0]
-        return _max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
+        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
 
-    def upper(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.int64]:
+    def upper(
+        a: NDArray[np.float64], b: NDArray[np.float64], _: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
         # every die of a row at any offset in [a, b] contains the die of height
         # h - (b - a) in the band common to all those positions
-        bottom = problem.bottoms(b)
-        height = (h - (b - a))[:, None]
-        lo, length = problem.intervals(bottom, height)
+        lo, length = problem.intervals(problem.bottoms(b), (h - (b - a))[:, None])
         n = a.shape[0]
-        counts, _ = _max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
-        return counts
+        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)[0]
 
-    n0 = 32
-    edges = -py / 2.0 + py * np.arange(n0 + 1) / n0
-    a, b = edges[:-1], edges[1:]
-    samples = np.concatenate([[0.0, -py / 2.0], 0.5 * (a + b)])
-    counts, phases = evaluate(samples)
-    k = int(np.argmax(counts))
-    best, best_y, best_phase = int(counts[k]), float(samples[k]), float(phases[k])
-    gap = 0
-    while a.size:
-        ub = upper(a, b)
-        alive = ub > best
-        a, b, ub = a[alive], b[alive], ub[alive]
-        if not a.size:
-            break
-        width = b - a
-        if np.all(width < _OFFSET_TOLERANCE_MM):
-            gap = int(ub.max()) - best
-            break
-        mid = 0.5 * (a + b)
-        counts, phases = evaluate(mid)
-        k = int(np.argmax(counts))
-        if counts[k] > best:
-            best, best_y, best_phase = int(counts[k]), float(mid[k]), float(phases[k])
-        a, b = np.concatenate([a, mid]), np.concatenate([mid, b])
-    offset_x = _wrap(best_phase + problem.w / 2.0, problem.px)
-    offset_y = _wrap(best_y, py)
-    return offset_x, offset_y, best, gap
-
-
-def _wrap(value: float, period: float) -> float:
-    """Reduce ``value`` into ``[-period/2, period/2)``."""
-    out = float(np.mod(value + period / 2.0, period) - period / 2.0)
-    return -period / 2.0 if out >= period / 2.0 else out
+    best_y, best_phase, best, gap = branch_and_bound(np.array([problem.py]), evaluate, upper)
+    offset_x = wrap(float(best_phase[0]) + problem.w / 2.0, problem.px)
+    offset_y = wrap(float(best_y[0]), problem.py)
+    return offset_x, offset_y, int(best[0]), int(gap[0])
 
 
 def _offset_mode(offset: Any) -> tuple[str, tuple[float, float] | None]:
@@ -1184,7 +1105,7 @@ def _site_map(
     yc = np.asarray(offset_y + rows * py, dtype=np.float64)
     # full: left edge inside one of the feasible intervals of the row
     # the row intervals are periodic in offset_y: compute them in the fundamental cell
-    reduced_y = _wrap(offset_y, py)
+    reduced_y = wrap(offset_y, py)
     shift = round((offset_y - reduced_y) / py)
     lo, length = _count_fixed(problem, offset_x, reduced_y)
     row_pos = rows + shift - problem.rows[0]
@@ -1329,8 +1250,8 @@ def place_dies(
         if best == 0:
             raise _no_fit(wafer, die)
         # report a tidy offset (rounded to 1e-9 mm) when it keeps the optimal count
-        tidy_x = _wrap(round(ox, 9), problem.px) + 0.0
-        tidy_y = _wrap(round(oy, 9), problem.py) + 0.0
+        tidy_x = wrap(round(ox, 9), problem.px) + 0.0
+        tidy_y = wrap(round(oy, 9), problem.py) + 0.0
         tidy = _site_map(problem, tidy_x, tidy_y)
         if int(np.count_nonzero(tidy[4] == SITE_FULL)) >= best:
             ox, oy, sites = tidy_x, tidy_y, tidy
@@ -1466,13 +1387,26 @@ def gross_dies_per_wafer_many(
     """
     if not isinstance(wafer, Wafer):
         raise InvalidParameterError("wafer", wafer, "a waferlab.geometry.Wafer")
-    w = check_array("die_width_mm", die_width_mm, low=0.0, low_open=True)
-    h = check_array("die_height_mm", die_height_mm, low=0.0, low_open=True)
-    sx = check_real("scribe_x_mm", scribe_x_mm, low=0.0)
-    sy = sx if scribe_y_mm is None else check_real("scribe_y_mm", scribe_y_mm, low=0.0)
+    top = MAX_LENGTH_MM  # the bounds of Die
+    w = check_array("die_width_mm", die_width_mm, low=0.0, high=top, low_open=True)
+    h = check_array("die_height_mm", die_height_mm, low=0.0, high=top, low_open=True)
+    sx = check_real("scribe_x_mm", scribe_x_mm, low=0.0, high=top)
+    sy = sx if scribe_y_mm is None else check_real("scribe_y_mm", scribe_y_mm, low=0.0, high=top)
     mode, _ = _offset_mode(offset)
     w, h = np.broadcast_arrays(w, h)
     _check_grid_size(wafer, w, h, w + sx, h + sy, sites=mode != "optimal")
+    if mode == "optimal" and not wafer.keepouts:
+        # every size in one batched branch and bound (waferlab._placement)
+        tol = CONTAINMENT_TOLERANCE_MM
+        counts = optimal_counts(
+            w.ravel(),
+            h.ravel(),
+            (w + sx).ravel(),
+            (h + sy).ravel(),
+            wafer.usable_radius_mm + tol,
+            wafer.y_cut_mm - tol,
+        )
+        return counts.reshape(w.shape)
     out = np.empty(w.shape, dtype=np.int64)
     for k in np.ndindex(w.shape):  # one vectorised placement per die size
         die = Die(float(w[k]), float(h[k]), scribe_x_mm, scribe_y_mm)
