@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import click
 
 from waferlab.geometry import Die, Wafer, place_dies
@@ -77,6 +80,34 @@ def _text(result: SimulationResult) -> str:
             ),
         ]
     return format_fields(rows)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, for runs longer than ``delay_s`` at a terminal."""
+
+    def __init__(self, delay_s: float = 2.0) -> None:
+        self.start = time.monotonic()
+        self.delay_s = delay_s
+        self.shown = False
+        self.active = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.active:
+            return
+        elapsed = time.monotonic() - self.start
+        if not self.shown and elapsed < self.delay_s:
+            return
+        self.shown = True
+        width = 30
+        filled = round(width * done / total)
+        remaining = elapsed * (total - done) / done if done else 0.0
+        line = (
+            f"\rsimulating [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done:,}/{total:,} wafers, {remaining:.0f} s left "
+        )
+        click.echo(line, nl=False, err=True)
+        if done >= total:
+            click.echo("\r" + " " * len(line) + "\r", nl=False, err=True)
 
 
 @waferlab_command("simulate", short_help="Monte Carlo of killer defects on a die map.")
@@ -197,6 +228,8 @@ def command(
         n_blocks=n_blocks,
         max_bad_blocks=max_bad_blocks,
         seed=seed,
+        keep_dies=plot_path is not None,
+        progress=_ProgressBar(),
     )
     if plot_path is not None:
         from waferlab.plotting import plot_simulated_wafer

@@ -238,7 +238,11 @@ def test_plot(runner: Any, cli: Any, tmp_path: Path) -> None:
         ([*DIE_910B[:2], "--defect-density-per-cm2", "0.2"], ["--die-height-mm"]),
         ([*BASE, "--die-area-mm2", "600"], ["not both"]),
         ([*BASE, "--n-wafers", "0"], ["--n-wafers"]),
-        ([*BASE[:-4], "--n-wafers", "10000000"], ["--n-wafers", "[1, 235294]"]),
+        ([*BASE[:-4], "--n-wafers", "100000001"], ["--n-wafers", "[1, 100000000]"]),
+        (
+            [*BASE[:-4], "--n-wafers", "10000000", "--plot", "x.png"],
+            ["--n-wafers", "[1, 235294]"],
+        ),
         ([*BASE, "--alpha", "2"], ["--alpha only applies with --clustering"]),
         ([*BASE, "--clustering", "die"], ["--clustering die needs --alpha"]),
         ([*BASE, "--clustering", "lot", "--alpha", "1"], ["--clustering"]),
