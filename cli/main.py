@@ -86,13 +86,15 @@ def cli_error(ctx: click.Context, exc: Exception) -> click.ClickException | None
     (exit 1), as is an :class:`OSError` (a file that cannot be read or written).
     Anything else is not ours to translate (None).
     """
-    from waferlab.errors import InvalidParameterError, WaferlabError
+    from waferlab.errors import InvalidParameterError, NoSolutionError, WaferlabError
 
     if isinstance(exc, InvalidParameterError):
         flag = _option_text(ctx, exc.parameter)
         message = str(exc)
         if flag is not None:
             message = message.replace(exc.parameter, flag, 1)
+        if isinstance(exc, NoSolutionError):  # valid options, no answer: exit 1
+            return DomainError(message, ctx=ctx)
         return click.UsageError(message, ctx=ctx)
     if isinstance(exc, WaferlabError):
         return DomainError(str(exc), ctx=ctx)
