@@ -39,6 +39,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from waferlab._data import load_json
+from waferlab._display import frame, html_table, png_data_uri, short_repr
 from waferlab._placement import (
     branch_and_bound,
     disc_intervals,
@@ -603,6 +604,56 @@ class DieMap:
         hw, hh = self.die.width_mm / 2.0, self.die.height_mm / 2.0
         boxes: NDArray[np.object_] = shapely.box(x - hw, y - hh, x + hw, y + hh)
         return boxes
+
+    def __repr__(self) -> str:
+        mode = self.offset_mode
+        if mode == "optimal":
+            mode += ", certified" if self.certified else f", within {self.optimality_gap} dies"
+        return short_repr(
+            "DieMap",
+            f"{self.wafer.diameter_mm:g} mm wafer, {self.die.width_mm:g} x "
+            f"{self.die.height_mm:g} mm die: {self.gross_dies:,} full, "
+            f"{self.partial_dies:,} partial, formula {self.formula_dies:,.1f}; "
+            f"offset ({self.offset_x_mm:.4g}, {self.offset_y_mm:.4g}) mm, {mode}",
+        )
+
+    def _repr_png_(self) -> bytes:
+        """The wafer map as a PNG (Jupyter shows a DieMap as this image)."""
+        import matplotlib.pyplot as plt
+
+        from waferlab.output import figure_bytes
+        from waferlab.plotting import plot_wafer_map
+
+        figure: Any = plot_wafer_map(self).figure
+        try:
+            return figure_bytes(figure, "png", dpi=80)
+        finally:
+            plt.close(figure)
+
+    def _repr_html_(self) -> str:
+        """The counts as a table beside the wafer map (Jupyter)."""
+        table = html_table("DieMap", self.to_dict().items())
+        image = f'<img src="{png_data_uri(self._repr_png_())}" style="max-width:360px"/>'
+        return f'<div style="display:flex;gap:1em;align-items:flex-start">{image}{table}</div>'
+
+    def to_frame(self) -> Any:
+        """Return one row per grid site (centre, indices, state) as a pandas DataFrame.
+
+        ``state`` is ``"full"``, ``"partial"`` or ``"outside"``. Needs pandas
+        (``pip install 'waferlab[pandas]'``).
+        """
+        names = np.array(["outside", "partial", "full"], dtype=object)
+        index = np.select([self.state == SITE_FULL, self.state == SITE_PARTIAL], [2, 1], default=0)
+        return frame(
+            {
+                "center_x_mm": self.center_x_mm,
+                "center_y_mm": self.center_y_mm,
+                "row": self.row,
+                "col": self.col,
+                "state": names[index],
+            },
+            index_name="site",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the counts and inputs (not the per-site arrays) as a JSON-able dict."""

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import (
     CalibrationError,
     InvalidParameterError,
@@ -131,6 +132,38 @@ class HarvestBins:
     def good_or_degraded(self) -> FloatOrArray:
         """Fraction of dies that sell in either bin."""
         return self.fully_good + self.degraded
+
+    def __repr__(self) -> str:
+        def span(x: FloatOrArray) -> str:
+            a = np.asarray(x, dtype=np.float64)
+            if a.ndim == 0:
+                return f"{float(a):.4g}"
+            return f"{float(a.min()):.4g}..{float(a.max()):.4g}" if a.size else "[]"
+
+        shape = np.shape(self.fully_good)
+        size = f", {int(np.prod(shape)):,} cases" if shape else ""
+        return short_repr(
+            "HarvestBins",
+            f"{self.model}{size}: fully_good {span(self.fully_good)}, "
+            f"degraded {span(self.degraded)}, dead {span(self.dead)}",
+        )
+
+    def _repr_html_(self) -> str:
+        """The bins and their inputs as a table (Jupyter); arrays as their range."""
+        rows = [
+            (key, value if np.ndim(value) == 0 else f"array of {np.size(value):,}")
+            for key, value in self.to_dict().items()
+        ]
+        return html_table("HarvestBins", rows)
+
+    def to_frame(self) -> Any:
+        """Return one row per case (inputs broadcast, then the bins) as a DataFrame.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        data = {k: v for k, v in self.to_dict().items() if v is not None}
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in data.values()))
+        return frame({k: a.ravel() for k, a in zip(data, arrays, strict=True)})
 
     def to_dict(self) -> dict[str, Any]:
         """Return the bins and their inputs as plain JSON-able data."""

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import InvalidParameterError, check_choice, check_integer, check_real
 from waferlab.geometry import DieMap
 from waferlab.harvest import harvest_bins_for_load, repair_rule
@@ -82,7 +83,7 @@ _MAX_POISSON_MEAN = 1e15
 _DEFAULT_REGIONS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SimulationResult:
     """Simulated defects and die states for many wafers.
 
@@ -290,6 +291,36 @@ class SimulationResult:
         )
         good = np.asarray(bins.fully_good)
         return good, np.zeros_like(good) if h is None else np.asarray(bins.degraded)
+
+    def __repr__(self) -> str:
+        scope = "random" if self.clustering is None else f"{self.clustering} alpha={self.alpha:g}"
+        text = (
+            f"{self.n_wafers:,} wafers x {self.n_dies:,} dies, D0={self.defect_density_per_cm2:g}"
+            f"/cm², {scope}: yield {self.mean_yield:.4f} ± {self.yield_standard_error:.2g}"
+            f" (analytic {self.expected_yield:.4f})"
+        )
+        if self.harvestable_fraction is not None:
+            text += f", degraded {self.mean_degraded_fraction:.4f}"
+        return short_repr("SimulationResult", text)
+
+    def _repr_html_(self) -> str:
+        """The summary statistics as a table (Jupyter)."""
+        return html_table("SimulationResult", self.to_dict().items())
+
+    def to_frame(self) -> Any:
+        """Return one row per wafer (good and degraded dies, defects, yield) as a DataFrame.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        return frame(
+            {
+                "good_dies": self.good_dies_per_wafer,
+                "degraded_dies": self.degraded_dies_per_wafer,
+                "defects": self.defects_per_wafer,
+                "wafer_yield": self.wafer_yield,
+            },
+            index_name="wafer",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the inputs and summary statistics (not the per-die arrays)."""

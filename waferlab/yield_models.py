@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from waferlab._display import html_table, short_repr
 from waferlab.errors import InvalidParameterError, NoSolutionError, UnknownNameError, check_array
 from waferlab.units import MM2_PER_CM2
 
@@ -977,6 +978,29 @@ class YieldModel:
     inverse: Callable[..., NDArray[np.float64]] | None = field(
         default=None, repr=False, compare=False
     )
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{p}={self.defaults[p]:g}" if p in self.defaults else f"{p} (required)"
+            for p in self.parameters
+        )
+        return short_repr(
+            "YieldModel", f"{self.name!r}: {self.equation}" + (f"; {params}" if params else "")
+        )
+
+    def _repr_html_(self) -> str:
+        """The registry entry as a table (Jupyter)."""
+        return html_table(
+            f"Yield model {self.name}",
+            [
+                ("equation", self.equation),
+                ("parameters", ", ".join(self.parameters) or "-"),
+                ("defaults", ", ".join(f"{k}={v:g}" for k, v in self.defaults.items()) or "-"),
+                ("mixing", self.mixing),
+                ("aliases", ", ".join(self.aliases) or "-"),
+                ("reference", self.reference),
+            ],
+        )
 
     @property
     def required_parameters(self) -> tuple[str, ...]:
