@@ -73,7 +73,11 @@ def disc_intervals(
 
 
 def max_over_x(
-    lo: NDArray[np.float64], length: NDArray[np.float64], px: float | NDArray[np.float64]
+    lo: NDArray[np.float64],
+    length: NDArray[np.float64],
+    px: float | NDArray[np.float64],
+    *,
+    with_phase: bool = True,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Maximise, over the column phase, the number of grid points in the intervals.
 
@@ -86,7 +90,8 @@ def max_over_x(
     the arc end points and sweeping once (exact; attained at an arc start).
 
     Returns the maximal counts (N,) and a column phase inside each maximal
-    segment (N,).
+    segment (N,); without ``with_phase`` (an upper bound needs only the
+    count) the phases are not computed and are returned as zeros.
     """
     n = lo.shape[0]
     pxc = np.asarray(px, dtype=np.float64).reshape(-1, 1)  # (1, 1) or (N, 1)
@@ -110,17 +115,19 @@ def max_over_x(
     pos = np.concatenate([np.zeros((n, 1)), s, e], axis=1)
     wts = np.concatenate([np.zeros((n, 1), dtype=np.int64), weight, -weight], axis=1)
     order = np.argsort(pos, axis=1, kind="stable")
-    pos_s = np.take_along_axis(pos, order, axis=1)
     w_s = np.take_along_axis(wts, order, axis=1)
     cover = init[:, None] + np.cumsum(w_s, axis=1)
     best = np.argmax(cover, axis=1)
     rows = np.arange(n)
+    counts = (base + cover[rows, best]).astype(np.int64)
+    if not with_phase:
+        return counts, np.zeros(n)
+    pos_s = np.take_along_axis(pos, order, axis=1)
     t0 = pos_s[rows, best]
     nxt = best + 1
     wrap_next = nxt >= pos_s.shape[1]
     t1 = np.where(wrap_next, pos_s[:, 0] + px1, pos_s[rows, np.minimum(nxt, pos_s.shape[1] - 1)])
     phase = np.mod(0.5 * (t0 + t1), px1)
-    counts = (base + cover[rows, best]).astype(np.int64)
     return counts, phase
 
 
@@ -281,7 +288,7 @@ def _batch_counts(
 
     def upper(a: NDArray[np.float64], b: NDArray[np.float64], g: NDArray[np.int64]) -> Any:
         lo, length = intervals(b, g, (h[g] - (b - a))[:, None])
-        return max_over_x(lo, length, px[g])[0]
+        return max_over_x(lo, length, px[g], with_phase=False)[0]
 
     return branch_and_bound(py, evaluate, upper, INITIAL_CELLS_MANY)[2]
 

@@ -1030,7 +1030,7 @@ def _optimise(problem: _Problem) -> tuple[float, float, int, int]:
         # h - (b - a) in the band common to all those positions
         lo, length = problem.intervals(problem.bottoms(b), (h - (b - a))[:, None])
         n = a.shape[0]
-        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)[0]
+        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px, with_phase=False)[0]
 
     best_y, best_phase, best, gap = branch_and_bound(np.array([problem.py]), evaluate, upper)
     offset_x = wrap(float(best_phase[0]) + problem.w / 2.0, problem.px)
