@@ -534,3 +534,16 @@ def test_numpy_scalars_and_ints_give_the_same_float(name: str) -> None:
     # a plain int too large for a float is refused by the array path, not the fast one
     with pytest.raises((InvalidParameterError, OverflowError)):
         model.function(10**400, 0.5, **params)
+
+
+def test_model_is_the_keyword_and_model_name_a_deprecated_alias() -> None:
+    from waferlab.yield_models import defect_density_for_yield
+
+    expected = die_yield("murphy", 826.0, 0.1156)
+    assert die_yield(model="murphy", die_area_mm2=826.0, defect_density_per_cm2=0.1156) == expected
+    with pytest.warns(DeprecationWarning, match="model_name"):
+        old = die_yield(model_name="murphy", die_area_mm2=826.0, defect_density_per_cm2=0.1156)
+    assert old == expected
+    with pytest.warns(DeprecationWarning, match="model_name"):
+        d0 = defect_density_for_yield(model_name="murphy", die_area_mm2=826.0, die_yield=0.415)
+    assert d0 == defect_density_for_yield(model="murphy", die_area_mm2=826.0, die_yield=0.415)

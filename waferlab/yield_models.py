@@ -36,11 +36,13 @@ arrays in, array out. All arithmetic is done on log-yield with ``log1p`` and
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -67,6 +69,7 @@ __all__ = [
 ]
 
 FloatOrArray = float | NDArray[np.float64]
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Default clustering parameter of the negative binomial model. α = 2 is the
 #: value built into the textbook yield formula of Patterson & Hennessy,
@@ -1200,8 +1203,29 @@ def _validated_parameters(parameters: Mapping[str, Any]) -> dict[str, NDArray[np
     return out
 
 
+def _renamed(old: str, new: str) -> Callable[[F], F]:
+    """Accept the keyword ``old`` as a deprecated alias of ``new`` (for one release)."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                warnings.warn(
+                    f"{function.__name__}({old}=...) is deprecated; use {new}=...",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+@_renamed("model_name", "model")
 def die_yield(
-    model_name: str,
+    model: str,
     die_area_mm2: ArrayLike,
     defect_density_per_cm2: ArrayLike,
     *,
@@ -1209,12 +1233,13 @@ def die_yield(
     critical_area_fraction: ArrayLike = 1.0,
     **model_parameters: Any,
 ) -> FloatOrArray:
-    """Return the die yield under the model called ``model_name``.
+    """Return the die yield under the model called ``model``.
 
     Parameters
     ----------
-    model_name : str
-        A key of :data:`YIELD_MODELS`.
+    model : str
+        A key of :data:`YIELD_MODELS` (``model_name=``, the former keyword, is
+        accepted with a DeprecationWarning for one release).
     die_area_mm2 : float or array_like
         Die area [mm²], >= 0.
     defect_density_per_cm2 : float or array_like
@@ -1257,9 +1282,9 @@ def die_yield(
     ...
     waferlab.errors.InvalidParameterError: alpha must be omitted for model poisson (got 2.0): ...
     """
-    model = get_model(model_name)
-    parameters = _model_parameters(model, model_parameters)
-    return model.function(
+    registered = get_model(model)
+    parameters = _model_parameters(registered, model_parameters)
+    return registered.function(
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield=gross_yield,
@@ -1268,8 +1293,9 @@ def die_yield(
     )
 
 
+@_renamed("model_name", "model")
 def defect_density_for_yield(
-    model_name: str,
+    model: str,
     die_area_mm2: ArrayLike,
     die_yield: ArrayLike,
     *,
@@ -1281,8 +1307,9 @@ def defect_density_for_yield(
 
     Parameters
     ----------
-    model_name : str
-        A key of :data:`YIELD_MODELS`.
+    model : str
+        A key of :data:`YIELD_MODELS` (``model_name=``, the former keyword, is
+        accepted with a DeprecationWarning for one release).
     die_area_mm2 : float or array_like
         Die area [mm²], >= 0.
     die_yield : float or array_like
@@ -1349,8 +1376,8 @@ def defect_density_for_yield(
     >>> defect_density_for_yield("seeds", 100.0, 0.8, gross_yield=0.8)
     0.0
     """
-    model = get_model(model_name)
-    parameters = _validated_parameters(_model_parameters(model, model_parameters))
+    registered = get_model(model)
+    parameters = _validated_parameters(_model_parameters(registered, model_parameters))
     area = check_array("die_area_mm2", die_area_mm2, low=0.0)
     observed = check_array("die_yield", die_yield, low=0.0, high=1.0, low_open=True)
     gross = check_array("gross_yield", gross_yield, low=0.0, high=1.0, low_open=True)
@@ -1372,8 +1399,8 @@ def defect_density_for_yield(
             f"gross_yield is {float(gross[above].flat[0])!r}, which caps the die yield",
         )
     relative = observed / gross
-    assert model.inverse is not None
-    lam = model.inverse(relative, *shaped[4:])
+    assert registered.inverse is not None
+    lam = registered.inverse(relative, *shaped[4:])
     exposure_cm2 = (area / MM2_PER_CM2) * fraction
     impossible = (exposure_cm2 == 0.0) & (lam > 0.0)
     if np.any(impossible):
