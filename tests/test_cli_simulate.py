@@ -307,3 +307,24 @@ def test_domain_errors(runner: Any, cli: Any, tmp_path: Path) -> None:
         cli, ["simulate", *BASE, "--plot", str(tmp_path / "missing" / "wafer.png")]
     )
     assert_error(result, 1, "missing")
+
+
+def test_progress_bar_only_at_a_terminal_and_after_the_delay(capsys) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.cli.simulate import _ProgressBar
+
+    quiet = _ProgressBar(delay_s=0.0)
+    quiet.active = False  # not a terminal: nothing is drawn
+    quiet(5, 10)
+    assert capsys.readouterr().err == ""
+    slow = _ProgressBar(delay_s=3600.0)
+    slow.active = True  # a terminal, but the run is still short: nothing yet
+    slow(5, 10)
+    assert capsys.readouterr().err == ""
+    bar = _ProgressBar(delay_s=0.0)
+    bar.active = True
+    bar(5, 10)
+    err = capsys.readouterr().err
+    assert err.startswith("\rsimulating [") and "5/10 wafers" in err and "\n" not in err
+    bar(10, 10)  # done: the line is cleared, stdout untouched
+    done = capsys.readouterr()
+    assert done.out == "" and done.err.endswith("\r") and "10/10" in done.err
