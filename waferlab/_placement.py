@@ -11,15 +11,24 @@ edges, and the best ``offset_x`` is found exactly by a circular sweep
 (:func:`max_over_x`). Over ``offset_y`` a branch and bound
 (:func:`branch_and_bound`) keeps only the sub-intervals whose upper bound can
 still beat the best count found, down to :data:`OFFSET_TOLERANCE_MM`.
+
+:class:`RowGrid` holds one die grid's rows (keep-out polygons enter through a
+callback, so this module needs no shapely); :func:`optimise` finds its best
+shift, :func:`site_map` classifies every site for a shift, and
+:func:`optimal_counts` solves many die sizes at once.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+#: Site states (re-exported by :mod:`waferlab.geometry`).
+SITE_OUTSIDE, SITE_PARTIAL, SITE_FULL = 0, 1, 2
 
 #: Branch-and-bound resolution of the grid shift [mm].
 OFFSET_TOLERANCE_MM = 1e-7
@@ -293,6 +302,157 @@ def _batch_counts(
     return branch_and_bound(py, evaluate, upper, INITIAL_CELLS_MANY)[2]
 
 
+class RowGrid:
+    """Rows of one die grid in a disc cut by a horizontal line (plain numbers).
+
+    ``radius_mm`` and ``y_cut_mm`` already include the containment tolerance.
+    ``subtract`` (optional) removes forbidden stretches from the row intervals:
+    ``subtract(bottom, top, lo, length) -> (lo, length)`` with a last axis of
+    intervals per row; :mod:`waferlab.geometry` passes one for keep-out polygons.
+    """
+
+    def __init__(
+        self,
+        die_width_mm: float,
+        die_height_mm: float,
+        pitch_x_mm: float,
+        pitch_y_mm: float,
+        radius_mm: float,
+        y_cut_mm: float,
+        subtract: Callable[..., Intervals] | None = None,
+    ) -> None:
+        self.w = die_width_mm
+        self.h = die_height_mm
+        self.px = pitch_x_mm
+        self.py = pitch_y_mm
+        self.r = radius_mm
+        self.y_cut = y_cut_mm
+        self.subtract = subtract
+        # rows that can meet the disc for any offset_y in [-py/2, py/2]
+        j_lo, j_hi = row_range(self.r, self.py)
+        self.rows = np.arange(int(j_lo), int(j_hi) + 1, dtype=np.int64)
+
+    def bottoms(self, offset_y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Bottom edge of every row, shape (N, K)."""
+        return offset_y[:, None] - self.h / 2.0 + self.rows[None, :] * self.py
+
+    def intervals(
+        self, bottom: NDArray[np.float64], height: NDArray[np.float64] | float
+    ) -> Intervals:
+        """Feasible left edges ``[lo, lo + length]`` per row; shape (N, K, M).
+
+        Invalid entries have ``length < 0``.
+        """
+        lo, length = disc_intervals(bottom, height, self.w, self.r, self.y_cut)
+        if self.subtract is None:
+            return lo[..., None], length[..., None]
+        return self.subtract(bottom, bottom + height, lo, length)
+
+
+def count_fixed(
+    grid: RowGrid, offset_x: float, offset_y: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Row intervals for one offset (shape (K, M))."""
+    bottom = grid.bottoms(np.array([offset_y]))
+    lo, length = grid.intervals(bottom, grid.h)
+    return lo[0], length[0]
+
+
+def optimise(grid: RowGrid) -> tuple[float, float, int, int]:
+    """Branch and bound over offset_y; exact sweep over offset_x: the best grid shift.
+
+    Returns ``(offset_x, offset_y, count, gap)``.
+    """
+    h = grid.h
+
+    def evaluate(
+        oy: NDArray[np.float64], _: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        lo, length = grid.intervals(grid.bottoms(oy), h)
+        n = oy.shape[0]
+        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), grid.px)
+
+    def upper(
+        a: NDArray[np.float64], b: NDArray[np.float64], _: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
+        # every die of a row at any offset in [a, b] contains the die of height
+        # h - (b - a) in the band common to all those positions
+        lo, length = grid.intervals(grid.bottoms(b), (h - (b - a))[:, None])
+        n = a.shape[0]
+        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), grid.px, with_phase=False)[0]
+
+    best_y, best_phase, best, gap = branch_and_bound(np.array([grid.py]), evaluate, upper)
+    offset_x = wrap(float(best_phase[0]) + grid.w / 2.0, grid.px)
+    offset_y = wrap(float(best_y[0]), grid.py)
+    return offset_x, offset_y, int(best[0]), int(gap[0])
+
+
+def site_map(
+    grid: RowGrid,
+    offset_x: float,
+    offset_y: float,
+    wafer_radius_mm: float,
+    flat_y_mm: float,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int8],
+]:
+    """Centres, indices and states of every site whose cell meets the wafer's box.
+
+    ``wafer_radius_mm`` is the physical radius and ``flat_y_mm`` the height of
+    the flat (``-inf`` without one): a site is partial when its die overlaps
+    that region with a positive area and is not full.
+
+    The sites are listed row by row. The tests are separable in x and y, so they
+    are computed per column and per row and only broadcast to (rows, columns)
+    as booleans, which keeps the temporary memory per site small.
+    """
+    big_r = wafer_radius_mm
+    px, py, w, h = grid.px, grid.py, grid.w, grid.h
+    i_lo = math.floor((-big_r - w / 2.0 - offset_x) / px)
+    i_hi = math.ceil((big_r + w / 2.0 - offset_x) / px)
+    j_lo = math.floor((-big_r - h / 2.0 - offset_y) / py)
+    j_hi = math.ceil((big_r + h / 2.0 - offset_y) / py)
+    cols = np.arange(i_lo, i_hi + 1, dtype=np.int64)
+    rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
+    xc = np.asarray(offset_x + cols * px, dtype=np.float64)
+    yc = np.asarray(offset_y + rows * py, dtype=np.float64)
+    # full: left edge inside one of the feasible intervals of the row
+    # the row intervals are periodic in offset_y: compute them in the fundamental cell
+    reduced_y = wrap(offset_y, py)
+    shift = round((offset_y - reduced_y) / py)
+    lo, length = count_fixed(grid, offset_x, reduced_y)
+    row_pos = rows + shift - grid.rows[0]
+    in_range = (row_pos >= 0) & (row_pos < grid.rows.size)
+    row_pos = np.clip(row_pos, 0, grid.rows.size - 1)
+    lo_r = lo[row_pos][:, None, :]
+    len_r = length[row_pos][:, None, :]
+    left = (xc - w / 2.0)[None, :, None]
+    full = in_range[:, None] & np.any(
+        (len_r >= 0) & (left >= lo_r) & (left <= lo_r + len_r), axis=2
+    )
+    # partial: positive-area overlap with the physical wafer (disc cut by the flat)
+    x0, x1 = xc - w / 2.0, xc + w / 2.0
+    y0, y1 = yc - h / 2.0, yc + h / 2.0
+    y_flat = flat_y_mm
+    y0c = np.maximum(y0, y_flat)
+    nearest_x = np.clip(0.0, x0, x1)
+    nearest_y = np.clip(0.0, y0c, y1)
+    on_wafer = (y1 > y_flat)[:, None] & (
+        nearest_x[None, :] ** 2 + nearest_y[:, None] ** 2 < big_r**2
+    )
+    state = np.full(full.shape, SITE_OUTSIDE, dtype=np.int8)
+    state[on_wafer] = SITE_PARTIAL
+    state[full] = SITE_FULL
+    n_rows, n_cols = full.shape
+    cx = np.tile(xc, n_rows)
+    cy = np.repeat(yc, n_cols)
+    return cx, cy, np.repeat(rows, n_cols), np.tile(cols, n_rows), state.ravel()
+
+
 def wrap(value: float, period: float) -> float:
     """Reduce ``value`` into ``[-period/2, period/2)``."""
     out = float(np.mod(value + period / 2.0, period) - period / 2.0)
@@ -301,10 +461,17 @@ def wrap(value: float, period: float) -> float:
 
 __all__ = [
     "OFFSET_TOLERANCE_MM",
+    "SITE_FULL",
+    "SITE_OUTSIDE",
+    "SITE_PARTIAL",
+    "RowGrid",
     "branch_and_bound",
+    "count_fixed",
     "disc_intervals",
     "max_over_x",
     "optimal_counts",
+    "optimise",
     "row_range",
+    "site_map",
     "wrap",
 ]

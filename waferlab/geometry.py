@@ -29,6 +29,7 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,11 +42,13 @@ from numpy.typing import ArrayLike, NDArray
 from waferlab._data import load_json
 from waferlab._display import frame, html_table, png_data_uri, short_repr
 from waferlab._placement import (
-    branch_and_bound,
-    disc_intervals,
-    max_over_x,
+    SITE_FULL,
+    SITE_OUTSIDE,
+    SITE_PARTIAL,
+    RowGrid,
     optimal_counts,
-    row_range,
+    optimise,
+    site_map,
     wrap,
 )
 from waferlab.errors import (
@@ -81,7 +84,6 @@ __all__ = [
     "semi_flat_length_mm",
 ]
 
-SITE_OUTSIDE, SITE_PARTIAL, SITE_FULL = 0, 1, 2
 
 #: A die that sticks out of the usable region by less than this still counts [mm].
 CONTAINMENT_TOLERANCE_MM: float = 1e-9
@@ -898,144 +900,105 @@ def _disc_polygon(radius: float, y_cut: float) -> Any:
     return disc
 
 
-class _Problem:
-    """Row geometry of one wafer-die pair: the feasible left edges of every row."""
-
-    def __init__(self, wafer: Wafer, die: Die) -> None:
-        tol = CONTAINMENT_TOLERANCE_MM
-        self.wafer = wafer
-        self.die = die
-        self.w = die.width_mm
-        self.h = die.height_mm
-        self.px = die.pitch_x_mm
-        self.py = die.pitch_y_mm
-        self.r = wafer.usable_radius_mm + tol
-        self.y_cut = wafer.y_cut_mm - tol
-        # rows that can meet the disc for any offset_y in [-py/2, py/2]
-        j_lo, j_hi = row_range(self.r, self.py)
-        self.rows = np.arange(int(j_lo), int(j_hi) + 1, dtype=np.int64)
-        self.keepout = shapely.union_all(wafer.keepouts) if wafer.keepouts else None
-        if self.keepout is not None:
-            shapely.prepare(self.keepout)
-
-    def bottoms(self, offset_y: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Bottom edge of every row, shape (N, K)."""
-        return offset_y[:, None] - self.h / 2.0 + self.rows[None, :] * self.py
-
-    def intervals(
-        self, bottom: NDArray[np.float64], height: NDArray[np.float64] | float
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Feasible left edges ``[lo, lo + length]`` per row; shape (N, K, M).
-
-        Invalid entries have ``length < 0``.
-        """
-        top = bottom + height
-        lo, length = disc_intervals(bottom, height, self.w, self.r, self.y_cut)
-        if self.keepout is None:
-            return lo[..., None], length[..., None]
-        return self._subtract_keepouts(bottom, top, lo, length)
-
-    def _subtract_keepouts(
-        self,
-        bottom: NDArray[np.float64],
-        top: NDArray[np.float64],
-        lo: NDArray[np.float64],
-        length: NDArray[np.float64],
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        tol = CONTAINMENT_TOLERANCE_MM
-        shape = bottom.shape
-        flat_ok = (length >= 0).ravel()
-        idx = np.flatnonzero(flat_ok)
-        big = 4.0 * self.r + 10.0
-        b = bottom.ravel()[idx] + tol
-        t = np.maximum(top.ravel()[idx] - tol, b)
-        slabs = shapely.box(-big, b, big, t)
-        inter = shapely.intersection(self.keepout, slabs)
-        parts, owner = shapely.get_parts(inter, return_index=True)
-        bounds = shapely.bounds(parts) if len(parts) else np.empty((0, 4))
-        keep = ~shapely.is_empty(parts) if len(parts) else np.empty(0, dtype=bool)
-        # a component spanning [xmin, xmax] forbids left edges in (xmin - w, xmax)
-        f_owner = owner[keep]
-        f_lo = bounds[keep, 0] - self.w + tol
-        f_hi = bounds[keep, 2] - tol
-        area_pos = shapely.area(parts[keep]) > 0 if len(parts) else np.empty(0, dtype=bool)
-        f_owner, f_lo, f_hi = f_owner[area_pos], f_lo[area_pos], f_hi[area_pos]
-        order = np.lexsort((f_lo, f_owner))
-        f_owner, f_lo, f_hi = f_owner[order], f_lo[order], f_hi[order]
-        starts = np.searchsorted(f_owner, np.arange(len(idx)), side="left")
-        stops = np.searchsorted(f_owner, np.arange(len(idx)), side="right")
-        out_lo: list[list[float]] = []
-        out_len: list[list[float]] = []
-        lo_flat = lo.ravel()[idx]
-        len_flat = length.ravel()[idx]
-        # a loop over rows (not dies); only taken when keep-outs exist
-        for k in range(len(idx)):
-            a = lo_flat[k]
-            end = a + len_flat[k]
-            segs_lo: list[float] = []
-            segs_len: list[float] = []
-            cur = a
-            for fl, fh in zip(f_lo[starts[k] : stops[k]], f_hi[starts[k] : stops[k]], strict=True):
-                if fh <= fl:
-                    continue
-                if fl > cur:
-                    seg_end = min(fl, end)
-                    if seg_end >= cur:
-                        segs_lo.append(cur)
-                        segs_len.append(seg_end - cur)
-                cur = max(cur, fh)
-                if cur > end:
-                    break
-            if cur <= end:
-                segs_lo.append(cur)
-                segs_len.append(end - cur)
-            out_lo.append(segs_lo)
-            out_len.append(segs_len)
-        width = max([1] + [len(s) for s in out_lo])
-        res_lo = np.zeros((bottom.size, width))
-        res_len = np.full((bottom.size, width), -1.0)
-        for k, (sl, sn) in enumerate(zip(out_lo, out_len, strict=True)):
-            res_lo[idx[k], : len(sl)] = sl
-            res_len[idx[k], : len(sn)] = sn
-        return res_lo.reshape(*shape, width), res_len.reshape(*shape, width)
-
-
-def _count_fixed(
-    problem: _Problem, offset_x: float, offset_y: float
+def _subtract_keepouts(
+    keepout: Any,
+    radius_mm: float,
+    die_width_mm: float,
+    bottom: NDArray[np.float64],
+    top: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    length: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Row intervals for one offset (shape (K, M))."""
-    bottom = problem.bottoms(np.array([offset_y]))
-    lo, length = problem.intervals(bottom, problem.h)
-    return lo[0], length[0]
+    tol = CONTAINMENT_TOLERANCE_MM
+    shape = bottom.shape
+    flat_ok = (length >= 0).ravel()
+    idx = np.flatnonzero(flat_ok)
+    big = 4.0 * radius_mm + 10.0
+    b = bottom.ravel()[idx] + tol
+    t = np.maximum(top.ravel()[idx] - tol, b)
+    slabs = shapely.box(-big, b, big, t)
+    inter = shapely.intersection(keepout, slabs)
+    parts, owner = shapely.get_parts(inter, return_index=True)
+    bounds = shapely.bounds(parts) if len(parts) else np.empty((0, 4))
+    keep = ~shapely.is_empty(parts) if len(parts) else np.empty(0, dtype=bool)
+    # a component spanning [xmin, xmax] forbids left edges in (xmin - w, xmax)
+    f_owner = owner[keep]
+    f_lo = bounds[keep, 0] - die_width_mm + tol
+    f_hi = bounds[keep, 2] - tol
+    area_pos = shapely.area(parts[keep]) > 0 if len(parts) else np.empty(0, dtype=bool)
+    f_owner, f_lo, f_hi = f_owner[area_pos], f_lo[area_pos], f_hi[area_pos]
+    order = np.lexsort((f_lo, f_owner))
+    f_owner, f_lo, f_hi = f_owner[order], f_lo[order], f_hi[order]
+    starts = np.searchsorted(f_owner, np.arange(len(idx)), side="left")
+    stops = np.searchsorted(f_owner, np.arange(len(idx)), side="right")
+    out_lo: list[list[float]] = []
+    out_len: list[list[float]] = []
+    lo_flat = lo.ravel()[idx]
+    len_flat = length.ravel()[idx]
+    # a loop over rows (not dies); only taken when keep-outs exist
+    for k in range(len(idx)):
+        a = lo_flat[k]
+        end = a + len_flat[k]
+        segs_lo: list[float] = []
+        segs_len: list[float] = []
+        cur = a
+        for fl, fh in zip(f_lo[starts[k] : stops[k]], f_hi[starts[k] : stops[k]], strict=True):
+            if fh <= fl:
+                continue
+            if fl > cur:
+                seg_end = min(fl, end)
+                if seg_end >= cur:
+                    segs_lo.append(cur)
+                    segs_len.append(seg_end - cur)
+            cur = max(cur, fh)
+            if cur > end:
+                break
+        if cur <= end:
+            segs_lo.append(cur)
+            segs_len.append(end - cur)
+        out_lo.append(segs_lo)
+        out_len.append(segs_len)
+    width = max([1] + [len(s) for s in out_lo])
+    res_lo = np.zeros((bottom.size, width))
+    res_len = np.full((bottom.size, width), -1.0)
+    for k, (sl, sn) in enumerate(zip(out_lo, out_len, strict=True)):
+        res_lo[idx[k], : len(sl)] = sl
+        res_len[idx[k], : len(sn)] = sn
+    return res_lo.reshape(*shape, width), res_len.reshape(*shape, width)
 
 
-def _optimise(problem: _Problem) -> tuple[float, float, int, int]:
-    """Branch and bound over offset_y; exact sweep over offset_x (see waferlab._placement).
+def _grid(wafer: Wafer, die: Die) -> RowGrid:
+    """The row geometry of a wafer-die pair, with its keep-outs (waferlab._placement)."""
+    tol = CONTAINMENT_TOLERANCE_MM
+    radius = wafer.usable_radius_mm + tol
+    subtract = None
+    if wafer.keepouts:
+        keepout = shapely.union_all(wafer.keepouts)
+        shapely.prepare(keepout)
+        subtract = functools.partial(_subtract_keepouts, keepout, radius, die.width_mm)
+    return RowGrid(
+        die.width_mm,
+        die.height_mm,
+        die.pitch_x_mm,
+        die.pitch_y_mm,
+        radius,
+        wafer.y_cut_mm - tol,
+        subtract,
+    )
 
-    Returns ``(offset_x, offset_y, count, gap)``.
-    """
-    h = problem.h
 
-    def evaluate(
-        oy: NDArray[np.float64], _: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        lo, length = problem.intervals(problem.bottoms(oy), h)
-        n = oy.shape[0]
-        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
-
-    def upper(
-        a: NDArray[np.float64], b: NDArray[np.float64], _: NDArray[np.int64]
-    ) -> NDArray[np.int64]:
-        # every die of a row at any offset in [a, b] contains the die of height
-        # h - (b - a) in the band common to all those positions
-        lo, length = problem.intervals(problem.bottoms(b), (h - (b - a))[:, None])
-        n = a.shape[0]
-        return max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px, with_phase=False)[0]
-
-    best_y, best_phase, best, gap = branch_and_bound(np.array([problem.py]), evaluate, upper)
-    offset_x = wrap(float(best_phase[0]) + problem.w / 2.0, problem.px)
-    offset_y = wrap(float(best_y[0]), problem.py)
-    return offset_x, offset_y, int(best[0]), int(gap[0])
+def _site_map(
+    wafer: Wafer, grid: RowGrid, offset_x: float, offset_y: float
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int8],
+]:
+    """Every site's centre, indices and state (:func:`waferlab._placement.site_map`)."""
+    flat_y = wafer.flat_y_mm if wafer.flat_length_mm is not None else -math.inf
+    return site_map(grid, offset_x, offset_y, wafer.radius_mm, flat_y)
 
 
 def _offset_mode(offset: Any) -> tuple[str, tuple[float, float] | None]:
@@ -1126,65 +1089,6 @@ def _check_grid_size(
         f"large enough that the grid over the {wafer.diameter_mm:g} mm wafer has {limit}",
         detail=f"this die and scribe need {need}; use a larger die or a smaller wafer",
     )
-
-
-def _site_map(
-    problem: _Problem, offset_x: float, offset_y: float
-) -> tuple[
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int8],
-]:
-    """Centres, indices and states of every site whose cell meets the wafer's box.
-
-    The sites are listed row by row. The tests are separable in x and y, so they
-    are computed per column and per row and only broadcast to (rows, columns)
-    as booleans, which keeps the temporary memory per site small.
-    """
-    wafer = problem.wafer
-    big_r = wafer.radius_mm
-    px, py, w, h = problem.px, problem.py, problem.w, problem.h
-    i_lo = math.floor((-big_r - w / 2.0 - offset_x) / px)
-    i_hi = math.ceil((big_r + w / 2.0 - offset_x) / px)
-    j_lo = math.floor((-big_r - h / 2.0 - offset_y) / py)
-    j_hi = math.ceil((big_r + h / 2.0 - offset_y) / py)
-    cols = np.arange(i_lo, i_hi + 1, dtype=np.int64)
-    rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
-    xc = np.asarray(offset_x + cols * px, dtype=np.float64)
-    yc = np.asarray(offset_y + rows * py, dtype=np.float64)
-    # full: left edge inside one of the feasible intervals of the row
-    # the row intervals are periodic in offset_y: compute them in the fundamental cell
-    reduced_y = wrap(offset_y, py)
-    shift = round((offset_y - reduced_y) / py)
-    lo, length = _count_fixed(problem, offset_x, reduced_y)
-    row_pos = rows + shift - problem.rows[0]
-    in_range = (row_pos >= 0) & (row_pos < problem.rows.size)
-    row_pos = np.clip(row_pos, 0, problem.rows.size - 1)
-    lo_r = lo[row_pos][:, None, :]
-    len_r = length[row_pos][:, None, :]
-    left = (xc - w / 2.0)[None, :, None]
-    full = in_range[:, None] & np.any(
-        (len_r >= 0) & (left >= lo_r) & (left <= lo_r + len_r), axis=2
-    )
-    # partial: positive-area overlap with the physical wafer (disc cut by the flat)
-    x0, x1 = xc - w / 2.0, xc + w / 2.0
-    y0, y1 = yc - h / 2.0, yc + h / 2.0
-    y_flat = wafer.flat_y_mm if wafer.flat_length_mm is not None else -math.inf
-    y0c = np.maximum(y0, y_flat)
-    nearest_x = np.clip(0.0, x0, x1)
-    nearest_y = np.clip(0.0, y0c, y1)
-    on_wafer = (y1 > y_flat)[:, None] & (
-        nearest_x[None, :] ** 2 + nearest_y[:, None] ** 2 < big_r**2
-    )
-    state = np.full(full.shape, SITE_OUTSIDE, dtype=np.int8)
-    state[on_wafer] = SITE_PARTIAL
-    state[full] = SITE_FULL
-    n_rows, n_cols = full.shape
-    cx = np.tile(xc, n_rows)
-    cy = np.repeat(yc, n_cols)
-    return cx, cy, np.repeat(rows, n_cols), np.tile(cols, n_rows), state.ravel()
 
 
 def _shots(
@@ -1293,26 +1197,26 @@ def place_dies(
                 f"a field with both sides at most the wafer diameter, {wafer.diameter_mm:g} mm",
             )
         field_dims = dies_per_field(die, reticle)
-    problem = _Problem(wafer, die)
+    grid = _grid(wafer, die)
     gap = 0
     sites = None
     if fixed is None:
-        ox, oy, best, gap = _optimise(problem)
+        ox, oy, best, gap = optimise(grid)
         if best == 0:
             raise _no_fit(wafer, die)
         # report a tidy offset (rounded to 1e-9 mm) when it keeps the optimal count
-        tidy_x = wrap(round(ox, 9), problem.px) + 0.0
-        tidy_y = wrap(round(oy, 9), problem.py) + 0.0
-        tidy = _site_map(problem, tidy_x, tidy_y)
+        tidy_x = wrap(round(ox, 9), grid.px) + 0.0
+        tidy_y = wrap(round(oy, 9), grid.py) + 0.0
+        tidy = _site_map(wafer, grid, tidy_x, tidy_y)
         if int(np.count_nonzero(tidy[4] == SITE_FULL)) >= best:
             ox, oy, sites = tidy_x, tidy_y, tidy
         del tidy
     else:
         ox, oy = fixed
-    cx, cy, row, col, state = sites if sites is not None else _site_map(problem, ox, oy)
+    cx, cy, row, col, state = sites if sites is not None else _site_map(wafer, grid, ox, oy)
     del sites
     gross = int(np.count_nonzero(state == SITE_FULL))
-    if gross == 0 and fixed is not None and _optimise(problem)[2] == 0:
+    if gross == 0 and fixed is not None and optimise(grid)[2] == 0:
         raise _no_fit(wafer, die)
     full_shots = partial_shots = None
     if field_dims is not None:
@@ -1392,10 +1296,10 @@ def gross_dies_per_wafer(wafer: Wafer, die: Die, *, offset: Any = "optimal") -> 
         die.pitch_y_mm,
         sites=fixed is not None,
     )
-    problem = _Problem(wafer, die)
+    grid = _grid(wafer, die)
     if fixed is None:
-        return _optimise(problem)[2]
-    state = _site_map(problem, *fixed)[4]
+        return optimise(grid)[2]
+    state = _site_map(wafer, grid, *fixed)[4]
     return int(np.count_nonzero(state == SITE_FULL))
 
 
