@@ -6,9 +6,12 @@
    the same number of elements: no model can be cheaper than a single
    transcendental per element, so the ratio says how many "exp-equivalents" a
    model costs (validation, unit conversion and its own arithmetic included).
-2. :func:`waferlab.harvest.harvest_bins` over 10^5 areas for the max-defects and
+2. One scalar call (plain Python floats in, float out) of every model function
+   and of :func:`waferlab.yield_models.die_yield`, in µs per call, against one
+   ``math.exp`` call (target: ≤ 20 µs per call).
+3. :func:`waferlab.harvest.harvest_bins` over 10^5 areas for the max-defects and
    the 25-block rule, Poisson and negative binomial.
-3. :func:`waferlab.simulate.simulate_wafers` on the report's 80-die wafer (the
+4. :func:`waferlab.simulate.simulate_wafers` on the report's 80-die wafer (the
    21.32 × 31.22 mm Ascend 910B die, street-centred grid, 300 mm wafer, 3 mm
    edge exclusion), in wafers per second, for each clustering scope and with
    the 25-core harvest rule.
@@ -33,7 +36,7 @@ from waferlab.harvest import harvest_bins
 from waferlab.output import format_table
 from waferlab.simulate import simulate_wafers
 from waferlab.units import MM2_PER_CM2
-from waferlab.yield_models import YIELD_MODELS
+from waferlab.yield_models import YIELD_MODELS, die_yield
 
 #: Model parameters used where a model needs one without a default.
 EXTRA_PARAMETERS: dict[str, dict[str, Any]] = {"bose_einstein": {"n_layers": 4}}
@@ -61,6 +64,36 @@ def bench_models(n: int, repeat: int) -> None:
             float_format=".3g",
         )
     )
+
+
+def bench_scalar_calls(n: int, repeat: int) -> None:
+    import math
+    import timeit
+
+    def per_call(stmt: Any) -> float:
+        return min(timeit.repeat(stmt, number=n, repeat=repeat)) / n
+
+    floor = per_call(lambda: math.exp(-0.6656))
+    rows: list[dict[str, Any]] = [
+        {"what": "math.exp (floor)", "us": floor * 1e6, "us2": "", "ratio": 1.0}
+    ]
+    for name, model in YIELD_MODELS.items():
+        params = EXTRA_PARAMETERS.get(name, {})
+        direct = per_call(lambda m=model, p=params: m.function(665.61, 0.1, **p))
+        dispatch = per_call(lambda m=name, p=params: die_yield(m, 665.61, 0.1, **p))
+        rows.append(
+            {"what": name, "us": direct * 1e6, "us2": dispatch * 1e6, "ratio": dispatch / floor}
+        )
+    print(f"\nScalar calls: one die (665.61 mm², D0 = 0.1 /cm²), best of {repeat} x {n:,}")
+    print(
+        format_table(
+            rows,
+            ["what", "us", "us2", "ratio"],
+            headers=["Model", "function [us]", "die_yield [us]", "die_yield / math.exp"],
+            float_format=".3g",
+        )
+    )
+    print("Target: <= 20 us per scalar die_yield call.")
 
 
 def bench_harvest(n: int, repeat: int) -> None:
@@ -146,6 +179,7 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 1 if args.quick else 3
     bench_models(10**6 if args.quick else 10**7, repeat)
+    bench_scalar_calls(2_000 if args.quick else 20_000, repeat)
     bench_harvest(10**4 if args.quick else 10**5, repeat)
     bench_simulation(2_000 if args.quick else 20_000, repeat)
     print(

@@ -36,18 +36,17 @@ from waferlab.errors import CalibrationError
 from waferlab.output import format_percent, format_significant
 from waferlab.yield_models import YIELD_MODELS
 
+from .helpers import emit_json, save_plot
+from .main import command as waferlab_command
 from .options import (
     ALL_MODELS,
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_FRACTION,
-    emit_json,
     format_option,
     model_option,
     plot_option,
-    save_plot,
 )
-from .options import command as waferlab_command
 
 ALL_COUNTS = "all"
 D0 = "defect_density_per_cm2"

@@ -20,8 +20,9 @@ from waferlab.catalog import (
 )
 from waferlab.output import format_table
 
-from .options import command as waferlab_command
-from .options import emit_json, format_option
+from .helpers import emit_json
+from .main import command as waferlab_command
+from .options import format_option
 
 _EQUIVALENT_BASES = ("dense_bf16_tflops", "dense_8bit_tops", "memory_bandwidth_tbps", "tpp")
 

@@ -12,17 +12,10 @@ from waferlab.funnel import run_funnel
 from waferlab.output import to_csv
 from waferlab.scenarios import scenario_keys
 
-from .options import (
-    DomainError,
-    emit_json,
-    format_option,
-    plot_option,
-    resolve_scenario,
-    save_plot,
-    scenario_argument,
-    set_option,
-)
-from .options import command as waferlab_command
+from .helpers import emit_json, resolve_scenario, save_plot
+from .main import DomainError
+from .main import command as waferlab_command
+from .options import format_option, plot_option, scenario_argument, set_option
 
 CSV_COLUMNS = ["section", "item", "unit", "usd", "share_percent", "note"]
 

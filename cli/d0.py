@@ -10,24 +10,20 @@ from waferlab.errors import NoSolutionError
 from waferlab.output import format_significant, format_table
 from waferlab.yield_models import defect_density_for_yield, defect_load
 
+from .helpers import emit_json, full_parameters, parameter_text, right_aligned, selected_models
+from .main import DomainError
+from .main import command as waferlab_command
 from .options import (
     POSITIVE_FRACTION,
-    DomainError,
-    die_options,
-    emit_json,
+    die_size_options,
     format_option,
-    full_parameters,
     model_options,
-    parameter_text,
     resolve_die_size,
-    right_aligned,
-    selected_models,
 )
-from .options import command as waferlab_command
 
 
 @waferlab_command("d0")
-@die_options
+@die_size_options
 @click.option(
     "--die-yield",
     type=POSITIVE_FRACTION,

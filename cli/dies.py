@@ -8,22 +8,19 @@ from typing import Any
 import click
 
 from waferlab.errors import InvalidParameterError
-from waferlab.geometry import MAX_LENGTH_MM, DieMap, Reticle, place_dies
+from waferlab.geometry import MAX_LENGTH_MM, Die, DieMap, Reticle, Wafer, place_dies
 from waferlab.output import format_fields
 
+from .helpers import emit_json, save_plot
+from .main import command as waferlab_command
 from .options import (
-    build_die,
-    build_wafer,
     die_options,
-    emit_json,
     format_option,
     offset_option,
     parse_number,
     plot_option,
-    save_plot,
     wafer_options,
 )
-from .options import command as waferlab_command
 
 
 class ReticleType(click.ParamType):
@@ -130,16 +127,8 @@ def _text(m: DieMap) -> str:
 @format_option()
 @plot_option("Write a wafer map to this file (.png, .svg or .pdf).")
 def command(
-    wafer_diameter_mm: float,
-    edge_exclusion_mm: float,
-    notch_keepout_mm: float,
-    flat_length_mm: float | None,
-    die_width_mm: float | None,
-    die_height_mm: float | None,
-    die_area_mm2: float | None,
-    aspect_ratio: float | None,
-    scribe_mm: float,
-    scribe_y_mm: float | None,
+    wafer: Wafer,
+    die: Die,
     offset: str | tuple[float, float],
     reticle: Reticle | None,
     output_format: str,
@@ -154,8 +143,6 @@ def command(
 
     Example: waferlab dies --die-width-mm 21.32 --die-height-mm 31.22
     """
-    die = build_die(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio, scribe_mm, scribe_y_mm)
-    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die_map = place_dies(wafer, die, offset=offset, reticle=reticle)
     if plot_path is not None:
         from waferlab.plotting import plot_wafer_map

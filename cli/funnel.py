@@ -11,16 +11,9 @@ from waferlab.output import SCIENTIFIC_FROM, format_quantity, format_table, to_c
 from waferlab.scenarios import Scenario
 from waferlab.timeline import PERIODS
 
-from .options import command as waferlab_command
-from .options import (
-    emit_json,
-    format_option,
-    plot_option,
-    resolve_scenario,
-    save_plot,
-    scenario_argument,
-    set_option,
-)
+from .helpers import emit_json, resolve_scenario, save_plot
+from .main import command as waferlab_command
+from .options import format_option, plot_option, scenario_argument, set_option
 
 #: Source text of a value the scenario leaves at its FunnelInputs default.
 DEFAULT_SOURCE = "waferlab default (not set by the scenario)"

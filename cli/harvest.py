@@ -16,6 +16,8 @@ from waferlab.harvest import (
 from waferlab.output import format_fields, format_percent, format_significant, format_table
 from waferlab.yield_models import defect_density_for_yield
 
+from .helpers import emit_json
+from .main import command as waferlab_command
 from .options import (
     FRACTION,
     NON_NEGATIVE,
@@ -23,11 +25,9 @@ from .options import (
     POSITIVE_FRACTION,
     check_repair_rule,
     critical_area_fraction_option,
-    emit_json,
     format_option,
     harvest_options,
 )
-from .options import command as waferlab_command
 
 
 def _rule_text(bins: HarvestBins) -> str:

@@ -5,25 +5,140 @@ command name to its module, which defines a click command called ``command``.
 Modules are imported only when their command runs (or when ``--help`` lists
 them), so ``waferlab --version`` stays fast.
 
-Errors never end in a traceback: usage errors (a bad option value, a missing
-argument) print one line on stderr and exit with status 2; domain errors (a
-question with no answer, a malformed scenario file, a file that cannot be
-written) print one line and exit with status 1.
+Errors never end in a traceback, and this module is the one place where they
+become exit codes: usage errors (a bad option value, a missing argument, an
+:class:`~waferlab.errors.InvalidParameterError`) print one line on stderr and
+exit with status 2; domain errors (a question with no answer, a malformed
+scenario file, a file that cannot be written) print one line and exit with
+status 1. The module imports only click, so ``waferlab --version`` is quick.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
 
 from waferlab import __version__
-from waferlab.errors import InvalidParameterError, WaferlabError
 
-from .options import EXIT_DOMAIN_ERROR, EXIT_USAGE_ERROR
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_DOMAIN_ERROR = 1
+EXIT_USAGE_ERROR = 2
+
+
+class DomainError(click.ClickException):
+    """A valid question without an answer; exit status 1."""
+
+    exit_code = EXIT_DOMAIN_ERROR
+
+    def __init__(self, message: str, ctx: click.Context | None = None) -> None:
+        super().__init__(message)
+        self.ctx = ctx
+
+
+#: Library argument names spelled differently on the command line: argument -> option.
+_PARAMETER_OPTIONS = {
+    "diameter_mm": "wafer_diameter_mm",
+    "width_mm": "die_width_mm",
+    "height_mm": "die_height_mm",
+    "scribe_x_mm": "scribe_mm",
+    "field_width_mm": "reticle",
+    "field_height_mm": "reticle",
+}
+
+
+def _option_flag(ctx: click.Context, parameter: str) -> str | None:
+    flag = "--" + parameter.replace("_", "-")
+    for param in ctx.command.params:
+        if flag in getattr(param, "opts", []):
+            return flag
+    return None
+
+
+def _option_text(ctx: click.Context, parameter: str) -> str | None:
+    """How the command line spells the library argument ``parameter``, if it has one."""
+    flag = _option_flag(ctx, parameter)
+    if flag is not None:
+        return flag
+    option = _PARAMETER_OPTIONS.get(parameter)
+    if option is None:
+        return None
+    if (
+        parameter in ("width_mm", "height_mm")
+        and ctx.params.get(option) is None
+        and ctx.params.get("die_area_mm2") is not None
+    ):
+        return f"the die {parameter[:-3]} from --die-area-mm2"
+    return _option_flag(ctx, option)
+
+
+def cli_error(ctx: click.Context, exc: Exception) -> click.ClickException | None:
+    """The CLI error for a library error raised while ``ctx``'s command ran, or None.
+
+    The one place where errors become exit codes: an
+    :class:`~waferlab.errors.InvalidParameterError` is a usage error (exit 2)
+    naming the option the user typed; :class:`~waferlab.errors.NoSolutionError`
+    and every other :class:`~waferlab.errors.WaferlabError` are domain errors
+    (exit 1), as is an :class:`OSError` (a file that cannot be read or written).
+    Anything else is not ours to translate (None).
+    """
+    from waferlab.errors import InvalidParameterError, NoSolutionError, WaferlabError
+
+    if isinstance(exc, InvalidParameterError):
+        flag = _option_text(ctx, exc.parameter)
+        message = str(exc)
+        if flag is not None:
+            message = message.replace(exc.parameter, flag, 1)
+        if isinstance(exc, NoSolutionError):  # valid options, no answer: exit 1
+            return DomainError(message, ctx=ctx)
+        return click.UsageError(message, ctx=ctx)
+    if isinstance(exc, WaferlabError):
+        return DomainError(str(exc), ctx=ctx)
+    if isinstance(exc, OSError):
+        target = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return DomainError(f"cannot access{target}: {exc.strerror or exc}", ctx=ctx)
+    return None
+
+
+class WaferlabCommand(click.Command):
+    """A click command whose errors end as one line on stderr (see :func:`cli_error`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            # click's parser raises some errors (an option missing its value) without
+            # a context; attach it so the message starts with "waferlab <command>:".
+            if exc.ctx is None:
+                exc.ctx = ctx
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            # Let the root print "waferlab <command>: error: ..." for errors raised
+            # without a context (DomainError raised directly by a command).
+            if getattr(exc, "ctx", None) is None:
+                exc.ctx = ctx  # type: ignore[attr-defined]
+            raise
+        except Exception as exc:
+            error = cli_error(ctx, exc)
+            if error is None:
+                raise
+            raise error from exc
+
+
+def command(name: str | None = None, **kwargs: Any) -> Callable[[F], WaferlabCommand]:
+    """Declare a waferlab command (a :class:`WaferlabCommand`)."""
+    kwargs.setdefault("cls", WaferlabCommand)
+    kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
+    return click.command(name, **kwargs)
+
 
 #: Command name -> module of :mod:`waferlab.cli` defining ``command``, in help order.
 COMMANDS: dict[str, str] = {
@@ -90,10 +205,13 @@ class WaferlabGroup(click.Group):
         except click.Abort:
             click.echo(f"{prog}: aborted", err=True)
             sys.exit(EXIT_DOMAIN_ERROR)
-        except WaferlabError as exc:  # raised outside a command (e.g. a group callback)
-            code = EXIT_USAGE_ERROR if isinstance(exc, InvalidParameterError) else EXIT_DOMAIN_ERROR
+        except Exception as exc:  # a library error raised outside a command
+            errors = sys.modules.get("waferlab.errors")
+            if errors is None or not isinstance(exc, errors.WaferlabError):
+                raise
+            usage = isinstance(exc, errors.InvalidParameterError)
             click.echo(f"{prog}: error: {_one_line(str(exc))}", err=True)
-            sys.exit(code)
+            sys.exit(EXIT_USAGE_ERROR if usage else EXIT_DOMAIN_ERROR)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -1,125 +1,35 @@
-"""Options, parameter types and the command class shared by every command.
+"""Options and parameter types shared by every command.
 
 Each command module builds its interface from these decorators so that the
 same quantity is spelled, validated and documented the same way everywhere:
 option names are the library's argument names in kebab case
-(``die_width_mm`` -> ``--die-width-mm``).
+(``die_width_mm`` -> ``--die-width-mm``). Option groups that describe an
+object hand the command the object: :func:`wafer_options` a
+:class:`~waferlab.geometry.Wafer` called ``wafer``, :func:`die_options` a
+:class:`~waferlab.geometry.Die` called ``die``.
+
+Errors become exit codes in :mod:`waferlab.cli.main`; output helpers shared by
+the commands are in :mod:`waferlab.cli.helpers`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from waferlab.errors import InvalidParameterError, ScenarioError, WaferlabError, describe_range
-from waferlab.geometry import Die, Wafer
+from waferlab.errors import describe_range
 from waferlab.harvest import MAX_HARVEST_BLOCKS
-from waferlab.output import save_figure_atomic, to_json
-from waferlab.scenarios import Scenario, load_scenario
 from waferlab.yield_models import YIELD_MODELS
 
+if TYPE_CHECKING:
+    from waferlab.geometry import Die, Wafer
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_DOMAIN_ERROR = 1
-EXIT_USAGE_ERROR = 2
-
-
-class DomainError(click.ClickException):
-    """A valid question without an answer; exit status 1."""
-
-    exit_code = EXIT_DOMAIN_ERROR
-
-    def __init__(self, message: str, ctx: click.Context | None = None) -> None:
-        super().__init__(message)
-        self.ctx = ctx
-
-
-#: Library argument names spelled differently on the command line: argument -> option.
-_PARAMETER_OPTIONS = {
-    "diameter_mm": "wafer_diameter_mm",
-    "width_mm": "die_width_mm",
-    "height_mm": "die_height_mm",
-    "scribe_x_mm": "scribe_mm",
-    "field_width_mm": "reticle",
-    "field_height_mm": "reticle",
-}
-
-
-def _option_flag(ctx: click.Context, parameter: str) -> str | None:
-    flag = "--" + parameter.replace("_", "-")
-    for param in ctx.command.params:
-        if flag in getattr(param, "opts", []):
-            return flag
-    return None
-
-
-def _option_text(ctx: click.Context, parameter: str) -> str | None:
-    """How the command line spells the library argument ``parameter``, if it has one."""
-    flag = _option_flag(ctx, parameter)
-    if flag is not None:
-        return flag
-    option = _PARAMETER_OPTIONS.get(parameter)
-    if option is None:
-        return None
-    if (
-        parameter in ("width_mm", "height_mm")
-        and ctx.params.get(option) is None
-        and ctx.params.get("die_area_mm2") is not None
-    ):
-        return f"the die {parameter[:-3]} from --die-area-mm2"
-    return _option_flag(ctx, option)
-
-
-class WaferlabCommand(click.Command):
-    """A click command that turns waferlab errors into one-line CLI errors.
-
-    :class:`~waferlab.errors.InvalidParameterError` becomes a usage error
-    (exit 2) naming the option the user typed; any other
-    :class:`~waferlab.errors.WaferlabError` and any :class:`OSError` (a file
-    that cannot be read or written) become a domain error (exit 1).
-    """
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            # click's parser raises some errors (an option missing its value) without
-            # a context; attach it so the message starts with "waferlab <command>:".
-            if exc.ctx is None:
-                exc.ctx = ctx
-            raise
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.ClickException as exc:
-            # Let the root print "waferlab <command>: error: ..." for errors raised
-            # without a context (DomainError raised directly by a command).
-            if getattr(exc, "ctx", None) is None:
-                exc.ctx = ctx  # type: ignore[attr-defined]
-            raise
-        except InvalidParameterError as exc:
-            flag = _option_text(ctx, exc.parameter)
-            message = str(exc)
-            if flag is not None:
-                message = message.replace(exc.parameter, flag, 1)
-            raise click.UsageError(message, ctx=ctx) from exc
-        except WaferlabError as exc:
-            raise DomainError(str(exc), ctx=ctx) from exc
-        except OSError as exc:
-            target = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-            raise DomainError(f"cannot access{target}: {exc.strerror or exc}", ctx=ctx) from exc
-
-
-def command(name: str | None = None, **kwargs: Any) -> Callable[[F], WaferlabCommand]:
-    """Declare a waferlab command (a :class:`WaferlabCommand`)."""
-    kwargs.setdefault("cls", WaferlabCommand)
-    kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
-    return click.command(name, **kwargs)
 
 
 def parse_number(text: str) -> float | None:
@@ -210,8 +120,8 @@ def plot_option(
     )
 
 
-def wafer_options(f: F) -> F:
-    """Wafer size and keep-outs: ``--wafer-diameter-mm`` and friends."""
+def wafer_size_options(f: F) -> F:
+    """Wafer size and keep-outs: ``--wafer-diameter-mm`` and friends, as given."""
     decorators = [
         click.option(
             "--wafer-diameter-mm",
@@ -247,8 +157,8 @@ def wafer_options(f: F) -> F:
     return f
 
 
-def die_options(f: F) -> F:
-    """Die size: width and height, or an area with an aspect ratio; scribe lines."""
+def die_size_options(f: F) -> F:
+    """Die size: width and height, or an area with an aspect ratio; scribe lines, as given."""
     decorators = [
         click.option("--die-width-mm", type=POSITIVE, default=None, help="Die width [mm]."),
         click.option("--die-height-mm", type=POSITIVE, default=None, help="Die height [mm]."),
@@ -281,6 +191,40 @@ def die_options(f: F) -> F:
     for decorator in reversed(decorators):
         f = decorator(f)
     return f
+
+
+def _building(
+    f: F, add_options: Callable[[F], F], name: str, build: Callable[..., Any], names: Sequence[str]
+) -> F:
+    """Decorate ``f`` with ``add_options`` and hand it ``name=build(*those options)``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs[name] = build(*(kwargs.pop(k) for k in names))
+        return f(*args, **kwargs)
+
+    return add_options(wrapper)  # type: ignore[arg-type]
+
+
+_WAFER_OPTIONS = ("wafer_diameter_mm", "edge_exclusion_mm", "notch_keepout_mm", "flat_length_mm")
+_DIE_OPTIONS = (
+    "die_width_mm",
+    "die_height_mm",
+    "die_area_mm2",
+    "aspect_ratio",
+    "scribe_mm",
+    "scribe_y_mm",
+)
+
+
+def wafer_options(f: F) -> F:
+    """The wafer options, handed to the command as a built ``wafer`` (a Wafer)."""
+    return _building(f, wafer_size_options, "wafer", build_wafer, _WAFER_OPTIONS)
+
+
+def die_options(f: F) -> F:
+    """The die options, handed to the command as a built ``die`` (a Die)."""
+    return _building(f, die_size_options, "die", build_die, _DIE_OPTIONS)
 
 
 _OFFSET_HELP = (
@@ -427,55 +371,6 @@ def model_options(f: F) -> F:
     return f
 
 
-def selected_models(
-    model_name: str, given: Mapping[str, Any]
-) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, str]]]:
-    """Models to evaluate with their parameters, and those skipped (with the reason).
-
-    For a single model every given parameter must belong to it (the library
-    rejects the others); with ``all`` each model takes the parameters it knows
-    and a model whose required parameter is missing is skipped.
-    """
-    present = {k: v for k, v in given.items() if v is not None}
-    if model_name != ALL_MODELS:
-        missing = [p for p in YIELD_MODELS[model_name].required_parameters if p not in present]
-        if missing:
-            flags = " and ".join(PARAMETER_OPTIONS[p] for p in missing)
-            raise click.UsageError(f"{model_name} needs {flags}")
-        return [(model_name, present)], []
-    chosen: list[tuple[str, dict[str, Any]]] = []
-    skipped: list[dict[str, str]] = []
-    for name, model in YIELD_MODELS.items():
-        missing = [p for p in model.required_parameters if p not in present]
-        if missing:
-            flags = ", ".join(PARAMETER_OPTIONS[p] for p in missing)
-            skipped.append({"model": name, "reason": f"needs {flags}"})
-            continue
-        chosen.append((name, {p: present[p] for p in model.parameters if p in present}))
-    return chosen, skipped
-
-
-def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The model's parameters with the registry defaults filled in (for display)."""
-    parameters = dict(YIELD_MODELS[name].defaults)
-    parameters.update(given)
-    return parameters
-
-
-def right_aligned(rows: list[dict[str, Any]], key: str, header: str) -> None:
-    """Right-align the pre-formatted text cells of one column under its header (in place)."""
-    width = max([len(header)] + [len(r[key]) for r in rows])
-    for r in rows:
-        r[key] = r[key].rjust(width)
-
-
-def parameter_text(parameters: Mapping[str, Any]) -> str:
-    """``alpha=2`` style text, or ``-`` for a model without parameters."""
-    if not parameters:
-        return "-"
-    return ", ".join(f"{k}={v:g}" for k, v in parameters.items())
-
-
 def check_repair_rule(
     max_defects: int | None,
     n_blocks: int | None,
@@ -503,8 +398,6 @@ def check_repair_rule(
 
 
 # Scenario argument and overrides (funnel, cost) ------------------------------------
-
-SET_SOURCE = "set on the command line (--set)"
 
 
 def scenario_argument(f: F) -> F:
@@ -563,33 +456,6 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return values
 
 
-def resolve_scenario(
-    name_or_path: str, overrides: Sequence[str] = (), months: int | None = None
-) -> Scenario:
-    """Load a scenario and apply ``--set`` values (and ``--months``).
-
-    Raises
-    ------
-    click.BadParameter
-        If an override is malformed or invalid (exit status 2).
-    UnknownNameError, ScenarioError
-        From :func:`waferlab.scenarios.load_scenario` (the command turns them
-        into exit status 2 and 1).
-    """
-    values = parse_overrides(overrides)
-    scenario = load_scenario(name_or_path)
-    if values:
-        try:
-            scenario = scenario.with_parameters(values, source=SET_SOURCE)
-        except ScenarioError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--set'") from exc
-    if months is not None:
-        scenario = scenario.set_parameter(
-            "months", months, source="set on the command line (--months)"
-        )
-    return scenario
-
-
 def resolve_die_size(
     die_width_mm: float | None,
     die_height_mm: float | None,
@@ -637,6 +503,8 @@ def build_wafer(
     flat_length_mm: float | None,
 ) -> Wafer:
     """The :class:`~waferlab.geometry.Wafer` that the :func:`wafer_options` describe."""
+    from waferlab.geometry import Wafer
+
     return Wafer(
         diameter_mm=wafer_diameter_mm,
         edge_exclusion_mm=edge_exclusion_mm,
@@ -654,24 +522,7 @@ def build_die(
     scribe_y_mm: float | None,
 ) -> Die:
     """The :class:`~waferlab.geometry.Die` that the :func:`die_options` describe."""
+    from waferlab.geometry import Die
+
     width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
     return Die(width, height, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
-
-
-def emit_json(data: Any) -> None:
-    """Print ``data`` as one JSON object on stdout."""
-    click.echo(to_json(data))
-
-
-def save_plot(ax: Any, path: str) -> None:
-    """Save the figure of ``ax`` to ``path`` atomically and close it."""
-    import matplotlib.pyplot as plt
-
-    try:
-        save_figure_atomic(ax.figure, path)
-    except InvalidParameterError as exc:
-        raise click.BadParameter(
-            str(exc).replace("plot path", "the file name", 1), param_hint="--plot"
-        ) from exc
-    finally:
-        plt.close(ax.figure)

@@ -11,8 +11,10 @@ from waferlab.errors import NoSolutionError
 from waferlab.output import format_fields, format_percent, format_table
 from waferlab.package import SCRAP_CAUSES, PackageResult, packaging_capacity
 
-from .options import NON_NEGATIVE, DomainError, emit_json, format_option
-from .options import command as waferlab_command
+from .helpers import emit_json
+from .main import DomainError
+from .main import command as waferlab_command
+from .options import NON_NEGATIVE, format_option
 
 
 def _money(value: Any) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .options import command as waferlab_command
-from .options import emit_json, format_option
+from .helpers import emit_json
+from .main import command as waferlab_command
+from .options import format_option
 
 
 @waferlab_command("report", short_help="Recompute the CSIS report's fab arithmetic end to end.")

@@ -9,8 +9,9 @@ import click
 
 from waferlab.scenarios import Scenario, list_scenarios, load_scenario, parameter_unit
 
-from .options import command as waferlab_command
-from .options import emit_json, format_option
+from .helpers import emit_json
+from .main import command as waferlab_command
+from .options import format_option
 
 
 def _show_value(value: Any) -> str:

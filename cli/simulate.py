@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import click
 
-from waferlab.geometry import place_dies
+from waferlab.geometry import Die, Wafer, place_dies
 from waferlab.output import format_fields, format_percent, format_significant
 from waferlab.simulate import CLUSTERING, SimulationResult, simulate_wafers
 
+from .helpers import emit_json, save_plot
+from .main import command as waferlab_command
 from .options import (
     NON_NEGATIVE,
     POSITIVE,
     Number,
-    build_die,
-    build_wafer,
     check_repair_rule,
     critical_area_fraction_option,
     die_options,
-    emit_json,
     format_option,
     harvest_options,
     offset_option,
     plot_option,
-    save_plot,
     wafer_options,
 )
-from .options import command as waferlab_command
 
 NO_CLUSTERING = "none"
 
@@ -80,6 +80,34 @@ def _text(result: SimulationResult) -> str:
             ),
         ]
     return format_fields(rows)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, for runs longer than ``delay_s`` at a terminal."""
+
+    def __init__(self, delay_s: float = 2.0) -> None:
+        self.start = time.monotonic()
+        self.delay_s = delay_s
+        self.shown = False
+        self.active = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.active:
+            return
+        elapsed = time.monotonic() - self.start
+        if not self.shown and elapsed < self.delay_s:
+            return
+        self.shown = True
+        width = 30
+        filled = round(width * done / total)
+        remaining = elapsed * (total - done) / done if done else 0.0
+        line = (
+            f"\rsimulating [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done:,}/{total:,} wafers, {remaining:.0f} s left "
+        )
+        click.echo(line, nl=False, err=True)
+        if done >= total:
+            click.echo("\r" + " " * len(line) + "\r", nl=False, err=True)
 
 
 @waferlab_command("simulate", short_help="Monte Carlo of killer defects on a die map.")
@@ -140,16 +168,8 @@ def _text(result: SimulationResult) -> str:
     help="Index of the wafer drawn by --plot.",
 )
 def command(
-    wafer_diameter_mm: float,
-    edge_exclusion_mm: float,
-    notch_keepout_mm: float,
-    flat_length_mm: float | None,
-    die_width_mm: float | None,
-    die_height_mm: float | None,
-    die_area_mm2: float | None,
-    aspect_ratio: float | None,
-    scribe_mm: float,
-    scribe_y_mm: float | None,
+    wafer: Wafer,
+    die: Die,
     offset: str | tuple[float, float],
     defect_density_per_cm2: float,
     n_wafers: int,
@@ -193,8 +213,6 @@ def command(
     )
     if plot_path is None and plot_wafer != 0:
         raise click.UsageError("--plot-wafer needs --plot")
-    die = build_die(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio, scribe_mm, scribe_y_mm)
-    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die_map = place_dies(wafer, die, offset=offset)
     result = simulate_wafers(
         die_map,
@@ -210,6 +228,8 @@ def command(
         n_blocks=n_blocks,
         max_bad_blocks=max_bad_blocks,
         seed=seed,
+        keep_dies=plot_path is not None,
+        progress=_ProgressBar(),
     )
     if plot_path is not None:
         from waferlab.plotting import plot_simulated_wafer

@@ -6,7 +6,7 @@ The model options are shared with ``waferlab d0`` through ``cli/options.py``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,21 +14,19 @@ from waferlab.errors import InvalidParameterError
 from waferlab.output import format_decimals, format_significant, format_table
 from waferlab.yield_models import defect_load, die_yield
 
+if TYPE_CHECKING:
+    from waferlab.geometry import Wafer
+
+from .helpers import emit_json, full_parameters, parameter_text, right_aligned, selected_models
+from .main import command as waferlab_command
 from .options import (
     NON_NEGATIVE,
-    build_wafer,
-    die_options,
-    emit_json,
+    die_size_options,
     format_option,
-    full_parameters,
     model_options,
-    parameter_text,
     resolve_die_size,
-    right_aligned,
-    selected_models,
     wafer_options,
 )
-from .options import command as waferlab_command
 
 
 def _gross_dies(
@@ -36,21 +34,17 @@ def _gross_dies(
     height_mm: float,
     scribe_mm: float,
     scribe_y_mm: float | None,
-    wafer_diameter_mm: float,
-    edge_exclusion_mm: float,
-    notch_keepout_mm: float,
-    flat_length_mm: float | None,
+    wafer: Wafer,
 ) -> tuple[int, dict[str, Any]]:
     """Gross dies per wafer for the die, and the wafer and scribe as given (for JSON)."""
     from waferlab.geometry import Die, gross_dies_per_wafer
 
-    wafer = build_wafer(wafer_diameter_mm, edge_exclusion_mm, notch_keepout_mm, flat_length_mm)
     die = Die(width_mm, height_mm, scribe_x_mm=scribe_mm, scribe_y_mm=scribe_y_mm)
     description = {
-        "wafer_diameter_mm": wafer_diameter_mm,
-        "edge_exclusion_mm": edge_exclusion_mm,
-        "notch_keepout_mm": notch_keepout_mm,
-        "flat_length_mm": flat_length_mm,
+        "wafer_diameter_mm": wafer.diameter_mm,
+        "edge_exclusion_mm": wafer.edge_exclusion_mm,
+        "notch_keepout_mm": wafer.notch_keepout_mm,
+        "flat_length_mm": wafer.flat_length_mm,
         "scribe_mm": scribe_mm,
         "scribe_y_mm": scribe_mm if scribe_y_mm is None else scribe_y_mm,
     }
@@ -58,7 +52,7 @@ def _gross_dies(
 
 
 @waferlab_command("yield")
-@die_options
+@die_size_options
 @click.option(
     "--defect-density-per-cm2",
     type=NON_NEGATIVE,
@@ -81,10 +75,7 @@ def command(
     n_layers: int | None,
     gross_yield: float,
     critical_area_fraction: float,
-    wafer_diameter_mm: float,
-    edge_exclusion_mm: float,
-    notch_keepout_mm: float,
-    flat_length_mm: float | None,
+    wafer: Wafer,
     output_format: str,
 ) -> None:
     """Die yield at a defect density, for one model or all of them.
@@ -107,18 +98,9 @@ def command(
     chosen, skipped = selected_models(model_name, {"alpha": alpha, "n_layers": n_layers})
 
     gross_dies: int | None = None
-    wafer: dict[str, Any] | None = None
+    placement: dict[str, Any] | None = None
     if placed:
-        gross_dies, wafer = _gross_dies(
-            width,
-            height,
-            scribe_mm,
-            scribe_y_mm,
-            wafer_diameter_mm,
-            edge_exclusion_mm,
-            notch_keepout_mm,
-            flat_length_mm,
-        )
+        gross_dies, placement = _gross_dies(width, height, scribe_mm, scribe_y_mm, wafer)
 
     lam = defect_load(area, defect_density_per_cm2, critical_area_fraction=critical_area_fraction)
     if not math.isfinite(lam):
@@ -157,7 +139,7 @@ def command(
                 "gross_yield": gross_yield,
                 "critical_area_fraction": critical_area_fraction,
                 "defect_load": lam,
-                "wafer": wafer,
+                "wafer": placement,
                 "gross_dies_per_wafer": gross_dies,
                 "results": results,
                 "skipped": skipped,
@@ -171,9 +153,9 @@ def command(
         f"gross yield {gross_yield:g}, critical area fraction {critical_area_fraction:g}",
         f"mean fatal defects per die (λ) {format_significant(float(lam))}",
     ]
-    if wafer is not None:
+    if placement is not None:
         lines.append(
-            f"{wafer_diameter_mm:g} mm wafer, {edge_exclusion_mm:g} mm edge exclusion, "
+            f"{wafer.diameter_mm:g} mm wafer, {wafer.edge_exclusion_mm:g} mm edge exclusion, "
             f"{scribe_mm:g} mm scribe: {gross_dies:,} gross dies per wafer"
         )
     columns = ["model", "parameters", "die_yield"]

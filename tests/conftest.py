@@ -33,3 +33,24 @@ def cli():  # type: ignore[no-untyped-def]
     from waferlab.cli.main import cli as root
 
     return root
+
+
+@pytest.fixture(scope="session")
+def built_report():  # type: ignore[no-untyped-def]
+    """The end-to-end report, built once per test session (the slowest result)."""
+    from waferlab.report import build_report
+
+    return build_report()
+
+
+@pytest.fixture()
+def cached_report(monkeypatch, built_report):  # type: ignore[no-untyped-def]
+    """Make ``waferlab report`` reuse :func:`built_report` instead of rebuilding it.
+
+    The command still runs end to end (options, writing, output); only the
+    computation, already tested through ``built_report``, is not repeated.
+    """
+    import waferlab.report
+
+    monkeypatch.setattr(waferlab.report, "build_report", lambda: built_report)
+    return built_report

@@ -60,3 +60,47 @@ def test_bare_command_prints_help(runner, cli) -> None:  # type: ignore[no-untyp
     assert result.stdout.startswith("Usage: waferlab")
     assert "Commands:" in result.stdout
     assert result.stderr == ""
+
+
+# A question without an answer (NoSolutionError: every option valid, no defect density
+# gives the yield) exits 1 from every command that can meet it, never 2.
+_NO_SOLUTION_FUNNEL = [
+    "csis-2025-smic-target",
+    "--set",
+    "die_yield=1e-300",
+    "--set",
+    "harvestable_fraction=0.5",
+    "--set",
+    "yield_model=negative_binomial",
+    "--set",
+    "yield_model_parameters={alpha=0.01}",
+]
+
+
+def test_no_solution_exits_1_from_d0(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    from _cli import assert_one_line_error
+
+    args = ["d0", "--die-area-mm2", "100", "--die-yield", "0.5", "--critical-area-fraction", "0"]
+    assert_one_line_error(runner.invoke(cli, args), 1, "--critical-area-fraction", command="d0")
+
+
+def test_no_solution_exits_1_from_harvest(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    from _cli import assert_one_line_error
+
+    args = ["harvest", "--die-area-mm2", "100", "--fully-good-yield", "1e-300"]
+    args += ["--harvestable-fraction", "0.3", "--model", "negative_binomial", "--alpha", "0.01"]
+    assert_one_line_error(runner.invoke(cli, args), 1, "finite", command="harvest")
+
+
+def test_no_solution_exits_1_from_funnel(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    from _cli import assert_one_line_error
+
+    result = runner.invoke(cli, ["funnel", *_NO_SOLUTION_FUNNEL])
+    assert_one_line_error(result, 1, "die_yield", command="funnel")
+
+
+def test_no_solution_exits_1_from_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    from _cli import assert_one_line_error
+
+    result = runner.invoke(cli, ["cost", *_NO_SOLUTION_FUNNEL])
+    assert_one_line_error(result, 1, "die_yield", command="cost")

@@ -238,7 +238,11 @@ def test_plot(runner: Any, cli: Any, tmp_path: Path) -> None:
         ([*DIE_910B[:2], "--defect-density-per-cm2", "0.2"], ["--die-height-mm"]),
         ([*BASE, "--die-area-mm2", "600"], ["not both"]),
         ([*BASE, "--n-wafers", "0"], ["--n-wafers"]),
-        ([*BASE[:-4], "--n-wafers", "10000000"], ["--n-wafers", "[1, 235294]"]),
+        ([*BASE[:-4], "--n-wafers", "100000001"], ["--n-wafers", "[1, 100000000]"]),
+        (
+            [*BASE[:-4], "--n-wafers", "10000000", "--plot", "x.png"],
+            ["--n-wafers", "[1, 235294]"],
+        ),
         ([*BASE, "--alpha", "2"], ["--alpha only applies with --clustering"]),
         ([*BASE, "--clustering", "die"], ["--clustering die needs --alpha"]),
         ([*BASE, "--clustering", "lot", "--alpha", "1"], ["--clustering"]),
@@ -303,3 +307,24 @@ def test_domain_errors(runner: Any, cli: Any, tmp_path: Path) -> None:
         cli, ["simulate", *BASE, "--plot", str(tmp_path / "missing" / "wafer.png")]
     )
     assert_error(result, 1, "missing")
+
+
+def test_progress_bar_only_at_a_terminal_and_after_the_delay(capsys) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.cli.simulate import _ProgressBar
+
+    quiet = _ProgressBar(delay_s=0.0)
+    quiet.active = False  # not a terminal: nothing is drawn
+    quiet(5, 10)
+    assert capsys.readouterr().err == ""
+    slow = _ProgressBar(delay_s=3600.0)
+    slow.active = True  # a terminal, but the run is still short: nothing yet
+    slow(5, 10)
+    assert capsys.readouterr().err == ""
+    bar = _ProgressBar(delay_s=0.0)
+    bar.active = True
+    bar(5, 10)
+    err = capsys.readouterr().err
+    assert err.startswith("\rsimulating [") and "5/10 wafers" in err and "\n" not in err
+    bar(10, 10)  # done: the line is cleared, stdout untouched
+    done = capsys.readouterr()
+    assert done.out == "" and done.err.endswith("\r") and "10/10" in done.err

@@ -87,7 +87,7 @@ def test_readme_console_output_is_real(runner, cli, args: str, expected: str) ->
     assert result.stdout.rstrip() == expected
 
 
-def test_readme_report_summary_is_real(runner, cli) -> None:  # type: ignore[no-untyped-def]
+def test_readme_report_summary_is_real(runner, cli, cached_report) -> None:  # type: ignore[no-untyped-def]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     pasted = re.search(r"```text\n\$ waferlab report\n(.*?)\n\nWrote", readme, re.S)
     assert pasted is not None

@@ -562,9 +562,9 @@ def test_random_nonconvex_keepouts(keep: shapely.Geometry, w: float, h: float, s
 def test_early_stop_reports_an_honest_gap(monkeypatch: pytest.MonkeyPatch) -> None:
     # Stop the branch and bound at once (tolerance = a whole pitch): the reported count is
     # then a lower bound and count + gap an upper bound on the true optimum (oracle).
-    import waferlab.geometry as geometry
+    import waferlab._placement as placement
 
-    monkeypatch.setattr(geometry, "_OFFSET_TOLERANCE_MM", 1e3)
+    monkeypatch.setattr(placement, "OFFSET_TOLERANCE_MM", 1e3)
     cases = [(Wafer(200.0, 3.0), Die(7.3, 12.1, 0.08)), (Wafer(150.0, 2.0), Die(9.0, 5.0, 0.1))]
     for wafer, die in cases:
         m = place_dies(wafer, die)
@@ -589,3 +589,23 @@ def test_classic_formula_is_never_negative() -> None:
     assert raw < 0
     assert classic_dies_per_wafer(d, s) == 0.0
     np.testing.assert_array_equal(classic_dies_per_wafer([d, 290.0], [s, 102.01]) >= 0, True)
+
+
+def test_many_sizes_batched_equals_one_size_at_a_time() -> None:
+    # The batched branch and bound (many sizes, padded rows) against a plain loop of
+    # single-size searches, on wafers with a flat, a notch band and none; sizes from
+    # tiny (hundreds of rows) to too large to fit.
+    rng = np.random.default_rng(7)
+    widths = np.concatenate([[0.7, 1.3, 150.0, 210.0], rng.uniform(2.0, 40.0, 40)])
+    heights = np.concatenate([[0.9, 2.1, 90.0, 5.0], rng.uniform(2.0, 40.0, 40)])
+    for wafer in (
+        Wafer(300.0, 3.0),
+        Wafer(300.0, 2.5, notch_keepout_mm=6.0),
+        Wafer(150.0, 3.0, flat_length_mm=57.5),
+    ):
+        many = gross_dies_per_wafer_many(wafer, widths, heights, scribe_x_mm=0.08, scribe_y_mm=0.1)
+        loop = [
+            gross_dies_per_wafer(wafer, Die(w, h, 0.08, 0.1))
+            for w, h in zip(widths, heights, strict=True)
+        ]
+        assert many.tolist() == loop

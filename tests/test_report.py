@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from waferlab.report import build_report
 
-
-@pytest.fixture(scope="module")
-def report():  # type: ignore[no-untyped-def]
-    return build_report()
+@pytest.fixture()
+def report(built_report):  # type: ignore[no-untyped-def]
+    return built_report
 
 
 def test_report_reproduces_the_csis_chain(report) -> None:  # type: ignore[no-untyped-def]
@@ -49,7 +47,7 @@ def test_report_markdown_references_every_figure(report) -> None:  # type: ignor
     assert "## Assumptions and sources" in report.markdown
 
 
-def test_report_command_writes_files(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_command_writes_files(runner, cli, cached_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "rep"
     result = runner.invoke(cli, ["report", "--out", str(out)])
     assert result.exit_code == 0, result.stderr
@@ -70,7 +68,7 @@ def test_report_command_writes_files(runner, cli, tmp_path: Path) -> None:  # ty
     )
 
 
-def test_report_command_json_and_no_files(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_command_json_and_no_files(runner, cli, cached_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     os.chdir(tmp_path)
     result = runner.invoke(cli, ["report", "--no-files", "--format", "json"])
     assert result.exit_code == 0, result.stderr
@@ -79,7 +77,7 @@ def test_report_command_json_and_no_files(runner, cli, tmp_path: Path) -> None: 
     assert os.listdir(tmp_path) == []
 
 
-def test_report_command_unwritable_directory(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_command_unwritable_directory(runner, cli, cached_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     result = runner.invoke(cli, ["report", "--out", str(blocker / "sub")])
@@ -88,7 +86,7 @@ def test_report_command_unwritable_directory(runner, cli, tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
-def test_report_writes_all_files_or_none(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_writes_all_files_or_none(runner, cli, cached_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # A figure's name is taken by a directory: nothing may be written at all.
     out = tmp_path / "rep"
     (out / "cost_breakdown.png").mkdir(parents=True)
@@ -99,7 +97,7 @@ def test_report_writes_all_files_or_none(runner, cli, tmp_path: Path) -> None:  
     assert sorted(os.listdir(out)) == ["cost_breakdown.png"]
 
 
-def test_report_out_errors(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_out_errors(runner, cli, cached_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from _cli import assert_one_line_error
 
     assert_one_line_error(runner.invoke(cli, ["report", "--out", ""]), 2, "--out", command="report")

@@ -9,6 +9,7 @@ the outcome is deterministic anyway.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -19,7 +20,15 @@ from waferlab.errors import InvalidParameterError, UnknownNameError
 from waferlab.geometry import Die, Wafer, place_dies
 from waferlab.harvest import MAX_HARVEST_BLOCKS, harvest_bins
 from waferlab.output import to_json
-from waferlab.simulate import CLUSTERING, MAX_SIMULATED_DIES, SimulationResult, simulate_wafers
+from waferlab.simulate import (
+    CHUNK_DIES,
+    CLUSTERING,
+    MAX_REGIONS,
+    MAX_SIMULATED_DIES,
+    MAX_WAFERS,
+    SimulationResult,
+    simulate_wafers,
+)
 from waferlab.yield_models import die_yield
 
 Z = 5.0  # standard errors allowed
@@ -106,7 +115,14 @@ def test_wafer_clustering_variance_of_wafer_yield(map_910b) -> None:  # type: ig
 def test_region_clustering_correlates_only_within_a_region(small_map) -> None:  # type: ignore[no-untyped-def]
     alpha, d0 = 0.7, 1.5
     result = simulate_wafers(
-        small_map, d0, n_wafers=20_000, clustering="region", alpha=alpha, n_regions=4, seed=9
+        small_map,
+        d0,
+        n_wafers=20_000,
+        clustering="region",
+        alpha=alpha,
+        n_regions=4,
+        seed=9,
+        keep_dies=True,
     )
     # Regions are the quadrants, counter-clockwise from +x.
     x, y = result.die_x_mm, result.die_y_mm
@@ -136,7 +152,7 @@ def test_edge_gradient(map_910b) -> None:  # type: ignore[no-untyped-def]
     lam = d0 * AREA_910B / 100 * weight
     # normalised: the mean expected count per die is still D0 · A
     assert result.expected_defects.mean() == pytest.approx(d0 * AREA_910B / 100, rel=1e-12)
-    np.testing.assert_allclose(result.expected_defects, lam, rtol=1e-12)
+    np.testing.assert_allclose(result.expected_defects, lam, rtol=1e-12, atol=1e-300)
     expected = np.exp(-lam).mean()
     assert abs(result.mean_yield - expected) < Z * result.yield_standard_error
     assert result.expected_yield == pytest.approx(expected, rel=1e-12)
@@ -241,7 +257,12 @@ def test_partial_dies_are_not_simulated(map_910b) -> None:  # type: ignore[no-un
         ({"defect_density_per_cm2": float("nan")}, "defect_density_per_cm2"),
         ({"n_wafers": 0}, "n_wafers"),
         ({"n_wafers": 2.5}, "n_wafers"),
-        ({"n_wafers": MAX_SIMULATED_DIES}, "n_wafers"),
+        ({"n_wafers": MAX_WAFERS + 1}, "n_wafers"),
+        ({"n_wafers": MAX_SIMULATED_DIES, "keep_dies": True}, "n_wafers"),
+        ({"keep_dies": "yes"}, "keep_dies"),
+        ({"clustering": "region", "alpha": 1.0, "n_regions": MAX_REGIONS + 1}, "n_regions"),
+        # issue 12: a D0 so large that the Poisson draw overflowed (a traceback)
+        ({"defect_density_per_cm2": 1e19}, "defect_density_per_cm2"),
         ({"alpha": 2.0}, "alpha"),
         ({"clustering": "die"}, "alpha"),
         ({"clustering": "wafer", "alpha": 0.0}, "alpha"),
@@ -292,3 +313,85 @@ def test_option_combination_errors_read_as_words(small_map, kwargs, parameter, w
         simulate_wafers(small_map, 0.1, n_wafers=1, seed=0, **kwargs)
     assert info.value.parameter == parameter
     assert words in str(info.value) and "must be None" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- #
+# Streaming in chunks, and the issue-12 reproducers
+# --------------------------------------------------------------------------- #
+
+
+def test_chunked_totals_equal_the_kept_per_die_arrays(map_910b, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Force many small chunks: the streamed per-wafer and per-site totals must be
+    # exactly the sums of the per-die arrays kept in the same run.
+    import waferlab.simulate as simulate
+
+    monkeypatch.setattr(simulate, "CHUNK_DIES", 7 * map_910b.gross_dies)
+    seen: list[tuple[int, int]] = []
+    result = simulate_wafers(
+        map_910b,
+        0.3,
+        n_wafers=100,
+        clustering="region",
+        alpha=0.8,
+        harvestable_fraction=0.5,
+        n_blocks=25,
+        max_bad_blocks=2,
+        seed=4,
+        keep_dies=True,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen[-1] == (100, 100) and len(seen) == 15  # ceil(100 / 7) chunks
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert result.defect_counts is not None and result.defect_counts.shape == (100, 85)
+    assert np.array_equal(result.good_dies_per_wafer, result.good.sum(axis=1))
+    assert np.array_equal(result.degraded_dies_per_wafer, result.degraded.sum(axis=1))
+    assert np.array_equal(result.defects_per_wafer, result.defect_counts.sum(axis=1))
+    assert np.array_equal(result.good_wafers_per_die, result.good.sum(axis=0))
+    assert result.mean_yield == pytest.approx(result.good.mean(), rel=1e-15)
+
+
+def test_large_runs_keep_totals_only(map_910b) -> None:  # type: ignore[no-untyped-def]
+    n = CHUNK_DIES // map_910b.gross_dies + 1  # just over one chunk
+    result = simulate_wafers(map_910b, 0.2418, n_wafers=n, seed=1)
+    assert not result.has_dies and result.defect_counts is None
+    with pytest.raises(InvalidParameterError, match="keep_dies"):
+        result.good  # noqa: B018
+    expected = result.expected_yield
+    se = math.sqrt(expected * (1 - expected) / (n * result.n_dies))
+    assert abs(result.mean_yield - expected) < Z * max(se, result.yield_standard_error)
+    assert result.die_yield.shape == (result.n_dies,)
+    json.loads(to_json(result.to_dict()))
+    small = simulate_wafers(map_910b, 0.2418, n_wafers=10, seed=1, keep_dies=False)
+    assert not small.has_dies and small.good_dies_per_wafer.shape == (10,)
+
+
+def test_huge_edge_gradient_does_not_overflow(map_910b) -> None:  # type: ignore[no-untyped-def]
+    # Issue 12: --edge-gradient 1e308 gave ~100 % yield (1 + g r² overflowed to inf,
+    # the weights became nan). For g -> inf the density is proportional to (r/R)².
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = simulate_wafers(map_910b, 0.24, n_wafers=4_000, edge_gradient=1e308, seed=3)
+    x, y = result.die_x_mm, result.die_y_mm
+    rho2 = (np.hypot(x, y) / 150.0) ** 2
+    lam = 0.24 * map_910b.die.area_mm2 / 100.0 * rho2 / rho2.mean()  # independent: the limit
+    np.testing.assert_allclose(result.expected_defects, lam, rtol=1e-12, atol=1e-300)
+    expected = float(np.mean(np.exp(-lam)))
+    assert result.expected_yield == pytest.approx(expected, rel=1e-12)
+    assert abs(result.mean_yield - expected) < Z * result.yield_standard_error
+    assert 0.15 < result.mean_yield < 0.5  # not the ~100 % of the bug
+    finite = simulate_wafers(map_910b, 0.24, n_wafers=10, edge_gradient=1e12, seed=3)
+    np.testing.assert_allclose(finite.expected_defects, lam, rtol=1e-9, atol=1e-10)
+
+
+def test_many_regions_stay_bounded(small_map) -> None:  # type: ignore[no-untyped-def]
+    # Issue 12: --n-regions 1000000000 exhausted memory; MAX_REGIONS is the bound.
+    result = simulate_wafers(
+        small_map, 0.5, n_wafers=50, clustering="region", alpha=1.0, n_regions=MAX_REGIONS, seed=2
+    )
+    assert result.n_regions == MAX_REGIONS
+    with pytest.raises(InvalidParameterError, match="n_regions"):
+        simulate_wafers(
+            small_map, 0.5, n_wafers=5, clustering="region", alpha=1.0, n_regions=10**9, seed=2
+        )

@@ -482,3 +482,68 @@ def test_properties_for_random_inputs(
     # more area or more density never raises the yield
     assert model(area * factor, d0, gross_yield=gross, critical_area_fraction=fraction, **p) <= y
     assert model(area, d0 * factor, gross_yield=gross, critical_area_fraction=fraction, **p) <= y
+
+
+# --------------------------------------------------------------------------- #
+# Scalar fast path (plain Python numbers) against the array path
+# --------------------------------------------------------------------------- #
+
+LOADS = [0.0, 1e-300, 1e-12, 1e-8, 0.05, 0.0999, 0.1, 0.2, 1.0, 7.5, 1e3, 1e8, 1e12, 1e300]
+
+
+@pytest.mark.parametrize("name", list(YIELD_MODELS))
+def test_scalar_path_agrees_with_array_path(name: str) -> None:
+    # A plain float takes the math-module path, a one-element array the numpy
+    # path: the two must agree to a few ulp at every load, tiny to overflowing.
+    model = YIELD_MODELS[name]
+    for lam in LOADS:
+        for params in (
+            ({}, params_for(model)) if not model.required_parameters else (params_for(model),)
+        ):
+            for gross, fraction in ((1.0, 1.0), (0.9, 0.5)):
+                kwargs = {"gross_yield": gross, "critical_area_fraction": fraction, **params}
+                scalar = model.function(ONE_CM2, lam, **kwargs)
+                array = model.function(np.array([ONE_CM2]), lam, **kwargs)[0]
+                assert type(scalar) is float
+                assert scalar == pytest.approx(float(array), rel=1e-14, abs=0.0), (lam, kwargs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lam=st.floats(0.0, 1e6, allow_nan=False),
+    alpha=st.floats(1e-3, 1e9),
+    n=st.integers(1, 100),
+)
+def test_scalar_path_agrees_with_array_path_property(lam: float, alpha: float, n: int) -> None:
+    for name, model in YIELD_MODELS.items():
+        params = {"alpha": alpha, "n_layers": n}
+        kwargs = {p: params[p] for p in model.parameters}
+        scalar = model.function(ONE_CM2, lam, **kwargs)
+        array = model.function(np.array([ONE_CM2]), lam, **kwargs)[0]
+        assert scalar == pytest.approx(float(array), rel=1e-13, abs=1e-300), name
+
+
+@pytest.mark.parametrize("name", list(YIELD_MODELS))
+def test_numpy_scalars_and_ints_give_the_same_float(name: str) -> None:
+    model = YIELD_MODELS[name]
+    params = params_for(model)
+    expected = model.function(100.0, 0.5, **params)
+    assert model.function(100, 0.5, **params) == expected
+    assert model.function(np.float64(100.0), np.float64(0.5), **params) == pytest.approx(expected)
+    assert type(model.function(np.float64(100.0), 0.5, **params)) is float
+    # a plain int too large for a float is refused by the array path, not the fast one
+    with pytest.raises((InvalidParameterError, OverflowError)):
+        model.function(10**400, 0.5, **params)
+
+
+def test_model_is_the_keyword_and_model_name_a_deprecated_alias() -> None:
+    from waferlab.yield_models import defect_density_for_yield
+
+    expected = die_yield("murphy", 826.0, 0.1156)
+    assert die_yield(model="murphy", die_area_mm2=826.0, defect_density_per_cm2=0.1156) == expected
+    with pytest.warns(DeprecationWarning, match="model_name"):
+        old = die_yield(model_name="murphy", die_area_mm2=826.0, defect_density_per_cm2=0.1156)
+    assert old == expected
+    with pytest.warns(DeprecationWarning, match="model_name"):
+        d0 = defect_density_for_yield(model_name="murphy", die_area_mm2=826.0, die_yield=0.415)
+    assert d0 == defect_density_for_yield(model="murphy", die_area_mm2=826.0, die_yield=0.415)

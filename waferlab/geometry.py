@@ -29,6 +29,7 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,6 +40,17 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from waferlab._data import load_json
+from waferlab._display import frame, html_table, png_data_uri, short_repr
+from waferlab._placement import (
+    SITE_FULL,
+    SITE_OUTSIDE,
+    SITE_PARTIAL,
+    RowGrid,
+    optimal_counts,
+    optimise,
+    site_map,
+    wrap,
+)
 from waferlab.errors import (
     GeometryError,
     InvalidParameterError,
@@ -72,7 +84,6 @@ __all__ = [
     "semi_flat_length_mm",
 ]
 
-SITE_OUTSIDE, SITE_PARTIAL, SITE_FULL = 0, 1, 2
 
 #: A die that sticks out of the usable region by less than this still counts [mm].
 CONTAINMENT_TOLERANCE_MM: float = 1e-9
@@ -96,9 +107,6 @@ MAX_FLAT_WAFER_DIAMETER_MM: float = 200.0
 
 #: Offsets accepted by name.
 OFFSET_MODES: tuple[str, ...] = ("optimal", "die-centered", "street-centered")
-
-#: Branch and bound stops refining offset_y intervals narrower than this [mm].
-_OFFSET_TOLERANCE_MM = 1e-7
 
 #: Circle resolution (segments per quarter) of the shapely outlines used for plots.
 _QUAD_SEGS = 128
@@ -599,6 +607,56 @@ class DieMap:
         boxes: NDArray[np.object_] = shapely.box(x - hw, y - hh, x + hw, y + hh)
         return boxes
 
+    def __repr__(self) -> str:
+        mode = self.offset_mode
+        if mode == "optimal":
+            mode += ", certified" if self.certified else f", within {self.optimality_gap} dies"
+        return short_repr(
+            "DieMap",
+            f"{self.wafer.diameter_mm:g} mm wafer, {self.die.width_mm:g} x "
+            f"{self.die.height_mm:g} mm die: {self.gross_dies:,} full, "
+            f"{self.partial_dies:,} partial, formula {self.formula_dies:,.1f}; "
+            f"offset ({self.offset_x_mm:.4g}, {self.offset_y_mm:.4g}) mm, {mode}",
+        )
+
+    def _repr_png_(self) -> bytes:
+        """The wafer map as a PNG (Jupyter shows a DieMap as this image)."""
+        import matplotlib.pyplot as plt
+
+        from waferlab.output import figure_bytes
+        from waferlab.plotting import plot_wafer_map
+
+        figure: Any = plot_wafer_map(self).figure
+        try:
+            return figure_bytes(figure, "png", dpi=80)
+        finally:
+            plt.close(figure)
+
+    def _repr_html_(self) -> str:
+        """The counts as a table beside the wafer map (Jupyter)."""
+        table = html_table("DieMap", self.to_dict().items())
+        image = f'<img src="{png_data_uri(self._repr_png_())}" style="max-width:360px"/>'
+        return f'<div style="display:flex;gap:1em;align-items:flex-start">{image}{table}</div>'
+
+    def to_frame(self) -> Any:
+        """Return one row per grid site (centre, indices, state) as a pandas DataFrame.
+
+        ``state`` is ``"full"``, ``"partial"`` or ``"outside"``. Needs pandas
+        (``pip install 'waferlab[pandas]'``).
+        """
+        names = np.array(["outside", "partial", "full"], dtype=object)
+        index = np.select([self.state == SITE_FULL, self.state == SITE_PARTIAL], [2, 1], default=0)
+        return frame(
+            {
+                "center_x_mm": self.center_x_mm,
+                "center_y_mm": self.center_y_mm,
+                "row": self.row,
+                "col": self.col,
+                "state": names[index],
+            },
+            index_name="site",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the counts and inputs (not the per-site arrays) as a JSON-able dict."""
         out: dict[str, Any] = {
@@ -842,228 +900,105 @@ def _disc_polygon(radius: float, y_cut: float) -> Any:
     return disc
 
 
-class _Problem:
-    """Row geometry of one wafer-die pair: the feasible left edges of every row."""
-
-    def __init__(self, wafer: Wafer, die: Die) -> None:
-        tol = CONTAINMENT_TOLERANCE_MM
-        self.wafer = wafer
-        self.die = die
-        self.w = die.width_mm
-        self.h = die.height_mm
-        self.px = die.pitch_x_mm
-        self.py = die.pitch_y_mm
-        self.r = wafer.usable_radius_mm + tol
-        self.y_cut = wafer.y_cut_mm - tol
-        # rows that can meet the disc for any offset_y in [-py/2, py/2]
-        j_lo = math.floor((-self.r - self.py) / self.py) - 1
-        j_hi = math.ceil((self.r + self.py) / self.py) + 1
-        self.rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
-        self.keepout = shapely.union_all(wafer.keepouts) if wafer.keepouts else None
-        if self.keepout is not None:
-            shapely.prepare(self.keepout)
-
-    def bottoms(self, offset_y: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Bottom edge of every row, shape (N, K)."""
-        return offset_y[:, None] - self.h / 2.0 + self.rows[None, :] * self.py
-
-    def intervals(
-        self, bottom: NDArray[np.float64], height: NDArray[np.float64] | float
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Feasible left edges ``[lo, lo + length]`` per row; shape (N, K, M).
-
-        Invalid entries have ``length < 0``.
-        """
-        top = bottom + height
-        m = np.maximum(np.abs(bottom), np.abs(top))
-        # a row straddling y = 0 is limited by its farther edge (m), which is right
-        half2 = self.r**2 - m**2
-        ok = (half2 >= 0.0) & (bottom >= self.y_cut)
-        half = np.sqrt(np.where(ok, half2, 0.0))
-        lo = -half
-        length = np.where(ok, 2.0 * half - self.w, -1.0)
-        if self.keepout is None:
-            return lo[..., None], length[..., None]
-        return self._subtract_keepouts(bottom, top, lo, length)
-
-    def _subtract_keepouts(
-        self,
-        bottom: NDArray[np.float64],
-        top: NDArray[np.float64],
-        lo: NDArray[np.float64],
-        length: NDArray[np.float64],
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        tol = CONTAINMENT_TOLERANCE_MM
-        shape = bottom.shape
-        flat_ok = (length >= 0).ravel()
-        idx = np.flatnonzero(flat_ok)
-        big = 4.0 * self.r + 10.0
-        b = bottom.ravel()[idx] + tol
-        t = np.maximum(top.ravel()[idx] - tol, b)
-        slabs = shapely.box(-big, b, big, t)
-        inter = shapely.intersection(self.keepout, slabs)
-        parts, owner = shapely.get_parts(inter, return_index=True)
-        bounds = shapely.bounds(parts) if len(parts) else np.empty((0, 4))
-        keep = ~shapely.is_empty(parts) if len(parts) else np.empty(0, dtype=bool)
-        # a component spanning [xmin, xmax] forbids left edges in (xmin - w, xmax)
-        f_owner = owner[keep]
-        f_lo = bounds[keep, 0] - self.w + tol
-        f_hi = bounds[keep, 2] - tol
-        area_pos = shapely.area(parts[keep]) > 0 if len(parts) else np.empty(0, dtype=bool)
-        f_owner, f_lo, f_hi = f_owner[area_pos], f_lo[area_pos], f_hi[area_pos]
-        order = np.lexsort((f_lo, f_owner))
-        f_owner, f_lo, f_hi = f_owner[order], f_lo[order], f_hi[order]
-        starts = np.searchsorted(f_owner, np.arange(len(idx)), side="left")
-        stops = np.searchsorted(f_owner, np.arange(len(idx)), side="right")
-        out_lo: list[list[float]] = []
-        out_len: list[list[float]] = []
-        lo_flat = lo.ravel()[idx]
-        len_flat = length.ravel()[idx]
-        # a loop over rows (not dies); only taken when keep-outs exist
-        for k in range(len(idx)):
-            a = lo_flat[k]
-            end = a + len_flat[k]
-            segs_lo: list[float] = []
-            segs_len: list[float] = []
-            cur = a
-            for fl, fh in zip(f_lo[starts[k] : stops[k]], f_hi[starts[k] : stops[k]], strict=True):
-                if fh <= fl:
-                    continue
-                if fl > cur:
-                    seg_end = min(fl, end)
-                    if seg_end >= cur:
-                        segs_lo.append(cur)
-                        segs_len.append(seg_end - cur)
-                cur = max(cur, fh)
-                if cur > end:
-                    break
-            if cur <= end:
-                segs_lo.append(cur)
-                segs_len.append(end - cur)
-            out_lo.append(segs_lo)
-            out_len.append(segs_len)
-        width = max([1] + [len(s) for s in out_lo])
-        res_lo = np.zeros((bottom.size, width))
-        res_len = np.full((bottom.size, width), -1.0)
-        for k, (sl, sn) in enumerate(zip(out_lo, out_len, strict=True)):
-            res_lo[idx[k], : len(sl)] = sl
-            res_len[idx[k], : len(sn)] = sn
-        return res_lo.reshape(*shape, width), res_len.reshape(*shape, width)
-
-
-def _max_over_x(
-    lo: NDArray[np.float64], length: NDArray[np.float64], px: float
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Maximise, over the column phase, the number of grid points in the intervals.
-
-    ``lo`` and ``length`` have shape (N, L) (invalid: ``length < 0``). The grid
-    points are ``phi + i·px``. An interval ``[A, A + ℓ]`` holds
-    ``q + [(phi − A) mod px ≤ r]`` of them (``q = ⌊ℓ/px⌋``, ``r = ℓ − q·px``),
-    so the total is ``Σq`` plus the number of closed circular arcs
-    ``[A, A + r] (mod px)`` covering ``phi``; its maximum is found by sorting
-    the arc end points and sweeping once (exact; attained at an arc start).
-
-    Returns the maximal counts (N,) and a column phase inside each maximal
-    segment (N,).
-    """
-    n = lo.shape[0]
-    valid = length >= 0.0
-    ln = np.where(valid, length, 0.0)
-    q = np.floor(ln / px)
-    q = np.where(q * px > ln, q - 1.0, q)  # the division may round up to an integer
-    r = np.clip(ln - q * px, 0.0, None)
-    # r may round up to px: then the arc is the whole circle
-    full_circle = r >= px
-    q = np.where(full_circle, q + 1, q)
-    r = np.where(full_circle, 0.0, r)
-    base = np.where(valid, q, 0.0).sum(axis=1)
-    s = np.mod(lo, px)
-    e = s + r
-    wrapped = valid & (e >= px)
-    e = np.where(e >= px, e - px, e)
-    init = wrapped.sum(axis=1)
-    weight = valid.astype(np.int64)
-    pos = np.concatenate([np.zeros((n, 1)), s, e], axis=1)
-    wts = np.concatenate([np.zeros((n, 1), dtype=np.int64), weight, -weight], axis=1)
-    order = np.argsort(pos, axis=1, kind="stable")
-    pos_s = np.take_along_axis(pos, order, axis=1)
-    w_s = np.take_along_axis(wts, order, axis=1)
-    cover = init[:, None] + np.cumsum(w_s, axis=1)
-    best = np.argmax(cover, axis=1)
-    rows = np.arange(n)
-    t0 = pos_s[rows, best]
-    nxt = best + 1
-    wrap_next = nxt >= pos_s.shape[1]
-    t1 = np.where(wrap_next, pos_s[:, 0] + px, pos_s[rows, np.minimum(nxt, pos_s.shape[1] - 1)])
-    phase = np.mod(0.5 * (t0 + t1), px)
-    counts = (base + cover[rows, best]).astype(np.int64)
-    return counts, phase
-
-
-def _count_fixed(
-    problem: _Problem, offset_x: float, offset_y: float
+def _subtract_keepouts(
+    keepout: Any,
+    radius_mm: float,
+    die_width_mm: float,
+    bottom: NDArray[np.float64],
+    top: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    length: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Row intervals for one offset (shape (K, M))."""
-    bottom = problem.bottoms(np.array([offset_y]))
-    lo, length = problem.intervals(bottom, problem.h)
-    return lo[0], length[0]
+    tol = CONTAINMENT_TOLERANCE_MM
+    shape = bottom.shape
+    flat_ok = (length >= 0).ravel()
+    idx = np.flatnonzero(flat_ok)
+    big = 4.0 * radius_mm + 10.0
+    b = bottom.ravel()[idx] + tol
+    t = np.maximum(top.ravel()[idx] - tol, b)
+    slabs = shapely.box(-big, b, big, t)
+    inter = shapely.intersection(keepout, slabs)
+    parts, owner = shapely.get_parts(inter, return_index=True)
+    bounds = shapely.bounds(parts) if len(parts) else np.empty((0, 4))
+    keep = ~shapely.is_empty(parts) if len(parts) else np.empty(0, dtype=bool)
+    # a component spanning [xmin, xmax] forbids left edges in (xmin - w, xmax)
+    f_owner = owner[keep]
+    f_lo = bounds[keep, 0] - die_width_mm + tol
+    f_hi = bounds[keep, 2] - tol
+    area_pos = shapely.area(parts[keep]) > 0 if len(parts) else np.empty(0, dtype=bool)
+    f_owner, f_lo, f_hi = f_owner[area_pos], f_lo[area_pos], f_hi[area_pos]
+    order = np.lexsort((f_lo, f_owner))
+    f_owner, f_lo, f_hi = f_owner[order], f_lo[order], f_hi[order]
+    starts = np.searchsorted(f_owner, np.arange(len(idx)), side="left")
+    stops = np.searchsorted(f_owner, np.arange(len(idx)), side="right")
+    out_lo: list[list[float]] = []
+    out_len: list[list[float]] = []
+    lo_flat = lo.ravel()[idx]
+    len_flat = length.ravel()[idx]
+    # a loop over rows (not dies); only taken when keep-outs exist
+    for k in range(len(idx)):
+        a = lo_flat[k]
+        end = a + len_flat[k]
+        segs_lo: list[float] = []
+        segs_len: list[float] = []
+        cur = a
+        for fl, fh in zip(f_lo[starts[k] : stops[k]], f_hi[starts[k] : stops[k]], strict=True):
+            if fh <= fl:
+                continue
+            if fl > cur:
+                seg_end = min(fl, end)
+                if seg_end >= cur:
+                    segs_lo.append(cur)
+                    segs_len.append(seg_end - cur)
+            cur = max(cur, fh)
+            if cur > end:
+                break
+        if cur <= end:
+            segs_lo.append(cur)
+            segs_len.append(end - cur)
+        out_lo.append(segs_lo)
+        out_len.append(segs_len)
+    width = max([1] + [len(s) for s in out_lo])
+    res_lo = np.zeros((bottom.size, width))
+    res_len = np.full((bottom.size, width), -1.0)
+    for k, (sl, sn) in enumerate(zip(out_lo, out_len, strict=True)):
+        res_lo[idx[k], : len(sl)] = sl
+        res_len[idx[k], : len(sn)] = sn
+    return res_lo.reshape(*shape, width), res_len.reshape(*shape, width)
 
 
-def _optimise(problem: _Problem) -> tuple[float, float, int, int]:
-    """Branch and bound over offset_y; exact sweep over offset_x.
-
-    Returns ``(offset_x, offset_y, count, gap)``.
-    """
-    py, h = problem.py, problem.h
-
-    def evaluate(oy: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        lo, length = problem.intervals(problem.bottoms(oy), h)
-        n = oy.shape[0]
-        return _max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
-
-    def upper(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.int64]:
-        # every die of a row at any offset in [a, b] contains the die of height
-        # h - (b - a) in the band common to all those positions
-        bottom = problem.bottoms(b)
-        height = (h - (b - a))[:, None]
-        lo, length = problem.intervals(bottom, height)
-        n = a.shape[0]
-        counts, _ = _max_over_x(lo.reshape(n, -1), length.reshape(n, -1), problem.px)
-        return counts
-
-    n0 = 32
-    edges = -py / 2.0 + py * np.arange(n0 + 1) / n0
-    a, b = edges[:-1], edges[1:]
-    samples = np.concatenate([[0.0, -py / 2.0], 0.5 * (a + b)])
-    counts, phases = evaluate(samples)
-    k = int(np.argmax(counts))
-    best, best_y, best_phase = int(counts[k]), float(samples[k]), float(phases[k])
-    gap = 0
-    while a.size:
-        ub = upper(a, b)
-        alive = ub > best
-        a, b, ub = a[alive], b[alive], ub[alive]
-        if not a.size:
-            break
-        width = b - a
-        if np.all(width < _OFFSET_TOLERANCE_MM):
-            gap = int(ub.max()) - best
-            break
-        mid = 0.5 * (a + b)
-        counts, phases = evaluate(mid)
-        k = int(np.argmax(counts))
-        if counts[k] > best:
-            best, best_y, best_phase = int(counts[k]), float(mid[k]), float(phases[k])
-        a, b = np.concatenate([a, mid]), np.concatenate([mid, b])
-    offset_x = _wrap(best_phase + problem.w / 2.0, problem.px)
-    offset_y = _wrap(best_y, py)
-    return offset_x, offset_y, best, gap
+def _grid(wafer: Wafer, die: Die) -> RowGrid:
+    """The row geometry of a wafer-die pair, with its keep-outs (waferlab._placement)."""
+    tol = CONTAINMENT_TOLERANCE_MM
+    radius = wafer.usable_radius_mm + tol
+    subtract = None
+    if wafer.keepouts:
+        keepout = shapely.union_all(wafer.keepouts)
+        shapely.prepare(keepout)
+        subtract = functools.partial(_subtract_keepouts, keepout, radius, die.width_mm)
+    return RowGrid(
+        die.width_mm,
+        die.height_mm,
+        die.pitch_x_mm,
+        die.pitch_y_mm,
+        radius,
+        wafer.y_cut_mm - tol,
+        subtract,
+    )
 
 
-def _wrap(value: float, period: float) -> float:
-    """Reduce ``value`` into ``[-period/2, period/2)``."""
-    out = float(np.mod(value + period / 2.0, period) - period / 2.0)
-    return -period / 2.0 if out >= period / 2.0 else out
+def _site_map(
+    wafer: Wafer, grid: RowGrid, offset_x: float, offset_y: float
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int8],
+]:
+    """Every site's centre, indices and state (:func:`waferlab._placement.site_map`)."""
+    flat_y = wafer.flat_y_mm if wafer.flat_length_mm is not None else -math.inf
+    return site_map(grid, offset_x, offset_y, wafer.radius_mm, flat_y)
 
 
 def _offset_mode(offset: Any) -> tuple[str, tuple[float, float] | None]:
@@ -1154,65 +1089,6 @@ def _check_grid_size(
         f"large enough that the grid over the {wafer.diameter_mm:g} mm wafer has {limit}",
         detail=f"this die and scribe need {need}; use a larger die or a smaller wafer",
     )
-
-
-def _site_map(
-    problem: _Problem, offset_x: float, offset_y: float
-) -> tuple[
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.int64],
-    NDArray[np.int64],
-    NDArray[np.int8],
-]:
-    """Centres, indices and states of every site whose cell meets the wafer's box.
-
-    The sites are listed row by row. The tests are separable in x and y, so they
-    are computed per column and per row and only broadcast to (rows, columns)
-    as booleans, which keeps the temporary memory per site small.
-    """
-    wafer = problem.wafer
-    big_r = wafer.radius_mm
-    px, py, w, h = problem.px, problem.py, problem.w, problem.h
-    i_lo = math.floor((-big_r - w / 2.0 - offset_x) / px)
-    i_hi = math.ceil((big_r + w / 2.0 - offset_x) / px)
-    j_lo = math.floor((-big_r - h / 2.0 - offset_y) / py)
-    j_hi = math.ceil((big_r + h / 2.0 - offset_y) / py)
-    cols = np.arange(i_lo, i_hi + 1, dtype=np.int64)
-    rows = np.arange(j_lo, j_hi + 1, dtype=np.int64)
-    xc = np.asarray(offset_x + cols * px, dtype=np.float64)
-    yc = np.asarray(offset_y + rows * py, dtype=np.float64)
-    # full: left edge inside one of the feasible intervals of the row
-    # the row intervals are periodic in offset_y: compute them in the fundamental cell
-    reduced_y = _wrap(offset_y, py)
-    shift = round((offset_y - reduced_y) / py)
-    lo, length = _count_fixed(problem, offset_x, reduced_y)
-    row_pos = rows + shift - problem.rows[0]
-    in_range = (row_pos >= 0) & (row_pos < problem.rows.size)
-    row_pos = np.clip(row_pos, 0, problem.rows.size - 1)
-    lo_r = lo[row_pos][:, None, :]
-    len_r = length[row_pos][:, None, :]
-    left = (xc - w / 2.0)[None, :, None]
-    full = in_range[:, None] & np.any(
-        (len_r >= 0) & (left >= lo_r) & (left <= lo_r + len_r), axis=2
-    )
-    # partial: positive-area overlap with the physical wafer (disc cut by the flat)
-    x0, x1 = xc - w / 2.0, xc + w / 2.0
-    y0, y1 = yc - h / 2.0, yc + h / 2.0
-    y_flat = wafer.flat_y_mm if wafer.flat_length_mm is not None else -math.inf
-    y0c = np.maximum(y0, y_flat)
-    nearest_x = np.clip(0.0, x0, x1)
-    nearest_y = np.clip(0.0, y0c, y1)
-    on_wafer = (y1 > y_flat)[:, None] & (
-        nearest_x[None, :] ** 2 + nearest_y[:, None] ** 2 < big_r**2
-    )
-    state = np.full(full.shape, SITE_OUTSIDE, dtype=np.int8)
-    state[on_wafer] = SITE_PARTIAL
-    state[full] = SITE_FULL
-    n_rows, n_cols = full.shape
-    cx = np.tile(xc, n_rows)
-    cy = np.repeat(yc, n_cols)
-    return cx, cy, np.repeat(rows, n_cols), np.tile(cols, n_rows), state.ravel()
 
 
 def _shots(
@@ -1321,26 +1197,26 @@ def place_dies(
                 f"a field with both sides at most the wafer diameter, {wafer.diameter_mm:g} mm",
             )
         field_dims = dies_per_field(die, reticle)
-    problem = _Problem(wafer, die)
+    grid = _grid(wafer, die)
     gap = 0
     sites = None
     if fixed is None:
-        ox, oy, best, gap = _optimise(problem)
+        ox, oy, best, gap = optimise(grid)
         if best == 0:
             raise _no_fit(wafer, die)
         # report a tidy offset (rounded to 1e-9 mm) when it keeps the optimal count
-        tidy_x = _wrap(round(ox, 9), problem.px) + 0.0
-        tidy_y = _wrap(round(oy, 9), problem.py) + 0.0
-        tidy = _site_map(problem, tidy_x, tidy_y)
+        tidy_x = wrap(round(ox, 9), grid.px) + 0.0
+        tidy_y = wrap(round(oy, 9), grid.py) + 0.0
+        tidy = _site_map(wafer, grid, tidy_x, tidy_y)
         if int(np.count_nonzero(tidy[4] == SITE_FULL)) >= best:
             ox, oy, sites = tidy_x, tidy_y, tidy
         del tidy
     else:
         ox, oy = fixed
-    cx, cy, row, col, state = sites if sites is not None else _site_map(problem, ox, oy)
+    cx, cy, row, col, state = sites if sites is not None else _site_map(wafer, grid, ox, oy)
     del sites
     gross = int(np.count_nonzero(state == SITE_FULL))
-    if gross == 0 and fixed is not None and _optimise(problem)[2] == 0:
+    if gross == 0 and fixed is not None and optimise(grid)[2] == 0:
         raise _no_fit(wafer, die)
     full_shots = partial_shots = None
     if field_dims is not None:
@@ -1420,10 +1296,10 @@ def gross_dies_per_wafer(wafer: Wafer, die: Die, *, offset: Any = "optimal") -> 
         die.pitch_y_mm,
         sites=fixed is not None,
     )
-    problem = _Problem(wafer, die)
+    grid = _grid(wafer, die)
     if fixed is None:
-        return _optimise(problem)[2]
-    state = _site_map(problem, *fixed)[4]
+        return optimise(grid)[2]
+    state = _site_map(wafer, grid, *fixed)[4]
     return int(np.count_nonzero(state == SITE_FULL))
 
 
@@ -1466,13 +1342,26 @@ def gross_dies_per_wafer_many(
     """
     if not isinstance(wafer, Wafer):
         raise InvalidParameterError("wafer", wafer, "a waferlab.geometry.Wafer")
-    w = check_array("die_width_mm", die_width_mm, low=0.0, low_open=True)
-    h = check_array("die_height_mm", die_height_mm, low=0.0, low_open=True)
-    sx = check_real("scribe_x_mm", scribe_x_mm, low=0.0)
-    sy = sx if scribe_y_mm is None else check_real("scribe_y_mm", scribe_y_mm, low=0.0)
+    top = MAX_LENGTH_MM  # the bounds of Die
+    w = check_array("die_width_mm", die_width_mm, low=0.0, high=top, low_open=True)
+    h = check_array("die_height_mm", die_height_mm, low=0.0, high=top, low_open=True)
+    sx = check_real("scribe_x_mm", scribe_x_mm, low=0.0, high=top)
+    sy = sx if scribe_y_mm is None else check_real("scribe_y_mm", scribe_y_mm, low=0.0, high=top)
     mode, _ = _offset_mode(offset)
     w, h = np.broadcast_arrays(w, h)
     _check_grid_size(wafer, w, h, w + sx, h + sy, sites=mode != "optimal")
+    if mode == "optimal" and not wafer.keepouts:
+        # every size in one batched branch and bound (waferlab._placement)
+        tol = CONTAINMENT_TOLERANCE_MM
+        counts = optimal_counts(
+            w.ravel(),
+            h.ravel(),
+            (w + sx).ravel(),
+            (h + sy).ravel(),
+            wafer.usable_radius_mm + tol,
+            wafer.y_cut_mm - tol,
+        )
+        return counts.reshape(w.shape)
     out = np.empty(w.shape, dtype=np.int64)
     for k in np.ndindex(w.shape):  # one vectorised placement per die size
         die = Die(float(w[k]), float(h[k]), scribe_x_mm, scribe_y_mm)

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
 
+from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import (
     CalibrationError,
     InvalidParameterError,
@@ -132,6 +132,38 @@ class HarvestBins:
     def good_or_degraded(self) -> FloatOrArray:
         """Fraction of dies that sell in either bin."""
         return self.fully_good + self.degraded
+
+    def __repr__(self) -> str:
+        def span(x: FloatOrArray) -> str:
+            a = np.asarray(x, dtype=np.float64)
+            if a.ndim == 0:
+                return f"{float(a):.4g}"
+            return f"{float(a.min()):.4g}..{float(a.max()):.4g}" if a.size else "[]"
+
+        shape = np.shape(self.fully_good)
+        size = f", {int(np.prod(shape)):,} cases" if shape else ""
+        return short_repr(
+            "HarvestBins",
+            f"{self.model}{size}: fully_good {span(self.fully_good)}, "
+            f"degraded {span(self.degraded)}, dead {span(self.dead)}",
+        )
+
+    def _repr_html_(self) -> str:
+        """The bins and their inputs as a table (Jupyter); arrays as their range."""
+        rows = [
+            (key, value if np.ndim(value) == 0 else f"array of {np.size(value):,}")
+            for key, value in self.to_dict().items()
+        ]
+        return html_table("HarvestBins", rows)
+
+    def to_frame(self) -> Any:
+        """Return one row per case (inputs broadcast, then the bins) as a DataFrame.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        data = {k: v for k, v in self.to_dict().items() if v is not None}
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in data.values()))
+        return frame({k: a.ravel() for k, a in zip(data, arrays, strict=True)})
 
     def to_dict(self) -> dict[str, Any]:
         """Return the bins and their inputs as plain JSON-able data."""
@@ -355,6 +387,8 @@ def _defect_rule(
 
     Returns the degraded fraction and P(no defect outside, more than m inside).
     """
+    from scipy import special
+
     lam_out = (1.0 - h) * lam
     p0_out = np.exp(_log_p_clear(lam_out, alpha))
     if alpha is None:
@@ -392,6 +426,8 @@ def _order_statistic_grid(
     step resolves both that density (its width shrinks like 1/√(b+1)) and the
     log-gamma distribution it is integrated against (width √ψ'(α)).
     """
+    from scipy import special
+
     inverse = 1.0 / (n - np.arange(b + 1, dtype=np.float64))
     spread = math.sqrt(float(np.sum(inverse**2))) / float(np.sum(inverse))
     step = min(spread, math.sqrt(float(special.polygamma(1, alpha)))) / _STEPS_PER_WIDTH
@@ -413,6 +449,8 @@ def _mixed_block_cdf(
     ``P(K > b | Λ) = P(T <= Λ)`` with T the hit time of the (b+1)-th block, so
     averaged over Λ it is ``E_T[Q(α, T/θ)]`` (Q the upper regularised gamma).
     """
+    from scipy import special
+
     times, weights = _order_statistic_grid(n, b, alpha)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rate = 1.0 / (h * theta)
@@ -441,6 +479,8 @@ def _block_rule(
     ``θ' = θ / (1 + (1-h)θ)`` with weight ``(1 + (1-h)θ)^{-α}``, and the
     binomial CDF is averaged over the tilted gamma (:func:`_mixed_block_cdf`).
     """
+    from scipy import special
+
     if alpha is None:
         p0_out = np.exp(-(1.0 - h) * lam)
         mu = h * lam
@@ -796,6 +836,8 @@ def harvestable_fraction_for(
     >>> round(fit.harvestable_fraction, 3), round(fit.defect_density_per_cm2, 4)
     (0.621, 0.2418)
     """
+    from scipy import optimize
+
     rule = repair_rule(max_defects, n_blocks, max_bad_blocks)
     params = dict(model_parameters)
     gross_yield = check_real(

@@ -16,36 +16,74 @@ with mean ``λ_i · G``, where the intensity multiplier ``G`` (mean 1) is
 With a harvestable fraction the defects are split between the redundant area
 and the rest and each die is classed good, degraded or bad with the rules of
 :mod:`waferlab.harvest`. Everything is drawn for all wafers at once with a
-seeded :class:`numpy.random.Generator`; an 80-die wafer simulates at hundreds
-of thousands of wafers per second (see ``benchmarks/bench_yield.py``).
+seeded :class:`numpy.random.Generator`, in chunks of at most
+:data:`CHUNK_DIES` dies, so memory stays bounded however many wafers are
+simulated: per-wafer and per-site totals are accumulated chunk by chunk, and the
+per-die arrays (defect counts, good / degraded masks, needed for wafer maps) are
+kept only for runs that fit in one chunk or when asked (``keep_dies=True``).
+An 80-die wafer simulates at hundreds of thousands of wafers per second, 10^6
+wafers of 600 dies in well under a minute (see ``benchmarks/bench_yield.py`` and
+``benchmarks/bench_simulate.py``).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import InvalidParameterError, check_choice, check_integer, check_real
 from waferlab.geometry import DieMap
 from waferlab.harvest import harvest_bins_for_load, repair_rule
 from waferlab.yield_models import defect_load
 
-__all__ = ["CLUSTERING", "MAX_SIMULATED_DIES", "SimulationResult", "simulate_wafers"]
+__all__ = [
+    "CHUNK_DIES",
+    "CLUSTERING",
+    "MAX_EXPECTED_DEFECTS_PER_DIE",
+    "MAX_REGIONS",
+    "MAX_SIMULATED_DIES",
+    "MAX_WAFERS",
+    "SimulationResult",
+    "simulate_wafers",
+]
 
 #: Accepted values of ``clustering`` besides ``None`` (random defects).
 CLUSTERING: tuple[str, ...] = ("die", "wafer", "region")
 
-#: Upper bound on ``n_wafers × dies per wafer`` held in memory at once.
+#: Upper bound on ``n_wafers × dies per wafer`` when the per-die arrays are kept.
 MAX_SIMULATED_DIES: int = 20_000_000
+
+#: Dies drawn at once (one chunk): about 32 MB per array of the chunk. Runs of
+#: at most this many dies keep their per-die arrays unless told otherwise.
+CHUNK_DIES: int = 4_000_000
+
+#: Sanity bound on ``n_wafers`` when the per-die arrays are not kept (10^8
+#: wafers of 600 dies take about half an hour).
+MAX_WAFERS: int = 100_000_000
+
+#: Sanity bound on ``n_regions``: 10,000 sectors of a 300 mm wafer are 0.09 mm
+#: wide at the edge, far thinner than any die.
+MAX_REGIONS: int = 10_000
+
+#: Bound on the mean killer defect count of a die, ``λ_i``: far beyond any
+#: yield question (the die yield is e^(-10^12) = 0 well before), and it keeps
+#: the Poisson draws inside the range of 64-bit counts.
+MAX_EXPECTED_DEFECTS_PER_DIE: float = 1e12
+
+#: Poisson means above this (a gamma multiplier's far tail on top of a large
+#: λ_i) are clipped to it before drawing; the die is bad either way.
+_MAX_POISSON_MEAN = 1e15
 
 _DEFAULT_REGIONS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SimulationResult:
     """Simulated defects and die states for many wafers.
 
@@ -71,18 +109,25 @@ class SimulationResult:
         The repair rule (see :func:`waferlab.harvest.harvest_bins`).
     seed : int or None
         Seed of the generator (``None`` when not reproducible).
+    good_dies_per_wafer, degraded_dies_per_wafer : ndarray of int, shape (n_wafers,)
+        Good and degraded dies on every wafer.
+    defects_per_wafer : ndarray of int, shape (n_wafers,)
+        Killer defects on the simulated dies of every wafer.
+    good_wafers_per_die : ndarray of int, shape (n_dies,)
+        On how many wafers each die site is good.
+    defect_counts : ndarray of int, shape (n_wafers, n_dies), or None
+        Killer defects on every die of every wafer, if the per-die arrays were
+        kept (``keep_dies``); :attr:`good`, :attr:`degraded` and :attr:`bad`
+        need them.
+    degraded : ndarray of bool, shape (n_wafers, n_dies), or None
+        Dies with defects only in repairable blocks (all False without
+        harvesting), if kept.
     die_x_mm, die_y_mm : ndarray, shape (n_dies,)
         Centres of the simulated (full) dies [mm].
     region : ndarray of int, shape (n_dies,)
         Region (sector) of every die; all 0 without region clustering.
     expected_defects : ndarray, shape (n_dies,)
         Mean killer defect count ``λ_i`` of every die.
-    defect_counts : ndarray of int, shape (n_wafers, n_dies)
-        Killer defects on every die of every wafer.
-    good : ndarray of bool, shape (n_wafers, n_dies)
-        Dies without a killer defect.
-    degraded : ndarray of bool, shape (n_wafers, n_dies)
-        Dies with defects only in repairable blocks (all False without harvesting).
 
     Examples
     --------
@@ -107,8 +152,32 @@ class SimulationResult:
     n_blocks: int | None
     max_bad_blocks: int | None
     seed: int | None
-    defect_counts: NDArray[np.int64]
-    degraded: NDArray[np.bool_]
+    good_dies_per_wafer: NDArray[np.int64]
+    degraded_dies_per_wafer: NDArray[np.int64]
+    defects_per_wafer: NDArray[np.int64]
+    good_wafers_per_die: NDArray[np.int64]
+    defect_counts: NDArray[np.int64] | None = None
+    kept_degraded: NDArray[np.bool_] | None = None
+
+    def _per_die(self, array: Any) -> Any:
+        if array is None:
+            raise InvalidParameterError(
+                "keep_dies",
+                False,
+                "True to keep the per-die arrays (simulate_wafers(..., keep_dies=True))",
+                f"this run of {self.n_wafers:,} wafers kept only per-wafer and per-site totals",
+            )
+        return array
+
+    @property
+    def degraded(self) -> NDArray[np.bool_]:
+        """Dies with defects only in repairable blocks, shape (n_wafers, n_dies) (kept runs)."""
+        return self._per_die(self.kept_degraded)
+
+    @property
+    def has_dies(self) -> bool:
+        """Whether the per-die arrays were kept (wafer maps need them)."""
+        return self.defect_counts is not None
 
     @property
     def die_x_mm(self) -> NDArray[np.float64]:
@@ -139,18 +208,18 @@ class SimulationResult:
 
     @functools.cached_property
     def good(self) -> NDArray[np.bool_]:
-        """Dies without a killer defect, shape (n_wafers, n_dies)."""
-        return self.defect_counts == 0
+        """Dies without a killer defect, shape (n_wafers, n_dies) (kept runs)."""
+        return self._per_die(self.defect_counts) == 0
 
     @property
     def n_wafers(self) -> int:
         """Number of simulated wafers."""
-        return int(self.defect_counts.shape[0])
+        return int(self.good_dies_per_wafer.shape[0])
 
     @property
     def n_dies(self) -> int:
         """Dies per wafer (the full dies of the map)."""
-        return int(self.defect_counts.shape[1])
+        return int(self.good_wafers_per_die.shape[0])
 
     @property
     def bad(self) -> NDArray[np.bool_]:
@@ -160,32 +229,22 @@ class SimulationResult:
     @property
     def wafer_yield(self) -> NDArray[np.float64]:
         """Fraction of good dies on every wafer, shape (n_wafers,)."""
-        return self.good.mean(axis=1)
+        return self.good_dies_per_wafer / self.n_dies
 
     @property
     def wafer_degraded_fraction(self) -> NDArray[np.float64]:
         """Fraction of degraded dies on every wafer, shape (n_wafers,)."""
-        return self.degraded.mean(axis=1)
-
-    @property
-    def good_dies_per_wafer(self) -> NDArray[np.int64]:
-        """Good dies on every wafer."""
-        return self.good.sum(axis=1)
-
-    @property
-    def degraded_dies_per_wafer(self) -> NDArray[np.int64]:
-        """Degraded dies on every wafer."""
-        return self.degraded.sum(axis=1)
+        return self.degraded_dies_per_wafer / self.n_dies
 
     @property
     def die_yield(self) -> NDArray[np.float64]:
         """Fraction of wafers on which each die site is good, shape (n_dies,)."""
-        return self.good.mean(axis=0)
+        return self.good_wafers_per_die / self.n_wafers
 
     @property
     def mean_yield(self) -> float:
         """Mean fraction of good dies over all wafers."""
-        return float(self.good.mean())
+        return float(self.good_dies_per_wafer.sum() / (self.n_wafers * self.n_dies))
 
     @property
     def yield_standard_error(self) -> float:
@@ -199,7 +258,7 @@ class SimulationResult:
     @property
     def mean_degraded_fraction(self) -> float:
         """Mean fraction of degraded dies over all wafers."""
-        return float(self.degraded.mean())
+        return float(self.degraded_dies_per_wafer.sum() / (self.n_wafers * self.n_dies))
 
     @property
     def degraded_standard_error(self) -> float:
@@ -233,6 +292,36 @@ class SimulationResult:
         good = np.asarray(bins.fully_good)
         return good, np.zeros_like(good) if h is None else np.asarray(bins.degraded)
 
+    def __repr__(self) -> str:
+        scope = "random" if self.clustering is None else f"{self.clustering} alpha={self.alpha:g}"
+        text = (
+            f"{self.n_wafers:,} wafers x {self.n_dies:,} dies, D0={self.defect_density_per_cm2:g}"
+            f"/cm², {scope}: yield {self.mean_yield:.4f} ± {self.yield_standard_error:.2g}"
+            f" (analytic {self.expected_yield:.4f})"
+        )
+        if self.harvestable_fraction is not None:
+            text += f", degraded {self.mean_degraded_fraction:.4f}"
+        return short_repr("SimulationResult", text)
+
+    def _repr_html_(self) -> str:
+        """The summary statistics as a table (Jupyter)."""
+        return html_table("SimulationResult", self.to_dict().items())
+
+    def to_frame(self) -> Any:
+        """Return one row per wafer (good and degraded dies, defects, yield) as a DataFrame.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        return frame(
+            {
+                "good_dies": self.good_dies_per_wafer,
+                "degraded_dies": self.degraded_dies_per_wafer,
+                "defects": self.defects_per_wafer,
+                "wafer_yield": self.wafer_yield,
+            },
+            index_name="wafer",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the inputs and summary statistics (not the per-die arrays)."""
         good = self.good_dies_per_wafer
@@ -256,7 +345,7 @@ class SimulationResult:
             "n_blocks": self.n_blocks,
             "max_bad_blocks": self.max_bad_blocks,
             "seed": self.seed,
-            "mean_defects_per_wafer": float(self.defect_counts.sum(axis=1).mean()),
+            "mean_defects_per_wafer": float(self.defects_per_wafer.mean()),
             "mean_yield": self.mean_yield,
             "yield_standard_error": self.yield_standard_error,
             "expected_yield": self.expected_yield,
@@ -292,7 +381,11 @@ def _expected_defects(
 ) -> NDArray[np.float64]:
     """Mean killer defect count of every full die, the radial gradient normalised to mean 1."""
     x, y = _full_die_centres(die_map)
-    radial = 1.0 + edge_gradient * (np.hypot(x, y) / die_map.wafer.radius_mm) ** 2
+    rho2 = (np.hypot(x, y) / die_map.wafer.radius_mm) ** 2
+    # (1 + g ρ²) / (1 + g), which cannot overflow for any finite g > -1; the
+    # common factor 1 / (1 + g) cancels in the normalisation to mean 1.
+    scale = 1.0 + edge_gradient
+    radial = 1.0 / scale + (edge_gradient / scale) * rho2
     weights = radial / radial.mean()
     lam = defect_load(die_map.die.area_mm2, d0, critical_area_fraction=critical_area_fraction)
     return np.asarray(lam * weights, dtype=np.float64)
@@ -329,6 +422,8 @@ def simulate_wafers(
     n_blocks: int | None = None,
     max_bad_blocks: int | None = None,
     seed: int | np.random.Generator | None = None,
+    keep_dies: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate killer defects on the full dies of many wafers.
 
@@ -339,20 +434,23 @@ def simulate_wafers(
     defect_density_per_cm2 : float
         Mean killer defect density D0 [defects/cm²], >= 0.
     n_wafers : int
-        Wafers to simulate, >= 1 (``n_wafers × dies`` at most
-        :data:`MAX_SIMULATED_DIES`).
+        Wafers to simulate, in [1, :data:`MAX_WAFERS`] (``n_wafers × dies`` at
+        most :data:`MAX_SIMULATED_DIES` when the per-die arrays are kept).
     clustering : {None, "die", "wafer", "region"}, default None
         Where the gamma intensity multiplier is drawn; ``None``: random defects.
     alpha : float, optional
         Gamma shape (> 0) of the clustering; required with ``clustering`` and
         not allowed without it. Small α means strong clustering.
     n_regions : int, optional
-        Number of equal-angle sectors for ``"region"`` clustering (default 4,
-        the quadrants); sector k spans angles [2πk/n, 2π(k+1)/n) from +x.
+        Number of equal-angle sectors for ``"region"`` clustering, in [1,
+        :data:`MAX_REGIONS`] (default 4, the quadrants); sector k spans angles
+        [2πk/n, 2π(k+1)/n) from +x.
     edge_gradient : float, default 0.0
         Radial gradient ``g`` > -1: the density at radius r is proportional to
         ``1 + g (r/R)²`` (R the wafer radius), normalised so that the mean over
-        the simulated dies is D0.
+        the simulated dies is D0. The weights are computed as
+        ``(1/(1+g) + g/(1+g)·(r/R)²)`` over their mean, which cannot overflow:
+        a very large g gives weights proportional to ``(r/R)²``.
     critical_area_fraction : float, default 1.0
         Fraction of the die area where a defect kills, in [0, 1].
     harvestable_fraction : float, optional
@@ -365,6 +463,13 @@ def simulate_wafers(
         [0, n_blocks]).
     seed : int or numpy.random.Generator, optional
         Seed (>= 0) or generator; the same seed and inputs give the same result.
+    keep_dies : bool, optional
+        Keep the per-die arrays (defect counts, good and degraded masks) for
+        wafer maps and per-die analysis. By default they are kept when the run
+        fits in one chunk (``n_wafers × dies <=`` :data:`CHUNK_DIES`); larger
+        runs keep only per-wafer and per-site totals, so memory stays bounded.
+    progress : callable, optional
+        Called as ``progress(wafers_done, n_wafers)`` after every chunk.
 
     Returns
     -------
@@ -375,7 +480,9 @@ def simulate_wafers(
     Raises
     ------
     InvalidParameterError
-        If an argument is out of range or given where it has no meaning.
+        If an argument is out of range or given where it has no meaning, or
+        if a die would expect more than :data:`MAX_EXPECTED_DEFECTS_PER_DIE`
+        killer defects.
 
     Notes
     -----
@@ -416,7 +523,12 @@ def simulate_wafers(
     n_dies = int(die_map.full_mask.sum())
     if n_dies == 0:
         raise InvalidParameterError("die_map", "no full dies", "a map with at least one full die")
-    n_w = check_integer("n_wafers", n_wafers, low=1, high=max(1, MAX_SIMULATED_DIES // n_dies))
+    if keep_dies is not None and not isinstance(keep_dies, bool):
+        raise InvalidParameterError("keep_dies", keep_dies, "True, False or None")
+    n_w = check_integer("n_wafers", n_wafers, low=1, high=MAX_WAFERS)
+    keep = n_w * n_dies <= CHUNK_DIES if keep_dies is None else keep_dies
+    if keep:
+        n_w = check_integer("n_wafers", n_wafers, low=1, high=max(1, MAX_SIMULATED_DIES // n_dies))
 
     scope = None if clustering is None else check_choice("clustering", clustering, CLUSTERING)
     shape: float | None = None
@@ -434,7 +546,9 @@ def simulate_wafers(
     regions_n: int | None = None
     if scope == "region":
         regions_n = (
-            _DEFAULT_REGIONS if n_regions is None else check_integer("n_regions", n_regions, low=1)
+            _DEFAULT_REGIONS
+            if n_regions is None
+            else check_integer("n_regions", n_regions, low=1, high=MAX_REGIONS)
         )
     elif n_regions is not None:
         raise InvalidParameterError(
@@ -470,39 +584,46 @@ def simulate_wafers(
         rng = np.random.default_rng(seed_value)
 
     lam = _expected_defects(die_map, d0, fcrit, g)
+    if not float(lam.max()) <= MAX_EXPECTED_DEFECTS_PER_DIE:
+        raise InvalidParameterError(
+            "defect_density_per_cm2",
+            d0,
+            f"small enough that no die expects more than {MAX_EXPECTED_DEFECTS_PER_DIE:g} "
+            "killer defects",
+            f"the most exposed die would expect {float(lam.max()):.3g}; its yield is 0",
+        )
+    region = None
+    if scope == "region":
+        assert regions_n is not None
+        region = _sector(*_full_die_centres(die_map), regions_n)
 
-    if scope is None:
-        mean = np.broadcast_to(lam, (n_w, n_dies))
-    else:
-        assert shape is not None
-        if scope == "die":
-            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, n_dies))
-        elif scope == "wafer":
-            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, 1))
-        else:
-            assert regions_n is not None
-            region = _sector(*_full_die_centres(die_map), regions_n)
-            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, regions_n))[:, region]
-        mean = lam * multiplier
+    per_wafer = max(n_dies, regions_n or 0)
+    chunk = max(1, min(n_w, CHUNK_DIES // per_wafer))
+    good_per_wafer = np.empty(n_w, dtype=np.int64)
+    degraded_per_wafer = np.zeros(n_w, dtype=np.int64)
+    defects_per_wafer = np.empty(n_w, dtype=np.int64)
+    good_per_die = np.zeros(n_dies, dtype=np.int64)
+    kept_counts: list[NDArray[np.int64]] = []
+    kept_degraded: list[NDArray[np.bool_]] = []
+    for start in range(0, n_w, chunk):
+        stop = min(n_w, start + chunk)
+        counts, degraded = _draw(rng, lam, stop - start, scope, shape, region, regions_n, h, rule)
+        good = counts == 0
+        good_per_wafer[start:stop] = np.count_nonzero(good, axis=1)
+        good_per_die += np.count_nonzero(good, axis=0)
+        defects_per_wafer[start:stop] = counts.sum(axis=1)
+        if degraded is not None:
+            degraded_per_wafer[start:stop] = np.count_nonzero(degraded, axis=1)
+        if keep:
+            kept_counts.append(counts)
+            kept_degraded.append(
+                np.zeros(counts.shape, dtype=bool) if degraded is None else degraded
+            )
+        if progress is not None:
+            progress(stop, n_w)
 
-    if rule is None or h is None:
-        counts = rng.poisson(mean)
-        degraded = np.zeros(counts.shape, dtype=bool)
-    else:
-        inside = rng.poisson(h * mean)
-        outside = rng.poisson((1.0 - h) * mean)
-        counts = inside + outside
-        repairable = (outside == 0) & (inside > 0)
-        if rule.n_blocks is None:
-            assert rule.max_defects is not None
-            degraded = repairable & (inside <= rule.max_defects)
-        else:
-            assert rule.max_bad_blocks is not None
-            degraded = repairable & (inside <= rule.max_bad_blocks)
-            check = repairable & (inside > rule.max_bad_blocks)
-            if np.any(check):
-                hit = _distinct_blocks(rng, inside[check], rule.n_blocks)
-                degraded[check] = hit <= rule.max_bad_blocks
+    def joined(parts: list[Any]) -> Any:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     return SimulationResult(
         die_map=die_map,
@@ -517,6 +638,57 @@ def simulate_wafers(
         n_blocks=None if rule is None else rule.n_blocks,
         max_bad_blocks=None if rule is None else rule.max_bad_blocks,
         seed=seed_value,
-        defect_counts=counts.astype(np.int64, copy=False),
-        degraded=degraded,
+        good_dies_per_wafer=good_per_wafer,
+        degraded_dies_per_wafer=degraded_per_wafer,
+        defects_per_wafer=defects_per_wafer,
+        good_wafers_per_die=good_per_die,
+        defect_counts=joined(kept_counts) if keep else None,
+        kept_degraded=joined(kept_degraded) if keep else None,
     )
+
+
+def _draw(
+    rng: np.random.Generator,
+    lam: NDArray[np.float64],
+    n_w: int,
+    scope: str | None,
+    shape: float | None,
+    region: NDArray[np.int64] | None,
+    regions_n: int | None,
+    h: float | None,
+    rule: Any,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_] | None]:
+    """Defect counts (and the degraded mask with a repair rule) of ``n_w`` wafers."""
+    n_dies = lam.size
+    if scope is None:
+        mean: NDArray[np.float64] = np.broadcast_to(lam, (n_w, n_dies))
+    else:
+        assert shape is not None
+        if scope == "die":
+            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, n_dies))
+        elif scope == "wafer":
+            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, 1))
+        else:
+            assert region is not None and regions_n is not None
+            multiplier = rng.gamma(shape, 1.0 / shape, size=(n_w, regions_n))[:, region]
+        mean = lam * multiplier
+        # a gamma draw's far tail on a large λ: clip to keep the Poisson in range
+        np.minimum(mean, _MAX_POISSON_MEAN, out=mean)
+
+    if rule is None or h is None:
+        return rng.poisson(mean).astype(np.int64, copy=False), None
+    inside = rng.poisson(h * mean)
+    outside = rng.poisson((1.0 - h) * mean)
+    counts = inside + outside
+    repairable = (outside == 0) & (inside > 0)
+    if rule.n_blocks is None:
+        assert rule.max_defects is not None
+        degraded = repairable & (inside <= rule.max_defects)
+    else:
+        assert rule.max_bad_blocks is not None
+        degraded = repairable & (inside <= rule.max_bad_blocks)
+        check = repairable & (inside > rule.max_bad_blocks)
+        if np.any(check):
+            hit = _distinct_blocks(rng, inside[check], rule.n_blocks)
+            degraded[check] = hit <= rule.max_bad_blocks
+    return counts.astype(np.int64, copy=False), degraded

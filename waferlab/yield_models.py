@@ -36,14 +36,18 @@ arrays in, array out. All arithmetic is done on log-yield with ``log1p`` and
 
 from __future__ import annotations
 
+import functools
+import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from waferlab._display import html_table, short_repr
 from waferlab.errors import InvalidParameterError, NoSolutionError, UnknownNameError, check_array
 from waferlab.units import MM2_PER_CM2
 
@@ -65,6 +69,7 @@ __all__ = [
 ]
 
 FloatOrArray = float | NDArray[np.float64]
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Default clustering parameter of the negative binomial model. α = 2 is the
 #: value built into the textbook yield formula of Patterson & Hennessy,
@@ -180,7 +185,72 @@ def defect_load(
     return _finish(lam, _is_scalar(die_area_mm2, defect_density_per_cm2, critical_area_fraction))
 
 
+#: Python ints beyond this size take the array path (which reports them exactly).
+_MAX_PLAIN_INT = 2**53
+
+
+def _plain(x: object) -> float | None:
+    """``x`` as a float if it is a plain Python float or (moderate) int, else None.
+
+    The scalar fast path takes only these: booleans, numpy scalars, arrays and
+    anything else go through the array path, whose checks are the reference.
+    """
+    t = type(x)
+    if t is float:
+        return x  # type: ignore[return-value]
+    if t is int and -_MAX_PLAIN_INT < x < _MAX_PLAIN_INT:  # type: ignore[operator]
+        return float(x)  # type: ignore[arg-type]
+    return None
+
+
+def _plain_positive(x: object) -> float | None:
+    """``x`` as a float if it is a plain number, finite and > 0 (else None)."""
+    v = _plain(x)
+    return v if v is not None and 0.0 < v < math.inf else None
+
+
 def _evaluate(
+    log_yield: Callable[..., NDArray[np.float64]],
+    scalar_log_yield: Callable[..., float],
+    die_area_mm2: ArrayLike,
+    defect_density_per_cm2: ArrayLike,
+    gross_yield: ArrayLike,
+    critical_area_fraction: ArrayLike,
+    **parameters: NDArray[np.float64] | float,
+) -> FloatOrArray:
+    # Fast path: every argument a plain Python number inside its range (the model
+    # function has already checked its own parameters and passes them as floats).
+    # Same rules as the array path below, which handles every other case and
+    # raises the errors; ``scalar_log_yield`` is the math-module twin of
+    # ``log_yield`` (tests/test_yield_models.py checks that the two agree).
+    area = _plain(die_area_mm2)
+    d0 = _plain(defect_density_per_cm2)
+    gross = _plain(gross_yield)
+    fraction = _plain(critical_area_fraction)
+    if (
+        area is not None
+        and d0 is not None
+        and gross is not None
+        and fraction is not None
+        and 0.0 <= area < math.inf
+        and 0.0 <= d0 < math.inf
+        and 0.0 <= gross <= 1.0
+        and 0.0 <= fraction <= 1.0
+        and all(type(v) is float for v in parameters.values())
+    ):
+        lam = (d0 * fraction) * (area / MM2_PER_CM2)
+        return gross * math.exp(scalar_log_yield(lam, *parameters.values()))
+    return _evaluate_arrays(
+        log_yield,
+        die_area_mm2,
+        defect_density_per_cm2,
+        gross_yield,
+        critical_area_fraction,
+        **{k: np.asarray(v, dtype=np.float64) for k, v in parameters.items()},
+    )
+
+
+def _evaluate_arrays(
     log_yield: Callable[..., NDArray[np.float64]],
     die_area_mm2: ArrayLike,
     defect_density_per_cm2: ArrayLike,
@@ -270,6 +340,50 @@ def _log_gamma_mixture(lam: NDArray[np.float64], shape: NDArray[np.float64]) -> 
         return np.where(big, -shape * log_big, -lam * ratio)
 
 
+# Scalar twins of the kernels (math module; the scalar fast path of _evaluate).
+# Same branches and thresholds as the array kernels above.
+
+
+def _log_poisson_scalar(lam: float) -> float:
+    return -lam
+
+
+def _log_exprel_neg_scalar(u: float) -> float:
+    if u < 0.1:
+        half = 0.5 * u
+        y2 = half * half
+        series = y2 * (1 / 6 + y2 * (-1 / 180 + y2 * (1 / 2835 + y2 * (-1 / 37800 + y2 / 467775))))
+        return -half + series
+    if u == math.inf:
+        return -math.inf
+    return math.log(-math.expm1(-u) / u)
+
+
+def _log_murphy_scalar(lam: float) -> float:
+    return 2.0 * _log_exprel_neg_scalar(lam)
+
+
+def _log_murphy_rectangular_scalar(lam: float) -> float:
+    return _log_exprel_neg_scalar(2.0 * lam)
+
+
+def _log_seeds_scalar(lam: float) -> float:
+    return -math.log1p(lam)
+
+
+def _log_moore_scalar(lam: float) -> float:
+    return -math.sqrt(lam)
+
+
+def _log_gamma_mixture_scalar(lam: float, shape: float) -> float:
+    x = lam / shape
+    if x < _SMALL_X:
+        return -lam * (1.0 - 0.5 * x)
+    if x > _BIG_X:
+        return -shape * (math.log(lam) - math.log(shape) + math.log1p(shape / lam))
+    return -lam * (math.log1p(x) / x)
+
+
 # --------------------------------------------------------------------------- #
 # Models
 # --------------------------------------------------------------------------- #
@@ -326,7 +440,12 @@ def poisson(
     array([1.        , 0.36787944])
     """
     return _evaluate(
-        _log_poisson, die_area_mm2, defect_density_per_cm2, gross_yield, critical_area_fraction
+        _log_poisson,
+        _log_poisson_scalar,
+        die_area_mm2,
+        defect_density_per_cm2,
+        gross_yield,
+        critical_area_fraction,
     )
 
 
@@ -382,7 +501,12 @@ def murphy(
     1.0
     """
     return _evaluate(
-        _log_murphy, die_area_mm2, defect_density_per_cm2, gross_yield, critical_area_fraction
+        _log_murphy,
+        _log_murphy_scalar,
+        die_area_mm2,
+        defect_density_per_cm2,
+        gross_yield,
+        critical_area_fraction,
     )
 
 
@@ -434,6 +558,7 @@ def murphy_rectangular(
     """
     return _evaluate(
         _log_murphy_rectangular,
+        _log_murphy_rectangular_scalar,
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield,
@@ -491,7 +616,12 @@ def seeds(
     0.5
     """
     return _evaluate(
-        _log_seeds, die_area_mm2, defect_density_per_cm2, gross_yield, critical_area_fraction
+        _log_seeds,
+        _log_seeds_scalar,
+        die_area_mm2,
+        defect_density_per_cm2,
+        gross_yield,
+        critical_area_fraction,
     )
 
 
@@ -548,7 +678,12 @@ def moore(
     0.367879
     """
     return _evaluate(
-        _log_moore, die_area_mm2, defect_density_per_cm2, gross_yield, critical_area_fraction
+        _log_moore,
+        _log_moore_scalar,
+        die_area_mm2,
+        defect_density_per_cm2,
+        gross_yield,
+        critical_area_fraction,
     )
 
 
@@ -610,9 +745,12 @@ def negative_binomial(
     >>> round(negative_binomial(826.0, 0.1), 4)
     0.5009
     """
-    a = check_array("alpha", alpha, low=0.0, low_open=True)
+    a: NDArray[np.float64] | float | None = _plain_positive(alpha)
+    if a is None:
+        a = check_array("alpha", alpha, low=0.0, low_open=True)
     return _evaluate(
         _log_gamma_mixture,
+        _log_gamma_mixture_scalar,
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield,
@@ -686,9 +824,15 @@ def bose_einstein(
     >>> round(bose_einstein(100.0, 0.1, n_layers=10), 4)
     0.9053
     """
-    n = _integer_array("n_layers", n_layers, low=1)
+    plain_n = _plain_positive(n_layers)
+    n: NDArray[np.float64] | float
+    if plain_n is not None and plain_n >= 1.0 and plain_n.is_integer():
+        n = plain_n
+    else:
+        n = _integer_array("n_layers", n_layers, low=1)
     return _evaluate(
         _log_gamma_mixture,
+        _log_gamma_mixture_scalar,
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield,
@@ -837,6 +981,29 @@ class YieldModel:
     inverse: Callable[..., NDArray[np.float64]] | None = field(
         default=None, repr=False, compare=False
     )
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{p}={self.defaults[p]:g}" if p in self.defaults else f"{p} (required)"
+            for p in self.parameters
+        )
+        return short_repr(
+            "YieldModel", f"{self.name!r}: {self.equation}" + (f"; {params}" if params else "")
+        )
+
+    def _repr_html_(self) -> str:
+        """The registry entry as a table (Jupyter)."""
+        return html_table(
+            f"Yield model {self.name}",
+            [
+                ("equation", self.equation),
+                ("parameters", ", ".join(self.parameters) or "-"),
+                ("defaults", ", ".join(f"{k}={v:g}" for k, v in self.defaults.items()) or "-"),
+                ("mixing", self.mixing),
+                ("aliases", ", ".join(self.aliases) or "-"),
+                ("reference", self.reference),
+            ],
+        )
 
     @property
     def required_parameters(self) -> tuple[str, ...]:
@@ -1036,8 +1203,29 @@ def _validated_parameters(parameters: Mapping[str, Any]) -> dict[str, NDArray[np
     return out
 
 
+def _renamed(old: str, new: str) -> Callable[[F], F]:
+    """Accept the keyword ``old`` as a deprecated alias of ``new`` (for one release)."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if old in kwargs:
+                warnings.warn(
+                    f"{function.__name__}({old}=...) is deprecated; use {new}=...",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+@_renamed("model_name", "model")
 def die_yield(
-    model_name: str,
+    model: str,
     die_area_mm2: ArrayLike,
     defect_density_per_cm2: ArrayLike,
     *,
@@ -1045,12 +1233,13 @@ def die_yield(
     critical_area_fraction: ArrayLike = 1.0,
     **model_parameters: Any,
 ) -> FloatOrArray:
-    """Return the die yield under the model called ``model_name``.
+    """Return the die yield under the model called ``model``.
 
     Parameters
     ----------
-    model_name : str
-        A key of :data:`YIELD_MODELS`.
+    model : str
+        A key of :data:`YIELD_MODELS` (``model_name=``, the former keyword, is
+        accepted with a DeprecationWarning for one release).
     die_area_mm2 : float or array_like
         Die area [mm²], >= 0.
     defect_density_per_cm2 : float or array_like
@@ -1093,9 +1282,9 @@ def die_yield(
     ...
     waferlab.errors.InvalidParameterError: alpha must be omitted for model poisson (got 2.0): ...
     """
-    model = get_model(model_name)
-    parameters = _model_parameters(model, model_parameters)
-    return model.function(
+    registered = get_model(model)
+    parameters = _model_parameters(registered, model_parameters)
+    return registered.function(
         die_area_mm2,
         defect_density_per_cm2,
         gross_yield=gross_yield,
@@ -1104,8 +1293,9 @@ def die_yield(
     )
 
 
+@_renamed("model_name", "model")
 def defect_density_for_yield(
-    model_name: str,
+    model: str,
     die_area_mm2: ArrayLike,
     die_yield: ArrayLike,
     *,
@@ -1117,8 +1307,9 @@ def defect_density_for_yield(
 
     Parameters
     ----------
-    model_name : str
-        A key of :data:`YIELD_MODELS`.
+    model : str
+        A key of :data:`YIELD_MODELS` (``model_name=``, the former keyword, is
+        accepted with a DeprecationWarning for one release).
     die_area_mm2 : float or array_like
         Die area [mm²], >= 0.
     die_yield : float or array_like
@@ -1185,8 +1376,8 @@ def defect_density_for_yield(
     >>> defect_density_for_yield("seeds", 100.0, 0.8, gross_yield=0.8)
     0.0
     """
-    model = get_model(model_name)
-    parameters = _validated_parameters(_model_parameters(model, model_parameters))
+    registered = get_model(model)
+    parameters = _validated_parameters(_model_parameters(registered, model_parameters))
     area = check_array("die_area_mm2", die_area_mm2, low=0.0)
     observed = check_array("die_yield", die_yield, low=0.0, high=1.0, low_open=True)
     gross = check_array("gross_yield", gross_yield, low=0.0, high=1.0, low_open=True)
@@ -1208,8 +1399,8 @@ def defect_density_for_yield(
             f"gross_yield is {float(gross[above].flat[0])!r}, which caps the die yield",
         )
     relative = observed / gross
-    assert model.inverse is not None
-    lam = model.inverse(relative, *shaped[4:])
+    assert registered.inverse is not None
+    lam = registered.inverse(relative, *shaped[4:])
     exposure_cm2 = (area / MM2_PER_CM2) * fraction
     impossible = (exposure_cm2 == 0.0) & (lam > 0.0)
     if np.any(impossible):

@@ -1,0 +1,124 @@
+"""Helpers shared by the command modules: model selection, scenarios, output.
+
+Nothing here defines an option (that is :mod:`waferlab.cli.options`) or maps an
+error to an exit code (that is :mod:`waferlab.cli.main`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from waferlab.yield_models import YIELD_MODELS
+
+from .options import ALL_MODELS, PARAMETER_OPTIONS, parse_overrides
+
+if TYPE_CHECKING:
+    from waferlab.scenarios import Scenario
+
+SET_SOURCE = "set on the command line (--set)"
+
+
+def selected_models(
+    model_name: str, given: Mapping[str, Any]
+) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, str]]]:
+    """Models to evaluate with their parameters, and those skipped (with the reason).
+
+    For a single model every given parameter must belong to it (the library
+    rejects the others); with ``all`` each model takes the parameters it knows
+    and a model whose required parameter is missing is skipped.
+    """
+    present = {k: v for k, v in given.items() if v is not None}
+    if model_name != ALL_MODELS:
+        missing = [p for p in YIELD_MODELS[model_name].required_parameters if p not in present]
+        if missing:
+            flags = " and ".join(PARAMETER_OPTIONS[p] for p in missing)
+            raise click.UsageError(f"{model_name} needs {flags}")
+        return [(model_name, present)], []
+    chosen: list[tuple[str, dict[str, Any]]] = []
+    skipped: list[dict[str, str]] = []
+    for name, model in YIELD_MODELS.items():
+        missing = [p for p in model.required_parameters if p not in present]
+        if missing:
+            flags = ", ".join(PARAMETER_OPTIONS[p] for p in missing)
+            skipped.append({"model": name, "reason": f"needs {flags}"})
+            continue
+        chosen.append((name, {p: present[p] for p in model.parameters if p in present}))
+    return chosen, skipped
+
+
+def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's parameters with the registry defaults filled in (for display)."""
+    parameters = dict(YIELD_MODELS[name].defaults)
+    parameters.update(given)
+    return parameters
+
+
+def right_aligned(rows: list[dict[str, Any]], key: str, header: str) -> None:
+    """Right-align the pre-formatted text cells of one column under its header (in place)."""
+    width = max([len(header)] + [len(r[key]) for r in rows])
+    for r in rows:
+        r[key] = r[key].rjust(width)
+
+
+def parameter_text(parameters: Mapping[str, Any]) -> str:
+    """``alpha=2`` style text, or ``-`` for a model without parameters."""
+    if not parameters:
+        return "-"
+    return ", ".join(f"{k}={v:g}" for k, v in parameters.items())
+
+
+def resolve_scenario(
+    name_or_path: str, overrides: Sequence[str] = (), months: int | None = None
+) -> Scenario:
+    """Load a scenario and apply ``--set`` values (and ``--months``).
+
+    Raises
+    ------
+    click.BadParameter
+        If an override is malformed or invalid (exit status 2).
+    UnknownNameError, ScenarioError
+        From :func:`waferlab.scenarios.load_scenario` (the command turns them
+        into exit status 2 and 1).
+    """
+    from waferlab.errors import ScenarioError
+    from waferlab.scenarios import load_scenario
+
+    values = parse_overrides(overrides)
+    scenario = load_scenario(name_or_path)
+    if values:
+        try:
+            scenario = scenario.with_parameters(values, source=SET_SOURCE)
+        except ScenarioError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--set'") from exc
+    if months is not None:
+        scenario = scenario.set_parameter(
+            "months", months, source="set on the command line (--months)"
+        )
+    return scenario
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as one JSON object on stdout."""
+    from waferlab.output import to_json
+
+    click.echo(to_json(data))
+
+
+def save_plot(ax: Any, path: str) -> None:
+    """Save the figure of ``ax`` to ``path`` atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    from waferlab.errors import InvalidParameterError
+    from waferlab.output import save_figure_atomic
+
+    try:
+        save_figure_atomic(ax.figure, path)
+    except InvalidParameterError as exc:
+        raise click.BadParameter(
+            str(exc).replace("plot path", "the file name", 1), param_hint="--plot"
+        ) from exc
+    finally:
+        plt.close(ax.figure)
