@@ -491,3 +491,27 @@ def test_ft_yield_learning_goes_through_its_published_points() -> None:
     december = floor + (start - floor) * math.exp(-22 / tau)
     assert yields[labels.index("2025-12")] == pytest.approx(math.exp(-december * area_cm2))
     assert yields[labels.index("2025-12")] == pytest.approx(0.503, abs=0.001)
+
+
+def test_results_display_briefly_and_convert_to_frames() -> None:
+    pytest.importorskip("pandas")
+    from waferlab.economics import cost_breakdown
+
+    scenario = load_scenario("semianalysis-2025-2027-ramp")
+    inputs = scenario.funnel_inputs()
+    timeline = run_timeline(inputs)
+    funnel = run_funnel(inputs)
+    costs = cost_breakdown(funnel, scenario.cost_inputs())  # type: ignore[arg-type]
+    for result in (timeline, funnel, costs):
+        assert len(repr(result)) <= 300
+        assert result._repr_html_().startswith("<div>")
+    frame = timeline.to_frame("year")
+    assert list(frame.index) == ["2025", "2026", "2027"]
+    assert frame["final_units"].sum() == pytest.approx(timeline.total("final_units")[0])
+    assert funnel.to_frame().loc["tested units", "quantity"] == funnel.final_units
+    parts = costs.to_frame()
+    assert parts.loc["total per tested unit", "usd_per_unit"] == pytest.approx(
+        costs.cost_per_tested_unit_usd
+    )
+    drawn = run_timeline(inputs.replace(die_yield=np.array([0.1, 0.2, 0.3])))
+    assert "p5" in repr(drawn) and "3 draws" in repr(drawn)

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from waferlab._data import load_json
+from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import InvalidParameterError, check_array, check_real
 from waferlab.funnel import (
     FunnelResult,
@@ -380,6 +381,27 @@ class CostBreakdown:
             }
         )
         return rows
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "CostBreakdown",
+            f"${self.cost_per_tested_unit_usd:,.2f} per tested unit, "
+            f"{len(self.components)} components",
+        )
+
+    def _repr_html_(self) -> str:
+        """The ladder and the components as a table (Jupyter)."""
+        rows: list[tuple[str, Any]] = [(f"per {r['per']}", r["usd"]) for r in self.ladder_rows()]
+        rows += [(c.name, c.usd_per_unit) for c in self.components]
+        return html_table("CostBreakdown (USD)", rows)
+
+    def to_frame(self) -> Any:
+        """Return one row per component (USD per unit, share, note) as a DataFrame.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        rows = self.component_rows()
+        return frame({key: [r[key] for r in rows] for key in rows[0]}).set_index("component")
 
     def table(self) -> str:
         """Return the cost ladder and the per-unit breakdown as text tables.

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from waferlab import harvest
+from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import (
     GeometryError,
     InvalidParameterError,
@@ -1176,6 +1177,30 @@ class FunnelResult:
                 return s
         raise UnknownNameError("stage", name, [s.name for s in self.stages])
 
+    def __repr__(self) -> str:
+        span = "1 month" if self.months == 1 else f"{self.months} months"
+        return short_repr(
+            "FunnelResult",
+            f"{self.final_units:,.0f} {self.final_unit} over {span}, "
+            f"binding {self.binding_constraint}, {len(self.stages)} stages",
+        )
+
+    def _repr_html_(self) -> str:
+        """The stages as a table (Jupyter)."""
+        rows = [
+            (s.name, f"{s.quantity:,.0f} of {s.quantity_in:,.0f} {s.unit}") for s in self.stages
+        ]
+        rows.append(("binding constraint", self.binding_constraint))
+        return html_table(f"FunnelResult over {self.months} month(s)", rows)
+
+    def to_frame(self) -> Any:
+        """Return one row per stage (name, unit, in, out, loss, per month, note) as a DataFrame.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        rows = self.stage_rows()
+        return frame({key: [r[key] for r in rows] for key in rows[0]}).set_index("stage")
+
     def stage_rows(self) -> list[dict[str, Any]]:
         """Return one dict per stage (for CSV), with horizon totals and per-month averages."""
         m = self.inputs.months
@@ -1860,24 +1885,37 @@ class TimelineResult:
         }
 
     def to_frame(self, by: str = "month", draw: int = 0) -> Any:
-        """Return the periods of one draw as a pandas DataFrame indexed by period."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise WaferlabError("to_frame needs pandas: pip install 'waferlab[pandas]'") from exc
-        return pd.DataFrame(self.rows(by, draw)).set_index("period")
+        """Return the periods of one draw as a pandas DataFrame indexed by period.
+
+        Needs pandas (``pip install 'waferlab[pandas]'``).
+        """
+        rows = self.rows(by, draw)
+        return frame({key: [r[key] for r in rows] for key in rows[0]}).set_index("period")
+
+    def _repr_html_(self) -> str:
+        """The yearly (or, under a year, total) figures of the first draw as a table."""
+        by = "year" if self.months >= 12 else "total"
+        rows = [
+            (
+                r["period"],
+                f"{r['final_units']:,.0f} final units (binding: {r['binding_constraint']})",
+            )
+            for r in self.rows(by)
+        ]
+        return html_table(repr(self), rows)
 
     def __repr__(self) -> str:
         units = self.total("final_units") if "final_units" in self.arrays else None
         span = f"{self.months} months" + (f" from {self.start_month}" if self.start_month else "")
         if units is None:
-            return f"<TimelineResult {self.n_draws} draws x {span}>"
+            return short_repr("TimelineResult", f"{self.n_draws} draws x {span}")
         if self.n_draws == 1:
-            return f"<TimelineResult {span}: {units[0]:,.0f} final units>"
+            return short_repr("TimelineResult", f"{span}: {units[0]:,.0f} final units")
         p5, p50, p95 = np.percentile(units, [5, 50, 95])
-        return (
-            f"<TimelineResult {self.n_draws} draws x {span}: final units "
-            f"p5 {p5:,.0f} / p50 {p50:,.0f} / p95 {p95:,.0f}>"
+        return short_repr(
+            "TimelineResult",
+            f"{self.n_draws} draws x {span}: final units "
+            f"p5 {p5:,.0f} / p50 {p50:,.0f} / p95 {p95:,.0f}",
         )
 
 
