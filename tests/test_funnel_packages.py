@@ -220,3 +220,24 @@ def test_a_chip_reference_must_name_a_chip(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="h900"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("basis", "expected"),
+    [
+        ("reported", 0.6),  # CSIS: ~60 % of an H100's inference performance
+        ("bf16-spec", 780.0 / 989.0),  # DigiTimes/SemiAnalysis 910C vs Nvidia H100 SXM
+        ("memory-bandwidth", 3.2 / 3.35),
+    ],
+)
+def test_a_chip_gives_its_compute_equivalents_on_the_stated_basis(
+    tmp_path: Path, basis: str, expected: float
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "c"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
+        f'chip = "ascend-910c"\n[parameters]\ncompute_equivalent_basis = "{basis}"\n'
+    )
+    s = load_scenario(path)
+    assert s.parameters["compute_equivalent_factor"] == pytest.approx(expected)
+    assert s.sources["compute_equivalent_factor"].startswith("catalogue chip ascend-910c")

@@ -829,16 +829,26 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
     )
 
 
+#: The catalogue figure behind each compute-equivalent basis of the funnel.
+_BASIS_FIGURES = {
+    "bf16-spec": "dense_bf16_tflops",
+    "int8-tops": "dense_8bit_tops",
+    "memory-bandwidth": "memory_bandwidth_tbps",
+    "reported": "h100_ratio_inference",
+}
+
+
 def _catalogue_defaults(
-    path: Path, chip: str | None, process: str | None, model: str
+    path: Path, chip: str | None, process: str | None, model: str, basis: str | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Parameters (and their sources) that a ``chip`` or ``process`` reference supplies.
 
     A chip gives its first logic die's size, its dies per package and HBM stacks per
-    package; a process gives the defect density its first yield observation implies
-    under ``model`` (``waferlab.catalog.implied_defect_densities``).
+    package, and, when the scenario states a ``compute_equivalent_basis``, its
+    H100-equivalents on that basis; a process gives the defect density its first yield
+    observation implies under ``model`` (``waferlab.catalog.implied_defect_densities``).
     """
-    from waferlab.catalog import get_entry, implied_defect_densities
+    from waferlab.catalog import compute_equivalents, get_entry, implied_defect_densities
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -865,6 +875,23 @@ def _catalogue_defaults(
             if stacks is not None and not stacks.is_unknown:
                 values["hbm_stacks_per_package"] = int(stacks.value)
                 sources["hbm_stacks_per_package"] = f"catalogue chip {entry.name}: {stacks.source}"
+            if basis in _BASIS_FIGURES:
+                figure = _BASIS_FIGURES[basis]
+                if figure == "h100_ratio_inference":
+                    fact = entry.fields.get(figure)
+                    factor = None if fact is None or fact.is_unknown else fact.midpoint
+                    origin = "" if fact is None else f"{fact.source}, {fact.status}"
+                else:
+                    factor = compute_equivalents(entry.name, basis=figure)
+                    origin = f"{figure} of {entry.name} / h100-sxm"
+                if factor is None:
+                    raise ScenarioError(
+                        f"{path}: chip = {chip!r} has no {figure} in the catalogue, so its "
+                        f"compute equivalents on the basis {basis!r} are unknown; set "
+                        "compute_equivalent_factor or choose another basis"
+                    )
+                values["compute_equivalent_factor"] = factor
+                sources["compute_equivalent_factor"] = f"catalogue chip {entry.name}: {origin}"
         if process is not None:
             rows = [
                 r
@@ -990,7 +1017,10 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     # a chip or process named here supplies values the file does not set itself
     if doc.chip is not None or doc.process is not None:
         model = doc.parameters.get("yield_model", parameters.get("yield_model", "poisson"))
-        given, given_sources = _catalogue_defaults(path, doc.chip, doc.process, model)
+        basis = doc.parameters.get(
+            "compute_equivalent_basis", parameters.get("compute_equivalent_basis")
+        )
+        given, given_sources = _catalogue_defaults(path, doc.chip, doc.process, model, basis)
         for key, value in given.items():
             if key in doc.parameters or key in doc.timeline:
                 continue
