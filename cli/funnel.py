@@ -18,7 +18,18 @@ from .options import format_option, plot_option, scenario_argument, set_option
 #: Source text of a value the scenario leaves at its FunnelInputs default.
 DEFAULT_SOURCE = "waferlab default (not set by the scenario)"
 
-CSV_COLUMNS = ["stage", "unit", "quantity_in", "quantity", "loss", "quantity_per_month", "note"]
+CSV_COLUMNS = [
+    "stage",
+    "unit",
+    "quantity_in",
+    "quantity",
+    "loss",
+    "allocated",
+    "carried_over",
+    "rounding",
+    "quantity_per_month",
+    "note",
+]
 
 
 def resolved_parameters(

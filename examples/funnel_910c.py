@@ -32,7 +32,7 @@ report_inputs = FunnelInputs(
     dies_per_package=2,  # R: two dies per 910C
     packaging_yield=0.75,  # R's arithmetic: 75 % of packages survive
     compute_equivalent_factor=0.6,  # R: 910C ≈ 60 % of H100 inference performance
-    compute_equivalent_basis="measured",  # a reported ratio, not a data-sheet ratio
+    compute_equivalent_basis="reported",  # a reported ratio, not a data-sheet ratio
 )
 
 result = run_funnel(report_inputs)

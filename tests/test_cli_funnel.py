@@ -74,8 +74,14 @@ def test_json_has_the_documented_keys(runner, cli) -> None:  # type: ignore[no-u
 def test_json_stage_losses_add_up(runner, cli) -> None:  # type: ignore[no-untyped-def]
     data = run_json(runner, cli, "semianalysis-2025-hbm-bound")
     for s in data["stages"]:
-        assert s["quantity_in"] == pytest.approx(s["quantity"] + s["loss"])
+        parts = s["quantity"] + s["loss"] + s["allocated"] + s["carried_over"] + s["rounding"]
+        assert s["quantity_in"] == pytest.approx(parts)
     assert data["binding_constraint"] == "hbm"
+    # dies held back by HBM are kept in stock, not lost (5,770,000 - 1,875,000 packages' worth)
+    held = next(s for s in data["stages"] if s["name"] == "packages before packaging loss")
+    assert (held["loss"], held["carried_over"]) == (0.0, 5_770_000 - 1_875_000)
+    shares = next(s for s in data["stages"] if s["name"] == "wafer starts")
+    assert shares["loss"] == 0.0
     assert stage(data, "packages before packaging loss") == (13_000_000 + 2_000_000) / 8
 
 

@@ -955,10 +955,22 @@ def _check_parameters(value: Any, months: int) -> Mapping[str, Any]:
 
 @dataclass(frozen=True)
 class FunnelStage:
-    """One stage of a funnel: what came in, what came out, and what was lost.
+    """One stage of a funnel: what came in, what came out, and where the rest went.
 
     ``quantity_in`` is the stage's input expressed in the stage's own unit (the
-    most the stage could output); ``loss = quantity_in - quantity``. All three
+    most the stage could output). What does not come out is split by cause,
+    because only one of them is a loss:
+
+    * ``loss`` — really lost: dies that fail, packages that fail packaging or test;
+    * ``allocated`` — put to another use, not lost (wafer starts outside the
+      product's capacity share);
+    * ``carried_over`` — kept for later, not lost: good dies waiting in the die
+      inventory because HBM, another die type or the packaging line is short,
+      dies still in the fab and units still in packaging when the horizon ends;
+    * ``rounding`` — less than one package's worth left by the whole-package floor
+      (also kept in the die inventory).
+
+    ``quantity_in == quantity + loss + allocated + carried_over + rounding``; all
     are whole-horizon totals.
 
     Examples
@@ -966,6 +978,9 @@ class FunnelStage:
     >>> stage = FunnelStage("good dies", "good dies", 4_000_000.0, 800_000.0, 3_200_000.0)
     >>> stage.quantity_in == stage.quantity + stage.loss
     True
+    >>> share = FunnelStage("wafer starts", "wafers", 100.0, 50.0, 0.0, allocated=50.0)
+    >>> share.loss, share.not_lost
+    (0.0, 50.0)
     """
 
     name: str
@@ -974,6 +989,14 @@ class FunnelStage:
     quantity: float
     loss: float
     note: str = ""
+    allocated: float = 0.0
+    carried_over: float = 0.0
+    rounding: float = 0.0
+
+    @property
+    def not_lost(self) -> float:
+        """What the stage holds back without losing it: allocated + carried over + rounding."""
+        return self.allocated + self.carried_over + self.rounding
 
     def to_dict(self) -> dict[str, Any]:
         """Return the stage as a JSON-able dict."""
@@ -983,6 +1006,9 @@ class FunnelStage:
             "quantity_in": self.quantity_in,
             "quantity": self.quantity,
             "loss": self.loss,
+            "allocated": self.allocated,
+            "carried_over": self.carried_over,
+            "rounding": self.rounding,
             "note": self.note,
         }
 
@@ -1211,6 +1237,9 @@ class FunnelResult:
                 "quantity_in": s.quantity_in,
                 "quantity": s.quantity,
                 "loss": s.loss,
+                "allocated": s.allocated,
+                "carried_over": s.carried_over,
+                "rounding": s.rounding,
                 "quantity_per_month": s.quantity / m,
                 "note": s.note,
             }
@@ -1229,8 +1258,22 @@ class FunnelResult:
         good dies   good dies   4,000,000   800,000   3,200,000   die yield 0.2 (given)
         """
         rows = self.stage_rows()
+        for row in rows:
+            parts = [
+                f"{row[key]:,.0f} {word}"
+                for key, word in (
+                    ("allocated", "to other uses"),
+                    ("carried_over", "kept in stock"),
+                    ("rounding", "rounding"),
+                )
+                if row[key] >= 0.5
+            ]
+            row["not_lost"] = ", ".join(parts)
         columns = ["stage", "unit", "quantity_in", "quantity", "loss"]
         headers = ["stage", "unit", "in", "out", "loss"]
+        if any(row["not_lost"] for row in rows):
+            columns.append("not_lost")
+            headers.append("not lost")
         if self.inputs.months > 1:
             columns.append("quantity_per_month")
             headers.append("out per month")
@@ -2200,7 +2243,15 @@ def _funnel_result(
             f"{inputs.capacity_share:g} × {months} month{plural}"
         )
     stages.append(
-        FunnelStage("wafer starts", "wafers", capacity, wafers, capacity - wafers, wafer_note)
+        FunnelStage(
+            "wafer starts",
+            "wafers",
+            capacity,
+            wafers,
+            0.0,
+            wafer_note,
+            allocated=capacity - wafers,
+        )
     )
 
     gross = total("gross_dies")
@@ -2276,7 +2327,9 @@ def _funnel_result(
                 f"; {in_fab:,.0f} still in the fab at the horizon's end (fab cycle time "
                 f"{inputs.fab_cycle_time_months} months)"
             )
-        stages.append(FunnelStage("die supply", "dies", made, arrived, made - arrived, note))
+        stages.append(
+            FunnelStage("die supply", "dies", made, arrived, 0.0, note, carried_over=made - arrived)
+        )
 
     k = inputs.dies_per_package
     die_limit = arrived / k
@@ -2320,14 +2373,19 @@ def _funnel_result(
         )
     if capacity_on:
         note += f"; packaging capacity {total('packaging_capacity'):,.0f} over the horizon"
+    # nothing is lost here: dies held back by HBM, another die type or the packaging
+    # line, and the part of a package left by the floor, stay in the die inventory
+    rounding = min(max(room - whole, 0.0), max(die_limit - packages, 0.0))
     stages.append(
         FunnelStage(
             "packages before packaging loss",
             "packages before packaging loss",
             die_limit,
             packages,
-            max(die_limit - packages, 0.0),
+            0.0,
             note,
+            carried_over=max(die_limit - packages - rounding, 0.0),
+            rounding=rounding,
         )
     )
 
@@ -2355,7 +2413,13 @@ def _funnel_result(
         )
     stages.append(
         FunnelStage(
-            "tested units", "tested units", good_packages, units, good_packages - units, test_note
+            "tested units",
+            "tested units",
+            good_packages,
+            units,
+            good_packages - units - in_packaging,
+            test_note,
+            carried_over=in_packaging,
         )
     )
     equivalents: float | None = None

@@ -139,29 +139,32 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     if log is None:
         log = bool(positive) and max(positive) > 50.0 * min(positive)
     y = list(range(len(stages)))[::-1]
-    kept, lost = "#2f6f9f", "#d98c5f"
+    kept, lost, held = "#2f6f9f", "#d98c5f", "#cfd8e3"
     floor = min(positive) / 3.0 if (log and positive) else 0.0
     for yi, s in zip(y, stages, strict=True):
         left = floor if log else 0.0
         if s.quantity > left:
             ax.barh(yi, s.quantity - left, left=left, color=kept, height=0.6)
-        if s.loss > 0 and s.quantity_in > max(s.quantity, left):
-            start = max(s.quantity, left)
-            ax.barh(
-                yi,
-                s.quantity_in - start,
-                left=start,
-                color="white",
-                edgecolor=lost,
-                hatch="////",
-                linewidth=0.8,
-                height=0.6,
-            )
+        # the real loss is hatched; what is kept in stock or put to other uses
+        # (not a loss) is drawn pale after it
+        start = max(s.quantity, left)
+        for width, style in (
+            (s.loss, {"color": "white", "edgecolor": lost, "hatch": "////", "linewidth": 0.8}),
+            (s.not_lost, {"color": held, "linewidth": 0.0}),
+        ):
+            if width > 0 and start + width > left:
+                ax.barh(
+                    yi, start + width - max(start, left), left=max(start, left), height=0.6, **style
+                )
+                start += width
         end = max(s.quantity_in, s.quantity, left)
         text = f"{s.quantity:,.0f}"
         if s.loss > 0 and s.quantity_in > 0:
             share = s.loss / s.quantity_in
-            text += f"  (−{share:.0%})" if share >= 0.005 else f"  (−{s.loss:,.0f})"
+            text += f"  (lost {share:.0%})" if share >= 0.005 else f"  (lost {s.loss:,.0f})"
+        if s.not_lost >= 0.5 and s.quantity_in > 0:
+            why = "to other uses" if s.allocated >= s.carried_over + s.rounding else "kept in stock"
+            text += f"  ({s.not_lost / s.quantity_in:.0%} {why})"
         if s.name == "packages before packaging loss" and result.binding_constraint == "hbm":
             text += "  HBM-limited"
         _label_bar_end(ax, text, end, yi, fontsize=8.5)
@@ -187,7 +190,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     title = f"Funnel: {result.final_units:,.0f} {result.final_unit} over {span}"
     binding = result.binding_constraint
     if binding == "none":
-        binding = "none (HBM not modelled; dies alone set the packages)"
+        binding = "none (HBM unconstrained; dies alone set the packages)"
     notes = [f"binding constraint: {binding}"]
     if result.includes_stock:
         bank = f"{result.inputs.die_bank_dies:,.0f}"
@@ -206,6 +209,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         handles=[
             Patch(color=kept, label="output"),
             Patch(facecolor="white", edgecolor=lost, hatch="////", label="loss"),
+            Patch(color=held, label="not lost: kept in stock or to other uses"),
         ],
         loc="lower right",
         fontsize=8,
