@@ -148,10 +148,11 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         # the real loss is hatched; what is kept in stock or put to other uses
         # (not a loss) is drawn pale after it
         start = max(s.quantity, left)
-        for width, style in (
+        styles: tuple[tuple[float, dict[str, Any]], ...] = (
             (s.loss, {"color": "white", "edgecolor": lost, "hatch": "////", "linewidth": 0.8}),
             (s.not_lost, {"color": held, "linewidth": 0.0}),
-        ):
+        )
+        for width, style in styles:
             if width > 0 and start + width > left:
                 ax.barh(
                     yi, start + width - max(start, left), left=max(start, left), height=0.6, **style
