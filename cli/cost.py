@@ -12,7 +12,7 @@ from waferlab.funnel import run_funnel
 from waferlab.output import to_csv
 from waferlab.scenarios import scenario_keys
 
-from .helpers import emit_json, resolve_scenario, save_plot
+from .helpers import changed_line, emit_json, resolve_scenario, save_plot
 from .main import DomainError
 from .main import command as waferlab_command
 from .options import format_option, plot_option, scenario_argument, set_option
@@ -139,4 +139,16 @@ def command(
     elif output_format == "csv":
         click.echo(to_csv(csv_rows(breakdown), CSV_COLUMNS), nl=False)
     else:
-        click.echo(f"{resolved.name}: {resolved.description}\n\n{breakdown.table()}")
+        lines = [f"{resolved.name}: {resolved.description}"]
+        changed = changed_line(resolved)
+        if changed:
+            lines.append(changed)
+        assumed_costs = resolved.cost_inputs()
+        if assumed_costs is not None:
+            assumed = ", ".join(
+                f"{key} = {value:,g}"
+                for key, value in assumed_costs.to_dict().items()
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            )
+            lines.append(f"costs assumed: {assumed}")
+        click.echo("\n".join(lines) + f"\n\n{breakdown.table()}")

@@ -11,7 +11,13 @@ from waferlab.output import SCIENTIFIC_FROM, format_quantity, format_table, to_c
 from waferlab.scenarios import Scenario
 from waferlab.timeline import PERIODS
 
-from .helpers import emit_json, resolve_scenario, save_plot
+from .helpers import (
+    changed_line,
+    changed_on_command_line,
+    emit_json,
+    resolve_scenario,
+    save_plot,
+)
 from .main import command as waferlab_command
 from .options import format_option, plot_option, scenario_argument, set_option
 
@@ -47,7 +53,12 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
     A calendar-year count (``<what>_units_<YYYY>``) is set beside the funnel's
     finished units in that year when the scenario states its ``start_month``.
     """
-    stages = {s.name: s.quantity for s in result.stages}
+    # a stage figure is the publication's own arithmetic for the scenario as published:
+    # compare it only when nothing was changed, else it would set different spans or
+    # different inputs side by side
+    stages = (
+        {} if changed_on_command_line(scenario) else {s.name: s.quantity for s in result.stages}
+    )
     dated = {}
     if _dated_published(scenario) and result.inputs.start_month is not None:
         timeline = run_timeline(result.inputs)
@@ -141,11 +152,20 @@ def command(
     elif output_format == "csv":
         click.echo(to_csv(result.stage_rows(), CSV_COLUMNS), nl=False)
     else:
-        lines = [f"{resolved.name}: {resolved.description}", "", result.stage_table(), ""]
+        lines = [f"{resolved.name}: {resolved.description}"]
+        changed = changed_line(resolved)
+        if changed:
+            lines.append(changed)
+        lines += ["", result.stage_table(), ""]
         lines.append(result.summary())
         rows = published_rows(resolved, result)
         if rows:
             lines += ["", f"published figures ({resolved.published['source']}):"]
+            if changed_on_command_line(resolved):
+                lines.append(
+                    "(stage figures are compared only for the scenario as published; this run "
+                    "changes it)"
+                )
             lines.append(
                 format_table(
                     rows,
@@ -224,7 +244,11 @@ def _by_period(
         for c, h in zip(PERIOD_COLUMNS, PERIOD_HEADERS, strict=True)
         if (hbm or c != "hbm_inventory") and (bank or c != "final_units_from_die_bank")
     ]
-    lines = [f"{resolved.name}: {resolved.description}", ""]
+    lines = [f"{resolved.name}: {resolved.description}"]
+    changed = changed_line(resolved)
+    if changed:
+        lines.append(changed)
+    lines.append("")
     lines.append(
         format_table(
             rows,

@@ -100,6 +100,30 @@ def resolve_scenario(
     return scenario
 
 
+def changed_on_command_line(scenario: Scenario) -> dict[str, Any]:
+    """The values that ``--set`` or ``--months`` changed, by key."""
+    values = {**scenario.parameters, **scenario.costs}
+    return {
+        key: values.get(key)
+        for key, source in scenario.sources.items()
+        if source.startswith("set on the command line")
+    }
+
+
+def changed_line(scenario: Scenario) -> str | None:
+    """One line naming every value changed on the command line, or None."""
+    changed = changed_on_command_line(scenario)
+    if not changed:
+        return None
+    parts = ", ".join(
+        f"{key} = {value:,g}"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else f"{key} = {value}"
+        for key, value in changed.items()
+    )
+    return f"changed on the command line: {parts}"
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as one JSON object on stdout."""
     from waferlab.output import to_json

@@ -455,3 +455,22 @@ def test_huge_published_figure_prints_in_scientific_notation(runner, cli, tmp_pa
     assert result.exit_code == 0, result.stderr
     assert "1e+300" in result.stdout
     assert "000,000,000,000,000,000,000" not in result.stdout
+
+
+def test_published_stage_figures_are_not_compared_across_changed_spans(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # CSIS's 4,000,000 dies are per month; twelve months must not be set beside them
+    result = run(runner, cli, "csis-2025-smic-target", "--months", "12")
+    assert result.exit_code == 0, result.stderr
+    assert "48,000,000" not in result.stdout.split("published figures")[1]
+    assert "compared only for the scenario as published" in result.stdout
+    assert "changed on the command line: months = 12" in result.stdout
+    plain = run(runner, cli, "csis-2025-smic-target")
+    assert "4,000,000    4,000,000" in plain.stdout  # unchanged: compared
+
+
+def test_overrides_and_assumed_prices_are_shown(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = run(runner, cli, "csis-2025-smic-target", "--set", "die_yield=0.3")
+    assert "changed on the command line: die_yield = 0.3" in result.stdout
+    cost = runner.invoke(cli, ["cost", "csis-2025-smic-target"])
+    assert cost.exit_code == 0
+    assert "costs assumed: wafer_cost_usd = 13,552, hbm_cost_usd_per_stack = 300" in cost.stdout
