@@ -145,7 +145,8 @@ def _groups(
                     }
                 )
                 continue
-            held = tuple(o for o in members if o not in fitted)
+            fitted_names = {o.name for o in fitted}
+            held = tuple(o for o in members if o.name not in fitted_names)
             context = tuple(o for o in pool if o.process == proc)
             groups.append((fitted, held, context))
     return groups, skipped

@@ -592,7 +592,8 @@ def parse_value(text: str) -> Any:
         return stripped
     except ValueError as exc:  # an integer beyond Python's int-string conversion limit
         reason = str(exc).split(":")[0]
-        raise ValueError(f"a value of {len(stripped)} characters is not usable ({reason})") from None
+        message = f"a value of {len(stripped)} characters is not usable ({reason})"
+        raise ValueError(message) from None
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
