@@ -8,14 +8,18 @@ then an atomic rename).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
 import json
 import math
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
@@ -359,6 +363,209 @@ def write_files_atomic(
     targets = tuple(root / name for name in files)
     _replace_all(root, list(zip(targets, files.values(), strict=True)))
     return targets
+
+
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2`` with RENAME_EXCHANGE).
+
+    Returns False where the system has no such call (the caller then falls back
+    to two renames).
+    """
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class _FolderLock:
+    """An advisory lock (``flock``) on a folder, held while a writer replaces one of its entries.
+
+    Writers of the same target serialise; readers and other programs are not
+    affected. Where ``fcntl`` does not exist (Windows) no lock is taken.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd: int | None = None
+
+    def __enter__(self) -> _FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        self.fd = os.open(self.folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM during a step that must not be cut in two.
+
+    A signal that arrives meanwhile is delivered when the step is done.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, deepest last."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing.append(candidate)
+    created = []
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            if not candidate.is_dir():
+                raise NotADirectoryError(
+                    errno.ENOTDIR, "cannot be created", str(candidate)
+                ) from None
+            continue
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, str(candidate)) from None
+        created.append(candidate)
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is not a directory", str(folder))
+    return created
+
+
+def write_folder_atomic(
+    directory: str | os.PathLike[str],
+    files: Mapping[str, bytes],
+    *,
+    may_replace: Callable[[Path], bool] | None = None,
+) -> tuple[Path, ...]:
+    """Write a folder of files whole, or not at all, and move it into place in one rename.
+
+    The files are written into a fresh hidden folder beside ``directory``
+    (``.NAME.XXXX.tmp``), which is then renamed to ``directory``. An existing
+    ``directory`` is replaced whole (swapped in one atomic step where the system
+    allows it) when it is empty or ``may_replace(directory)`` says so; otherwise
+    it is refused and left untouched. Writers of the same folder hold an
+    advisory lock (``flock`` on the parent folder), so concurrent writers
+    serialise and the result is always one writer's complete folder. On any
+    error or interruption (KeyboardInterrupt, or an exception raised by a
+    signal handler) the temporary folder and any parent folders this call
+    created are removed: no partial and no empty folder is left behind.
+
+    Parameters
+    ----------
+    directory : path
+        The folder to write; missing parents are created.
+    files : mapping of str to bytes
+        File name (no directory part) to content.
+    may_replace : callable, optional
+        Decides whether an existing, non-empty ``directory`` may be replaced;
+        None refuses every non-empty folder.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The files written, in the order given.
+
+    Raises
+    ------
+    FileExistsError
+        If ``directory`` exists, is not empty and may not be replaced.
+    OSError
+        If the folder cannot be written (a full disk, no permission, a parent
+        that is a file); the error names the target path, never the temporary one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_folder_atomic(Path(tmp) / "out", {"a.txt": b"1", "b.txt": b"2"})
+    ...     again = write_folder_atomic(Path(tmp) / "out", {"c.txt": b"3"}, may_replace=bool)
+    ...     sorted(p.name for p in (Path(tmp) / "out").iterdir())
+    ['c.txt']
+    """
+    root = Path(os.path.abspath(directory))
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(root))
+    for name in files:
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise ValueError(f"file name {name!r} must not contain a directory part")
+    created = _make_parents(root.parent)
+    staging: Path | None = None
+    try:
+        with _FolderLock(root.parent):
+            if root.is_symlink() or (root.exists() and not root.is_dir()):
+                raise NotADirectoryError(errno.ENOTDIR, "is not a directory", str(root))
+            exists = root.exists()
+            if exists and any(root.iterdir()) and not (may_replace and may_replace(root)):
+                raise FileExistsError(errno.EEXIST, "exists and is not empty", str(root))
+            mask = os.umask(0)
+            os.umask(mask)
+            try:
+                staging = Path(
+                    tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent)
+                )
+            except OSError as exc:
+                raise type(exc)(exc.errno, exc.strerror, str(root)) from None
+            os.chmod(staging, 0o777 & ~mask)
+            for name, data in files.items():
+                try:
+                    with open(staging / name, "wb") as handle:
+                        handle.write(data)
+                    os.chmod(staging / name, 0o666 & ~mask)
+                except OSError as exc:
+                    raise type(exc)(exc.errno, exc.strerror, str(root / name)) from None
+            with _signals_blocked():
+                if not exists:
+                    os.rename(staging, root)
+                    staging = None
+                elif _rename_exchange(staging, root):
+                    pass  # staging now holds the old folder, removed below
+                else:
+                    aside = Path(
+                        tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".old", dir=root.parent)
+                    )
+                    os.rename(root, aside / "old")
+                    os.rename(staging, root)
+                    staging = aside
+                if staging is not None:
+                    _remove_tree(staging)
+                    staging = None
+    except BaseException:
+        with _signals_blocked():
+            if staging is not None:
+                _remove_tree(staging)
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):  # not empty: someone else's now
+                    folder.rmdir()
+        raise
+    return tuple(root / name for name in files)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
