@@ -41,6 +41,7 @@ from .options import (
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_FRACTION,
+    FilePath,
     emit_json,
     format_option,
     model_option,
@@ -269,7 +270,7 @@ def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float
 @click.option(
     "--observations",
     "observations_path",
-    type=click.Path(exists=True, dir_okay=False, readable=True),
+    type=FilePath(exists=True, dir_okay=False, readable=True),
     default=None,
     help="Your own observations (.csv or .json; see docs/calibration.md) instead of a dataset.",
 )

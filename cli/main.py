@@ -14,6 +14,7 @@ written) print one line and exit with status 1.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -40,8 +41,20 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: Runs of text longer than this in an error message (a pasted 5,000-digit number, a
+#: long path) are shortened to their start and their length.
+_LONGEST_RUN = 80
+_LONG_RUN = re.compile(rf"\S{{{_LONGEST_RUN + 1},}}")
+
+
+def _shorten(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return f"{run[:40]}…[{len(run):,} characters]"
+
+
 def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return _LONG_RUN.sub(_shorten, line)
 
 
 class WaferlabGroup(click.Group):

@@ -211,6 +211,15 @@ def _written(value: Any) -> str:
     return f"(got {shown})"
 
 
+class FilePath(click.Path):
+    """A :class:`click.Path` that refuses a NUL character (which ``os.stat`` cannot take)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail("must be a path without NUL characters", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class Integer(click.IntRange):
     """An integer in a range, written with ASCII digits only (see :func:`parse_number`)."""
 
@@ -245,7 +254,7 @@ def plot_option(
     return click.option(
         "--plot",
         "plot_path",
-        type=click.Path(dir_okay=False, writable=True),
+        type=FilePath(dir_okay=False, writable=True),
         default=None,
         help=help_text,
     )

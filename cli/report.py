@@ -12,7 +12,7 @@ import click
 
 from waferlab.errors import InvalidParameterError
 
-from .options import DomainError, emit_json, format_option
+from .options import DomainError, FilePath, emit_json, format_option
 from .options import command as waferlab_command
 
 
@@ -50,7 +50,7 @@ def signals_interrupt() -> Iterator[None]:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(),
+    type=FilePath(),
     default="waferlab-report",
     show_default=True,
     help=(
