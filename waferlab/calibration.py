@@ -49,7 +49,7 @@ from waferlab.observations import (
     processes,
     select,
 )
-from waferlab.output import format_percent, format_table
+from waferlab.output import format_percent, format_table, html_table, short_repr
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
@@ -363,6 +363,59 @@ class CalibrationResult:
             ["observation", "area", "published", "model", "residual", "met"],
             headers=["observation", "area [mm²]", "published", "model", "log residual", "met"],
         )
+
+    def __repr__(self) -> str:
+        met = "all met" if self.all_met else f"{sum(self.met)} of {len(self.met)} met"
+        return short_repr(
+            f"CalibrationResult({self.label()}, free {'+'.join(self.free)}, "
+            f"{len(self.observations)} observations, {met}, {self.constraint})"
+        )
+
+    def _observation_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "observation": obs.name,
+                "die_area_mm2": obs.die_area_mm2,
+                "yield_low": obs.yield_low,
+                "yield_high": obs.yield_high,
+                "published": obs.yield_text,
+                "prediction": pred,
+                "residual": res,
+                "met": ok,
+            }
+            for obs, pred, res, ok in zip(
+                self.observations, self.predictions, self.residuals, self.met, strict=True
+            )
+        ]
+
+    def _repr_html_(self) -> str:
+        rows = self._observation_rows()
+        for row in rows:
+            row["model"] = format_percent(row["prediction"])
+        return html_table(
+            rows,
+            ["observation", "die_area_mm2", "published", "model", "residual", "met"],
+            headers=["observation", "area [mm²]", "published", "model", "log residual", "met"],
+            caption=f"{self.label()}; free {', '.join(self.free)}; {self.constraint}",
+        )
+
+    def to_frame(self) -> Any:
+        """Return one row per observation as a pandas DataFrame (pandas imported here).
+
+        Columns: observation, die_area_mm2, yield_low, yield_high, published,
+        prediction, residual, met.
+
+        Examples
+        --------
+        >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+        >>> fit_yield_model(smic, "poisson").to_frame()[["observation", "met"]]  # doctest: +SKIP
+           observation    met
+        0         910B  False
+        1  Kirin 9000S  False
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self._observation_rows())
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as a JSON-able dict."""
@@ -827,6 +880,73 @@ class ModelComparison:
         """Return the fits that meet every fitted observation."""
         return tuple(r for r in self.results if r.all_met)
 
+    def __repr__(self) -> str:
+        held = f", {len(self.held_out)} held out" if self.held_out else ""
+        return short_repr(
+            f"ModelComparison({self.process or 'no process'!r}, "
+            f"{len(self.observations)} observations{held}, {len(self.results)} fits, "
+            f"{len(self.reconciling())} meet every observation)"
+        )
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.rows():
+            parameters = row["parameters"]
+            flat = {
+                "model": row["model"],
+                "variant": row["variant"],
+                "free": "+".join(row["free"]),
+                "defect_density_per_cm2": parameters["defect_density_per_cm2"],
+                "gross_yield": parameters.get("gross_yield", 1.0),
+                "alpha": parameters.get("alpha"),
+                "n_layers": parameters.get("n_layers"),
+                "all_met": row["all_met"],
+                "held_out_met": row["held_out_met"],
+                "constraint": row["constraint"],
+                "cost": row["cost"],
+            }
+            for name, prediction in row["predictions"].items():
+                flat[f"prediction {name}"] = prediction
+            out.append(flat)
+        return out
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            self._frame_rows(),
+            [
+                "variant",
+                "free",
+                "defect_density_per_cm2",
+                "gross_yield",
+                "alpha",
+                "all_met",
+                "constraint",
+            ],
+            headers=["model", "free", "D0 [/cm²]", "Y0", "α", "fit met", "constraint"],
+            caption=repr(self),
+        )
+
+    def to_frame(self) -> Any:
+        """Return one row per fit as a pandas DataFrame (pandas imported here).
+
+        Columns: model, variant, free, the parameters (``defect_density_per_cm2``,
+        ``gross_yield``, ``alpha``, ``n_layers``), all_met, held_out_met,
+        constraint, cost, and ``prediction NAME`` per observation (fitted,
+        then held out).
+
+        Examples
+        --------
+        >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+        >>> comparison = compare_models(smic, free_sets=[("defect_density_per_cm2",)])
+        >>> frame = comparison.to_frame()  # doctest: +SKIP
+        >>> frame.loc[frame.model == "poisson", ["variant", "all_met"]]  # doctest: +SKIP
+           variant  all_met
+        0  poisson    False
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self._frame_rows())
+
     def find(
         self, model: str, free: Iterable[str] = ("defect_density_per_cm2",), **fixed: float
     ) -> CalibrationResult:
@@ -1154,6 +1274,52 @@ class FeasibleRange:
     def interval_texts(self) -> tuple[str, ...]:
         """Each interval as text: ``[0.58, 2.4]``, or ``≥ 1.45`` when α reaches the search end."""
         return tuple(_interval_text(self, lo, hi) for lo, hi in self.intervals)
+
+    def __repr__(self) -> str:
+        return short_repr(f"FeasibleRange({self.text()})")
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for k, (lo, hi) in enumerate(self.intervals):
+            row: dict[str, Any] = {"model": self.model, "parameter": self.parameter, "low": lo}
+            row["high"] = hi
+            if self.defect_density_per_cm2:
+                (d_lo_a, d_lo_b), (d_hi_a, d_hi_b) = self.defect_density_per_cm2[2 * k : 2 * k + 2]
+                row.update(
+                    d0_at_low_min=d_lo_a,
+                    d0_at_low_max=d_lo_b,
+                    d0_at_high_min=d_hi_a,
+                    d0_at_high_max=d_hi_b,
+                )
+            rows.append(row)
+        return rows
+
+    def _repr_html_(self) -> str:
+        columns = ["low", "high"]
+        if self.defect_density_per_cm2:
+            columns += ["d0_at_low_min", "d0_at_low_max", "d0_at_high_min", "d0_at_high_max"]
+        return html_table(self._frame_rows(), columns, caption=self.text())
+
+    def to_frame(self) -> Any:
+        """Return one row per feasible interval as a pandas DataFrame (pandas imported here).
+
+        Columns: model, parameter, low, high and, when D0 was solved for, the
+        feasible D0 range at each end (``d0_at_low_min`` … ``d0_at_high_max``, /cm²).
+
+        Examples
+        --------
+        >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+        >>> alpha = feasible_range(smic, "negative_binomial", "alpha")
+        >>> alpha.to_frame()[["low", "high"]].round(3)  # doctest: +SKIP
+             low   high
+        0  0.582  2.374
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            self._frame_rows(),
+            columns=None if self.intervals else ["model", "parameter", "low", "high"],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the range as a JSON-able dict."""

@@ -239,6 +239,46 @@ def format_table(
     return "\n".join(lines)
 
 
+def short_repr(text: str, limit: int = 300) -> str:
+    """Cut ``text`` to at most ``limit`` characters (for ``__repr__``), ending in ``…)``.
+
+    Examples
+    --------
+    >>> short_repr("Result(" + "x" * 400 + ")", 20)
+    'Result(xxxxxxxxxxx…)'
+    """
+    return text if len(text) <= limit else text[: limit - 2] + "…)"
+
+
+def html_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    headers: Sequence[str] | None = None,
+    caption: str = "",
+    float_format: str = ".4g",
+) -> str:
+    """Render rows as an HTML table (for ``_repr_html_`` in notebooks); text is escaped.
+
+    Examples
+    --------
+    >>> html_table([{"model": "<murphy>", "d0": 0.11562}], ["model", "d0"], caption="fit")
+    '<table><caption>fit</caption><thead><tr><th>model</th><th>d0</th></tr></thead><tbody><tr><td>&lt;murphy&gt;</td><td>0.1156</td></tr></tbody></table>'
+    """
+    from html import escape
+
+    names = list(headers) if headers is not None else list(columns)
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in names)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{escape(_cell(row.get(c), float_format))}</td>" for c in columns)
+        + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """Render rows (mappings) as CSV text with a header line.
 
