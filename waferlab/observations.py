@@ -39,8 +39,12 @@ __all__ = [
     "MAX_OBSERVATIONS",
     "MAX_OBSERVATIONS_FILE_BYTES",
     "STATUSES",
+    "FitGroup",
+    "NoMatchingObservationsError",
     "Observation",
     "ObservationFileError",
+    "SkippedGroup",
+    "fit_groups",
     "load_dataset",
     "load_observations",
     "observations_from_csv",
@@ -671,3 +675,175 @@ def select(
             check_choice("names", name, [o.name for o in pool])
         pool = tuple(o for o in pool if o.name in wanted)
     return pool
+
+
+@dataclass(frozen=True)
+class FitGroup:
+    """Observations of one process counting good dies one way: what one fit uses.
+
+    Attributes
+    ----------
+    process : str
+    counts : str
+        One of :data:`COUNTS`.
+    fitted : tuple of Observation
+        The observations the fit uses.
+    held_out : tuple of Observation
+        Observations of the group that are predicted, not fitted.
+    context : tuple of Observation
+        Every observation of the process in the pool (forecasts and other
+        ways of counting included), for plots.
+    """
+
+    process: str
+    counts: str
+    fitted: tuple[Observation, ...]
+    held_out: tuple[Observation, ...]
+    context: tuple[Observation, ...]
+
+
+@dataclass(frozen=True)
+class SkippedGroup:
+    """A group left without a fit, and why (``reason`` is a code: ``"none_named_in_fit_to"``)."""
+
+    process: str
+    counts: str
+    observations: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the group as a JSON-able dict."""
+        return {
+            "process": self.process,
+            "counts": self.counts,
+            "observations": list(self.observations),
+            "reason": self.reason,
+        }
+
+
+class NoMatchingObservationsError(CalibrationError):
+    """No observation is left after selection; the attributes say which settings would help.
+
+    Attributes
+    ----------
+    process : str or None
+    counts : str or None
+        The selection that matched nothing (None: every way of counting).
+    include_forecasts : bool
+    other_counts : tuple of str
+        Ways of counting that would match (with the same forecast setting).
+    forecasts_would_match : bool
+        Whether including forecasts would bring observations back.
+    """
+
+    def __init__(
+        self,
+        process: str | None,
+        counts: str | None,
+        include_forecasts: bool,
+        other_counts: tuple[str, ...],
+        forecasts_would_match: bool,
+    ) -> None:
+        self.process = process
+        self.counts = counts
+        self.include_forecasts = include_forecasts
+        self.other_counts = other_counts
+        self.forecasts_would_match = forecasts_would_match
+        wanted = [f"process {process!r}"] if process is not None else []
+        wanted.append(f"counts {counts if counts is not None else 'any'!r}")
+        message = "no observations match " + " and ".join(wanted)
+        if not include_forecasts:
+            message += " (forecasts excluded)"
+        hints = ["include_forecasts=True"] if forecasts_would_match else []
+        hints += [f"counts={kind!r}" for kind in other_counts]
+        if hints:
+            message += "; try " + " or ".join(hints)
+        super().__init__(message)
+
+
+def fit_groups(
+    observations: Iterable[Observation],
+    *,
+    process: str | None = None,
+    counts: str | None = "fully-good",
+    include_forecasts: bool = False,
+    fit_to: Iterable[str] = (),
+) -> tuple[tuple[FitGroup, ...], tuple[SkippedGroup, ...]]:
+    """Split observations into the groups that are fitted separately.
+
+    A fit needs observations of one process that count good dies one way, so
+    every process and every way of counting gets its own group. Linear in the
+    number of observations.
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+    process, counts, include_forecasts
+        As in :func:`select` (``counts=None`` keeps every way of counting, one
+        group each).
+    fit_to : iterable of str, optional
+        Fit to these observations only; the others of their group are held
+        out (predicted). A group none of whose observations is named is
+        skipped.
+
+    Returns
+    -------
+    groups : tuple of FitGroup
+    skipped : tuple of SkippedGroup
+
+    Raises
+    ------
+    NoMatchingObservationsError
+        If the selection leaves no observation (the error says which setting would help).
+    UnknownNameError
+        If ``process`` or a name in ``fit_to`` is not among the observations.
+
+    Examples
+    --------
+    >>> groups, skipped = fit_groups(load_dataset("csis-2025"), fit_to=["GA100", "910B"])
+    >>> [(g.process, [o.name for o in g.fitted], [o.name for o in g.held_out]) for g in groups]
+    [('TSMC N7', ['GA100'], ['A12']), ('SMIC N+2', ['910B'], ['Kirin 9000S'])]
+    """
+    pool = tuple(observations)
+    chosen = select(pool, process=process, counts=counts, include_forecasts=include_forecasts)
+    if not chosen:
+        of_process = [o for o in pool if process is None or o.process == process]
+        forecasts = not include_forecasts and any(
+            o.status == "forecast" and (counts is None or o.counts == counts) for o in of_process
+        )
+        other = tuple(
+            dict.fromkeys(
+                o.counts
+                for o in of_process
+                if counts is not None
+                and o.counts != counts
+                and (include_forecasts or o.status != "forecast")
+            )
+        )
+        raise NoMatchingObservationsError(process, counts, include_forecasts, other, forecasts)
+    wanted = tuple(fit_to)
+    names = [o.name for o in chosen]
+    known = set(names)
+    for name in wanted:
+        if name not in known:
+            raise UnknownNameError("fit_to", name, names)
+    named = set(wanted)
+    by_process: dict[str, list[Observation]] = {}
+    for obs in pool:
+        by_process.setdefault(obs.process, []).append(obs)
+    members: dict[tuple[str, str], list[Observation]] = {}
+    for obs in chosen:
+        members.setdefault((obs.process, obs.counts), []).append(obs)
+    groups: list[FitGroup] = []
+    skipped: list[SkippedGroup] = []
+    order = {proc: k for k, proc in enumerate(processes(chosen))}
+    for proc, kind in sorted(members, key=lambda key: order[key[0]]):  # stable: counts in order
+        group = members[(proc, kind)]
+        fitted = tuple(o for o in group if not named or o.name in named)
+        if not fitted:
+            names_of = tuple(o.name for o in group)
+            skipped.append(SkippedGroup(proc, kind, names_of, "none_named_in_fit_to"))
+            continue
+        held = tuple(o for o in group if named and o.name not in named)
+        groups.append(FitGroup(proc, kind, fitted, held, tuple(by_process[proc])))
+    return tuple(groups), tuple(skipped)

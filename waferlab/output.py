@@ -28,6 +28,9 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from waferlab.calibration import CalibrationResult, FeasibleRange
+    from waferlab.observations import Observation, SkippedGroup
+
 __all__ = [
     "figure_bytes",
     "format_decimals",
@@ -669,3 +672,77 @@ def figure_bytes(figure: Figure, fmt: str = "png", *, dpi: int = 150) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- calibration text
+
+
+def group_title(process: str, counts: str) -> str:
+    """``"SMIC N+2"``, with the way of counting when it is not fully good.
+
+    Examples
+    --------
+    >>> group_title("SMIC N+2", "fully-good"), group_title("", "good-or-degraded")
+    ('SMIC N+2', 'observations (good-or-degraded yields)')
+    """
+    counted = "" if counts == "fully-good" else f" ({counts} yields)"
+    return (process or "observations") + counted
+
+
+#: What each :class:`~waferlab.observations.SkippedGroup` reason code means.
+SKIP_REASONS = {"none_named_in_fit_to": "none of its observations is among those chosen to fit"}
+
+
+def skipped_groups_text(
+    skipped: Sequence[SkippedGroup], reasons: Mapping[str, str] = SKIP_REASONS
+) -> str:
+    """One line per group that was not fitted, or ``""`` (``reasons``: code -> text)."""
+    return "\n".join(
+        f"{group_title(g.process, g.counts)}: not fitted, because "
+        f"{reasons.get(g.reason, g.reason)} (its observations: {', '.join(g.observations)})"
+        for g in skipped
+    )
+
+
+def feasible_range_text(result: FeasibleRange) -> str:
+    """One indented line: the model, the parameter and its feasible values (with D0 at the ends)."""
+    head = f"  {result.model:<20} {result.parameter}: "
+    if result.is_empty:
+        return head + "none"
+    if result.parameter == "defect_density_per_cm2":
+        lo, hi = result.intervals[0]
+        return head + f"{lo:.4g} – {hi:.4g} /cm²"
+    parts = []
+    for k, (lo, hi) in enumerate(result.intervals):
+        d0_at_lo = result.defect_density_per_cm2[2 * k][0]
+        d0_at_hi = result.defect_density_per_cm2[2 * k + 1][0]
+        parts.append(
+            f"{result.interval_texts()[k]} "
+            f"(D0 {d0_at_lo:.3g} /cm² at {lo:.4g}, {d0_at_hi:.3g} /cm² at {hi:.4g})"
+        )
+    return head + "; ".join(parts)
+
+
+def calibration_fit_text(
+    result: CalibrationResult, held: Sequence[tuple[Observation, float, bool]] = ()
+) -> str:
+    """A fit, observation by observation, with held-out predictions (``waferlab calibrate``)."""
+    first = result.observations[0]
+    title = group_title(first.process, first.counts)
+    lines = [
+        f"{title}: {result.model}, free {', '.join(result.free)}",
+        "parameters: "
+        + ", ".join(f"{k} = {format_significant(v, 6)}" for k, v in result.parameters.items()),
+        f"fitted observations met: {'yes' if result.all_met else 'no'} (tolerance "
+        f"{result.tolerance:g} in log-yield); cost {format_significant(result.cost)}",
+    ]
+    if held:
+        every = all(ok for _, _, ok in held)
+        lines.append(f"held-out observations met: {'yes' if every else 'no'}")
+    lines += [f"constraint: {result.constraint_note}", result.table()]
+    for obs, pred, ok in held:
+        lines.append(
+            f"held out: {obs.name} {obs.yield_text} at {obs.die_area_mm2:g} mm² -> "
+            f"{format_percent(pred)} ({'met' if ok else 'not met'})"
+        )
+    return "\n".join(lines)
