@@ -338,3 +338,33 @@ def test_cli_inherits_escape_is_one_line(runner, cli, tmp_path: Path) -> None:  
     result = runner.invoke(cli, ["funnel", str(child)])
     line = assert_one_line_error(result, 1, "inherits", command="funnel")
     assert "api_token" not in line and "0.123456" not in line
+
+
+# --------------------------------------------------------------------------- harvest extremes
+
+
+@pytest.mark.parametrize("alpha", [1e-9, 1e-3, 1e12, 1e13, 2.709350531158305e154, 1e308])
+def test_harvest_bins_extreme_alpha_sum_to_one(alpha: float) -> None:
+    # Found by the fuzz suite: alpha = 1.8e-76 gave good = dead = 1, alpha = 2.7e154 NaN.
+    bins = harvest_bins("negative_binomial", 1.0, 1.0, harvestable_fraction=1.0, alpha=alpha)
+    parts = [bins.fully_good, bins.degraded, bins.dead]
+    assert all(0.0 <= p <= 1.0 for p in parts)
+    assert sum(parts) == pytest.approx(1.0, abs=1e-12)
+    # independent closed form of the fully-good bin: (1 + λ/α)^-α, λ = 0.01
+    assert bins.fully_good == pytest.approx(math.exp(-alpha * math.log1p(0.01 / alpha)), rel=1e-9)
+    if alpha >= 1e12:  # the Poisson limit: one defect on the die, P = λ e^-λ
+        assert bins.degraded == pytest.approx(0.01 * math.exp(-0.01), rel=1e-9)
+    assert bins.parameters["alpha"] == alpha
+
+
+def test_harvest_bins_refuses_alpha_below_its_bound() -> None:
+    with pytest.raises(InvalidParameterError, match="alpha must be >= 1e-09"):
+        harvest_bins("negative_binomial", 1.0, 1.0, harvestable_fraction=1.0, alpha=1.8e-76)
+
+
+def test_over_long_names_are_refused_cleanly(tmp_path: Path) -> None:
+    # Found by the fuzz suite: a 300-character inherits name raised OSError (ENAMETOOLONG).
+    with pytest.raises(ScenarioError, match="no such file"):
+        load_scenario(_child(tmp_path, "." * 300 + ".toml"))
+    with pytest.raises(InvalidParameterError, match="scenario"):
+        load_scenario("x" * 300 + ".toml")

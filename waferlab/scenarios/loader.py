@@ -818,7 +818,7 @@ def contained_path(child: Path, key: str, target: str) -> Path:
         raise refused from None
     if not candidate.is_relative_to(box):
         raise refused
-    if not candidate.is_file():
+    if not _is_file(candidate):
         raise ScenarioError(f"{child}: {key} = {target!r}: no such file {candidate}")
     return candidate
 
@@ -892,6 +892,14 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     )
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False also for a name the system cannot look up (too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _user_path(text: str) -> Path:
     """The path a user typed (``~`` expanded), or InvalidParameterError naming it."""
     allowed = "a built-in scenario name or an existing .toml file"
@@ -948,7 +956,7 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         path, builtin = _builtin_dir() / f"{text}.toml", True
     else:
         path, builtin = _user_path(text), False
-        if not path.is_file():
+        if not _is_file(path):
             if isinstance(name_or_path, os.PathLike) or _is_pathlike(text):
                 raise InvalidParameterError(
                     "scenario", text, "a built-in scenario name or an existing .toml file"
