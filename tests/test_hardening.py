@@ -368,3 +368,12 @@ def test_over_long_names_are_refused_cleanly(tmp_path: Path) -> None:
         load_scenario(_child(tmp_path, "." * 300 + ".toml"))
     with pytest.raises(InvalidParameterError, match="scenario"):
         load_scenario("x" * 300 + ".toml")
+
+
+@pytest.mark.parametrize("h", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("model", ["poisson", "negative_binomial"])
+def test_harvest_bins_with_an_overflowing_defect_load(model: str, h: float) -> None:
+    # Found by the fuzz suite: area = D0 = 1.34e155 (λ overflows to inf) gave NaN bins.
+    extra = {"alpha": 2.0} if model == "negative_binomial" else {}
+    bins = harvest_bins(model, 1.34e155, 1.34e155, harvestable_fraction=h, **extra)
+    assert (bins.fully_good, bins.degraded, bins.dead) == (0.0, 0.0, 1.0)

@@ -88,6 +88,11 @@ HARVEST_MODELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 #: within milliseconds and megabytes.
 MAX_HARVEST_BLOCKS = 4096
 
+#: Mean defect count per die beyond which the bins are computed at this value: every
+#: bin is then at its limit (for α >= 1e-9 the ratio λ/α stays finite, and the
+#: shares hλ, (1 - h)λ never meet 0 · inf). An area times a density can overflow.
+MAX_DEFECT_LOAD = 1e290
+
 #: Smallest clustering parameter α the bins accept: below it nearly every defect
 #: would fall on one die in 10⁹, which describes no wafer (and λ/α overflows).
 MIN_ALPHA = 1e-9
@@ -654,7 +659,9 @@ def harvest_bins(
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
     y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     fcrit = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
-    lam = np.asarray(defect_load(area, density, critical_area_fraction=fcrit), dtype=np.float64)
+    with np.errstate(over="ignore"):  # A · D0 beyond the largest float: clipped below
+        lam = np.asarray(defect_load(area, density, critical_area_fraction=fcrit), dtype=float)
+    lam = np.minimum(lam, MAX_DEFECT_LOAD)
     fully_good, degraded, dead = _split(lam, h, y0, alpha, rule)
     parameters: dict[str, Any] = {
         "die_area_mm2": _out(area),
@@ -734,7 +741,7 @@ def harvest_bins_for_load(
     if model == "negative_binomial":
         model_parameters["alpha"] = alpha
     alpha = _computed_shape(alpha)
-    lam = check_array("defect_load", defect_load, low=0.0)
+    lam = np.minimum(check_array("defect_load", defect_load, low=0.0), MAX_DEFECT_LOAD)
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
     y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     fully_good, degraded, dead = _split(lam, h, y0, alpha, rule)
