@@ -377,3 +377,15 @@ def test_harvest_bins_with_an_overflowing_defect_load(model: str, h: float) -> N
     extra = {"alpha": 2.0} if model == "negative_binomial" else {}
     bins = harvest_bins(model, 1.34e155, 1.34e155, harvestable_fraction=h, **extra)
     assert (bins.fully_good, bins.degraded, bins.dead) == (0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("field", ["test_yield", "packaging_yield"])
+def test_cost_with_a_subnormal_yield_is_a_clean_error(field: str) -> None:
+    # Found by the fuzz suite: test_yield = 1e-320 gave a cost per tested unit of inf.
+    from waferlab import CostInputs, FunnelInputs, cost_breakdown, run_funnel
+    from waferlab.errors import WaferlabError
+
+    base = {"wafer_starts_per_month": 1.0, "gross_dies_per_wafer": 1.0, "die_yield": 1.0}
+    funnel = run_funnel(FunnelInputs(**base, **{field: 1e-320}))
+    with pytest.raises(WaferlabError, match="beyond any finite number"):
+        cost_breakdown(funnel, CostInputs(wafer_cost_usd=1.0))
