@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 
 import click
 
-from waferlab.errors import InvalidParameterError, ScenarioError, WaferlabError, describe_range
+from waferlab.errors import (
+    MAX_TEXT_CHARS,
+    InvalidParameterError,
+    ScenarioError,
+    WaferlabError,
+    describe_range,
+)
 from waferlab.geometry import Die, Wafer
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.output import save_figure_atomic, to_json
@@ -613,6 +619,11 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key or not value.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="'--set'")
+        if len(value) > MAX_TEXT_CHARS:  # checked before parsing: TOML is slow on megabytes
+            raise click.BadParameter(
+                f"{key[:40]}: a value of {len(value):,} characters (at most {MAX_TEXT_CHARS:,})",
+                param_hint="'--set'",
+            )
         try:
             values[key] = parse_value(value)
         except ValueError as exc:

@@ -389,3 +389,24 @@ def test_cost_with_a_subnormal_yield_is_a_clean_error(field: str) -> None:
     funnel = run_funnel(FunnelInputs(**base, **{field: 1e-320}))
     with pytest.raises(WaferlabError, match="beyond any finite number"):
         cost_breakdown(funnel, CostInputs(wafer_cost_usd=1.0))
+
+
+def test_set_with_a_huge_string_is_refused_before_parsing(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    start = time.perf_counter()
+    value = "m" * 20_000_000
+    result = runner.invoke(
+        cli, ["funnel", "csis-2025-smic-target", "--set", f"yield_model={value}"]
+    )
+    line = assert_one_line_error(result, 2, "--set", "20,000,000 characters", command="funnel")
+    assert len(line) < 300 and time.perf_counter() - start < 5.0
+
+
+def test_long_string_of_the_wrong_type_is_described_not_echoed(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    value = "word " * 1000
+    result = runner.invoke(
+        cli, ["funnel", "csis-2025-smic-target", "--set", f'die_yield="{value}"']
+    )
+    line = assert_one_line_error(result, 2, "die_yield", "a string of 5,000 characters")
+    assert len(line) < 400

@@ -478,6 +478,8 @@ def _type_name(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return f"boolean {str(bool(value)).lower()}"
     if isinstance(value, str):
+        if len(value) > 80:  # a long value is described, not echoed
+            return f"a string of {len(value):,} characters starting {value[:20]!r}"
         return f"string {value!r}"
     if isinstance(value, Mapping):
         return "a table"
