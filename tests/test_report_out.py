@@ -212,3 +212,17 @@ def test_empty_existing_folder_is_used(runner, cli, small, tmp_path) -> None:  #
 def test_docs_rule_is_stated(tmp_path: Path) -> None:
     text = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
     assert "--force" in text and "earlier report" in text
+
+
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_the_working_directory_is_never_replaced(
+    runner, cli, small, tmp_path, monkeypatch, out
+) -> None:  # type: ignore[no-untyped-def]
+    # Found by the fuzz suite: --out . --force replaced the working directory whole.
+    work = tmp_path / "cwd"
+    work.mkdir()
+    (work / "mine.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    result = runner.invoke(cli, ["report", "--out", out, "--force"])
+    assert_one_line_error(result, 2, "--out", "working directory", command="report")
+    assert (work / "mine.txt").read_text() == "mine"

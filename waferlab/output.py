@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from waferlab.observations import Observation, SkippedGroup
 
 __all__ = [
+    "SKIP_REASONS",
+    "calibration_fit_text",
+    "feasible_range_text",
     "figure_bytes",
     "format_decimals",
     "format_fields",
@@ -39,12 +42,18 @@ __all__ = [
     "format_quantity",
     "format_significant",
     "format_table",
+    "group_title",
+    "holds_working_directory",
+    "html_table",
     "save_figure_atomic",
+    "short_repr",
+    "skipped_groups_text",
     "to_csv",
     "to_json",
     "to_jsonable",
     "write_bytes_atomic",
     "write_files_atomic",
+    "write_folder_atomic",
     "write_text_atomic",
 ]
 
@@ -502,6 +511,22 @@ def _make_parents(folder: Path) -> list[Path]:
     return created
 
 
+def holds_working_directory(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` is the working directory, one of its parents, or a filesystem root.
+
+    Such a folder is never replaced, not even on request: the running process
+    (and the user's shell) would be left in a deleted folder.
+
+    Examples
+    --------
+    >>> holds_working_directory("."), holds_working_directory("/")
+    (True, True)
+    """
+    path = Path(os.path.realpath(folder))
+    cwd = Path(os.path.realpath(os.getcwd()))
+    return path == cwd or path in cwd.parents or path.parent == path
+
+
 def write_folder_atomic(
     directory: str | os.PathLike[str],
     files: Mapping[str, bytes],
@@ -556,6 +581,12 @@ def write_folder_atomic(
     root = Path(os.path.abspath(directory))
     if (root.exists() or root.is_symlink()) and not root.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(root))
+    if holds_working_directory(root):
+        from waferlab.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            "directory", str(directory), "a folder that does not hold the working directory"
+        )
     for name in files:
         if not name or Path(name).name != name or name in (".", ".."):
             raise ValueError(f"file name {name!r} must not contain a directory part")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from waferlab import __version__
 from waferlab._data import load_json
 from waferlab.errors import InvalidParameterError
-from waferlab.output import figure_bytes, to_json, write_folder_atomic
+from waferlab.output import figure_bytes, holds_working_directory, to_json, write_folder_atomic
 from waferlab.output import format_percent as _pct
 
 if TYPE_CHECKING:
@@ -214,6 +214,10 @@ def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> Pa
     if not text.strip() or "\0" in text:
         raise InvalidParameterError("out_dir", text, "a folder path")
     folder = Path(os.path.abspath(text))
+    if holds_working_directory(folder):
+        raise InvalidParameterError(
+            "out_dir", text, "a folder that does not hold the working directory"
+        )
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(folder))
     if folder.exists() and not force and not is_report_folder(folder):

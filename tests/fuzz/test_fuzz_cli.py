@@ -169,3 +169,66 @@ def test_cli_contract(name: str, runner) -> None:  # type: ignore[no-untyped-def
             _no_negative_counts(json.loads(result.stdout))
 
     check()
+
+
+OUT_DIRS = ["", " ", "\x00", "a\x00b", "x" * 300, "~nosuchuser/r", "/proc/x", "/dev/null", "."]
+
+
+def test_report_out_contract(runner, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The report itself is replaced by a small one: --out handling is under test.
+    import os
+    import shutil
+
+    import waferlab.report
+
+    small = waferlab.report.Report("# small\n", "small\n", {"fig.png": b"png"})
+    monkeypatch.setattr(waferlab.report, "build_report", lambda: small)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "notes.txt").write_text("mine")
+    names = st.one_of(
+        st.sampled_from([*OUT_DIRS, "a-file", "a-file/sub", "work", "new/deeper/rep"]),
+        st.text(min_size=1, max_size=20),
+    )
+
+    @settings(
+        max_examples=examples(60),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(names, st.booleans(), st.booleans())
+    def check(out: str, force: bool, as_json: bool) -> None:
+        count("cli report --out")
+        work = tmp_path / "work"
+        if not (work / "notes.txt").exists():  # a forced run replaced it: someone's work again
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            (work / "notes.txt").write_text("mine")
+        args = ["report", "--out", out, *(["--force"] if force else [])]
+        args += ["--format", "json"] if as_json else []
+        with time_limit(20.0):
+            result = runner.invoke(cli, args)
+        assert_contract(result, "report", finite_output=False)
+        leftovers = [n for n in os.listdir(tmp_path) if n.startswith(".") and n.endswith(".tmp")]
+        assert leftovers == []
+        assert (tmp_path / "a-file").read_text() == "x"
+        if not force:
+            assert (tmp_path / "work" / "notes.txt").read_text() == "mine"
+
+    check()
+
+
+def test_scenarios_show_contract(runner) -> None:  # type: ignore[no-untyped-def]
+    @settings(max_examples=examples(60), suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.one_of(st.sampled_from([*SCENARIOS, *NASTY]), st.text(max_size=30)),
+        st.booleans(),
+    )
+    def check(name: str, as_json: bool) -> None:
+        count("cli scenarios show")
+        args = ["scenarios", "show", name, *(["--format", "json"] if as_json else [])]
+        with time_limit(20.0):
+            result = runner.invoke(cli, args)
+        assert_contract(result, "scenarios show")
+
+    check()
