@@ -922,8 +922,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     ----------
     name_or_path : str or path-like
         A name from :func:`list_scenarios`, or the path of a ``.toml`` file
-        (which may ``inherits`` a built-in preset or another file, relative to
-        its own directory).
+        (which may ``inherits`` a built-in preset or a ``.toml`` file in its
+        own folder or below it: see :func:`contained_path`).
 
     Returns
     -------
@@ -942,8 +942,11 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         If the file is malformed; the message names the file, the key and
         what is wrong (TOML syntax with its line, unknown keys with the nearest
         valid one, wrong types, fractions outside [0, 1], negative counts,
-        missing required keys, an unknown ``inherits`` target, an inheritance
-        cycle, a built-in value without a source).
+        missing required keys, an unknown ``inherits`` target or one outside
+        the file's folder, an inheritance cycle, a built-in value without a
+        source, a file over :data:`MAX_SCENARIO_BYTES`, nesting deeper than
+        :data:`MAX_SCENARIO_DEPTH`, a string over
+        :data:`waferlab.errors.MAX_TEXT_CHARS` characters).
 
     Examples
     --------
