@@ -41,9 +41,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
-#: Runs of text longer than this in an error message (a pasted 5,000-digit number, a
-#: long path) are shortened to their start and their length.
-_LONGEST_RUN = 80
+#: Runs of text without spaces longer than this in an error message (a pasted
+#: 5,000-digit number) are shortened to their start and their length; paths, which
+#: messages must name whole, are far shorter in practice.
+_LONGEST_RUN = 300
 _LONG_RUN = re.compile(rf"\S{{{_LONGEST_RUN + 1},}}")
 
 

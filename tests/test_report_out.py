@@ -226,3 +226,29 @@ def test_the_working_directory_is_never_replaced(
     result = runner.invoke(cli, ["report", "--out", out, "--force"])
     assert_one_line_error(result, 2, "--out", "working directory", command="report")
     assert (work / "mine.txt").read_text() == "mine"
+
+
+def test_plot_on_a_full_disk_names_the_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import waferlab.output
+    from waferlab.output import write_bytes_atomic
+
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fd: int) -> None:
+            self.handle = real_fdopen(fd, "wb")
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(waferlab.output.os, "fdopen", lambda fd, mode: Full(fd))
+    with pytest.raises(OSError, match="No space left") as info:
+        write_bytes_atomic(tmp_path / "plot.png", b"png")
+    assert info.value.filename == str(tmp_path / "plot.png")
+    assert os.listdir(tmp_path) == []

@@ -330,8 +330,11 @@ def _replace_all(directory: Path, files: Sequence[tuple[Path, bytes]]) -> None:
             except OSError as exc:
                 raise type(exc)(exc.errno, exc.strerror, str(target)) from None
             staged.append((tmp_name, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            except OSError as exc:  # e.g. a full disk: name the file the user asked for
+                raise type(exc)(exc.errno, exc.strerror, str(target)) from None
             # mkstemp creates the file private (0600); give it the usual mode.
             os.chmod(tmp_name, 0o666 & ~mask)
         for tmp_name, target in staged:
