@@ -252,3 +252,15 @@ def test_plot_on_a_full_disk_names_the_file(tmp_path, monkeypatch) -> None:  # t
         write_bytes_atomic(tmp_path / "plot.png", b"png")
     assert info.value.filename == str(tmp_path / "plot.png")
     assert os.listdir(tmp_path) == []
+
+
+def test_replacing_without_an_atomic_exchange(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Where renameat2 is missing, the old folder is moved aside, the new one in, the old removed.
+    import waferlab.output
+
+    monkeypatch.setattr(waferlab.output, "_rename_exchange", lambda a, b: False)
+    out = tmp_path / "rep"
+    small_report(1).write(out)
+    small_report(2).write(out)
+    assert (out / "report.md").read_text() == "# writer 2\n"
+    assert sorted(os.listdir(tmp_path)) == ["rep"]

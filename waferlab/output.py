@@ -629,8 +629,13 @@ def write_folder_atomic(
                         tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".old", dir=root.parent)
                     )
                     os.rename(root, aside / "old")
-                    os.rename(staging, root)
-                    staging = aside
+                    try:
+                        os.rename(staging, root)
+                    except OSError:
+                        os.rename(aside / "old", root)  # put the old folder back
+                        aside.rmdir()
+                        raise
+                    staging = aside  # holds the old folder, removed below
                 if staging is not None:
                     _remove_tree(staging)
                     staging = None
