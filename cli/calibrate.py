@@ -9,7 +9,7 @@ observation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,20 @@ from waferlab.calibration import (
     fit_yield_model,
     load_dataset,
     load_observations,
-    processes,
-    select,
 )
 from waferlab.errors import CalibrationError
-from waferlab.output import format_percent, format_significant
+from waferlab.observations import (
+    FitGroup,
+    NoMatchingObservationsError,
+    SkippedGroup,
+    fit_groups,
+)
+from waferlab.output import (
+    calibration_fit_text,
+    feasible_range_text,
+    group_title,
+    skipped_groups_text,
+)
 from waferlab.yield_models import YIELD_MODELS
 
 from .helpers import emit_json, save_plot
@@ -43,6 +52,7 @@ from .options import (
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_FRACTION,
+    FilePath,
     format_option,
     model_option,
     plot_option,
@@ -96,7 +106,8 @@ def _load(
     }
 
 
-Group = tuple[tuple[Observation, ...], tuple[Observation, ...], tuple[Observation, ...]]
+#: The command line's words for the reason codes of skipped groups.
+_SKIP_REASONS = {"none_named_in_fit_to": "none of its observations is named in --fit-to"}
 
 
 def _groups(
@@ -105,100 +116,41 @@ def _groups(
     counts: str,
     include_forecasts: bool,
     fit_to: Sequence[str],
-) -> tuple[list[Group], list[dict[str, Any]]]:
-    """Per process and way of counting: (fitted, held out, observations to plot).
-
-    A fit needs observations that count good dies one way, so ``--counts all``
-    gives one group per kind of count, as every process gets its own group.
-    Groups left out because ``--fit-to`` names none of their observations are
-    returned second, as records for the output.
-    """
-    chosen = select(
-        pool,
-        process=process,
-        counts=None if counts == ALL_COUNTS else counts,
-        include_forecasts=include_forecasts,
-    )
-    if not chosen:
-        raise CalibrationError(_no_match_message(pool, process, counts, include_forecasts))
-    names = [o.name for o in chosen]
-    for name in fit_to:
-        if name not in names:
-            raise click.BadParameter(
-                f"must be one of {', '.join(names)} (got {name!r})", param_hint="--fit-to"
-            )
-    groups = []
-    skipped: list[dict[str, Any]] = []
-    for proc in processes(chosen):
-        of_process = tuple(o for o in chosen if o.process == proc)
-        for kind in dict.fromkeys(o.counts for o in of_process):
-            members = tuple(o for o in of_process if o.counts == kind)
-            fitted = tuple(o for o in members if not fit_to or o.name in fit_to)
-            if not fitted:
-                skipped.append(
-                    {
-                        "process": proc,
-                        "counts": kind,
-                        "observations": [o.name for o in members],
-                        "reason": "none of its observations is named in --fit-to",
-                    }
-                )
-                continue
-            held = tuple(o for o in members if o not in fitted)
-            context = tuple(o for o in pool if o.process == proc)
-            groups.append((fitted, held, context))
-    return groups, skipped
-
-
-def _skipped_text(skipped: Sequence[Mapping[str, Any]]) -> str:
-    """One line per group that was not fitted, or ``""``."""
-    return "\n".join(
-        f"{_title(record['process'], record['counts'])}: not fitted, because "
-        f"{record['reason']} (its observations: {', '.join(record['observations'])})"
-        for record in skipped
-    )
-
-
-def _no_match_message(
-    pool: tuple[Observation, ...], process: str | None, counts: str, include_forecasts: bool
-) -> str:
-    """Why no observation is left, and which option would bring some back."""
-    wanted = [f"process {process!r}"] if process is not None else []
-    wanted.append(f"counts {counts!r}")
-    message = "no observations match " + " and ".join(wanted)
-    if not include_forecasts:
-        message += " (forecasts excluded)"
-    of_process = [o for o in pool if process is None or o.process == process]
-    hints = []
-    if not include_forecasts and any(
-        o.status == "forecast" and (counts == ALL_COUNTS or o.counts == counts) for o in of_process
-    ):
-        hints.append("--include-forecasts")
-    other_counts = list(
-        dict.fromkeys(
-            o.counts
-            for o in of_process
-            if o.counts != counts and (include_forecasts or o.status != "forecast")
+) -> tuple[tuple[FitGroup, ...], tuple[SkippedGroup, ...]]:
+    """:func:`~waferlab.observations.fit_groups`, its no-match error in option terms."""
+    try:
+        return fit_groups(
+            pool,
+            process=process,
+            counts=None if counts == ALL_COUNTS else counts,
+            include_forecasts=include_forecasts,
+            fit_to=fit_to,
         )
-    )
-    if counts != ALL_COUNTS and other_counts:
-        hints.append(" or ".join(f"--counts {kind}" for kind in other_counts))
-    if not hints and not include_forecasts and any(o.status == "forecast" for o in of_process):
-        hints.append(f"--include-forecasts with --counts {ALL_COUNTS}")
+    except NoMatchingObservationsError as exc:
+        raise CalibrationError(_no_match_message(exc)) from exc
+
+
+def _no_match_message(exc: NoMatchingObservationsError) -> str:
+    """Why no observation is left, and which option would bring some back."""
+    wanted = [f"process {exc.process!r}"] if exc.process is not None else []
+    wanted.append(f"counts {exc.counts if exc.counts is not None else ALL_COUNTS!r}")
+    message = "no observations match " + " and ".join(wanted)
+    if not exc.include_forecasts:
+        message += " (forecasts excluded)"
+    hints = ["--include-forecasts"] if exc.forecasts_would_match else []
+    if exc.other_counts:
+        hints.append(" or ".join(f"--counts {kind}" for kind in exc.other_counts))
     if hints:
         message += "; try " + ", or ".join(hints)
     return message
 
 
-def _title(process: str, counts: str) -> str:
-    """``"SMIC N+2"``, with the way of counting when it is not fully good."""
-    counted = "" if counts == "fully-good" else f" ({counts} yields)"
-    return (process or "observations") + counted
+def _skipped_records(skipped: Sequence[SkippedGroup]) -> list[dict[str, Any]]:
+    return [{**g.to_dict(), "reason": _SKIP_REASONS.get(g.reason, g.reason)} for g in skipped]
 
 
-def _group_title(observations: Sequence[Observation]) -> str:
-    """The :func:`_title` of a group of observations (of one process and way of counting)."""
-    return _title(observations[0].process, observations[0].counts)
+def _result_title(result: CalibrationResult) -> str:
+    return group_title(result.observations[0].process, result.observations[0].counts)
 
 
 def _check_model_options(model_name: str, alpha: float | None, n_layers: int | None) -> None:
@@ -215,47 +167,6 @@ def _check_model_options(model_name: str, alpha: float | None, n_layers: int | N
         )
 
 
-def _range_text(result: FeasibleRange) -> str:
-    head = f"  {result.model:<20} {result.parameter}: "
-    if result.is_empty:
-        return head + "none"
-    if result.parameter == D0:
-        lo, hi = result.intervals[0]
-        return head + f"{lo:.4g} – {hi:.4g} /cm²"
-    parts = []
-    for k, (lo, hi) in enumerate(result.intervals):
-        d0_at_lo = result.defect_density_per_cm2[2 * k][0]
-        d0_at_hi = result.defect_density_per_cm2[2 * k + 1][0]
-        parts.append(
-            f"{result.interval_texts()[k]} "
-            f"(D0 {d0_at_lo:.3g} /cm² at {lo:.4g}, {d0_at_hi:.3g} /cm² at {hi:.4g})"
-        )
-    return head + "; ".join(parts)
-
-
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float, bool]]) -> str:
-    lines = [
-        f"{_group_title(result.observations)}: {result.model}, free {', '.join(result.free)}",
-        "parameters: "
-        + ", ".join(f"{k} = {format_significant(v, 6)}" for k, v in result.parameters.items()),
-        f"fitted observations met: {_yes_no(result.all_met)} (tolerance "
-        f"{result.tolerance:g} in log-yield); cost {format_significant(result.cost)}",
-    ]
-    if held:
-        lines.append(f"held-out observations met: {_yes_no(all(ok for _, _, ok in held))}")
-    lines += [f"constraint: {result.constraint_note}", result.table()]
-    for obs, pred, ok in held:
-        lines.append(
-            f"held out: {obs.name} {obs.yield_text} at {obs.die_area_mm2:g} mm² -> "
-            f"{format_percent(pred)} ({'met' if ok else 'not met'})"
-        )
-    return "\n".join(lines)
-
-
 @waferlab_command("calibrate")
 @click.option(
     "--dataset",
@@ -267,7 +178,7 @@ def _fit_text(result: CalibrationResult, held: Sequence[tuple[Observation, float
 @click.option(
     "--observations",
     "observations_path",
-    type=click.Path(exists=True, dir_okay=False, readable=True),
+    type=FilePath(exists=True, dir_okay=False, readable=True),
     default=None,
     help="Your own observations (.csv or .json; see docs/calibration.md) instead of a dataset.",
 )
@@ -390,7 +301,8 @@ def command(
 
     if model_name == ALL_MODELS:
         comparisons: list[tuple[ModelComparison, tuple[FeasibleRange, ...], Any]] = []
-        for fitted, held, context in groups:
+        for group in groups:
+            fitted, held, context = group.fitted, group.held_out, group.context
             comparison = compare_models(
                 fitted,
                 alphas=(alpha,) if alpha is not None else (0.5, 1.0, 2.0, 5.0),
@@ -406,7 +318,7 @@ def command(
             _plot(
                 [
                     (
-                        _group_title(comparison.observations),
+                        group_title(comparison.process, comparison.counts),
                         [
                             r
                             for model, free_set in _PLOTTED_ROWS
@@ -429,7 +341,7 @@ def command(
                         {**c.to_dict(), "feasible_ranges": [r.to_dict() for r in ranges]}
                         for c, ranges, _ in comparisons
                     ],
-                    "not_fitted": skipped,
+                    "not_fitted": _skipped_records(skipped),
                 }
             )
             return
@@ -440,11 +352,11 @@ def command(
                 text += (
                     "\nValues that meet every fitted observation (D0 solved for, "
                     f"tolerance {tolerance:g} in log-yield):\n"
-                    + "\n".join(_range_text(r) for r in ranges)
+                    + "\n".join(feasible_range_text(r) for r in ranges)
                 )
             blocks.append(text)
         if skipped:
-            blocks.append(_skipped_text(skipped))
+            blocks.append(skipped_groups_text(skipped, _SKIP_REASONS))
         click.echo("\n\n".join(blocks))
         return
 
@@ -454,7 +366,8 @@ def command(
     if n_layers is not None:
         fixed_model["n_layers"] = n_layers
     fits = []
-    for fitted, held, context in groups:
+    for group in groups:
+        fitted, held, context = group.fitted, group.held_out, group.context
         result = fit_yield_model(
             fitted,
             model_name,
@@ -472,9 +385,7 @@ def command(
             )
         fits.append((result, held_rows, feasible, context))
     if plot_path is not None:
-        _plot(
-            [(_group_title(r.observations), [r], ctx_obs) for r, _, _, ctx_obs in fits], plot_path
-        )
+        _plot([(_result_title(r), [r], ctx_obs) for r, _, _, ctx_obs in fits], plot_path)
     if output_format == "json":
         emit_json(
             {
@@ -491,18 +402,18 @@ def command(
                     }
                     for result, held_rows, feasible, _ in fits
                 ],
-                "not_fitted": skipped,
+                "not_fitted": _skipped_records(skipped),
             }
         )
         return
     blocks = []
     for result, held_rows, feasible, _ in fits:
-        text = _fit_text(result, held_rows)
+        text = calibration_fit_text(result, held_rows)
         if feasible is not None:
-            text += "\nValues that meet every fitted observation:\n" + _range_text(feasible)
+            text += "\nValues that meet every fitted observation:\n" + feasible_range_text(feasible)
         blocks.append(text)
     if skipped:
-        blocks.append(_skipped_text(skipped))
+        blocks.append(skipped_groups_text(skipped, _SKIP_REASONS))
     click.echo("\n\n".join(blocks))
 
 

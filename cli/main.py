@@ -16,6 +16,7 @@ status 1. The module imports only click, so ``waferlab --version`` is quick.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -157,8 +158,21 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: Runs of text without spaces longer than this in an error message (a pasted
+#: 5,000-digit number) are shortened to their start and their length; paths, which
+#: messages must name whole, are far shorter in practice.
+_LONGEST_RUN = 300
+_LONG_RUN = re.compile(rf"\S{{{_LONGEST_RUN + 1},}}")
+
+
+def _shorten(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return f"{run[:40]}…[{len(run):,} characters]"
+
+
 def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return _LONG_RUN.sub(_shorten, line)
 
 
 class WaferlabGroup(click.Group):

@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from waferlab.errors import describe_range
+from waferlab.errors import (
+    MAX_TEXT_CHARS,
+    describe_range,
+)
 from waferlab.harvest import MAX_HARVEST_BLOCKS
 from waferlab.yield_models import YIELD_MODELS
 
@@ -32,18 +35,41 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: Longest number text an option accepts [characters]; ``1e308`` and a
+#: 17-digit mantissa need far fewer, so a longer one is a slip (or an attack).
+MAX_NUMBER_CHARS = 100
+
+
+def _plain_ascii(text: str) -> bool:
+    """Whether ``text`` is short and written in ASCII only.
+
+    Python's :class:`float` and :class:`int` read any Unicode decimal digit
+    (Arabic-Indic ``٢١``, full-width ``２１``); waferlab refuses them, as TOML
+    and JSON (its file formats) do, so that a number means the same on the
+    command line and in a file and a mixed-script string is never read as a number.
+    """
+    return len(text) <= MAX_NUMBER_CHARS and text.isascii()
+
+
 def parse_number(text: str) -> float | None:
     """Return ``text`` as a float, or None if it is not a plain number.
 
-    Plain float syntax only (``12``, ``-0.5``, ``1e-3``): unlike :class:`float`,
-    digit-group underscores (``1_0``) are refused, since ``1_0`` is more likely a
-    typing slip than ten. Infinity and NaN parse; callers reject them.
+    Plain float syntax in ASCII only (``12``, ``-0.5``, ``1e-3``), at most
+    :data:`MAX_NUMBER_CHARS` characters: unlike :class:`float`, digit-group
+    underscores (``1_0``) are refused, since ``1_0`` is more likely a typing
+    slip than ten, and so are non-ASCII digits (``２１``). Infinity and NaN
+    parse; callers reject them. A negative zero is returned as ``0.0``.
+
+    Examples
+    --------
+    >>> parse_number("21.32"), parse_number("-0"), parse_number("２１"), parse_number("1_0")
+    (21.32, 0.0, None, None)
     """
     stripped = text.strip()
-    if "_" in stripped:
+    if "_" in stripped or not _plain_ascii(stripped):
         return None
     try:
-        return float(stripped)
+        return float(stripped) + 0.0
     except ValueError:
         return None
 
@@ -77,7 +103,7 @@ class Number(click.ParamType):
         else:
             parsed = parse_number(str(value))
             if parsed is None:
-                self.fail(f"must be a number {self._allowed()} (got {value!r})", param, ctx)
+                self.fail(f"must be a number {self._allowed()} {_written(value)}", param, ctx)
             x = parsed
         ok = math.isfinite(x)
         if ok and self.low is not None:
@@ -87,6 +113,33 @@ class Number(click.ParamType):
         if not ok:
             self.fail(f"must be {self._allowed()} (got {value!r})", param, ctx)
         return x
+
+
+def _written(value: Any) -> str:
+    """``(got '...')``, abbreviated for long text, with the rule for non-ASCII digits."""
+    text = str(value)
+    shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}"[:-1] + f"…', {len(text)} characters"
+    if not text.isascii():
+        return f"written with ASCII digits 0-9 (got {shown})"
+    return f"(got {shown})"
+
+
+class FilePath(click.Path):
+    """A :class:`click.Path` that refuses a NUL character (which ``os.stat`` cannot take)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail("must be a path without NUL characters", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class Integer(click.IntRange):
+    """An integer in a range, written with ASCII digits only (see :func:`parse_number`)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not _plain_ascii(value.strip()):
+            self.fail(f"must be an integer {_written(value)}", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 POSITIVE = Number(0.0, low_open=True)
@@ -114,7 +167,7 @@ def plot_option(
     return click.option(
         "--plot",
         "plot_path",
-        type=click.Path(dir_okay=False, writable=True),
+        type=FilePath(dir_okay=False, writable=True),
         default=None,
         help=help_text,
     )
@@ -294,21 +347,21 @@ def harvest_options(f: F) -> F:
         ),
         click.option(
             "--max-defects",
-            type=click.IntRange(min=0),
+            type=Integer(min=0),
             default=None,
             help="Defect-count rule: a die whose defects are all harvestable and at most "
             "this many is degraded [default: 1].",
         ),
         click.option(
             "--n-blocks",
-            type=click.IntRange(1, MAX_HARVEST_BLOCKS),
+            type=Integer(1, MAX_HARVEST_BLOCKS),
             default=None,
             help=f"Block rule: the harvestable area is this many equal blocks, 1 to "
             f"{MAX_HARVEST_BLOCKS} (910B: 25 cores).",
         ),
         click.option(
             "--max-bad-blocks",
-            type=click.IntRange(min=0),
+            type=Integer(min=0),
             default=None,
             help="Blocks that may be fused off, 0 to --n-blocks, with --n-blocks [default: 1].",
         ),
@@ -353,7 +406,7 @@ def model_options(f: F) -> F:
         ),
         click.option(
             "--n-layers",
-            type=click.IntRange(min=1),
+            type=Integer(min=1),
             default=None,
             help="Number of critical layers of bose_einstein (required for that model).",
         ),
@@ -442,6 +495,10 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"value = {stripped}")["value"]
     except tomllib.TOMLDecodeError:
         return stripped
+    except ValueError as exc:  # an integer beyond Python's int-string conversion limit
+        reason = str(exc).split(":")[0]
+        message = f"a value of {len(stripped)} characters is not usable ({reason})"
+        raise ValueError(message) from None
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
@@ -452,7 +509,15 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key or not value.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="'--set'")
-        values[key] = parse_value(value)
+        if len(value) > MAX_TEXT_CHARS:  # checked before parsing: TOML is slow on megabytes
+            raise click.BadParameter(
+                f"{key[:40]}: a value of {len(value):,} characters (at most {MAX_TEXT_CHARS:,})",
+                param_hint="'--set'",
+            )
+        try:
+            values[key] = parse_value(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{key}: {exc}", param_hint="'--set'") from None
     return values
 
 

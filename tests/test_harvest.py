@@ -514,7 +514,7 @@ def test_model_errors() -> None:
         harvest_bins("murphy", 100, 0.1, harvestable_fraction=0.5)
     with pytest.raises(UnknownNameError, match="alpha"):
         harvest_bins("poisson", 100, 0.1, harvestable_fraction=0.5, alpha=2.0)
-    with pytest.raises(InvalidParameterError, match="alpha must be > 0"):
+    with pytest.raises(InvalidParameterError, match="alpha must be >= 1e-09"):
         harvest_bins("negative_binomial", 100, 0.1, harvestable_fraction=0.5, alpha=0.0)
     with pytest.raises(InvalidParameterError, match="n_layers"):
         harvest_bins("bose_einstein", 100, 0.1, harvestable_fraction=0.5)

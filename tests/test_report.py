@@ -86,14 +86,15 @@ def test_report_command_unwritable_directory(runner, cli, cached_report, tmp_pat
     assert "Traceback" not in result.stderr
 
 
-def test_report_writes_all_files_or_none(runner, cli, cached_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # A figure's name is taken by a directory: nothing may be written at all.
+def test_report_refuses_a_folder_that_is_not_a_report(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A folder holding anything a report does not write (here a sub-folder) is someone's
+    # work: refused before the computation unless --force, and left untouched.
     out = tmp_path / "rep"
     (out / "cost_breakdown.png").mkdir(parents=True)
     result = runner.invoke(cli, ["report", "--out", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("waferlab report: error:")
-    assert "cost_breakdown.png" in result.stderr
+    assert "--out" in result.stderr and "--force" in result.stderr
     assert sorted(os.listdir(out)) == ["cost_breakdown.png"]
 
 

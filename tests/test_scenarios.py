@@ -363,8 +363,10 @@ def test_user_file_inherits_a_builtin(tmp_path: Path) -> None:
 
 
 def test_user_file_by_string_path_and_relative_inherits(tmp_path: Path) -> None:
+    # A file may inherit a file below its own folder (the trust model allows no "..").
+    (tmp_path / "shared").mkdir()
     write(
-        tmp_path / "base.toml",
+        tmp_path / "shared" / "base.toml",
         """
         name = "base"
         description = "A base."
@@ -374,13 +376,12 @@ def test_user_file_by_string_path_and_relative_inherits(tmp_path: Path) -> None:
         die_yield = 0.5
         """,
     )
-    (tmp_path / "sub").mkdir()
     child = write(
-        tmp_path / "sub" / "child.toml",
+        tmp_path / "child.toml",
         """
         name = "child"
         description = "A child."
-        inherits = "../base.toml"
+        inherits = "shared/base.toml"
         [parameters]
         dies_per_package = 2
         """,

@@ -18,16 +18,9 @@ quoted in the CSIS report of March 2025 with their sources; see
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
 import math
-import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
-from importlib import resources
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -43,7 +36,20 @@ from waferlab.errors import (
     check_integer,
     check_real,
 )
-from waferlab.output import format_percent, format_table
+from waferlab.observations import (
+    COUNTS,
+    DATASETS,
+    STATUSES,
+    Observation,
+    ObservationFileError,
+    load_dataset,
+    load_observations,
+    observations_from_csv,
+    observations_from_json,
+    processes,
+    select,
+)
+from waferlab.output import format_percent, format_table, html_table, short_repr
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
 
 __all__ = [
@@ -70,21 +76,12 @@ __all__ = [
     "select",
 ]
 
-#: What a published yield counts as a good die.
-COUNTS: tuple[str, ...] = ("fully-good", "good-or-degraded", "unspecified")
-
-#: Whether a published yield reports the past or forecasts the future.
-STATUSES: tuple[str, ...] = ("reported", "forecast")
-
 #: How far the observations of a fit determine its free parameters (see
 #: :attr:`CalibrationResult.constraint`).
 CONSTRAINTS: tuple[str, ...] = ("over-determined", "exactly determined", "under-determined")
 
 #: Parameters :func:`fit_yield_model` can leave free (``alpha`` only for models that have it).
 FITTABLE_PARAMETERS: tuple[str, ...] = ("defect_density_per_cm2", "gross_yield", "alpha")
-
-#: Built-in datasets: name -> file in ``waferlab/data``.
-DATASETS: Mapping[str, str] = MappingProxyType({"csis-2025": "csis-2025.json"})
 
 #: Default tolerance on the log-yield distance for an observation to count as met
 #: (0.01 ≈ 1 % of the yield: 41.5 % is met by 41.09 % … 41.92 %).
@@ -106,582 +103,6 @@ _GROSS_YIELD_STARTS = (1.0, 0.8, 0.5)
 _ALPHA_STARTS = (0.3, 1.0, 3.0, 30.0)
 _TINY = 1e-300
 _ZERO_COST = 1e-24  # a cost below this is an exact fit (every residual < 1e-12)
-
-
-# --------------------------------------------------------------------------- #
-# Observations
-# --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One published die yield: an interval of yields at one die area on one process.
-
-    Parameters
-    ----------
-    name : str
-        Short label, e.g. ``"GA100"``.
-    die_area_mm2 : float
-        Die area [mm²], > 0.
-    yield_low, yield_high : float
-        The published yield as an interval of fractions, 0 <= low <= high <= 1.
-        A point value ("≈ 41.5 %") has ``yield_low == yield_high``; "≥ 90 %" is
-        ``(0.90, 1.0)``. Fitting needs ``yield_low > 0``.
-    source : str
-        Where the figure was published.
-    note : str, optional
-        Anything a reader needs to interpret the figure.
-    process : str, optional
-        Process the die is made on (``"TSMC N7"``); fits are per process.
-    counts : str, default "fully-good"
-        What the figure counts as good: ``"fully-good"`` (every block works),
-        ``"good-or-degraded"`` (dies sold with blocks fused off count too) or
-        ``"unspecified"``.
-    status : str, default "reported"
-        ``"reported"`` (a yield achieved) or ``"forecast"`` (a yield expected).
-    date : str, optional
-        When the yield applies (free text, e.g. ``"2025-02"``).
-
-    Raises
-    ------
-    InvalidParameterError
-        If a field is out of range; the error names the field.
-
-    Examples
-    --------
-    >>> a12 = Observation("A12", 83.27, 0.90, 1.0, source="CSIS 2025")
-    >>> a12.is_point, a12.yield_text
-    (False, '≥ 90 %')
-    >>> Observation("x", 100.0, 0.5, 0.4, source="")
-    Traceback (most recent call last):
-    ...
-    waferlab.errors.InvalidParameterError: yield_high must be in [0.5, 1] (got 0.4)
-    """
-
-    name: str
-    die_area_mm2: float
-    yield_low: float
-    yield_high: float
-    source: str
-    note: str = ""
-    process: str = ""
-    counts: str = "fully-good"
-    status: str = "reported"
-    date: str = ""
-
-    def __post_init__(self) -> None:
-        for text_field in ("name", "source", "note", "process", "date"):
-            value = getattr(self, text_field)
-            if not isinstance(value, str):
-                raise InvalidParameterError(text_field, value, "a string")
-        if not self.name.strip():
-            raise InvalidParameterError("name", self.name, "a non-empty string")
-        area = check_real("die_area_mm2", self.die_area_mm2, low=0.0, low_open=True)
-        low = check_real("yield_low", self.yield_low, low=0.0, high=1.0)
-        high = check_real("yield_high", self.yield_high, low=low, high=1.0)
-        check_choice("counts", self.counts, COUNTS)
-        check_choice("status", self.status, STATUSES)
-        object.__setattr__(self, "die_area_mm2", area)
-        object.__setattr__(self, "yield_low", low)
-        object.__setattr__(self, "yield_high", high)
-
-    @property
-    def is_point(self) -> bool:
-        """Whether the observation is a single value (``yield_low == yield_high``)."""
-        return self.yield_low == self.yield_high
-
-    @property
-    def yield_text(self) -> str:
-        """The published yield as text: ``"41.5 %"``, ``"50–70 %"``, ``"≥ 90 %"``."""
-        low, high = _percent(self.yield_low), _percent(self.yield_high)
-        if self.is_point:
-            return f"{low} %"
-        if self.yield_high == 1.0:
-            return f"≥ {low} %"
-        return f"{low}–{high} %"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-able dict (the JSON file format)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def _percent(x: float) -> str:
-    return f"{100.0 * x:.4g}"
-
-
-class ObservationFileError(CalibrationError, ValueError):
-    """An observations file is malformed; the message names the file, row and field.
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    row : str
-        Where in the file (``"line 3"``, ``"observation 2"``), or ``""``.
-    field : str
-        The offending field, or ``""``.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
-    >>> _ = tmp.write_text("name,die_area_mm2,yield\\nGA100,826,41.5\\n")
-    >>> try:
-    ...     observations_from_csv(tmp)
-    ... except ObservationFileError as exc:
-    ...     print(exc.row, exc.field, str(exc).split(": ", 1)[1])
-    line 2 yield yield must be in [0, 1] (got 41.5) (yields are fractions, not percent)
-    """
-
-    def __init__(self, path: str | os.PathLike[str], row: str, field: str, message: str) -> None:
-        self.path = str(path)
-        self.row = row
-        self.field = field
-        where = ", ".join(
-            part for part in (self.path, row, f"field {field!r}" if field else "") if part
-        )
-        super().__init__(f"{where}: {message}")
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(Observation))
-_REQUIRED = ("name", "die_area_mm2")
-_FLOAT_FIELDS = ("die_area_mm2", "yield_low", "yield_high")
-# Fields a file may hold: the Observation fields, with "yield" (a point value)
-# next to the interval it stands for.
-_FILE_FIELDS = (*_FIELD_NAMES[:2], "yield", *_FIELD_NAMES[2:])
-
-_UTF16_32_MARKS = (
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
-
-
-def _read_text(path: str | os.PathLike[str]) -> str:
-    """Return the file's text, decoded as UTF-8 (a leading byte-order mark is dropped).
-
-    Spreadsheets save "CSV UTF-8" with a byte-order mark; it is not part of the
-    first column's name. Other encodings are refused with the line of the
-    first byte that is not UTF-8, so that no character is silently misread.
-    """
-    data = Path(path).read_bytes()
-    for mark, encoding in _UTF16_32_MARKS:
-        if data.startswith(mark):
-            raise ObservationFileError(
-                path, "", "", f"not UTF-8 text ({encoding}); save the file as UTF-8"
-            )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ObservationFileError(
-            path,
-            f"line {line}",
-            "",
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-        ) from None
-
-
-def _observation_from_record(
-    record: Mapping[str, Any], path: str | os.PathLike[str], row: str, *, text_numbers: bool
-) -> Observation:
-    """Build an :class:`Observation` from one file record, with located errors.
-
-    ``text_numbers`` says whether numbers come as text (CSV cells) or must be
-    numbers (JSON, where ``"826"`` is a string, not a number).
-    """
-    unknown = [k for k in record if k not in _FILE_FIELDS]
-    if unknown:
-        raise ObservationFileError(
-            path, row, str(unknown[0]), "unknown field; valid fields: " + ", ".join(_FILE_FIELDS)
-        )
-    values: dict[str, Any] = {}
-    for key, value in record.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue  # an empty CSV cell means "not given"
-        values[key] = value
-    for key in _REQUIRED:
-        if key not in values:
-            raise ObservationFileError(path, row, key, "missing")
-    if "yield" in values:
-        if "yield_low" in values or "yield_high" in values:
-            raise ObservationFileError(
-                path, row, "yield", "give either yield or yield_low and yield_high, not both"
-            )
-        point = values.pop("yield")
-        values["yield_low"] = values["yield_high"] = point
-    # Errors about yield_low/yield_high name the column the user wrote.
-    written = {"yield_low": "yield", "yield_high": "yield"} if "yield" in record else {}
-    for key in ("yield_low", "yield_high"):
-        if key not in values:
-            if "yield" in record:  # written, but empty (CSV) or null (JSON)
-                raise ObservationFileError(
-                    path, row, "yield", "no value (give a number, or yield_low and yield_high)"
-                )
-            raise ObservationFileError(path, row, key, "missing (or give a single 'yield')")
-    for key in _FLOAT_FIELDS:
-        value = values[key]
-        if isinstance(value, str) and text_numbers:
-            try:
-                values[key] = float(value.strip())
-            except ValueError:
-                raise ObservationFileError(
-                    path, row, written.get(key, key), f"not a number: {value!r}"
-                ) from None
-        elif isinstance(value, str):
-            raise ObservationFileError(
-                path,
-                row,
-                written.get(key, key),
-                f"a string ({value!r}), expected a number (write it without quotes)",
-            )
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise ObservationFileError(path, row, written.get(key, key), f"not a number: {value!r}")
-    values.setdefault("source", "")
-    try:
-        observation = Observation(**values)
-    except InvalidParameterError as exc:
-        field = written.get(exc.parameter, exc.parameter)
-        message = str(exc).replace(exc.parameter, field, 1)
-        percent = isinstance(exc.value, float) and exc.value > 1.0
-        if exc.parameter in ("yield_low", "yield_high") and percent:
-            message += " (yields are fractions, not percent)"
-        raise ObservationFileError(path, row, field, message) from None
-    if observation.yield_low <= 0.0:
-        field = written.get("yield_low", "yield_low")
-        raise ObservationFileError(
-            path,
-            row,
-            field,
-            f"observation {observation.name!r} has {field} 0: a fit needs a yield above 0 "
-            "(a yield of 0 has no finite defect density; write a small positive lower bound)",
-        )
-    return observation
-
-
-def _observations_from_records(
-    records: Iterable[tuple[str, Mapping[str, Any]]],
-    path: str | os.PathLike[str],
-    *,
-    text_numbers: bool,
-) -> tuple[Observation, ...]:
-    """Build the observations of a file from its ``(row, record)`` pairs; names must be unique.
-
-    ``text_numbers`` as in :func:`_observation_from_record`. The CSV and JSON
-    readers differ only in how they produce the records.
-    """
-    observations = tuple(
-        _observation_from_record(record, path, row, text_numbers=text_numbers)
-        for row, record in records
-    )
-    seen: set[str] = set()
-    for k, obs in enumerate(observations, start=1):
-        if obs.name in seen:
-            raise ObservationFileError(
-                path, f"observation {k}", "name", f"duplicate name {obs.name!r}"
-            )
-        seen.add(obs.name)
-    return observations
-
-
-def observations_from_csv(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
-    """Read observations from a CSV file with a header line.
-
-    Parameters
-    ----------
-    path : str or path-like
-        CSV file. Columns are :class:`Observation` field names; ``name``,
-        ``die_area_mm2`` and either ``yield`` (a point value) or ``yield_low``
-        and ``yield_high`` are required, the others optional. Yields are
-        fractions (0.415, not 41.5). The file is UTF-8 text; the byte-order
-        mark and CRLF line ends of spreadsheets' "CSV UTF-8" are accepted.
-
-    Returns
-    -------
-    tuple of Observation
-
-    Raises
-    ------
-    ObservationFileError
-        If a column is unknown, a line has fewer or more values than the
-        header, a required value is missing or a value is out of range (a
-        yield of 0 included: no fit can use it), or the file is not UTF-8
-        text; the message names the file, the line and the field (``yield``
-        when the point value written as ``yield`` is the problem).
-    OSError
-        If the file cannot be read.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
-    >>> _ = tmp.write_text("name,die_area_mm2,yield\\nGA100,826,0.415\\n")
-    >>> observations_from_csv(tmp)[0].yield_low
-    0.415
-    """
-    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
-    try:
-        observations = _observations_from_records(
-            _csv_records(reader, path), path, text_numbers=True
-        )
-    except csv.Error as exc:
-        # line_num counts the lines read completely; the record in error starts after them
-        raise ObservationFileError(
-            path, f"line {reader.line_num + 1}", "", f"not valid CSV: {exc}"
-        ) from None
-    if not observations:
-        raise ObservationFileError(path, "", "", "no observations")
-    return observations
-
-
-def _csv_records(
-    reader: csv.DictReader[str], path: str | os.PathLike[str]
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """Yield ``(row, record)`` per line of ``reader``, keys stripped; check the line's shape."""
-    if reader.fieldnames is None:
-        raise ObservationFileError(path, "", "", "empty file (expected a header line)")
-    header = [name.strip() for name in reader.fieldnames]
-    if len(set(header)) != len(header):
-        raise ObservationFileError(path, "line 1", "", "duplicate column in the header")
-    for record in reader:
-        row = f"line {reader.line_num}"
-        if None in record:
-            raise ObservationFileError(path, row, "", "more values than header columns")
-        short = [k.strip() for k, v in record.items() if v is None]
-        if short:
-            raise ObservationFileError(
-                path,
-                row,
-                short[0],
-                f"missing: the line has {len(header) - len(short)} values for "
-                f"{len(header)} header columns (write an empty cell as two adjacent commas)",
-            )
-        yield row, {k.strip(): v for k, v in record.items()}
-
-
-def observations_from_json(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
-    """Read observations from a JSON file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A JSON list of objects, or an object with an ``"observations"`` list
-        (the format of the built-in datasets). Keys as in
-        :func:`observations_from_csv`; numbers must be JSON numbers (``826``,
-        not ``"826"``).
-
-    Returns
-    -------
-    tuple of Observation
-
-    Raises
-    ------
-    ObservationFileError
-        If the file is not UTF-8 text, not valid JSON (or nested too deeply to
-        read) or an entry is malformed; the message names the file, the
-        observation (1-based) and the field.
-    OSError
-        If the file cannot be read.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.json"
-    >>> _ = tmp.write_text('[{"name": "A12", "die_area_mm2": 83.27, '
-    ...                    '"yield_low": 0.9, "yield_high": 1.0}]')
-    >>> observations_from_json(tmp)[0].yield_text
-    '≥ 90 %'
-    """
-    text = _read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ObservationFileError(
-            path, f"line {exc.lineno}", "", f"not valid JSON: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise ObservationFileError(
-            path, "", "", "not usable JSON: nested too deeply (expected a list of objects)"
-        ) from None
-    except ValueError as exc:  # an integer with more digits than Python converts
-        reason = str(exc).split(":")[0]
-        raise ObservationFileError(path, "", "", f"not usable JSON: {reason}") from None
-    if isinstance(data, Mapping):
-        if "observations" not in data:
-            raise ObservationFileError(path, "", "observations", "missing (expected a list)")
-        data = data["observations"]
-    if not isinstance(data, list):
-        raise ObservationFileError(path, "", "observations", "expected a list of objects")
-    if not data:
-        raise ObservationFileError(path, "", "observations", "no observations")
-    return _observations_from_records(_json_records(data, path), path, text_numbers=False)
-
-
-def _json_records(
-    data: list[Any], path: str | os.PathLike[str]
-) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Yield ``(row, record)`` for each entry of a JSON observations list."""
-    for k, record in enumerate(data, start=1):
-        row = f"observation {k}"
-        if not isinstance(record, Mapping):
-            raise ObservationFileError(path, row, "", "expected an object")
-        yield row, record
-
-
-def load_observations(path: str | os.PathLike[str]) -> tuple[Observation, ...]:
-    """Read observations from a ``.csv`` or ``.json`` file (chosen by the extension).
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file; see :func:`observations_from_csv` and
-        :func:`observations_from_json` for the formats.
-
-    Returns
-    -------
-    tuple of Observation
-
-    Raises
-    ------
-    InvalidParameterError
-        If the extension is neither ``.csv`` nor ``.json``.
-    ObservationFileError
-        If the file is malformed.
-    OSError
-        If the file cannot be read.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
-    >>> _ = tmp.write_text("name,die_area_mm2,yield_low,yield_high\\nKirin,107,0.5,0.7\\n")
-    >>> load_observations(tmp)[0].yield_text
-    '50–70 %'
-    >>> load_observations(tmp.with_suffix(".txt"))
-    Traceback (most recent call last):
-    ...
-    waferlab.errors.InvalidParameterError: path must be a file ending in .csv or .json (got ...)
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return observations_from_csv(path)
-    if suffix == ".json":
-        return observations_from_json(path)
-    raise InvalidParameterError("path", str(path), "a file ending in .csv or .json")
-
-
-def load_dataset(name: str) -> tuple[Observation, ...]:
-    """Return a built-in dataset of observations.
-
-    Parameters
-    ----------
-    name : str
-        One of :data:`DATASETS` (``"csis-2025"``).
-
-    Returns
-    -------
-    tuple of Observation
-        Every observation of the dataset, in file order, including those that
-        default fits leave out (see :func:`select`).
-
-    Raises
-    ------
-    UnknownNameError
-        If ``name`` is not a built-in dataset; the message lists them.
-
-    Examples
-    --------
-    >>> [o.name for o in load_dataset("csis-2025")][:4]
-    ['GA100', 'A12', '910B', 'Kirin 9000S']
-    """
-    filename = DATASETS.get(name) if isinstance(name, str) else None
-    if filename is None:
-        raise UnknownNameError("dataset", name, DATASETS)
-    resource = resources.files("waferlab") / "data" / filename
-    with resources.as_file(resource) as path:
-        return observations_from_json(path)
-
-
-def processes(observations: Iterable[Observation]) -> tuple[str, ...]:
-    """Return the distinct processes of ``observations`` in order of appearance.
-
-    Parameters
-    ----------
-    observations : iterable of Observation
-
-    Returns
-    -------
-    tuple of str
-        Each process once (``""`` for observations without one).
-
-    Examples
-    --------
-    >>> processes(load_dataset("csis-2025"))
-    ('TSMC N7', 'SMIC N+2')
-    """
-    return tuple(dict.fromkeys(obs.process for obs in observations))
-
-
-def select(
-    observations: Iterable[Observation],
-    *,
-    process: str | None = None,
-    counts: str | None = "fully-good",
-    include_forecasts: bool = False,
-    names: Iterable[str] | None = None,
-) -> tuple[Observation, ...]:
-    """Return the observations a fit should use.
-
-    Parameters
-    ----------
-    observations : iterable of Observation
-    process : str, optional
-        Keep only this process. ``None`` keeps every process.
-    counts : str or None, default "fully-good"
-        Keep only observations counting good dies this way (one of
-        :data:`COUNTS`); ``None`` keeps all. The default keeps a
-        "good + degraded" figure (the FT's 40 %) out of fully-good fits.
-    include_forecasts : bool, default False
-        Whether to keep forecasts (``status == "forecast"``).
-    names : iterable of str, optional
-        Keep only these observations (by name).
-
-    Returns
-    -------
-    tuple of Observation
-
-    Raises
-    ------
-    UnknownNameError
-        If ``process`` or a name is not present in ``observations``; the
-        message lists the valid ones.
-    InvalidParameterError
-        If ``counts`` is not one of :data:`COUNTS`.
-
-    Examples
-    --------
-    >>> data = load_dataset("csis-2025")
-    >>> [o.name for o in select(data, process="SMIC N+2")]
-    ['910B', 'Kirin 9000S']
-    >>> [o.name for o in select(data, process="SMIC N+2", counts=None, include_forecasts=True)]
-    ['910B', 'Kirin 9000S', '910B (FT)', '910B (Morgan Stanley)']
-    """
-    pool = tuple(observations)
-    if process is not None:
-        check_choice("process", process, processes(pool))
-        pool = tuple(o for o in pool if o.process == process)
-    if counts is not None:
-        check_choice("counts", counts, COUNTS)
-        pool = tuple(o for o in pool if o.counts == counts)
-    if not include_forecasts:
-        pool = tuple(o for o in pool if o.status != "forecast")
-    if names is not None:
-        wanted = tuple(names)
-        for name in wanted:
-            check_choice("names", name, [o.name for o in pool])
-        pool = tuple(o for o in pool if o.name in wanted)
-    return pool
 
 
 # --------------------------------------------------------------------------- #
@@ -943,6 +364,59 @@ class CalibrationResult:
             headers=["observation", "area [mm²]", "published", "model", "log residual", "met"],
         )
 
+    def __repr__(self) -> str:
+        met = "all met" if self.all_met else f"{sum(self.met)} of {len(self.met)} met"
+        return short_repr(
+            f"CalibrationResult({self.label()}, free {'+'.join(self.free)}, "
+            f"{len(self.observations)} observations, {met}, {self.constraint})"
+        )
+
+    def _observation_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "observation": obs.name,
+                "die_area_mm2": obs.die_area_mm2,
+                "yield_low": obs.yield_low,
+                "yield_high": obs.yield_high,
+                "published": obs.yield_text,
+                "prediction": pred,
+                "residual": res,
+                "met": ok,
+            }
+            for obs, pred, res, ok in zip(
+                self.observations, self.predictions, self.residuals, self.met, strict=True
+            )
+        ]
+
+    def _repr_html_(self) -> str:
+        rows = self._observation_rows()
+        for row in rows:
+            row["model"] = format_percent(row["prediction"])
+        return html_table(
+            rows,
+            ["observation", "die_area_mm2", "published", "model", "residual", "met"],
+            headers=["observation", "area [mm²]", "published", "model", "log residual", "met"],
+            caption=f"{self.label()}; free {', '.join(self.free)}; {self.constraint}",
+        )
+
+    def to_frame(self) -> Any:
+        """Return one row per observation as a pandas DataFrame (pandas imported here).
+
+        Columns: observation, die_area_mm2, yield_low, yield_high, published,
+        prediction, residual, met.
+
+        Examples
+        --------
+        >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+        >>> fit_yield_model(smic, "poisson").to_frame()[["observation", "met"]]  # doctest: +SKIP
+           observation    met
+        0         910B  False
+        1  Kirin 9000S  False
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self._observation_rows())
+
     def to_dict(self) -> dict[str, Any]:
         """Return the result as a JSON-able dict."""
         return {
@@ -1047,6 +521,9 @@ def _start_points(
         _ALPHA_STARTS if "alpha" in free else (base.get("alpha"),)
     )
     starts: list[dict[str, float]] = []
+    areas = np.array([o.die_area_mm2 for o in observations])
+    low = np.array([o.yield_low for o in observations])
+    high = np.array([o.yield_high for o in observations])
     for g0 in gross_starts:
         for a0 in alpha_starts:
             point: dict[str, float] = {}
@@ -1060,18 +537,17 @@ def _start_points(
             params = {**base, **point}
             params.pop("defect_density_per_cm2", None)
             ceiling = params.get("gross_yield", 1.0)
-            d0s = []
-            for obs in observations:
-                target = min(math.sqrt(obs.yield_low * obs.yield_high), 0.999 * ceiling)
-                try:
-                    d0 = float(defect_density_for_yield(model, obs.die_area_mm2, target, **params))
-                except InvalidParameterError:
-                    continue
-                if math.isfinite(d0) and d0 > 0.0:
-                    d0s.append(d0)
-            if not d0s:
-                d0s = [0.1]
-            for d0 in sorted({min(d0s), float(np.median(d0s)), max(d0s)}):
+            targets = np.minimum(np.sqrt(low * high), 0.999 * ceiling)
+            inverse = _inverse_or_inf(
+                model,
+                areas,
+                targets,
+                {k: np.asarray(v, dtype=np.float64) for k, v in params.items()},
+            )
+            d0s = inverse[np.isfinite(inverse) & (inverse > 0.0)]
+            if d0s.size == 0:
+                d0s = np.array([0.1])
+            for d0 in sorted({float(d0s.min()), float(np.median(d0s)), float(d0s.max())}):
                 starts.append({**point, "defect_density_per_cm2": d0})
     return starts
 
@@ -1404,6 +880,73 @@ class ModelComparison:
         """Return the fits that meet every fitted observation."""
         return tuple(r for r in self.results if r.all_met)
 
+    def __repr__(self) -> str:
+        held = f", {len(self.held_out)} held out" if self.held_out else ""
+        return short_repr(
+            f"ModelComparison({self.process or 'no process'!r}, "
+            f"{len(self.observations)} observations{held}, {len(self.results)} fits, "
+            f"{len(self.reconciling())} meet every observation)"
+        )
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.rows():
+            parameters = row["parameters"]
+            flat = {
+                "model": row["model"],
+                "variant": row["variant"],
+                "free": "+".join(row["free"]),
+                "defect_density_per_cm2": parameters["defect_density_per_cm2"],
+                "gross_yield": parameters.get("gross_yield", 1.0),
+                "alpha": parameters.get("alpha"),
+                "n_layers": parameters.get("n_layers"),
+                "all_met": row["all_met"],
+                "held_out_met": row["held_out_met"],
+                "constraint": row["constraint"],
+                "cost": row["cost"],
+            }
+            for name, prediction in row["predictions"].items():
+                flat[f"prediction {name}"] = prediction
+            out.append(flat)
+        return out
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            self._frame_rows(),
+            [
+                "variant",
+                "free",
+                "defect_density_per_cm2",
+                "gross_yield",
+                "alpha",
+                "all_met",
+                "constraint",
+            ],
+            headers=["model", "free", "D0 [/cm²]", "Y0", "α", "fit met", "constraint"],
+            caption=repr(self),
+        )
+
+    def to_frame(self) -> Any:
+        """Return one row per fit as a pandas DataFrame (pandas imported here).
+
+        Columns: model, variant, free, the parameters (``defect_density_per_cm2``,
+        ``gross_yield``, ``alpha``, ``n_layers``), all_met, held_out_met,
+        constraint, cost, and ``prediction NAME`` per observation (fitted,
+        then held out).
+
+        Examples
+        --------
+        >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+        >>> comparison = compare_models(smic, free_sets=[("defect_density_per_cm2",)])
+        >>> frame = comparison.to_frame()  # doctest: +SKIP
+        >>> frame.loc[frame.model == "poisson", ["variant", "all_met"]]  # doctest: +SKIP
+           variant  all_met
+        0  poisson    False
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self._frame_rows())
+
     def find(
         self, model: str, free: Iterable[str] = ("defect_density_per_cm2",), **fixed: float
     ) -> CalibrationResult:
@@ -1732,6 +1275,52 @@ class FeasibleRange:
         """Each interval as text: ``[0.58, 2.4]``, or ``≥ 1.45`` when α reaches the search end."""
         return tuple(_interval_text(self, lo, hi) for lo, hi in self.intervals)
 
+    def __repr__(self) -> str:
+        return short_repr(f"FeasibleRange({self.text()})")
+
+    def _frame_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for k, (lo, hi) in enumerate(self.intervals):
+            row: dict[str, Any] = {"model": self.model, "parameter": self.parameter, "low": lo}
+            row["high"] = hi
+            if self.defect_density_per_cm2:
+                (d_lo_a, d_lo_b), (d_hi_a, d_hi_b) = self.defect_density_per_cm2[2 * k : 2 * k + 2]
+                row.update(
+                    d0_at_low_min=d_lo_a,
+                    d0_at_low_max=d_lo_b,
+                    d0_at_high_min=d_hi_a,
+                    d0_at_high_max=d_hi_b,
+                )
+            rows.append(row)
+        return rows
+
+    def _repr_html_(self) -> str:
+        columns = ["low", "high"]
+        if self.defect_density_per_cm2:
+            columns += ["d0_at_low_min", "d0_at_low_max", "d0_at_high_min", "d0_at_high_max"]
+        return html_table(self._frame_rows(), columns, caption=self.text())
+
+    def to_frame(self) -> Any:
+        """Return one row per feasible interval as a pandas DataFrame (pandas imported here).
+
+        Columns: model, parameter, low, high and, when D0 was solved for, the
+        feasible D0 range at each end (``d0_at_low_min`` … ``d0_at_high_max``, /cm²).
+
+        Examples
+        --------
+        >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+        >>> alpha = feasible_range(smic, "negative_binomial", "alpha")
+        >>> alpha.to_frame()[["low", "high"]].round(3)  # doctest: +SKIP
+             low   high
+        0  0.582  2.374
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            self._frame_rows(),
+            columns=None if self.intervals else ["model", "parameter", "low", "high"],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the range as a JSON-able dict."""
         return {
@@ -1761,6 +1350,9 @@ def _interval_text(result: FeasibleRange, lo: float, hi: float) -> str:
             return f"≤ {hi:.4g}"
     return f"[{lo:.4g}, {hi:.4g}]"
 
+
+#: Observations x grid points evaluated at once by :func:`feasible_range`.
+_MARGIN_CELLS = 200_000
 
 _DEFAULT_SEARCH = {"gross_yield": (1e-3, 1.0), "alpha": (1e-2, 1e3)}
 
@@ -1815,7 +1407,8 @@ def _d0_bounds(
     gross = columns["gross_yield"]
     area = np.array([o.die_area_mm2 for o in pool])[:, None]
     y_low = np.array([o.yield_low for o in pool])[:, None] * math.exp(-tol)
-    y_high = np.array([o.yield_high for o in pool])[:, None] * math.exp(tol)
+    with np.errstate(over="ignore"):  # a tolerance beyond ~709 widens every interval to 1
+        y_high = np.array([o.yield_high for o in pool])[:, None] * np.exp(tol)
     hi_inverse = _inverse_or_inf(model, area, np.minimum(y_low, gross), columns)
     lo_inverse = _inverse_or_inf(model, area, np.minimum(y_high, gross), columns)
     hi = np.where(y_low < gross, hi_inverse, -(y_low / gross - 1.0))
@@ -1830,15 +1423,26 @@ def _margin(lo: NDArray[np.float64], hi: NDArray[np.float64]) -> NDArray[np.floa
     observation with itself are left out (for a point value lo = hi, which
     would pin the margin at 0); each hi_i >= 0 checks that the observation can
     be met at all.
+
+    Linear in the number of observations: min over i≠j of (hi_j − lo_i) is
+    hi_j − max_{i≠j} lo_i, and the largest lo among the others is the largest
+    lo overall except at the observation holding it, where it is the second
+    largest. An infinite hi_j against an infinite lo_i (both ends beyond any
+    finite D0) counts as infeasible.
     """
     margin = np.min(hi, axis=0)
     n = lo.shape[0]
     if n > 1:
+        order = np.argsort(lo, axis=0)
+        top = np.take_along_axis(lo, order[-1:], axis=0)  # (1, G)
+        second = np.take_along_axis(lo, order[-2:-1], axis=0)
+        is_top = np.zeros(lo.shape, dtype=bool)
+        np.put_along_axis(is_top, order[-1:], True, axis=0)
+        others = np.where(is_top, second, top)  # max_{i≠j} lo_i, per j
         with np.errstate(invalid="ignore"):  # inf − inf where both ends overflow
-            gaps = hi[None, :, :] - lo[:, None, :]
-        gaps = np.where(np.isnan(gaps), -np.inf, gaps)  # beyond any finite D0: infeasible
-        gaps = np.where(np.eye(n, dtype=bool)[:, :, None], np.inf, gaps)
-        margin = np.minimum(margin, np.min(gaps, axis=(0, 1)))
+            gaps = hi - others
+        gaps = np.where(np.isnan(gaps), -np.inf, gaps)
+        margin = np.minimum(margin, np.min(gaps, axis=0))
     return np.asarray(margin, dtype=np.float64)
 
 
@@ -1955,7 +1559,9 @@ def feasible_range(
         grid = np.geomspace(search[0], search[1], grid_n)
     else:
         grid = np.linspace(search[0], search[1], grid_n)
-    values = margins(grid)
+    # in slices of the grid, so that memory stays bounded for many observations
+    step = max(1, _MARGIN_CELLS // len(pool))
+    values = np.concatenate([margins(grid[k : k + step]) for k in range(0, grid_n, step)])
     feasible = values >= 0.0
 
     def edge(a: float, b: float) -> float:

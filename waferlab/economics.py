@@ -671,7 +671,15 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     # final_units > 0 implies p > 0 and t > 0.
     c_good_package = c_package / p
     test = costs.test_cost_usd_per_unit
-    c_unit = (c_good_package + test) / t
+    with np.errstate(over="ignore"):
+        c_unit = float(np.float64(c_good_package + test) / t)
+    if not math.isfinite(c_unit):  # a yield so small (1e-320) that the quotient overflows
+        raise InputConflictError(
+            "funnel",
+            funnel.final_units,
+            "the funnel finishes so few tested units that the cost per unit is beyond "
+            "any finite number (look at the funnel's stages for a yield close to 0)",
+        )
     hbm_spend = funnel.packages * h * costs.hbm_cost_usd_per_stack
     packaging_spend = funnel.packages * packaging
     test_spend = funnel.good_packages * test

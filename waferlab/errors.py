@@ -28,8 +28,14 @@ __all__ = [
     "check_choice",
     "check_integer",
     "check_real",
+    "check_text",
     "describe_range",
 ]
+
+#: Longest text value (a name, a source, a note) waferlab accepts from a scenario or
+#: observations file, [characters]. The longest note among the built-in presets is
+#: under 2,000 characters; a value far beyond this bound is a mistake or an attack.
+MAX_TEXT_CHARS: int = 10_000
 
 
 class WaferlabError(Exception):
@@ -116,9 +122,15 @@ class ScenarioError(WaferlabError, ValueError):
     """A scenario file is malformed; the message names the file and the key."""
 
 
+#: Strings longer than this are shown by their start and length in error messages.
+_SHOWN_CHARS = 80
+
+
 def _show(value: object) -> str:
     if isinstance(value, np.ndarray):
         return np.array2string(value, threshold=6)
+    if isinstance(value, str) and len(value) > _SHOWN_CHARS:
+        return f"{value[:24]!r}"[:-1] + f"…', {len(value)} characters"
     return repr(value)
 
 
@@ -203,6 +215,13 @@ def check_real(
     low_open, high_open : bool, default False
         Whether the bound itself is excluded.
 
+    Returns
+    -------
+    float
+        The value; a negative zero is returned as ``0.0``, so that ``1 / x``
+        and ``log(x)`` further on see the zero at the end of the range, not
+        its sign (``-0.0`` passes ``>= 0`` but ``1 / -0.0`` is ``-inf``).
+
     Raises
     ------
     InvalidParameterError
@@ -216,6 +235,8 @@ def check_real(
     Traceback (most recent call last):
     ...
     waferlab.errors.InvalidParameterError: die_width_mm must be > 0 (got -1)
+    >>> check_real("harvestable_fraction", -0.0, low=0.0, high=1.0)
+    0.0
     """
     allowed = describe_range(low, high, low_open, high_open)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
@@ -223,7 +244,7 @@ def check_real(
     x = float(value)
     if not math.isfinite(x) or _outside(np.asarray(x), low, high, low_open, high_open):
         raise InvalidParameterError(name, value, _allowed_for(x, allowed, low, high))
-    return x
+    return x + 0.0  # -0.0 becomes +0.0: 1/x and log(x) downstream see the zero of the range
 
 
 def check_array(
@@ -261,7 +282,7 @@ def check_array(
     if np.any(bad):
         first = float(x[bad].flat[0] if x.ndim else x)
         raise InvalidParameterError(name, first, _allowed_for(first, allowed, low, high))
-    return x
+    return x + 0.0  # -0.0 becomes +0.0 (as in check_real)
 
 
 def check_integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
@@ -312,4 +333,27 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     options = tuple(choices)
     if not isinstance(value, str) or value not in options:
         raise UnknownNameError(name, value, options)
+    return value
+
+
+def check_text(name: str, value: Any, *, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Return ``value`` if it is a string of at most ``max_chars`` characters.
+
+    The error message shows the length and the first characters, never the
+    whole value (a value from an untrusted file may be megabytes long).
+
+    Examples
+    --------
+    >>> check_text("note", "from the CSIS report")
+    'from the CSIS report'
+    >>> try:
+    ...     check_text("note", "x" * 20_000)
+    ... except InvalidParameterError as err:
+    ...     print(err.allowed, "|", len(str(err)))
+    a string of at most 10000 characters | 101
+    """
+    if not isinstance(value, str):
+        raise InvalidParameterError(name, value, "a string")
+    if len(value) > max_chars:
+        raise InvalidParameterError(name, value, f"a string of at most {max_chars} characters")
     return value

@@ -88,6 +88,20 @@ HARVEST_MODELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 #: within milliseconds and megabytes.
 MAX_HARVEST_BLOCKS = 4096
 
+#: Mean defect count per die beyond which the bins are computed at this value: every
+#: bin is then at its limit (for α >= 1e-9 the ratio λ/α stays finite, and the
+#: shares hλ, (1 - h)λ never meet 0 · inf). An area times a density can overflow.
+MAX_DEFECT_LOAD = 1e290
+
+#: Smallest clustering parameter α the bins accept: below it nearly every defect
+#: would fall on one die in 10⁹, which describes no wafer (and λ/α overflows).
+MIN_ALPHA = 1e-9
+
+#: Beyond this α the negative binomial is computed as its Poisson limit: the
+#: log-yields differ by about λ²/(2α), below 1e-10 for every λ up to 14 (a yield
+#: of 1e-6), while the incomplete beta functions lose accuracy past it.
+POISSON_LIMIT_ALPHA = 1e12
+
 # Trapezoidal grid for the block rule under gamma mixing: nodes per width of the
 # narrower of the two densities, the tail mass left out on each side, and a cap
 # (reached only for alpha beyond about 10^4, where the mixing is nearly Poisson).
@@ -348,7 +362,12 @@ def _mixing_shape(
             raise InvalidParameterError("n_layers", None, "an integer >= 1 for bose_einstein")
         return float(check_integer("n_layers", parameters["n_layers"], low=1))
     alpha = parameters.get("alpha", YIELD_MODELS[model].defaults.get("alpha"))
-    return check_real("alpha", alpha, low=0.0, low_open=True)
+    return check_real("alpha", alpha, low=MIN_ALPHA)
+
+
+def _computed_shape(shape: float | None) -> float | None:
+    """The gamma shape the maths uses: None (Poisson) beyond :data:`POISSON_LIMIT_ALPHA`."""
+    return None if shape is None or shape > POISSON_LIMIT_ALPHA else shape
 
 
 def _out(x: NDArray[np.float64]) -> FloatOrArray:
@@ -403,8 +422,14 @@ def _defect_rule(
         theta = lam / alpha
         odds = h * theta / (1.0 + (1.0 - h) * theta)
         q = odds / (1.0 + odds)  # failure probability of the negative binomial
-        cdf = special.betainc(alpha, m + 1, 1.0 - q)
-        sf = special.betainc(m + 1, alpha, q)
+        p = 1.0 / (1.0 + odds)  # 1 - q without rounding when q is close to 1
+        # Each tail from the side where its argument is small, the other by complement:
+        # q rounds to 1 for a tiny alpha (huge odds), p to 1 for a huge alpha.
+        q_small = q < 0.5
+        sf_q = special.betainc(m + 1, alpha, np.where(q_small, q, 0.0))
+        cdf_p = special.betainc(alpha, m + 1, np.where(q_small, 1.0, p))
+        cdf = np.where(q_small, 1.0 - sf_q, cdf_p)
+        sf = np.where(q_small, sf_q, 1.0 - cdf_p)
         log_pmf0 = -alpha * np.log1p(odds)
         pmf0 = np.exp(log_pmf0)
         one_minus_pmf0 = -np.expm1(log_pmf0)
@@ -668,12 +693,15 @@ def harvest_bins(
     alpha = _mixing_shape(model, model_parameters)
     if model == "negative_binomial":
         model_parameters["alpha"] = alpha
+    alpha = _computed_shape(alpha)
     area = check_array("die_area_mm2", die_area_mm2, low=0.0)
     density = check_array("defect_density_per_cm2", defect_density_per_cm2, low=0.0)
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
     y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     fcrit = check_array("critical_area_fraction", critical_area_fraction, low=0.0, high=1.0)
-    lam = np.asarray(defect_load(area, density, critical_area_fraction=fcrit), dtype=np.float64)
+    with np.errstate(over="ignore"):  # A · D0 beyond the largest float: clipped below
+        lam = np.asarray(defect_load(area, density, critical_area_fraction=fcrit), dtype=float)
+    lam = np.minimum(lam, MAX_DEFECT_LOAD)
     fully_good, degraded, dead = _split(lam, h, y0, alpha, rule)
     parameters: dict[str, Any] = {
         "die_area_mm2": _out(area),
@@ -752,7 +780,8 @@ def harvest_bins_for_load(
     alpha = _mixing_shape(model, model_parameters, extras=("gross_yield",))
     if model == "negative_binomial":
         model_parameters["alpha"] = alpha
-    lam = check_array("defect_load", defect_load, low=0.0)
+    alpha = _computed_shape(alpha)
+    lam = np.minimum(check_array("defect_load", defect_load, low=0.0), MAX_DEFECT_LOAD)
     h = check_array("harvestable_fraction", harvestable_fraction, low=0.0, high=1.0)
     y0 = check_array("gross_yield", gross_yield, low=0.0, high=1.0)
     fully_good, degraded, dead = _split(lam, h, y0, alpha, rule)

@@ -8,14 +8,18 @@ then an atomic rename).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
 import json
 import math
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
@@ -24,7 +28,13 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from waferlab.calibration import CalibrationResult, FeasibleRange
+    from waferlab.observations import Observation, SkippedGroup
+
 __all__ = [
+    "SKIP_REASONS",
+    "calibration_fit_text",
+    "feasible_range_text",
     "figure_bytes",
     "format_decimals",
     "format_fields",
@@ -32,12 +42,18 @@ __all__ = [
     "format_quantity",
     "format_significant",
     "format_table",
+    "group_title",
+    "holds_working_directory",
+    "html_table",
     "save_figure_atomic",
+    "short_repr",
+    "skipped_groups_text",
     "to_csv",
     "to_json",
     "to_jsonable",
     "write_bytes_atomic",
     "write_files_atomic",
+    "write_folder_atomic",
     "write_text_atomic",
 ]
 
@@ -235,6 +251,46 @@ def format_table(
     return "\n".join(lines)
 
 
+def short_repr(text: str, limit: int = 300) -> str:
+    """Cut ``text`` to at most ``limit`` characters (for ``__repr__``), ending in ``…)``.
+
+    Examples
+    --------
+    >>> short_repr("Result(" + "x" * 400 + ")", 20)
+    'Result(xxxxxxxxxxx…)'
+    """
+    return text if len(text) <= limit else text[: limit - 2] + "…)"
+
+
+def html_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    headers: Sequence[str] | None = None,
+    caption: str = "",
+    float_format: str = ".4g",
+) -> str:
+    """Render rows as an HTML table (for ``_repr_html_`` in notebooks); text is escaped.
+
+    Examples
+    --------
+    >>> html_table([{"model": "<murphy>", "d0": 0.11562}], ["model", "d0"], caption="fit")
+    '<table><caption>fit</caption><thead><tr><th>model</th><th>d0</th></tr></thead><tbody><tr><td>&lt;murphy&gt;</td><td>0.1156</td></tr></tbody></table>'
+    """
+    from html import escape
+
+    names = list(headers) if headers is not None else list(columns)
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in names)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{escape(_cell(row.get(c), float_format))}</td>" for c in columns)
+        + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """Render rows (mappings) as CSV text with a header line.
 
@@ -274,8 +330,11 @@ def _replace_all(directory: Path, files: Sequence[tuple[Path, bytes]]) -> None:
             except OSError as exc:
                 raise type(exc)(exc.errno, exc.strerror, str(target)) from None
             staged.append((tmp_name, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            except OSError as exc:  # e.g. a full disk: name the file the user asked for
+                raise type(exc)(exc.errno, exc.strerror, str(target)) from None
             # mkstemp creates the file private (0600); give it the usual mode.
             os.chmod(tmp_name, 0o666 & ~mask)
         for tmp_name, target in staged:
@@ -361,6 +420,236 @@ def write_files_atomic(
     return targets
 
 
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2`` with RENAME_EXCHANGE).
+
+    Returns False where the system has no such call (the caller then falls back
+    to two renames).
+    """
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class _FolderLock:
+    """An advisory lock (``flock``) on a folder, held while a writer replaces one of its entries.
+
+    Writers of the same target serialise; readers and other programs are not
+    affected. Where ``fcntl`` does not exist (Windows) no lock is taken.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd: int | None = None
+
+    def __enter__(self) -> _FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        self.fd = os.open(self.folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM during a step that must not be cut in two.
+
+    A signal that arrives meanwhile is delivered when the step is done.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, deepest last."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing.append(candidate)
+    created = []
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            if not candidate.is_dir():
+                raise NotADirectoryError(
+                    errno.ENOTDIR, "cannot be created", str(candidate)
+                ) from None
+            continue
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, str(candidate)) from None
+        created.append(candidate)
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is not a directory", str(folder))
+    return created
+
+
+def holds_working_directory(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` is the working directory, one of its parents, or a filesystem root.
+
+    Such a folder is never replaced, not even on request: the running process
+    (and the user's shell) would be left in a deleted folder.
+
+    Examples
+    --------
+    >>> holds_working_directory("."), holds_working_directory("/")
+    (True, True)
+    """
+    path = Path(os.path.realpath(folder))
+    cwd = Path(os.path.realpath(os.getcwd()))
+    return path == cwd or path in cwd.parents or path.parent == path
+
+
+def write_folder_atomic(
+    directory: str | os.PathLike[str],
+    files: Mapping[str, bytes],
+    *,
+    may_replace: Callable[[Path], bool] | None = None,
+) -> tuple[Path, ...]:
+    """Write a folder of files whole, or not at all, and move it into place in one rename.
+
+    The files are written into a fresh hidden folder beside ``directory``
+    (``.NAME.XXXX.tmp``), which is then renamed to ``directory``. An existing
+    ``directory`` is replaced whole (swapped in one atomic step where the system
+    allows it) when it is empty or ``may_replace(directory)`` says so; otherwise
+    it is refused and left untouched. Writers of the same folder hold an
+    advisory lock (``flock`` on the parent folder), so concurrent writers
+    serialise and the result is always one writer's complete folder. On any
+    error or interruption (KeyboardInterrupt, or an exception raised by a
+    signal handler) the temporary folder and any parent folders this call
+    created are removed: no partial and no empty folder is left behind.
+
+    Parameters
+    ----------
+    directory : path
+        The folder to write; missing parents are created.
+    files : mapping of str to bytes
+        File name (no directory part) to content.
+    may_replace : callable, optional
+        Decides whether an existing, non-empty ``directory`` may be replaced;
+        None refuses every non-empty folder.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The files written, in the order given.
+
+    Raises
+    ------
+    FileExistsError
+        If ``directory`` exists, is not empty and may not be replaced.
+    OSError
+        If the folder cannot be written (a full disk, no permission, a parent
+        that is a file); the error names the target path, never the temporary one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = write_folder_atomic(Path(tmp) / "out", {"a.txt": b"1", "b.txt": b"2"})
+    ...     again = write_folder_atomic(Path(tmp) / "out", {"c.txt": b"3"}, may_replace=bool)
+    ...     sorted(p.name for p in (Path(tmp) / "out").iterdir())
+    ['c.txt']
+    """
+    root = Path(os.path.abspath(directory))
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(root))
+    if holds_working_directory(root):
+        from waferlab.errors import InvalidParameterError
+
+        raise InvalidParameterError(
+            "directory", str(directory), "a folder that does not hold the working directory"
+        )
+    for name in files:
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise ValueError(f"file name {name!r} must not contain a directory part")
+    created = _make_parents(root.parent)
+    staging: Path | None = None
+    try:
+        with _FolderLock(root.parent):
+            if root.is_symlink() or (root.exists() and not root.is_dir()):
+                raise NotADirectoryError(errno.ENOTDIR, "is not a directory", str(root))
+            exists = root.exists()
+            if exists and any(root.iterdir()) and not (may_replace and may_replace(root)):
+                raise FileExistsError(errno.EEXIST, "exists and is not empty", str(root))
+            mask = os.umask(0)
+            os.umask(mask)
+            try:
+                staging = Path(
+                    tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent)
+                )
+            except OSError as exc:
+                raise type(exc)(exc.errno, exc.strerror, str(root)) from None
+            os.chmod(staging, 0o777 & ~mask)
+            for name, data in files.items():
+                try:
+                    with open(staging / name, "wb") as handle:
+                        handle.write(data)
+                    os.chmod(staging / name, 0o666 & ~mask)
+                except OSError as exc:
+                    raise type(exc)(exc.errno, exc.strerror, str(root / name)) from None
+            with _signals_blocked():
+                if not exists:
+                    os.rename(staging, root)
+                    staging = None
+                elif _rename_exchange(staging, root):
+                    pass  # staging now holds the old folder, removed below
+                else:
+                    aside = Path(
+                        tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".old", dir=root.parent)
+                    )
+                    os.rename(root, aside / "old")
+                    try:
+                        os.rename(staging, root)
+                    except OSError:
+                        os.rename(aside / "old", root)  # put the old folder back
+                        aside.rmdir()
+                        raise
+                    staging = aside  # holds the old folder, removed below
+                if staging is not None:
+                    _remove_tree(staging)
+                    staging = None
+    except BaseException:
+        with _signals_blocked():
+            if staging is not None:
+                _remove_tree(staging)
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):  # not empty: someone else's now
+                    folder.rmdir()
+        raise
+    return tuple(root / name for name in files)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` whole or not at all (see :func:`write_bytes_atomic`).
 
@@ -422,3 +711,77 @@ def figure_bytes(figure: Figure, fmt: str = "png", *, dpi: int = 150) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- calibration text
+
+
+def group_title(process: str, counts: str) -> str:
+    """``"SMIC N+2"``, with the way of counting when it is not fully good.
+
+    Examples
+    --------
+    >>> group_title("SMIC N+2", "fully-good"), group_title("", "good-or-degraded")
+    ('SMIC N+2', 'observations (good-or-degraded yields)')
+    """
+    counted = "" if counts == "fully-good" else f" ({counts} yields)"
+    return (process or "observations") + counted
+
+
+#: What each :class:`~waferlab.observations.SkippedGroup` reason code means.
+SKIP_REASONS = {"none_named_in_fit_to": "none of its observations is among those chosen to fit"}
+
+
+def skipped_groups_text(
+    skipped: Sequence[SkippedGroup], reasons: Mapping[str, str] = SKIP_REASONS
+) -> str:
+    """One line per group that was not fitted, or ``""`` (``reasons``: code -> text)."""
+    return "\n".join(
+        f"{group_title(g.process, g.counts)}: not fitted, because "
+        f"{reasons.get(g.reason, g.reason)} (its observations: {', '.join(g.observations)})"
+        for g in skipped
+    )
+
+
+def feasible_range_text(result: FeasibleRange) -> str:
+    """One indented line: the model, the parameter and its feasible values (with D0 at the ends)."""
+    head = f"  {result.model:<20} {result.parameter}: "
+    if result.is_empty:
+        return head + "none"
+    if result.parameter == "defect_density_per_cm2":
+        lo, hi = result.intervals[0]
+        return head + f"{lo:.4g} – {hi:.4g} /cm²"
+    parts = []
+    for k, (lo, hi) in enumerate(result.intervals):
+        d0_at_lo = result.defect_density_per_cm2[2 * k][0]
+        d0_at_hi = result.defect_density_per_cm2[2 * k + 1][0]
+        parts.append(
+            f"{result.interval_texts()[k]} "
+            f"(D0 {d0_at_lo:.3g} /cm² at {lo:.4g}, {d0_at_hi:.3g} /cm² at {hi:.4g})"
+        )
+    return head + "; ".join(parts)
+
+
+def calibration_fit_text(
+    result: CalibrationResult, held: Sequence[tuple[Observation, float, bool]] = ()
+) -> str:
+    """A fit, observation by observation, with held-out predictions (``waferlab calibrate``)."""
+    first = result.observations[0]
+    title = group_title(first.process, first.counts)
+    lines = [
+        f"{title}: {result.model}, free {', '.join(result.free)}",
+        "parameters: "
+        + ", ".join(f"{k} = {format_significant(v, 6)}" for k, v in result.parameters.items()),
+        f"fitted observations met: {'yes' if result.all_met else 'no'} (tolerance "
+        f"{result.tolerance:g} in log-yield); cost {format_significant(result.cost)}",
+    ]
+    if held:
+        every = all(ok for _, _, ok in held)
+        lines.append(f"held-out observations met: {'yes' if every else 'no'}")
+    lines += [f"constraint: {result.constraint_note}", result.table()]
+    for obs, pred, ok in held:
+        lines.append(
+            f"held out: {obs.name} {obs.yield_text} at {obs.die_area_mm2:g} mm² -> "
+            f"{format_percent(pred)} ({'met' if ok else 'not met'})"
+        )
+    return "\n".join(lines)

@@ -16,11 +16,14 @@ says:
 4. cost per finished 910C, and where the money goes.
 
 Everything is computed in memory first; :meth:`Report.write` then writes
-``report.md``, ``report.json`` and the figures, each file whole or not at all.
+``report.md``, ``report.json`` and the figures as one folder, whole or not at
+all (built beside the target and renamed into place; see :func:`check_out_dir`
+for which existing folders it replaces).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from waferlab import __version__
 from waferlab._data import load_json
-from waferlab.output import figure_bytes, to_json, write_files_atomic
+from waferlab.errors import InvalidParameterError
+from waferlab.output import figure_bytes, holds_working_directory, to_json, write_folder_atomic
 from waferlab.output import format_percent as _pct
 
 if TYPE_CHECKING:
@@ -37,7 +41,7 @@ if TYPE_CHECKING:
     from waferlab.funnel import FunnelResult
     from waferlab.scenarios import Scenario
 
-__all__ = ["REPORT_SOURCE", "Report", "build_report"]
+__all__ = ["REPORT_SOURCE", "Report", "build_report", "check_out_dir", "is_report_folder"]
 
 #: The motivating report.
 REPORT_SOURCE = (
@@ -87,28 +91,145 @@ class Report:
     figures: Mapping[str, bytes] = field(default_factory=dict)
     data: Mapping[str, Any] = field(default_factory=dict)
 
-    def write(self, out_dir: str | os.PathLike[str]) -> tuple[Path, ...]:
-        """Write ``report.md``, ``report.json`` and the figures into ``out_dir``.
+    def write(self, out_dir: str | os.PathLike[str], *, force: bool = False) -> tuple[Path, ...]:
+        """Write ``report.md``, ``report.json`` and the figures as the folder ``out_dir``.
 
-        The directory is created if needed. All files are written to
-        temporary names first and renamed only when every one is written, so
-        a failure leaves none of them (and no half-written file) behind.
+        The folder is built under a temporary name beside ``out_dir`` and
+        renamed into place when every file is written, so ``out_dir`` is
+        always one complete report (concurrent writers serialise on a lock).
+        An existing ``out_dir`` is replaced whole when it is empty or an
+        earlier report (:func:`is_report_folder`), or with ``force=True``.
+
+        Parameters
+        ----------
+        out_dir : path
+            The report folder; missing parents are created.
+        force : bool, default False
+            Replace an existing folder that does not look like a report.
 
         Returns
         -------
         tuple of pathlib.Path
             The files written, report.md first.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``out_dir`` is a folder that is not a report and ``force`` is False.
+        OSError
+            If the folder cannot be written; the error names the path.
         """
         files = {
             "report.md": self.markdown.encode("utf-8"),
             "report.json": (to_json(self.data) + "\n").encode("utf-8"),
             **self.figures,
         }
-        return write_files_atomic(out_dir, files)
+        try:
+            return write_folder_atomic(
+                out_dir, files, may_replace=lambda path: force or is_report_folder(path)
+            )
+        except FileExistsError as exc:
+            raise _not_a_report(out_dir) from exc
 
     def to_dict(self) -> dict[str, Any]:
         """Return the key numbers (the content of ``report.json``)."""
         return dict(self.data)
+
+
+#: What a report folder holds: its two files and figures.
+_REPORT_FILES = ("report.md", "report.json")
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def is_report_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a folder :meth:`Report.write` may replace without ``force``.
+
+    True for an empty folder, and for one that holds only regular files named
+    ``report.md``, ``report.json`` or ``*.png``/``*.svg``/``*.pdf`` (what a
+    report writes) and at least one of the first two; anything else (a
+    sub-folder, a link, another file) means the folder is someone's work.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     empty = is_report_folder(tmp)
+    ...     _ = (Path(tmp) / "thesis.tex").write_text("...")
+    ...     empty, is_report_folder(tmp)
+    (True, False)
+    """
+    folder = Path(path)
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    entries = list(folder.iterdir())
+    if not entries:
+        return True
+    for entry in entries:
+        known = entry.name in _REPORT_FILES or entry.suffix.lower() in _FIGURE_SUFFIXES
+        if not known or entry.is_symlink() or not entry.is_file():
+            return False
+    return any(entry.name in _REPORT_FILES for entry in entries)
+
+
+def _not_a_report(out_dir: str | os.PathLike[str]) -> InvalidParameterError:
+    return InvalidParameterError(
+        "out_dir",
+        os.fspath(out_dir),
+        "a new folder, an empty one or an earlier report's folder",
+        "it holds other files; choose another folder, or replace it whole with force",
+    )
+
+
+def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Check, before any work, that :meth:`Report.write` could write ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path
+        The report folder.
+    force : bool, default False
+        As in :meth:`Report.write`.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, as an absolute path.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``out_dir`` is empty, or an existing folder that is not a report (without ``force``).
+    OSError
+        If ``out_dir`` is a file, or its nearest existing parent is not a
+        writable folder; the error names the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     check_out_dir(Path(tmp) / "new" / "report").name
+    'report'
+    """
+    text = os.fspath(out_dir)
+    if not text.strip() or "\0" in text:
+        raise InvalidParameterError("out_dir", text, "a folder path")
+    folder = Path(os.path.abspath(text))
+    if holds_working_directory(folder):
+        raise InvalidParameterError(
+            "out_dir", text, "a folder that does not hold the working directory"
+        )
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(folder))
+    if folder.exists() and not force and not is_report_folder(folder):
+        raise _not_a_report(text)
+    parent = folder.parent
+    while not parent.exists() and not parent.is_symlink():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is not a directory", str(parent))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "permission denied", str(parent))
+    return folder
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from waferlab.errors import (
+    MAX_TEXT_CHARS,
     InvalidParameterError,
     ScenarioError,
     UnknownNameError,
@@ -493,6 +494,8 @@ def _type_name(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return f"boolean {str(bool(value)).lower()}"
     if isinstance(value, str):
+        if len(value) > 80:  # a long value is described, not echoed
+            return f"a string of {len(value):,} characters starting {value[:20]!r}"
         return f"string {value!r}"
     if isinstance(value, Mapping):
         return "a table"
@@ -516,6 +519,8 @@ def _check_number(where: str, key: str, value: Any, kind: str) -> float | int:
         raise ScenarioError(f"{where} must be {wanted}, got {_type_name(value)}")
     # plain Python numbers (numpy scalars from a caller become int or float)
     value = int(value) if isinstance(value, numbers.Integral) else float(value)
+    if isinstance(value, int) and abs(value) > _MAX_FLOAT_INT:
+        raise ScenarioError(f"{where} must be a finite number, got an integer of {_digits(value)}")
     if not math.isfinite(value):
         raise ScenarioError(f"{where} must be a finite number, got {value!r}")
     if kind == "int" and isinstance(value, float):
@@ -528,6 +533,15 @@ def _check_number(where: str, key: str, value: Any, kind: str) -> float | int:
     elif value < 0:
         raise ScenarioError(f"{where} = {value!r} must not be negative")
     return value
+
+
+#: Integers beyond the largest finite float are refused (they cannot be used as numbers).
+_MAX_FLOAT_INT = int(np.finfo(np.float64).max)
+
+
+def _digits(value: int) -> str:
+    """``"400 digits"``: the size of a huge integer, without printing it."""
+    return f"{len(str(abs(value))) if abs(value) < 10**4000 else 'over 4000'} digits"
 
 
 def _check_value(where: str, spec: _Field, value: Any) -> Any:
@@ -738,14 +752,78 @@ class _Document:
     process: str | None = None
 
 
+#: Largest scenario file read [bytes], checked before parsing. The built-in presets
+#: are under 10 kB; 1 MiB leaves room for long notes and keeps parsing under a second.
+MAX_SCENARIO_BYTES: int = 1024 * 1024
+
+#: Deepest nesting of tables and arrays in a scenario file (the layout needs 3:
+#: ``[parameters]`` > ``yield_parameters`` > a number).
+MAX_SCENARIO_DEPTH: int = 8
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a scenario file within the limits: size, nesting, string lengths, numbers.
+
+    The size is checked on the bytes read (at most :data:`MAX_SCENARIO_BYTES` + 1),
+    so a huge or endless file (a device, a pipe) is never read whole.
+    """
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"{path}: larger than {MAX_SCENARIO_BYTES:,} bytes, the limit for a scenario file"
+        )
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: TOML syntax error: {_one_line(exc)}") from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text: {_one_line(exc)}") from exc
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: tables or arrays nested deeper than {MAX_SCENARIO_DEPTH} levels"
+        ) from None
+    except ValueError as exc:  # an integer beyond Python's int-string conversion limit
+        reason = str(exc).split(":")[0]
+        raise ScenarioError(f"{path}: a number is out of range ({reason})") from None
+    _check_limits(path, doc)
+    return doc
+
+
+def _check_limits(path: Path, doc: Mapping[str, Any]) -> None:
+    """Refuse nesting deeper than :data:`MAX_SCENARIO_DEPTH` and over-long strings.
+
+    Walks the document without recursion; messages name the key, never the value.
+    """
+    stack: list[tuple[str, Any, int]] = [("", doc, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth > MAX_SCENARIO_DEPTH:
+            raise ScenarioError(
+                f"{path}: {where} is nested deeper than {MAX_SCENARIO_DEPTH} levels"
+            )
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if len(key) > _MAX_KEY_CHARS:
+                    raise ScenarioError(
+                        f"{path}: a key of {len(key):,} characters in {where or 'the file'} "
+                        f"(at most {_MAX_KEY_CHARS})"
+                    )
+                stack.append((f"{where}.{key}" if where else key, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{k}]", item, depth + 1) for k, item in enumerate(value))
+        elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise ScenarioError(
+                f"{path}: {where} is a string of {len(value):,} characters "
+                f"(at most {MAX_TEXT_CHARS:,})"
+            )
+
+
+#: Longest key in a scenario file [characters]; the longest valid key is under 40.
+_MAX_KEY_CHARS = 100
 
 
 def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
@@ -971,17 +1049,55 @@ def _is_pathlike(text: str) -> bool:
     return text.endswith(".toml") or os.sep in text or "/" in text
 
 
+#: The rule every file path named inside a scenario file follows (see docs/scenarios.md,
+#: "Trust model for shared scenario files").
+PATH_RULE = (
+    "a scenario file may name only a built-in scenario, or a relative path to a .toml "
+    "file in its own folder or below it (symbolic links resolved)"
+)
+
+
+def contained_path(child: Path, key: str, target: str) -> Path:
+    """Resolve a file path named by key ``key`` of scenario file ``child``, inside its box.
+
+    The box is the folder of ``child`` (symbolic links resolved) and everything
+    below it. Absolute paths, ``~``, ``..`` that leaves the box, symbolic links
+    pointing out of it, NUL characters and names not ending in ``.toml`` are
+    refused before the target is looked at, so the message (which names the
+    key and the rule) says nothing about what lies outside: not even whether
+    it exists.
+
+    Raises
+    ------
+    ScenarioError
+        If ``target`` breaks the rule, or names no file inside the box.
+    """
+    refused = ScenarioError(f"{child}: {key} = {target!r} is refused: {PATH_RULE}")
+    if (
+        "\0" in target
+        or not target.endswith(".toml")
+        or target.startswith("~")
+        or Path(target).is_absolute()
+    ):
+        raise refused
+    box = child.resolve().parent
+    try:
+        candidate = (box / target).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, an over-long name
+        raise refused from None
+    if not candidate.is_relative_to(box):
+        raise refused
+    if not _is_file(candidate):
+        raise ScenarioError(f"{child}: {key} = {target!r}: no such file {candidate}")
+    return candidate
+
+
 def _resolve_parent(child: Path, target: str, builtin: bool) -> tuple[Path, bool]:
-    """Find the file an ``inherits`` value names: a built-in name or a path."""
+    """Find the file an ``inherits`` value names: a built-in name or a path in the box."""
     if target in list_scenarios():
         return _builtin_dir() / f"{target}.toml", True
     if not builtin and _is_pathlike(target):
-        candidate = Path(target).expanduser()
-        if not candidate.is_absolute():
-            candidate = child.parent / candidate
-        if candidate.is_file():
-            return candidate, False
-        raise ScenarioError(f"{child}: inherits = {target!r}: no such file {candidate}")
+        return contained_path(child, "inherits", target), False
     raise ScenarioError(
         f"{child}: inherits = {target!r} is not a built-in scenario"
         + (" or a .toml file" if not builtin else "")
@@ -1070,6 +1186,27 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     )
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False also for a name the system cannot look up (too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _user_path(text: str) -> Path:
+    """The path a user typed (``~`` expanded), or InvalidParameterError naming it."""
+    allowed = "a built-in scenario name or an existing .toml file"
+    if "\0" in text:
+        raise InvalidParameterError("scenario", text, allowed, "a path cannot hold a NUL character")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~user" of a user that does not exist
+        raise InvalidParameterError(
+            "scenario", text, allowed, f"no home folder for {text.split('/', 1)[0]!r}"
+        ) from None
+
+
 def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     """Load a built-in scenario by name, or a scenario file by path.
 
@@ -1077,8 +1214,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     ----------
     name_or_path : str or path-like
         A name from :func:`list_scenarios`, or the path of a ``.toml`` file
-        (which may ``inherits`` a built-in preset or another file, relative to
-        its own directory).
+        (which may ``inherits`` a built-in preset or a ``.toml`` file in its
+        own folder or below it: see :func:`contained_path`).
 
     Returns
     -------
@@ -1097,8 +1234,11 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         If the file is malformed; the message names the file, the key and
         what is wrong (TOML syntax with its line, unknown keys with the nearest
         valid one, wrong types, fractions outside [0, 1], negative counts,
-        missing required keys, an unknown ``inherits`` target, an inheritance
-        cycle, a built-in value without a source).
+        missing required keys, an unknown ``inherits`` target or one outside
+        the file's folder, an inheritance cycle, a built-in value without a
+        source, a file over :data:`MAX_SCENARIO_BYTES`, nesting deeper than
+        :data:`MAX_SCENARIO_DEPTH`, a string over
+        :data:`waferlab.errors.MAX_TEXT_CHARS` characters).
 
     Examples
     --------
@@ -1112,8 +1252,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     if not isinstance(name_or_path, os.PathLike) and text in list_scenarios():
         path, builtin = _builtin_dir() / f"{text}.toml", True
     else:
-        path, builtin = Path(text).expanduser(), False
-        if not path.is_file():
+        path, builtin = _user_path(text), False
+        if not _is_file(path):
             if isinstance(name_or_path, os.PathLike) or _is_pathlike(text):
                 raise InvalidParameterError(
                     "scenario", text, "a built-in scenario name or an existing .toml file"
