@@ -51,6 +51,7 @@ from .options import (
     POSITIVE,
     POSITIVE_FRACTION,
     FilePath,
+    Integer,
     emit_json,
     format_option,
     model_option,
@@ -229,7 +230,7 @@ def _check_model_options(model_name: str, alpha: float | None, n_layers: int | N
 )
 @click.option(
     "--n-layers",
-    type=click.IntRange(min=1),
+    type=Integer(min=1),
     default=None,
     help="Fixed layer count of bose_einstein (with --model all: instead of 10).",
 )
