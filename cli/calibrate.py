@@ -53,6 +53,7 @@ from .options import (
     POSITIVE,
     POSITIVE_FRACTION,
     FilePath,
+    Integer,
     format_option,
     model_option,
     plot_option,
@@ -228,7 +229,7 @@ def _check_model_options(model_name: str, alpha: float | None, n_layers: int | N
 )
 @click.option(
     "--n-layers",
-    type=click.IntRange(min=1),
+    type=Integer(min=1),
     default=None,
     help="Fixed layer count of bose_einstein (with --model all: instead of 10).",
 )

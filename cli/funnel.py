@@ -19,7 +19,7 @@ from .helpers import (
     save_plot,
 )
 from .main import command as waferlab_command
-from .options import format_option, plot_option, scenario_argument, set_option
+from .options import Integer, format_option, plot_option, scenario_argument, set_option
 
 #: Source text of a value the scenario leaves at its FunnelInputs default.
 DEFAULT_SOURCE = "waferlab default (not set by the scenario)"
@@ -89,7 +89,7 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
 @set_option
 @click.option(
     "--months",
-    type=click.IntRange(1, MAX_MONTHS),
+    type=Integer(1, MAX_MONTHS),
     default=None,
     help="Length of the horizon in months (overrides the scenario's months).",
 )

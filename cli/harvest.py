@@ -23,6 +23,7 @@ from .options import (
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_FRACTION,
+    Integer,
     check_repair_rule,
     critical_area_fraction_option,
     format_option,
@@ -123,7 +124,7 @@ def _model_parameters(
 @click.option("--alpha", type=POSITIVE, default=None, help="Clustering shape of negative_binomial.")
 @click.option(
     "--n-layers",
-    type=click.IntRange(min=1),
+    type=Integer(min=1),
     default=None,
     help="Critical layers of bose_einstein (gamma shape n).",
 )

@@ -16,6 +16,7 @@ from .main import command as waferlab_command
 from .options import (
     NON_NEGATIVE,
     POSITIVE,
+    Integer,
     Number,
     check_repair_rule,
     critical_area_fraction_option,
@@ -122,7 +123,7 @@ class _ProgressBar:
 )
 @click.option(
     "--n-wafers",
-    type=click.IntRange(min=1),
+    type=Integer(min=1),
     default=1000,
     show_default=True,
     help="Wafers to simulate.",
@@ -142,7 +143,7 @@ class _ProgressBar:
 )
 @click.option(
     "--n-regions",
-    type=click.IntRange(min=1),
+    type=Integer(min=1),
     default=None,
     help="Angular sectors for --clustering region [default: 4].",
 )
@@ -155,14 +156,12 @@ class _ProgressBar:
 )
 @critical_area_fraction_option
 @harvest_options
-@click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Random seed (reproducible runs)."
-)
+@click.option("--seed", type=Integer(min=0), default=None, help="Random seed (reproducible runs).")
 @format_option()
 @plot_option("Write a wafer map of one simulated wafer (good / degraded / bad) to this file.")
 @click.option(
     "--plot-wafer",
-    type=click.IntRange(min=0),
+    type=Integer(min=0),
     default=0,
     show_default=True,
     help="Index of the wafer drawn by --plot.",

@@ -410,3 +410,28 @@ def test_long_string_of_the_wrong_type_is_described_not_echoed(runner, cli) -> N
     )
     line = assert_one_line_error(result, 2, "die_yield", "a string of 5,000 characters")
     assert len(line) < 400
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["calibrate", "--model", "bose_einstein", "--n-layers", "٣"],
+        [
+            "harvest",
+            "--die-area-mm2",
+            "600",
+            "--defect-density-per-cm2",
+            "0.1",
+            "--model",
+            "bose_einstein",
+            "--n-layers",
+            "３",
+            "--harvestable-fraction",
+            "0.5",
+        ],
+        ["dies", "--die-width-mm", "21", "--die-height-mm", "31", "--offset", "١,٢"],
+    ],
+)
+def test_non_ascii_digits_in_other_options(runner, cli, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, args)
+    assert_one_line_error(result, 2, command=args[0])
