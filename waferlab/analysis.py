@@ -18,28 +18,50 @@ calls as it can.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
-from waferlab.errors import InvalidParameterError, NoSolutionError, check_integer, check_real
+from waferlab.errors import (
+    InvalidParameterError,
+    NoSolutionError,
+    check_choice,
+    check_integer,
+    check_real,
+)
+from waferlab.funnel import (
+    BINDING_CONSTRAINTS_BY_CODE,
+    TIMELINE_OUTPUTS,
+    FunnelInputs,
+    run_timeline,
+)
+from waferlab.timeline import from_spec_draws
 from waferlab.uncertainty import model_outputs, select_output
+from waferlab.yield_models import YIELD_MODELS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from waferlab.economics import CostInputs
+    from waferlab.scenarios import Scenario
+
 __all__ = [
     "MAX_SHAPLEY_INPUTS",
+    "MODEL_OUTPUTS",
+    "MODEL_OUTPUT_NAMES",
     "Attribution",
     "Crossover",
     "SolveResult",
     "attribute",
     "crossovers",
+    "funnel_model",
     "log_decomposition",
+    "scenario_model",
     "solve",
 ]
 
@@ -658,4 +680,235 @@ def log_decomposition(
         inputs_a=tuple(fa[k] for k in names),
         inputs_b=tuple(fb[k] for k in names),
         method="log-product",
+    )
+
+
+# --------------------------------------------------------------------------- the funnel engine
+
+#: Outputs of :func:`funnel_model` by default: flows per month, the binding
+#: constraint per month, and the cost per tested unit over the horizon.
+MODEL_OUTPUTS: tuple[str, ...] = (
+    "wafer_starts",
+    "good_dies",
+    "packages_started",
+    "good_packages",
+    "final_units",
+    "compute_equivalents",
+    "binding_constraint",
+    "cost_per_tested_unit_usd",
+)
+
+#: Outputs :func:`funnel_model` can give: the engine's flows and stocks
+#: (:data:`waferlab.funnel.TIMELINE_OUTPUTS`), the binding constraint and the cost.
+MODEL_OUTPUT_NAMES: tuple[str, ...] = (
+    *TIMELINE_OUTPUTS,
+    "binding_constraint",
+    "cost_per_tested_unit_usd",
+)
+
+
+def _rows_of(value: Any, n: int, rows: NDArray[np.bool_]) -> Any:
+    """The draws ``rows`` of an input that carries n draws (first axis); others as they are."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n and n > 1:
+        return value[rows]
+    return value
+
+
+def _n_cases(x: Mapping[str, Any]) -> int:
+    sizes = {int(np.shape(v)[0]) for v in x.values() if np.ndim(v) >= 1}
+    sizes.discard(1)
+    if len(sizes) > 1:
+        raise InvalidParameterError(
+            "inputs", sorted(sizes), "arrays with one length (the number of cases)"
+        )
+    return sizes.pop() if sizes else 1
+
+
+def funnel_model(
+    inputs: FunnelInputs,
+    costs: CostInputs | None = None,
+    *,
+    timeline: Mapping[str, Any] | None = None,
+    outputs: Sequence[str] | None = None,
+) -> Model:
+    """Turn funnel inputs into a vectorised model ``f(x) -> outputs`` run by the engine.
+
+    ``f`` is what :mod:`waferlab.uncertainty` and this module's functions call:
+    ``x`` maps input names to values for m cases (draws, a tornado's cases, the
+    mixes of an attribution), and every case goes through one
+    :func:`waferlab.funnel.run_timeline` call (one per yield model when the
+    model itself varies).
+
+    Parameters
+    ----------
+    inputs : FunnelInputs
+        The base case; inputs not in ``x`` keep these values.
+    costs : CostInputs, optional
+        Unit costs; needed for ``cost_per_tested_unit_usd``.
+    timeline : mapping, optional
+        The scenario's ``[timeline]`` entries, needed to draw one of their
+        numbers (``"wafer_starts_per_month.end"``).
+    outputs : sequence of str, optional
+        What ``f`` returns (names from :data:`MODEL_OUTPUT_NAMES`); default
+        :data:`MODEL_OUTPUTS` (the cost only with ``costs``, compute
+        equivalents only with a factor).
+
+    Returns
+    -------
+    callable
+        ``f(x)``. Keys of ``x``: any :class:`~waferlab.funnel.FunnelInputs`
+        field the engine takes as an array (a number, (m,) draws or an (m, T)
+        series), ``yield_model`` (a name, or an array of names: the cases are
+        grouped by model), ``yield_model_parameters.<name>``, any
+        :class:`~waferlab.economics.CostInputs` field, and
+        ``<series>.<number>`` for a number of a ``[timeline]`` entry
+        (:func:`waferlab.timeline.from_spec_draws`). ``f`` returns a dict:
+        each flow or stock as (m, months), ``binding_constraint`` as (m,
+        months) names and ``cost_per_tested_unit_usd`` as (m,).
+
+    Raises
+    ------
+    InvalidParameterError
+        (from ``f``) naming an input that is not one of these, or a value the
+        engine refuses.
+
+    Examples
+    --------
+    The CSIS chain with three die yields at once:
+
+    >>> from waferlab.funnel import FunnelInputs
+    >>> f = funnel_model(FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                               die_yield=0.2, dies_per_package=2, packaging_yield=0.75))
+    >>> y = f({"die_yield": np.array([0.2, 0.3, 0.4])})
+    >>> y["final_units"][:, 0].tolist(), y["binding_constraint"][:, 0].tolist()
+    ([300000.0, 450000.0, 600000.0], ['none', 'none', 'none'])
+    """
+    from waferlab.economics import COST_FLOWS, CostInputs, cost_per_tested_unit_usd
+
+    if not isinstance(inputs, FunnelInputs):
+        raise InvalidParameterError("inputs", inputs, "a FunnelInputs")
+    wanted = list(MODEL_OUTPUTS if outputs is None else outputs)
+    for name in wanted:
+        check_choice("outputs", name, MODEL_OUTPUT_NAMES)
+    if outputs is None:
+        if costs is None:
+            wanted.remove("cost_per_tested_unit_usd")
+        if inputs.compute_equivalent_factor is None:
+            wanted.remove("compute_equivalents")
+    if "cost_per_tested_unit_usd" in wanted and costs is None:
+        raise InvalidParameterError(
+            "outputs", "cost_per_tested_unit_usd", "asked only with costs (a CostInputs)"
+        )
+    keep = [n for n in wanted if n in TIMELINE_OUTPUTS]
+    if "cost_per_tested_unit_usd" in wanted:
+        keep += [n for n in COST_FLOWS if n not in keep]
+    fields = set(FunnelInputs.field_names())
+    cost_fields = set(CostInputs.field_names())
+    specs = dict(timeline or {})
+    months = inputs.months
+
+    def run(changes: dict[str, Any], cost_values: dict[str, Any]) -> dict[str, NDArray[Any]]:
+        result = run_timeline(dataclasses.replace(inputs, **changes), outputs=keep)
+        out: dict[str, NDArray[Any]] = {}
+        for name in wanted:
+            if name == "binding_constraint":
+                out[name] = np.asarray(BINDING_CONSTRAINTS_BY_CODE)[result.binding]
+            elif name == "cost_per_tested_unit_usd":
+                out[name] = cost_per_tested_unit_usd(result, cost_values)
+            else:
+                out[name] = result[name]
+        return out
+
+    def f(x: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
+        n = _n_cases(x)
+        changes: dict[str, Any] = {}
+        parameters = dict(inputs.yield_model_parameters)
+        cost_values: dict[str, Any] = costs.to_dict() if costs is not None else {}
+        drawn: dict[str, dict[str, Any]] = {}
+        model: Any = None
+        for key, value in x.items():
+            root, _, sub = key.partition(".")
+            if root == "yield_model" and not sub:
+                model = value
+            elif root == "yield_model_parameters" and sub:
+                parameters[sub] = np.asarray(value, dtype=np.float64)
+            elif root in cost_fields and not sub:
+                cost_values[root] = value
+            elif sub and root in specs:
+                drawn.setdefault(root, {})[sub] = np.broadcast_to(
+                    np.asarray(value, dtype=np.float64), (n,)
+                )
+            elif root in fields and not sub and root not in ("months", "start_month"):
+                changes[root] = np.asarray(value, dtype=np.float64) if np.ndim(value) else value
+            else:
+                raise InvalidParameterError(
+                    "input",
+                    key,
+                    "a funnel input, yield_model, yield_model_parameters.<name>, a cost, or "
+                    "<series>.<number> of a [timeline] entry",
+                )
+        starts = changes.get("wafer_starts_per_month", inputs.wafer_starts_per_month)
+        if np.ndim(starts) == 1:
+            starts = np.asarray(starts).reshape(-1, 1)
+        starts = np.broadcast_to(np.asarray(starts, dtype=np.float64), (n, months))
+        for root, numbers in drawn.items():
+            changes[root] = from_spec_draws(
+                root,
+                specs[root],
+                numbers,
+                start_month=inputs.start_month,
+                months=months,
+                wafer_starts=starts,
+            )
+        if parameters != dict(inputs.yield_model_parameters):
+            changes["yield_model_parameters"] = parameters
+        if model is None or np.ndim(model) == 0:
+            if model is not None:
+                changes["yield_model"] = str(model)
+                changes["yield_model_parameters"] = _parameters_for(str(model), parameters)
+            return run(changes, cost_values)
+        names = np.asarray(model).astype(str)
+        out: dict[str, NDArray[Any]] = {}
+        for name in dict.fromkeys(names.tolist()):
+            rows = names == name
+            part = {k: _rows_of(v, n, rows) for k, v in changes.items()}
+            part["yield_model"] = name
+            part["yield_model_parameters"] = {
+                k: _rows_of(v, n, rows) for k, v in _parameters_for(name, parameters).items()
+            }
+            part_costs = {k: _rows_of(v, n, rows) for k, v in cost_values.items()}
+            result = run(part, part_costs)
+            for key, value in result.items():
+                if key not in out:
+                    out[key] = np.empty((n, *value.shape[1:]), dtype=value.dtype)
+                    if value.dtype.kind == "U":
+                        out[key] = np.empty((n, *value.shape[1:]), dtype="U16")
+                out[key][rows] = value
+        return out
+
+    return f
+
+
+def _parameters_for(model: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The yield-model parameters a model takes (the others belong to other models)."""
+    takes = (*YIELD_MODELS[check_choice("yield_model", model, YIELD_MODELS)].parameters,
+             "gross_yield", "critical_area_fraction")  # fmt: skip
+    return {k: v for k, v in parameters.items() if k in takes}
+
+
+def scenario_model(scenario: Scenario, *, outputs: Sequence[str] | None = None) -> Model:
+    """Return :func:`funnel_model` for a scenario (its inputs, costs and timeline).
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> f = scenario_model(load_scenario("csis-2025-smic-target"))
+    >>> float(f({"die_yield": 0.4})["final_units"][0, 0])
+    600000.0
+    """
+    return funnel_model(
+        scenario.funnel_inputs(),
+        scenario.cost_inputs(),
+        timeline=scenario.timeline,
+        outputs=outputs,
     )
