@@ -36,6 +36,7 @@ from waferlab.errors import (
 )
 from waferlab.funnel import (
     BINDING_CONSTRAINTS_BY_CODE,
+    SERIES_FIELDS,
     TIMELINE_OUTPUTS,
     FunnelInputs,
     run_timeline,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from waferlab.scenarios import Scenario
 
 __all__ = [
+    "ATTRIBUTABLE_INPUTS",
     "MAX_SHAPLEY_INPUTS",
     "MODEL_OUTPUTS",
     "MODEL_OUTPUT_NAMES",
@@ -58,7 +60,10 @@ __all__ = [
     "Crossover",
     "SolveResult",
     "attribute",
+    "attribute_funnels",
+    "by_period",
     "crossovers",
+    "effective_inputs",
     "funnel_model",
     "log_decomposition",
     "scenario_model",
@@ -912,3 +917,167 @@ def scenario_model(scenario: Scenario, *, outputs: Sequence[str] | None = None) 
         timeline=scenario.timeline,
         outputs=outputs,
     )
+
+
+def by_period(
+    f: Model, by: str, months: int, start_month: str | None = None
+) -> tuple[list[str], Model]:
+    """Wrap a :func:`funnel_model` so that its monthly outputs come per period.
+
+    Flows are summed over each period; stocks (:data:`waferlab.funnel.STOCK_NAMES`)
+    and the binding constraint take the period's last month (the binding
+    constraint in the last month compares the cumulative die and HBM supply,
+    i.e. what bound the period's running total); outputs without months
+    (the cost per unit) pass through.
+
+    Returns
+    -------
+    labels : list of str
+        The periods (:func:`waferlab.timeline.period_labels`).
+    g : callable
+        The wrapped model; its (m, months) outputs become (m, periods).
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs
+    >>> f = funnel_model(FunnelInputs(wafer_starts_per_month=1000, months=24,
+    ...                               start_month="2025-01", gross_dies_per_wafer=80,
+    ...                               die_yield=0.2, dies_per_package=2))
+    >>> labels, g = by_period(f, "year", 24, "2025-01")
+    >>> labels, g({})["final_units"].tolist()
+    (['2025', '2026'], [[96000.0, 96000.0]])
+    """
+    from waferlab.funnel import STOCK_NAMES
+    from waferlab.timeline import period_labels
+
+    labels, index = period_labels(by, months, start_month)
+    count = len(labels)
+    starts = np.searchsorted(index, np.arange(count), side="left")
+    ends = np.searchsorted(index, np.arange(count), side="right") - 1
+
+    def g(x: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
+        out: dict[str, NDArray[Any]] = {}
+        for name, y in dict(f(x)).items():
+            a = np.asarray(y)
+            if a.ndim != 2 or a.shape[1] != months:
+                out[name] = a
+            elif name in STOCK_NAMES or a.dtype.kind not in "biuf":
+                out[name] = a[:, ends]
+            else:
+                out[name] = np.add.reduceat(a, starts, axis=1)
+        return out
+
+    return labels, g
+
+
+#: :class:`~waferlab.funnel.FunnelInputs` fields :func:`attribute_funnels` can split a
+#: difference over: the numbers the engine takes per case (draws or series).
+ATTRIBUTABLE_INPUTS: tuple[str, ...] = (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies")
+
+
+def _collapsed(array: NDArray[np.float64]) -> float | NDArray[np.float64]:
+    """A (1, months) series as one number when every month is equal."""
+    row = np.asarray(array, dtype=np.float64)[0]
+    return float(row[0]) if np.all(row == row[0]) else row.reshape(1, -1)
+
+
+def effective_inputs(inputs: FunnelInputs) -> FunnelInputs:
+    """Return inputs whose die yield and dies per wafer are the numbers the engine used.
+
+    A die yield from a yield model (a defect density, a learning law) becomes
+    the yield itself (a number, or a monthly series), and dies per wafer from
+    the exact placement become the count, so that two cases made with
+    different models can be compared input by input. Inputs with harvest
+    bins are returned unchanged (their degraded bin needs the model).
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs
+    >>> e = effective_inputs(FunnelInputs(wafer_starts_per_month=1, die_width_mm=21.32,
+    ...     die_height_mm=31.22, yield_model="murphy", defect_density_per_cm2=0.1156))
+    >>> e.gross_dies_per_wafer, round(e.die_yield, 4), e.defect_density_per_cm2
+    (85.0, 0.4866, None)
+    """
+    if inputs.harvestable_fraction is not None:
+        return inputs
+    if inputs.n_draws > 1:
+        raise InvalidParameterError("inputs", f"{inputs.n_draws} draws", "inputs of one case")
+    rates = run_timeline(inputs, outputs=["die_yield", "gross_dies_per_wafer"])
+    return dataclasses.replace(
+        inputs,
+        die_yield=_collapsed(rates["die_yield"]),
+        gross_dies_per_wafer=_collapsed(rates["gross_dies_per_wafer"]),
+        defect_density_per_cm2=None,
+        yield_model="poisson",
+        yield_model_parameters={},
+    )
+
+
+def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
+    """Split ln(U_b / U_a) of two funnels' finished units over the inputs that differ.
+
+    Both are first written as :func:`effective_inputs` (a yield model becomes
+    the die yield it gives), then :func:`attribute` gives each differing input
+    of :data:`ATTRIBUTABLE_INPUTS` its Shapley share of the log-ratio of the
+    horizon totals; the shares sum to it exactly.
+
+    Raises
+    ------
+    InputConflictError
+        If the horizons differ, or an input that cannot be mixed case by case
+        differs (dies or stacks per package, harvest settings, an input set in
+        only one of the two); the message names it.
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs
+    >>> a = FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                  die_yield=0.2, dies_per_package=2, packaging_yield=0.75)
+    >>> r = attribute_funnels(a, a.replace(die_yield=0.4, wafer_starts_per_month=20_000))
+    >>> r.names, r.contributions.round(4).tolist(), round(r.ratio, 4)
+    (('wafer_starts_per_month', 'die_yield'), [-0.9163, 0.6931], 0.8)
+    """
+    from waferlab.funnel import InputConflictError
+
+    ea, eb = effective_inputs(a), effective_inputs(b)
+    if (ea.months, ea.start_month) != (eb.months, eb.start_month):
+        raise InputConflictError(
+            "b",
+            (eb.months, eb.start_month),
+            f"the two cases cover different horizons ({ea.months} months from "
+            f"{ea.start_month or 'month 1'} and {eb.months} from {eb.start_month or 'month 1'}); "
+            "the attribution needs the same months",
+        )
+    da, db = ea.to_dict(), eb.to_dict()
+    fixed = [
+        k for k in da if k not in ATTRIBUTABLE_INPUTS and da[k] != db[k] and k != "start_month"
+    ]
+    partial = [k for k in ATTRIBUTABLE_INPUTS if (da[k] is None) != (db[k] is None)]
+    if fixed or partial:
+        names = ", ".join([*fixed, *(f"{k} (set in one case only)" for k in partial)])
+        raise InputConflictError(
+            "b",
+            names,
+            f"{names} differ between the two cases and cannot be split input by input "
+            "(the attribution mixes numbers the engine takes case by case: "
+            f"{', '.join(ATTRIBUTABLE_INPUTS)})",
+        )
+
+    def value(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            return x.reshape(-1)
+        return x
+
+    keys = [k for k in ATTRIBUTABLE_INPUTS if getattr(ea, k) is not None]
+    va = {k: value(getattr(ea, k)) for k in keys}
+    vb = {k: value(getattr(eb, k)) for k in keys}
+    for k in keys:  # a number against a series: compare them month by month
+        if np.ndim(va[k]) != np.ndim(vb[k]):
+            va[k] = np.broadcast_to(np.asarray(va[k], dtype=np.float64), (ea.months,))
+            vb[k] = np.broadcast_to(np.asarray(vb[k], dtype=np.float64), (ea.months,))
+    f = funnel_model(ea, outputs=["final_units"])
+    return attribute(f, va, vb, output="final_units", reduce=_row_sums)
+
+
+def _row_sums(y: NDArray[Any]) -> NDArray[Any]:
+    return np.asarray(y).sum(axis=1)
