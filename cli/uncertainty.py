@@ -16,8 +16,8 @@ from waferlab.scenarios import DISTRIBUTION_SOURCE_PREFIX, Scenario
 from waferlab.timeline import PERIODS
 from waferlab.uncertainty import SAMPLING_METHODS, run_uncertainty, sobol_sensitivity, tornado
 
-from .options import command as waferlab_command
 from .options import (
+    DomainError,
     emit_json,
     format_option,
     plot_option,
@@ -26,9 +26,13 @@ from .options import (
     scenario_argument,
     set_option,
 )
+from .options import command as waferlab_command
 
 #: The most draws a run takes (10^6 draws × 36 months stream in a few seconds).
 MAX_DRAWS = 1_000_000
+#: Above this many draw-periods the draws are streamed into histograms (quantiles within
+#: one bin of the exact ones) instead of kept, so that memory stays bounded.
+KEEP_CELLS = 2_000_000
 #: Draws per call of the engine when a progress bar is shown.
 PROGRESS_CHUNK = 10_000
 #: Runs with at least this many draws show a progress bar (at a terminal).
@@ -147,7 +151,7 @@ def command(
     resolved = resolve_scenario(scenario, overrides)
     distributions = resolved.input_distributions()
     if not distributions:
-        raise click.UsageError(
+        raise DomainError(
             f"scenario {resolved.name!r} has no [distributions]: nothing is uncertain "
             "(add a [distributions] table to a scenario file; see docs/uncertainty.md)"
         )
@@ -176,6 +180,7 @@ def command(
             method=method,  # type: ignore[arg-type]
             correlations=correlations,
             chunk_draws=PROGRESS_CHUNK if draws >= PROGRESS_FROM else None,
+            keep_draws=draws * len(labels) <= KEEP_CELLS,
         )
 
     sens: Any = None

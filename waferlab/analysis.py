@@ -886,8 +886,6 @@ def funnel_model(
             for key, value in result.items():
                 if key not in out:
                     out[key] = np.empty((n, *value.shape[1:]), dtype=value.dtype)
-                    if value.dtype.kind == "U":
-                        out[key] = np.empty((n, *value.shape[1:]), dtype="U16")
                 out[key][rows] = value
         return out
 
