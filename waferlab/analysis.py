@@ -827,7 +827,7 @@ def funnel_model(
     def f(x: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
         n = _n_cases(x)
         changes: dict[str, Any] = {}
-        parameters = dict(inputs.yield_model_parameters)
+        parameters: dict[str, Any] = dict(inputs.yield_model_parameters)
         cost_values: dict[str, Any] = costs.to_dict() if costs is not None else {}
         drawn: dict[str, dict[str, Any]] = {}
         model: Any = None
