@@ -140,6 +140,10 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
             from waferlab.plotting import plot_waterfall
 
             ax = plot_waterfall(attribution, labels=(a.name, b.name), ylabel="finished units")
+            for label in ax.get_xticklabels():  # scenario and input names are long
+                label.set_rotation(20)
+                label.set_horizontalalignment("right")
+            ax.figure.tight_layout()
             save_plot(ax, plot_path)
 
     if output_format == "json":
