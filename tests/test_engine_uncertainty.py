@@ -206,7 +206,6 @@ def test_distribution_forms_sources_inheritance_and_set(tmp_path: Path) -> None:
         [distributions]
         die_yield = { uniform = { low = 0.2, high = 0.4 } }
         test_yield = { uniform = { low = 0.9, high = 1.0 } }
-        yield_model_parameters.alpha = { uniform = { low = 0.5, high = 2 } }
         [[correlations]]
         inputs = ["die_yield", "test_yield"]
         spearman = 0.5
@@ -241,8 +240,8 @@ def test_distribution_forms_sources_inheritance_and_set(tmp_path: Path) -> None:
         ("wafer_starts = { uniform = { low = 1, high = 3 } }", "unknown input 'wafer_starts'"),
         ("die_yield = { beta = { a = 1 } }", "one distribution"),
         ('"die_yield.end" = { uniform = { low = 0.2, high = 0.3 } }', "no [timeline] entry"),
-        ('yield_model = { discrete = { values = ["poisson", "nope"] } }', "'nope'"),
         ("die_yield = 3", "must be a table"),
+        ('yield_model = { discrete = { values = ["poisson", "murphy"] } }', "not used"),
     ],
 )
 def test_bad_distributions_name_the_file_and_key(tmp_path: Path, table: str, needle: str) -> None:
@@ -288,6 +287,56 @@ def test_bad_correlations_and_orphan_sources_are_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="no 'test_yield'"):
         load_scenario(path)
+
+
+def test_a_yield_distribution_must_act_on_the_yield_used(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        name = "bad"
+        description = "d"
+        inherits = "tsmc-n7-counterfactual"
+        [distributions]
+        die_yield = { uniform = { low = 0.4, high = 0.5 } }
+        """)  # fmt: skip
+    with pytest.raises(ScenarioError, match="put the distribution on defect_density_per_cm2"):
+        load_scenario(path)
+
+
+def test_yield_model_names_are_checked(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        name = "bad"
+        description = "d"
+        inherits = "tsmc-n7-counterfactual"
+        [distributions]
+        yield_model = { discrete = { values = ["murphy", "nope"] } }
+        yield_model_parameters.gross_yield = { uniform = { low = 0.9, high = 1.0 } }
+        """)  # fmt: skip
+    with pytest.raises(ScenarioError, match="'nope' is not a yield model"):
+        load_scenario(path)
+    path.write_text(path.read_text().replace('"nope"', '"poisson"'), encoding="utf-8")
+    scenario = load_scenario(path)
+    f = scenario_model(scenario, outputs=["good_dies"])
+    r = run_uncertainty(f, scenario.input_distributions(), 64, seed=0)
+    murphy = r.inputs["yield_model"] == "murphy"
+    assert 0 < murphy.sum() < 64  # both models drawn, each run by its own formula
+    lam = r.inputs["defect_density_per_cm2"] * 21.32 * 31.22 / 100  # its D0 range is drawn too
+    g = r.inputs["yield_model_parameters.gross_yield"]
+    expected = np.where(murphy, ((1 - np.exp(-lam)) / lam) ** 2, np.exp(-lam)) * g * 4_000_000
+    np.testing.assert_allclose(r.outputs["good_dies"][:, 0], expected, rtol=1e-12)
+
+
+def test_the_scenario_file_example_in_the_docs_loads(tmp_path: Path) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text("utf-8")
+    example = re.search(r"## Writing a scenario file\n\n```toml\n(.*?)```", text, re.S)
+    assert example is not None
+    path = tmp_path / "example.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    scenario = load_scenario(path)
+    assert scenario.input_correlations() == [("die_yield", "packaging_yield", 0.3)]
+    # the file sets wafer_starts_per_month and wafer_cost_usd: the parent's ranges go
+    assert "wafer_starts_per_month" not in scenario.distributions
+    assert "wafer_cost_usd" not in scenario.distributions
 
 
 def test_timeline_series_needs_a_number_to_draw(tmp_path: Path) -> None:

@@ -392,7 +392,7 @@ class Scenario:
         >>> round(d["die_yield"].median, 3)
         0.3
         """
-        return _parse_distributions(self.label, self.distributions, self.timeline)
+        return _parse_distributions(self.label, self.distributions, self.timeline, self.parameters)
 
     def input_correlations(self) -> list[tuple[str, str, float]]:
         """Return ``[[correlations]]`` as (input, input, Spearman ρ) triples.
@@ -507,7 +507,7 @@ class Scenario:
                 sources[key] = source if source is not None else "override: set by the user"
         _validate_complete(what, parameters, costs, timeline)
         correlations = _kept_correlations(self.correlations, distributions)
-        _parse_distributions(what, distributions, timeline)
+        _parse_distributions(what, distributions, timeline, parameters)
         return dataclasses.replace(
             self,
             parameters=parameters,
@@ -936,17 +936,37 @@ def distribution_range(key: str) -> Any:
     return ValidRange(0.0)
 
 
+#: Inputs that only act through the yield model (not while die_yield is given).
+_MODEL_INPUTS = ("yield_model", "defect_density_per_cm2", "yield_model_parameters")
+
+
 def _parse_distributions(
-    label: str, table: Mapping[str, Any], timeline: Mapping[str, Any]
+    label: str,
+    table: Mapping[str, Any],
+    timeline: Mapping[str, Any],
+    parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the distributions of a scenario, each with its input's valid range."""
     from waferlab.uncertainty import parse_distribution
     from waferlab.yield_models import YIELD_MODELS
 
+    given = {**(parameters or {}), **timeline}
     out: dict[str, Any] = {}
     for key, spec in table.items():
         root, _, sub = key.partition(".")
         where = f"{label}: [distributions] {key}"
+        uses_model = "die_yield" not in given or "harvestable_fraction" in given
+        if root in _MODEL_INPUTS and not uses_model:
+            raise ScenarioError(
+                f"{where}: die_yield is given, so the yield model is not used and {key} "
+                "would change nothing; put the distribution on die_yield, or replace die_yield "
+                "by defect_density_per_cm2"
+            )
+        if root == "die_yield" and "defect_density_per_cm2" in given:
+            raise ScenarioError(
+                f"{where}: the die yield comes from the yield model (defect_density_per_cm2 "
+                "is given); put the distribution on defect_density_per_cm2"
+            )
         if root in timeline and not sub:
             raise ScenarioError(
                 f"{where}: {root} is a [timeline] series; put the distribution on one of its "
