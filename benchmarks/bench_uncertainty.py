@@ -8,7 +8,11 @@
    Carlo, Latin hypercube, Sobol', and streamed into histograms) against the
    same draws, chain and quantiles written by hand in numpy (inverse
    transforms inlined); then 10× the draws streamed in chunks.
-2. Sobol' first-order and total indices of the 36-month total for the chain's
+2. The same chain through the month-by-month engine
+   (:func:`waferlab.funnel.run_timeline` via :func:`waferlab.analysis.funnel_model`,
+   the wafer-start ramp a ``[timeline]`` entry whose two dated points are drawn)
+   with the same draws and quantiles, against the hand-written chain.
+3. Sobol' first-order and total indices of the 36-month total for the chain's
    8 uncertain inputs at N = 2^13 (8,192 × 10 = 81,920 chain evaluations):
    :func:`waferlab.uncertainty.sobol_sensitivity` without and with bootstrap
    intervals, against the Saltelli (2010) / Jansen (1999) estimators written
@@ -38,6 +42,7 @@ from waferlab.uncertainty import (
     Lognormal,
     Triangular,
     Uniform,
+    ValidRange,
     run_uncertainty,
     sobol_sensitivity,
 )
@@ -97,9 +102,12 @@ def _hand_ppf(u: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def hand_propagation(n: int, seed: int) -> dict[str, np.ndarray]:
+def hand_propagation(n: int, seed: int, clip_yield: bool = False) -> dict[str, np.ndarray]:
     u = np.random.default_rng(seed).random((n, len(DISTRIBUTIONS)))
-    y = chain(_hand_ppf(u))
+    x = _hand_ppf(u)
+    if clip_yield:  # a yield is at most 1 (the engine's valid range)
+        x["die_yield"] = np.minimum(x["die_yield"], 1.0)
+    y = chain(x)
     probs = [0.05, 0.5, 0.95]
     return {
         "monthly": np.quantile(y, probs, axis=0),
@@ -154,6 +162,72 @@ def bench_propagation(n: int, repeat: int) -> None:
     median_streamed = float(streamed["cumulative"]["p50"][-1])
     print(f"  36-month median: hand MC {median_hand:,.0f}, waferlab Sobol' {median_ours:,.0f}, "
           f"streamed MC {median_streamed:,.0f}")  # fmt: skip
+    print()
+
+
+#: The chain's inputs under the engine's names: the ramp is a [timeline] entry of
+#: two dated points whose values are drawn.
+ENGINE_NAMES = {
+    "starts_begin": "wafer_starts_per_month.2025-01",
+    "starts_end": "wafer_starts_per_month.2027-12",
+    "capacity_share": "capacity_share",
+    "dies_per_wafer": "gross_dies_per_wafer",
+    "die_yield": "die_yield",
+    "packaging_yield": "packaging_yield",
+    "hbm_stock_stacks": "hbm_stock_stacks",
+    "hbm_supply_stacks_per_month": "hbm_supply_stacks_per_month",
+}
+
+
+def engine_model() -> Any:
+    """The same chain as :func:`chain`, run by the month-by-month engine."""
+    from waferlab.analysis import funnel_model
+    from waferlab.funnel import FunnelInputs
+    from waferlab.timeline import from_points
+
+    ramp = {"2025-01": 20_000.0, "2027-12": 40_000.0}
+    base = FunnelInputs(
+        wafer_starts_per_month=from_points(ramp, start_month="2025-01", months=MONTHS),
+        months=MONTHS,
+        start_month="2025-01",
+        gross_dies_per_wafer=80,
+        die_yield=0.2,
+        dies_per_package=2,
+        hbm_stacks_per_package=8,
+        hbm_stock_stacks=12e6,
+        hbm_supply_stacks_per_month=200e3,
+        packaging_yield=0.75,
+    )
+    return funnel_model(base, timeline={"wafer_starts_per_month": ramp}, outputs=["final_units"])
+
+
+def engine_propagation(n: int, seed: int) -> dict[str, Any]:
+    distributions = {ENGINE_NAMES[k]: d for k, d in DISTRIBUTIONS.items()}
+    # the lognormal yield has a tail above 1 (a millionth of the draws): clipped at 1
+    distributions["die_yield"] = DISTRIBUTIONS["die_yield"].within(ValidRange(0.0, 1.0), "clip")
+    r = run_uncertainty(engine_model(), distributions, n, seed=seed, method="mc")
+    return {"monthly": r.quantiles(), "cumulative": r.quantiles(cumulative=True)}
+
+
+def bench_engine(n: int, repeat: int) -> None:
+    engine_propagation(64, 0)  # warm up
+    hand, t_hand = timed(lambda: hand_propagation(n, 1, clip_yield=True), repeat)
+    ours, seconds = timed(lambda: engine_propagation(n, 1), repeat)
+    print(f"Engine: {n:,} draws x {MONTHS} months through run_timeline (waferlab.analysis."
+          f"funnel_model), p5/p50/p95 monthly and cumulative (best of {repeat})")  # fmt: skip
+    rows = [
+        {"what": "hand-written numpy chain (MC)", "seconds": t_hand, "ratio": 1.0},
+        {"what": "run_uncertainty + engine (MC)", "seconds": seconds, "ratio": seconds / t_hand},
+    ]
+    headers = ["What", "Time [s]", "x hand-written"]
+    print(format_table(rows, ["what", "seconds", "ratio"], headers=headers, float_format=".3g"))
+    worst = max(
+        float(np.max(np.abs(np.asarray(ours[part][k]) - hand[part][i])
+                     / np.maximum(hand[part][i], 1.0)))
+        for part in ("monthly", "cumulative")
+        for i, k in enumerate(("p5", "p50", "p95"))
+    )  # fmt: skip
+    print(f"  same draws, same chain: largest relative difference of a quantile {worst:.1e}")
     print()
 
 
@@ -229,6 +303,7 @@ def main() -> None:
           f"numpy {np.__version__}")  # fmt: skip
     print()
     bench_propagation(n_draws, repeat)
+    bench_engine(n_draws, repeat)
     bench_streaming(10 * n_draws)
     bench_sobol(n_sobol, repeat)
 

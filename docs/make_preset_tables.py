@@ -32,6 +32,12 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def section(name: str) -> str:
     """Return the Markdown section of one preset."""
     s = load_scenario(name)
@@ -52,6 +58,22 @@ def section(name: str) -> str:
             unit = "" if unit == "1" else unit
             lines.append(f"| `{key}` | {shown} | {unit} | {s.sources[key]} |")
     lines.append("")
+    if s.distributions:
+        lines += [
+            "Distributions (`[distributions]`, used by `waferlab uncertainty`):",
+            "",
+            "| input | distribution | p5 | median | p95 | source |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, d in s.input_distributions().items():
+            spec = s.distributions[key]
+            source = s.sources[f"distributions.{key}"]
+            quantiles = " | ".join(_number(q) for q in (d.p5, d.median, d.p95))
+            lines.append(f"| `{key}` | {_value(spec)} | {quantiles} | {source} |")
+        lines.append("")
+    if s.correlations:
+        pairs = ", ".join(f"`{a}` ~ `{b}` {rho:+g}" for a, b, rho in s.input_correlations())
+        lines += [f"Rank correlations (`[[correlations]]`): {pairs}.", ""]
     if s.published:
         figures = ", ".join(f"`{k}` = {_value(v)}" for k, v in s.published.items() if k != "source")
         lines += [f"Published figures (`[published]`, {s.published['source']}): {figures}.", ""]

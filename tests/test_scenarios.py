@@ -76,9 +76,15 @@ def test_every_preset_value_has_a_source(name: str) -> None:
     for key in (*scenario.parameters, *scenario.costs, *scenario.timeline):
         text = scenario.sources[key]
         assert text and text != NO_SOURCE, key
+    for key in scenario.distributions:
+        text = scenario.sources[f"distributions.{key}"]
+        assert text and text != NO_SOURCE, key
     # no source describes a value the scenario does not set
     assert set(scenario.sources) == (
-        set(scenario.parameters) | set(scenario.costs) | set(scenario.timeline)
+        set(scenario.parameters)
+        | set(scenario.costs)
+        | set(scenario.timeline)
+        | {f"distributions.{key}" for key in scenario.distributions}
     )
 
 
@@ -206,22 +212,40 @@ def test_bis_ceiling_gives_200000_a_year() -> None:
     assert 200_000 - 0.75 <= result.good_packages <= 200_000
 
 
-def test_tsmc_counterfactual_uses_geometry_and_murphy() -> None:
-    # TSMC N7 D0 ≈ 0.09 /cm² (AnandTech 16028), 910B die 21.32 x 31.22 mm (Tom's Hardware).
-    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+def test_tsmc_counterfactual_differs_from_the_csis_chain_only_in_the_fab_yield() -> None:
+    # D0 from waferlab's own TSMC N7 calibration: Murphy through the GA100's 41.5 %
+    # fully-good dies on 826 mm² (CSIS 2025; Nvidia), 910B die 21.32 x 31.22 mm.
+    from scipy.optimize import brentq
 
-    result = run_funnel(load_scenario("tsmc-n7-counterfactual").funnel_inputs())
-    assert result.gross_dies_source == "exact placement"
-    expected_dies = gross_dies_per_wafer(
-        Wafer(diameter_mm=300.0, edge_exclusion_mm=3.0), Die(21.32, 31.22, scribe_x_mm=0.1)
-    )
-    assert result.gross_dies_per_wafer == expected_dies
-    # area bound: no more dies than usable area / pitch area
-    assert expected_dies <= math.pi * 147.0**2 / (21.42 * 31.32)
-    # Murphy 1964 by hand
-    lam = 0.09 * 21.32 * 31.22 / 100.0
-    assert result.die_yield == pytest.approx(((1 - math.exp(-lam)) / lam) ** 2, rel=1e-12)
-    assert result.die_yield == pytest.approx(0.566, abs=0.001)  # the preset's notes
+    from waferlab.calibration import fit_yield_model, load_dataset, select
+
+    def murphy(lam: float) -> float:
+        return ((1 - math.exp(-lam)) / lam) ** 2
+
+    # independent: Murphy's closed form solved for the GA100 by a root finder
+    lam_ga100 = brentq(lambda lam: murphy(lam) - 0.415, 1e-6, 10.0, xtol=1e-14)
+    d0_by_hand = lam_ga100 / 8.26
+    assert d0_by_hand == pytest.approx(0.1156, abs=5e-5)
+    observations = select(load_dataset("csis-2025"), names=["GA100"])
+    fit = fit_yield_model(observations, "murphy")
+    assert fit.parameters["defect_density_per_cm2"] == pytest.approx(d0_by_hand, rel=1e-6)
+
+    scenario = load_scenario("tsmc-n7-counterfactual")
+    assert scenario.parameters["defect_density_per_cm2"] == pytest.approx(d0_by_hand, abs=5e-5)
+    result = run_funnel(scenario.funnel_inputs())
+    assert result.gross_dies_per_wafer == 80  # the CSIS chain's count, not exact placement
+    lam = 0.1156 * 21.32 * 31.22 / 100.0
+    assert result.die_yield == pytest.approx(murphy(lam), rel=1e-12)
+    assert result.die_yield == pytest.approx(0.487, abs=0.0005)  # the preset's notes
+    # 50,000 x 80 x 0.48658 = 1,946,329 good dies -> 973,164 whole packages x 0.75
+    assert result.final_units == math.floor(50_000 * 80 * murphy(lam) / 2) * 0.75
+    # TSMC's reported mature 0.09 /cm² stays available as the note and the range's low end
+    low = scenario.input_distributions()["defect_density_per_cm2"].ppf([0.0])[0]
+    assert low == pytest.approx(0.09)
+    csis = load_scenario("csis-2025-smic-target").funnel_inputs().to_dict()
+    tsmc = scenario.funnel_inputs().to_dict()
+    differ = {k for k in csis if csis[k] != tsmc[k]}
+    assert differ == {"die_yield", "yield_model", "defect_density_per_cm2"}
 
 
 # --------------------------------------------------------------------------- overrides

@@ -18,28 +18,55 @@ calls as it can.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
-from waferlab.errors import InvalidParameterError, NoSolutionError, check_integer, check_real
+from waferlab.errors import (
+    InvalidParameterError,
+    NoSolutionError,
+    check_choice,
+    check_integer,
+    check_real,
+)
+from waferlab.funnel import (
+    BINDING_CONSTRAINTS_BY_CODE,
+    SERIES_FIELDS,
+    TIMELINE_OUTPUTS,
+    FunnelInputs,
+    run_timeline,
+)
+from waferlab.timeline import from_spec_draws
 from waferlab.uncertainty import model_outputs, select_output
+from waferlab.yield_models import YIELD_MODELS
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from waferlab.economics import CostInputs
+    from waferlab.scenarios import Scenario
+
 __all__ = [
+    "ATTRIBUTABLE_INPUTS",
     "MAX_SHAPLEY_INPUTS",
+    "MODEL_OUTPUTS",
+    "MODEL_OUTPUT_NAMES",
     "Attribution",
     "Crossover",
     "SolveResult",
     "attribute",
+    "attribute_funnels",
+    "by_period",
     "crossovers",
+    "effective_inputs",
+    "funnel_model",
     "log_decomposition",
+    "scenario_model",
     "solve",
 ]
 
@@ -659,3 +686,396 @@ def log_decomposition(
         inputs_b=tuple(fb[k] for k in names),
         method="log-product",
     )
+
+
+# --------------------------------------------------------------------------- the funnel engine
+
+#: Outputs of :func:`funnel_model` by default: flows per month, the binding
+#: constraint per month, and the cost per tested unit over the horizon.
+MODEL_OUTPUTS: tuple[str, ...] = (
+    "wafer_starts",
+    "good_dies",
+    "packages_started",
+    "good_packages",
+    "final_units",
+    "compute_equivalents",
+    "binding_constraint",
+    "cost_per_tested_unit_usd",
+)
+
+#: Outputs :func:`funnel_model` can give: the engine's flows and stocks
+#: (:data:`waferlab.funnel.TIMELINE_OUTPUTS`), the binding constraint and the cost.
+MODEL_OUTPUT_NAMES: tuple[str, ...] = (
+    *TIMELINE_OUTPUTS,
+    "binding_constraint",
+    "cost_per_tested_unit_usd",
+)
+
+
+def _rows_of(value: Any, n: int, rows: NDArray[np.bool_]) -> Any:
+    """The draws ``rows`` of an input that carries n draws (first axis); others as they are."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n and n > 1:
+        return value[rows]
+    return value
+
+
+def _n_cases(x: Mapping[str, Any]) -> int:
+    sizes = {int(np.shape(v)[0]) for v in x.values() if np.ndim(v) >= 1}
+    sizes.discard(1)
+    if len(sizes) > 1:
+        raise InvalidParameterError(
+            "inputs", sorted(sizes), "arrays with one length (the number of cases)"
+        )
+    return sizes.pop() if sizes else 1
+
+
+def funnel_model(
+    inputs: FunnelInputs,
+    costs: CostInputs | None = None,
+    *,
+    timeline: Mapping[str, Any] | None = None,
+    outputs: Sequence[str] | None = None,
+) -> Model:
+    """Turn funnel inputs into a vectorised model ``f(x) -> outputs`` run by the engine.
+
+    ``f`` is what :mod:`waferlab.uncertainty` and this module's functions call:
+    ``x`` maps input names to values for m cases (draws, a tornado's cases, the
+    mixes of an attribution), and every case goes through one
+    :func:`waferlab.funnel.run_timeline` call (one per yield model when the
+    model itself varies).
+
+    Parameters
+    ----------
+    inputs : FunnelInputs
+        The base case; inputs not in ``x`` keep these values.
+    costs : CostInputs, optional
+        Unit costs; needed for ``cost_per_tested_unit_usd``.
+    timeline : mapping, optional
+        The scenario's ``[timeline]`` entries, needed to draw one of their
+        numbers (``"wafer_starts_per_month.end"``).
+    outputs : sequence of str, optional
+        What ``f`` returns (names from :data:`MODEL_OUTPUT_NAMES`); default
+        :data:`MODEL_OUTPUTS` (the cost only with ``costs``, compute
+        equivalents only with a factor).
+
+    Returns
+    -------
+    callable
+        ``f(x)``. Keys of ``x``: any :class:`~waferlab.funnel.FunnelInputs`
+        field the engine takes as an array (a number, (m,) draws or an (m, T)
+        series), ``yield_model`` (a name, or an array of names: the cases are
+        grouped by model), ``yield_model_parameters.<name>``, any
+        :class:`~waferlab.economics.CostInputs` field, and
+        ``<series>.<number>`` for a number of a ``[timeline]`` entry
+        (:func:`waferlab.timeline.from_spec_draws`). ``f`` returns a dict:
+        each flow or stock as (m, months), ``binding_constraint`` as (m,
+        months) names and ``cost_per_tested_unit_usd`` as (m,).
+
+    Raises
+    ------
+    InvalidParameterError
+        (from ``f``) naming an input that is not one of these, or a value the
+        engine refuses.
+
+    Examples
+    --------
+    The CSIS chain with three die yields at once:
+
+    >>> from waferlab.funnel import FunnelInputs
+    >>> f = funnel_model(FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                               die_yield=0.2, dies_per_package=2, packaging_yield=0.75))
+    >>> y = f({"die_yield": np.array([0.2, 0.3, 0.4])})
+    >>> y["final_units"][:, 0].tolist(), y["binding_constraint"][:, 0].tolist()
+    ([300000.0, 450000.0, 600000.0], ['none', 'none', 'none'])
+    """
+    from waferlab.economics import COST_FLOWS, CostInputs, cost_per_tested_unit_usd
+
+    if not isinstance(inputs, FunnelInputs):
+        raise InvalidParameterError("inputs", inputs, "a FunnelInputs")
+    wanted = list(MODEL_OUTPUTS if outputs is None else outputs)
+    for name in wanted:
+        check_choice("outputs", name, MODEL_OUTPUT_NAMES)
+    if outputs is None:
+        if costs is None:
+            wanted.remove("cost_per_tested_unit_usd")
+        if inputs.compute_equivalent_factor is None:
+            wanted.remove("compute_equivalents")
+    if "cost_per_tested_unit_usd" in wanted and costs is None:
+        raise InvalidParameterError(
+            "outputs", "cost_per_tested_unit_usd", "asked only with costs (a CostInputs)"
+        )
+    keep = [n for n in wanted if n in TIMELINE_OUTPUTS]
+    if "cost_per_tested_unit_usd" in wanted:
+        keep += [n for n in COST_FLOWS if n not in keep]
+    fields = set(FunnelInputs.field_names())
+    cost_fields = set(CostInputs.field_names())
+    specs = dict(timeline or {})
+    months = inputs.months
+
+    def run(changes: dict[str, Any], cost_values: dict[str, Any]) -> dict[str, NDArray[Any]]:
+        result = run_timeline(dataclasses.replace(inputs, **changes), outputs=keep)
+        out: dict[str, NDArray[Any]] = {}
+        for name in wanted:
+            if name == "binding_constraint":
+                out[name] = np.asarray(BINDING_CONSTRAINTS_BY_CODE)[result.binding]
+            elif name == "cost_per_tested_unit_usd":
+                out[name] = cost_per_tested_unit_usd(result, cost_values)
+            else:
+                out[name] = result[name]
+        return out
+
+    def f(x: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
+        n = _n_cases(x)
+        changes: dict[str, Any] = {}
+        parameters: dict[str, Any] = dict(inputs.yield_model_parameters)
+        cost_values: dict[str, Any] = costs.to_dict() if costs is not None else {}
+        drawn: dict[str, dict[str, Any]] = {}
+        model: Any = None
+        for key, value in x.items():
+            root, _, sub = key.partition(".")
+            if root == "yield_model" and not sub:
+                model = value
+            elif root == "yield_model_parameters" and sub:
+                parameters[sub] = np.asarray(value, dtype=np.float64)
+            elif root in cost_fields and not sub:
+                cost_values[root] = value
+            elif sub and root in specs:
+                drawn.setdefault(root, {})[sub] = np.broadcast_to(
+                    np.asarray(value, dtype=np.float64), (n,)
+                )
+            elif root in fields and not sub and root not in ("months", "start_month"):
+                changes[root] = np.asarray(value, dtype=np.float64) if np.ndim(value) else value
+            else:
+                raise InvalidParameterError(
+                    "input",
+                    key,
+                    "a funnel input, yield_model, yield_model_parameters.<name>, a cost, or "
+                    "<series>.<number> of a [timeline] entry",
+                )
+        starts = changes.get("wafer_starts_per_month", inputs.wafer_starts_per_month)
+        if np.ndim(starts) == 1:
+            starts = np.asarray(starts).reshape(-1, 1)
+        starts = np.broadcast_to(np.asarray(starts, dtype=np.float64), (n, months))
+        for root, numbers in drawn.items():
+            changes[root] = from_spec_draws(
+                root,
+                specs[root],
+                numbers,
+                start_month=inputs.start_month,
+                months=months,
+                wafer_starts=starts,
+            )
+        if parameters != dict(inputs.yield_model_parameters):
+            changes["yield_model_parameters"] = parameters
+        if model is None or np.ndim(model) == 0:
+            if model is not None:
+                changes["yield_model"] = str(model)
+                changes["yield_model_parameters"] = _parameters_for(str(model), parameters)
+            return run(changes, cost_values)
+        names = np.asarray(model).astype(str)
+        out: dict[str, NDArray[Any]] = {}
+        for name in dict.fromkeys(names.tolist()):
+            rows = names == name
+            part = {k: _rows_of(v, n, rows) for k, v in changes.items()}
+            part["yield_model"] = name
+            part["yield_model_parameters"] = {
+                k: _rows_of(v, n, rows) for k, v in _parameters_for(name, parameters).items()
+            }
+            part_costs = {k: _rows_of(v, n, rows) for k, v in cost_values.items()}
+            result = run(part, part_costs)
+            for key, value in result.items():
+                if key not in out:
+                    out[key] = np.empty((n, *value.shape[1:]), dtype=value.dtype)
+                out[key][rows] = value
+        return out
+
+    return f
+
+
+def _parameters_for(model: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The yield-model parameters a model takes (the others belong to other models)."""
+    takes = (*YIELD_MODELS[check_choice("yield_model", model, YIELD_MODELS)].parameters,
+             "gross_yield", "critical_area_fraction")  # fmt: skip
+    return {k: v for k, v in parameters.items() if k in takes}
+
+
+def scenario_model(scenario: Scenario, *, outputs: Sequence[str] | None = None) -> Model:
+    """Return :func:`funnel_model` for a scenario (its inputs, costs and timeline).
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> f = scenario_model(load_scenario("csis-2025-smic-target"))
+    >>> float(f({"die_yield": 0.4})["final_units"][0, 0])
+    600000.0
+    """
+    return funnel_model(
+        scenario.funnel_inputs(),
+        scenario.cost_inputs(),
+        timeline=scenario.timeline,
+        outputs=outputs,
+    )
+
+
+def by_period(
+    f: Model, by: str, months: int, start_month: str | None = None
+) -> tuple[list[str], Model]:
+    """Wrap a :func:`funnel_model` so that its monthly outputs come per period.
+
+    Flows are summed over each period; stocks (:data:`waferlab.funnel.STOCK_NAMES`)
+    and the binding constraint take the period's last month (the binding
+    constraint in the last month compares the cumulative die and HBM supply,
+    i.e. what bound the period's running total); outputs without months
+    (the cost per unit) pass through.
+
+    Returns
+    -------
+    labels : list of str
+        The periods (:func:`waferlab.timeline.period_labels`).
+    g : callable
+        The wrapped model; its (m, months) outputs become (m, periods).
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs
+    >>> f = funnel_model(FunnelInputs(wafer_starts_per_month=1000, months=24,
+    ...                               start_month="2025-01", gross_dies_per_wafer=80,
+    ...                               die_yield=0.2, dies_per_package=2))
+    >>> labels, g = by_period(f, "year", 24, "2025-01")
+    >>> labels, g({})["final_units"].tolist()
+    (['2025', '2026'], [[96000.0, 96000.0]])
+    """
+    from waferlab.funnel import STOCK_NAMES
+    from waferlab.timeline import period_labels
+
+    labels, index = period_labels(by, months, start_month)
+    count = len(labels)
+    starts = np.searchsorted(index, np.arange(count), side="left")
+    ends = np.searchsorted(index, np.arange(count), side="right") - 1
+
+    def g(x: Mapping[str, Any]) -> dict[str, NDArray[Any]]:
+        out: dict[str, NDArray[Any]] = {}
+        for name, y in dict(f(x)).items():
+            a = np.asarray(y)
+            if a.ndim != 2 or a.shape[1] != months:
+                out[name] = a
+            elif name in STOCK_NAMES or a.dtype.kind not in "biuf":
+                out[name] = a[:, ends]
+            else:
+                out[name] = np.add.reduceat(a, starts, axis=1)
+        return out
+
+    return labels, g
+
+
+#: :class:`~waferlab.funnel.FunnelInputs` fields :func:`attribute_funnels` can split a
+#: difference over: the numbers the engine takes per case (draws or series).
+ATTRIBUTABLE_INPUTS: tuple[str, ...] = (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies")
+
+
+def _collapsed(array: NDArray[np.float64]) -> float | NDArray[np.float64]:
+    """A (1, months) series as one number when every month is equal."""
+    row = np.asarray(array, dtype=np.float64)[0]
+    return float(row[0]) if np.all(row == row[0]) else row.reshape(1, -1)
+
+
+def effective_inputs(inputs: FunnelInputs) -> FunnelInputs:
+    """Return inputs whose die yield and dies per wafer are the numbers the engine used.
+
+    A die yield from a yield model (a defect density, a learning law) becomes
+    the yield itself (a number, or a monthly series), and dies per wafer from
+    the exact placement become the count, so that two cases made with
+    different models can be compared input by input. Inputs with harvest
+    bins are returned unchanged (their degraded bin needs the model).
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs
+    >>> e = effective_inputs(FunnelInputs(wafer_starts_per_month=1, die_width_mm=21.32,
+    ...     die_height_mm=31.22, yield_model="murphy", defect_density_per_cm2=0.1156))
+    >>> e.gross_dies_per_wafer, round(e.die_yield, 4), e.defect_density_per_cm2
+    (85.0, 0.4866, None)
+    """
+    if inputs.harvestable_fraction is not None:
+        return inputs
+    if inputs.n_draws > 1:
+        raise InvalidParameterError("inputs", f"{inputs.n_draws} draws", "inputs of one case")
+    rates = run_timeline(inputs, outputs=["die_yield", "gross_dies_per_wafer"])
+    return dataclasses.replace(
+        inputs,
+        die_yield=_collapsed(rates["die_yield"]),
+        gross_dies_per_wafer=_collapsed(rates["gross_dies_per_wafer"]),
+        defect_density_per_cm2=None,
+        yield_model="poisson",
+        yield_model_parameters={},
+    )
+
+
+def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
+    """Split ln(U_b / U_a) of two funnels' finished units over the inputs that differ.
+
+    Both are first written as :func:`effective_inputs` (a yield model becomes
+    the die yield it gives), then :func:`attribute` gives each differing input
+    of :data:`ATTRIBUTABLE_INPUTS` its Shapley share of the log-ratio of the
+    horizon totals; the shares sum to it exactly.
+
+    Raises
+    ------
+    InputConflictError
+        If the horizons differ, or an input that cannot be mixed case by case
+        differs (dies or stacks per package, harvest settings, an input set in
+        only one of the two); the message names it.
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs
+    >>> a = FunnelInputs(wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...                  die_yield=0.2, dies_per_package=2, packaging_yield=0.75)
+    >>> r = attribute_funnels(a, a.replace(die_yield=0.4, wafer_starts_per_month=20_000))
+    >>> r.names, r.contributions.round(4).tolist(), round(r.ratio, 4)
+    (('wafer_starts_per_month', 'die_yield'), [-0.9163, 0.6931], 0.8)
+    """
+    from waferlab.funnel import InputConflictError
+
+    ea, eb = effective_inputs(a), effective_inputs(b)
+    if (ea.months, ea.start_month) != (eb.months, eb.start_month):
+        raise InputConflictError(
+            "b",
+            (eb.months, eb.start_month),
+            f"the two cases cover different horizons ({ea.months} months from "
+            f"{ea.start_month or 'month 1'} and {eb.months} from {eb.start_month or 'month 1'}); "
+            "the attribution needs the same months",
+        )
+    da, db = ea.to_dict(), eb.to_dict()
+    fixed = [
+        k for k in da if k not in ATTRIBUTABLE_INPUTS and da[k] != db[k] and k != "start_month"
+    ]
+    partial = [k for k in ATTRIBUTABLE_INPUTS if (da[k] is None) != (db[k] is None)]
+    if fixed or partial:
+        names = ", ".join([*fixed, *(f"{k} (set in one case only)" for k in partial)])
+        raise InputConflictError(
+            "b",
+            names,
+            f"{names} differ between the two cases and cannot be split input by input "
+            "(the attribution mixes numbers the engine takes case by case: "
+            f"{', '.join(ATTRIBUTABLE_INPUTS)})",
+        )
+
+    def value(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            return x.reshape(-1)
+        return x
+
+    keys = [k for k in ATTRIBUTABLE_INPUTS if getattr(ea, k) is not None]
+    va = {k: value(getattr(ea, k)) for k in keys}
+    vb = {k: value(getattr(eb, k)) for k in keys}
+    for k in keys:  # a number against a series: compare them month by month
+        if np.ndim(va[k]) != np.ndim(vb[k]):
+            va[k] = np.broadcast_to(np.asarray(va[k], dtype=np.float64), (ea.months,))
+            vb[k] = np.broadcast_to(np.asarray(vb[k], dtype=np.float64), (ea.months,))
+    f = funnel_model(ea, outputs=["final_units"])
+    return attribute(f, va, vb, output="final_units", reduce=_row_sums)
+
+
+def _row_sums(y: NDArray[Any]) -> NDArray[Any]:
+    return np.asarray(y).sum(axis=1)

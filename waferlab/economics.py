@@ -30,6 +30,7 @@ from waferlab.errors import InvalidParameterError, check_array, check_real
 from waferlab.funnel import (
     FunnelResult,
     InputConflictError,
+    TimelineResult,
     _bounded,
     _checked_keys,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "CostInputs",
     "MissingCostError",
     "cost_breakdown",
+    "cost_per_tested_unit_usd",
     "cset_wafer_cost_data",
     "wafer_cost_from_capex",
 ]
@@ -730,6 +732,123 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         test_spend_usd=test_spend,
         notes=tuple(notes),
     )
+
+
+#: Flows of a :class:`~waferlab.funnel.TimelineResult` that :func:`cost_per_tested_unit_usd` reads.
+COST_FLOWS: tuple[str, ...] = (
+    "wafer_starts",
+    "dies_arrived",
+    "die_bank_dies_in",
+    "packages_started",
+    "good_packages",
+    "final_units",
+)
+
+
+def _per_draw_rate(value: Any, numerator: Any, denominator: Any) -> NDArray[np.float64]:
+    """A yield per draw: the input when it is a number or draws, the realised ratio for a series."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 2 and array.shape[1] > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = numerator / denominator
+        return np.where(denominator > 0, ratio, array.mean(axis=1))
+    return np.broadcast_to(array.reshape(-1), np.shape(numerator)).astype(np.float64)
+
+
+def cost_per_tested_unit_usd(
+    result: TimelineResult, costs: CostInputs | Mapping[str, Any]
+) -> NDArray[np.float64]:
+    """Return the cost per tested unit of every draw of a month-by-month run.
+
+    The vectorised form of :attr:`CostBreakdown.cost_per_tested_unit_usd`:
+    the same cost ladder (:func:`cost_breakdown`, Notes), computed from the
+    horizon totals of each draw at once.
+
+    Parameters
+    ----------
+    result : TimelineResult
+        From :func:`waferlab.funnel.run_timeline`, with the flows in
+        :data:`COST_FLOWS` kept.
+    costs : CostInputs or mapping
+        Unit costs in USD; a mapping may hold draws of shape (n,) for any cost
+        (``wafer_cost_usd``, ``hbm_cost_usd_per_stack``, ...); costs it leaves
+        out are 0 (``die_bank_cost_usd_per_die``: the bank at $0).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        USD per tested unit; ``inf`` for a draw that finishes no unit.
+
+    Raises
+    ------
+    MissingCostError
+        If the wafer price is missing while some draw starts wafers.
+
+    Notes
+    -----
+    Per draw, with W wafers started and B die-bank dies over the horizon, D
+    dies arrived for packaging (fab and bank), P packages, G good packages and
+    U tested units:
+
+    .. math::
+
+        \\bar c_{die} = \\frac{W C_w + B C_b}{D},\\quad
+        c_{pkg} = k \\bar c_{die} + h C_h + C_p,\\quad
+        c_{unit} = \\frac{c_{pkg} / p + C_t}{t}
+
+    with p and t the given packaging and test yields (a draw's own value), or
+    G / P and U / G when they are monthly series.
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs, run_timeline
+    >>> result = run_timeline(FunnelInputs(
+    ...     wafer_starts_per_month=50_000, gross_dies_per_wafer=80,
+    ...     die_yield=np.array([0.2, 0.4]), dies_per_package=2, packaging_yield=0.75))
+    >>> cost_per_tested_unit_usd(result, {"wafer_cost_usd": 16_000,
+    ...                                   "packaging_cost_usd_per_package": 500}).tolist()
+    [3333.3333333333335, 2000.0]
+    """
+    if not isinstance(result, TimelineResult):
+        raise InvalidParameterError("result", result, "a TimelineResult from run_timeline")
+    values = costs.to_dict() if isinstance(costs, CostInputs) else dict(costs)
+    missing = [name for name in COST_FLOWS if name not in result.arrays]
+    if missing:
+        raise InvalidParameterError(
+            "result",
+            f"a run without {', '.join(missing)}",
+            f"a run keeping {', '.join(COST_FLOWS)}",
+        )
+
+    def cost(name: str) -> NDArray[np.float64]:
+        value = values.get(name)
+        return np.asarray(0.0 if value is None else value, dtype=np.float64).reshape(-1)
+
+    wafers = result.total("wafer_starts")
+    bank = result.total("die_bank_dies_in")
+    arrived = result.total("dies_arrived") + bank
+    packages = result.total("packages_started")
+    good = result.total("good_packages")
+    units = result.total("final_units")
+    if values.get("wafer_cost_usd") is None and bool(np.any(wafers > 0)):
+        raise MissingCostError(
+            ("wafer_cost_usd",),
+            "costs missing: wafer_cost_usd (the funnel starts wafers); on the command line: "
+            "--set wafer_cost_usd=...",
+        )
+    inputs = result.inputs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spend = wafers * cost("wafer_cost_usd") + bank * cost("die_bank_cost_usd_per_die")
+        per_die = np.where(arrived > 0, spend / arrived, np.where(spend > 0, np.inf, 0.0))
+        package = (
+            inputs.dies_per_package * per_die
+            + inputs.hbm_stacks_per_package * cost("hbm_cost_usd_per_stack")
+            + cost("packaging_cost_usd_per_package")
+        )
+        p = _per_draw_rate(inputs.packaging_yield, good, packages)
+        t = _per_draw_rate(inputs.test_yield, units, good)
+        unit = (package / p + cost("test_cost_usd_per_unit")) / t
+    return np.where(units > 0, unit, np.inf)
 
 
 @cache

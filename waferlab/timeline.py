@@ -42,6 +42,9 @@ __all__ = [
     "exponential_learning",
     "format_month",
     "from_points",
+    "from_spec",
+    "from_spec_draws",
+    "learning_series",
     "logistic",
     "monthly",
     "parse_month",
@@ -60,6 +63,30 @@ PERIODS: tuple[str, ...] = ("month", "quarter", "year", "total")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 #: ln(81): a logistic curve takes 2 ln 9 / k to go from 10 % to 90 % of its rise.
 _LOG_81 = 2.0 * math.log(9.0)
+
+
+def _value(name: str, value: Any, **bounds: Any) -> Any:
+    """Check a number, or draws of it (an array of shape (n,) or (n, 1)), as a column.
+
+    A number stays a float; draws become an array of shape (n, 1) so that they
+    broadcast against the months.
+    """
+    if isinstance(value, np.ndarray | list | tuple):
+        array = check_array(name, value, **bounds)
+        if array.ndim == 0:
+            return float(array)
+        if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1) or array.size == 0:
+            raise InvalidParameterError(
+                name, f"an array of shape {array.shape}", "a number or draws of shape (n,)"
+            )
+        return array.reshape(-1, 1)
+    return check_real(name, value, **bounds)
+
+
+def _rows(series: Any, months: int) -> NDArray[np.float64]:
+    """Give a series shape (1, months), or (n, months) when it carries draws."""
+    array = np.asarray(series, dtype=np.float64)
+    return array.reshape(-1, months) if array.ndim == 2 else array.reshape(1, months)
 
 
 def parse_month(text: Any, *, name: str = "month") -> int:
@@ -179,7 +206,7 @@ def monthly(
 
 def _month_offsets(
     points: Mapping[str, Any], start_month: str, months: int, name: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], list[Any]]:
     if not isinstance(points, Mapping) or not points:
         raise InvalidParameterError(name, points, 'a table of "YYYY-MM" = value points')
     start = parse_month(start_month, name="start_month")
@@ -201,8 +228,8 @@ def _month_offsets(
                 f"a month after {format_month(start + offsets[-1])} (dates in order)",
             )
         offsets.append(offset)
-        values.append(check_real(f"{name} at {key}", value))
-    return np.asarray(offsets, dtype=np.float64), np.asarray(values, dtype=np.float64)
+        values.append(_value(f"{name} at {key}", value))
+    return np.asarray(offsets, dtype=np.float64), values
 
 
 def from_points(
@@ -250,14 +277,24 @@ def from_points(
     [[1.0, 1.0, 2.0, 2.0]]
     """
     check_choice("interpolation", interpolation, INTERPOLATIONS)
-    x, y = _month_offsets(points, start_month, months, name)
+    x, values = _month_offsets(points, start_month, months, name)
     t = np.arange(months, dtype=np.float64)
-    if interpolation == "linear":
-        series = np.interp(t, x, y)
-    else:
+
+    def join(y: NDArray[np.float64]) -> NDArray[np.float64]:
+        if interpolation == "linear":
+            return np.interp(t, x, y)
         position = np.searchsorted(x, t, side="right") - 1
-        series = y[np.clip(position, 0, None)]
-    return series.reshape(1, -1)
+        return y[np.clip(position, 0, None)]
+
+    if all(isinstance(v, float) for v in values):
+        return join(np.asarray(values, dtype=np.float64)).reshape(1, -1)
+    # draws of some points: the series is linear in the point values, so it is
+    # the sum of each point's value times the series through that point alone
+    series: Any = 0.0
+    for i, value in enumerate(values):
+        basis = join(np.eye(len(values))[i])
+        series = series + value * basis
+    return _rows(series, months)
 
 
 def logistic(
@@ -286,9 +323,9 @@ def logistic(
     >>> round(float(ramp[0, 6])), round(float(ramp[0, 3] - 20_000) / 30_000, 2)
     (35000, 0.1)
     """
-    a = check_real(f"{name}.start", start)
-    b = check_real(f"{name}.end", end)
-    width = check_real(f"{name}.months_10_to_90", months_10_to_90, low=0.0, low_open=True)
+    a = _value(f"{name}.start", start)
+    b = _value(f"{name}.end", end)
+    width = _value(f"{name}.months_10_to_90", months_10_to_90, low=0.0, low_open=True)
     mid = parse_month(midpoint_month, name=f"{name}.midpoint_month") - parse_month(
         start_month, name="start_month"
     )
@@ -296,7 +333,7 @@ def logistic(
     t = np.arange(months, dtype=np.float64)
     # 1 / (1 + e^-z) written with tanh so that no exponential overflows
     rise = 0.5 * (1.0 + np.tanh(0.5 * k * (t - mid)))
-    return (a + (b - a) * rise).reshape(1, -1)
+    return _rows(a + (b - a) * rise, months)
 
 
 def exponential_learning(
@@ -321,11 +358,11 @@ def exponential_learning(
     >>> exponential_learning(start=0.4, floor=0.1, time_constant_months=12, months=25)[0, [0, 24]]
     array([0.4       , 0.14060058])
     """
-    d_start = check_real("start", start, low=0.0)
-    d_floor = check_real("floor", floor, low=0.0)
-    tau = check_real("time_constant_months", time_constant_months, low=0.0, low_open=True)
+    d_start = _value("start", start, low=0.0)
+    d_floor = _value("floor", floor, low=0.0)
+    tau = _value("time_constant_months", time_constant_months, low=0.0, low_open=True)
     t = np.arange(months, dtype=np.float64)
-    return (d_floor + (d_start - d_floor) * np.exp(-t / tau)).reshape(1, -1)
+    return _rows(d_floor + (d_start - d_floor) * np.exp(-t / tau), months)
 
 
 @dataclass(frozen=True)
@@ -423,26 +460,15 @@ class Learning:
         wafer_starts : ndarray, shape (n, months)
             Wafer starts in each month (only Wright's law uses them).
         """
-        starts = np.asarray(wafer_starts, dtype=np.float64)
-        months = starts.shape[-1]
-        if self.kind == "exponential":
-            assert self.floor is not None and self.time_constant_months is not None
-            return exponential_learning(
-                start=self.start,
-                floor=self.floor,
-                time_constant_months=self.time_constant_months,
-                months=months,
-            )
-        assert self.exponent is not None
-        volume = np.cumsum(starts, axis=-1)
-        reference = (
-            volume[..., :1] if self.reference_wafers is None else np.asarray(self.reference_wafers)
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(reference > 0, volume / np.where(reference > 0, reference, 1.0), 1.0)
-        ratio = np.maximum(ratio, 1.0)  # no "unlearning" before the reference volume
-        density = self.start * ratio ** (-self.exponent)
-        return np.maximum(density, self.floor or 0.0)
+        return learning_series(self.kind, wafer_starts, **self.parameters())
+
+    def parameters(self) -> dict[str, float]:
+        """Return the law's numbers by name (those given)."""
+        out = {"start": self.start}
+        for name in ("floor", "time_constant_months", "exponent", "reference_wafers"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario form of the law."""
@@ -451,6 +477,149 @@ class Learning:
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         return out
+
+
+def learning_series(
+    kind: str,
+    wafer_starts: NDArray[np.float64],
+    *,
+    start: Any,
+    floor: Any = None,
+    time_constant_months: Any = None,
+    exponent: Any = None,
+    reference_wafers: Any = None,
+) -> NDArray[np.float64]:
+    """Return the defect density of a learning law for each month, for draws of its numbers.
+
+    The law of :class:`Learning`, with any of its numbers given as draws (arrays
+    of shape (n,)); the result has shape (n, months), or (1, months) when every
+    number and the wafer starts are single values.
+
+    Parameters
+    ----------
+    kind : {"exponential", "wright"}
+    wafer_starts : ndarray, shape (1 or n, months)
+        The fab's wafer starts in each month (only Wright's law uses them).
+    start, floor, time_constant_months, exponent, reference_wafers : float or ndarray
+        The law's numbers, as in :class:`Learning`.
+
+    Examples
+    --------
+    Two draws of the exponential time constant:
+
+    >>> d0 = learning_series("exponential", np.ones((1, 3)), start=0.4, floor=0.1,
+    ...                      time_constant_months=np.array([1.0, 1e9]))
+    >>> d0.round(3).tolist()
+    [[0.4, 0.21, 0.141], [0.4, 0.4, 0.4]]
+    """
+    check_choice("learning", kind, LEARNING_KINDS)
+    starts = np.asarray(wafer_starts, dtype=np.float64)
+    months = starts.shape[-1]
+    d_floor = _value("learning.floor", 0.0 if floor is None else floor, low=0.0)
+    if kind == "exponential":
+        if time_constant_months is None:
+            raise InvalidParameterError("learning.time_constant_months", None, "given")
+        return exponential_learning(
+            start=start, floor=d_floor, time_constant_months=time_constant_months, months=months
+        )
+    if exponent is None:
+        raise InvalidParameterError("learning.exponent", None, "given")
+    d_start = _value("learning.start", start, low=0.0)
+    b = _value("learning.exponent", exponent, low=0.0)
+    volume = np.cumsum(starts, axis=-1)
+    reference = (
+        volume[..., :1]
+        if reference_wafers is None
+        else _value("learning.reference_wafers", reference_wafers, low=0.0, low_open=True)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(reference > 0, volume / np.where(reference > 0, reference, 1.0), 1.0)
+    ratio = np.maximum(ratio, 1.0)  # no "unlearning" before the reference volume
+    density = d_start * ratio ** (-b)
+    return _rows(np.maximum(density, d_floor), months)
+
+
+#: Numbers of each ``[timeline]`` form that may carry draws (a dated point is its "YYYY-MM").
+DRAWABLE_KEYS: Mapping[str, tuple[str, ...]] = {
+    "logistic": ("start", "end", "months_10_to_90"),
+    "exponential": ("start", "floor", "time_constant_months"),
+    "wright": ("start", "floor", "exponent", "reference_wafers"),
+}
+
+
+def from_spec_draws(
+    name: str,
+    spec: Any,
+    draws: Mapping[str, Any],
+    *,
+    start_month: str | None,
+    months: int,
+    wafer_starts: Any = None,
+) -> NDArray[np.float64]:
+    """Evaluate a ``[timeline]`` entry with some of its numbers replaced by draws.
+
+    ``draws`` maps a number of the entry (``"end"`` of a logistic ramp,
+    ``"time_constant_months"`` of a learning law, ``"2025-12"`` of dated points,
+    ``"3"`` — a 1-based month — of a list of monthly values) to an array of
+    draws of shape (n,). The result is the series of every draw, shape
+    (n, months). A learning law is evaluated here (Wright's law needs the fab's
+    ``wafer_starts``, shape (1 or n, months)).
+
+    Raises
+    ------
+    InvalidParameterError
+        If a drawn key is not a number of the entry; the message lists those
+        that are.
+
+    Examples
+    --------
+    >>> spec = {"shape": "logistic", "start": 20_000, "end": 50_000,
+    ...         "midpoint_month": "2025-07", "months_10_to_90": 6}
+    >>> ramp = from_spec_draws("wafer_starts_per_month", spec,
+    ...                        {"end": np.array([50_000.0, 80_000.0])},
+    ...                        start_month="2025-01", months=13)
+    >>> ramp[:, 6].round().tolist()
+    [35000.0, 50000.0]
+    """
+    if isinstance(spec, list | tuple):
+        values: list[Any] = list(spec)
+        for key, value in draws.items():
+            if not key.isdigit() or not 1 <= int(key) <= len(values):
+                raise InvalidParameterError(
+                    f"{name}.{key}", key, f"a month of the list, 1 to {len(values)}"
+                )
+            values[int(key) - 1] = _value(f"{name}.{key}", value)
+        columns = np.broadcast_arrays(
+            *[np.asarray(v, dtype=np.float64).reshape(-1, 1) for v in values]
+        )
+        return _rows(np.concatenate(columns, axis=1), months)
+    if not isinstance(spec, Mapping):
+        raise InvalidParameterError(name, spec, "a [timeline] entry")
+    data = dict(spec)
+    if "learning" in data:
+        allowed: tuple[str, ...] = DRAWABLE_KEYS.get(str(data["learning"]), ())
+    elif "shape" in data:
+        allowed = DRAWABLE_KEYS.get(str(data["shape"]), ())
+    else:
+        allowed = tuple(k for k in data if k != "interpolation")
+    for key, value in draws.items():
+        if key not in allowed:
+            raise InvalidParameterError(
+                f"{name}.{key}", key, f"a number of the entry: one of {', '.join(allowed)}"
+            )
+        data[key] = value
+    if "learning" in data:
+        kind = data.pop("learning")
+        law_starts = np.ones((1, months)) if wafer_starts is None else wafer_starts
+        law_starts = (
+            np.broadcast_to(np.asarray(law_starts, dtype=np.float64), (1, months))
+            if (np.ndim(law_starts) < 2)
+            else np.asarray(law_starts, dtype=np.float64)
+        )
+        return learning_series(kind, law_starts, **data)
+    series = from_spec(name, data, start_month=start_month, months=months)
+    assert isinstance(series, np.ndarray)
+    return series
 
 
 def from_spec(

@@ -19,7 +19,9 @@ True
 from __future__ import annotations
 
 from waferlab.scenarios.loader import (
+    DISTRIBUTION_SOURCE_PREFIX,
     Scenario,
+    distribution_range,
     list_scenarios,
     load_scenario,
     parameter_unit,
@@ -27,7 +29,9 @@ from waferlab.scenarios.loader import (
 )
 
 __all__ = [
+    "DISTRIBUTION_SOURCE_PREFIX",
     "Scenario",
+    "distribution_range",
     "list_scenarios",
     "load_scenario",
     "parameter_unit",

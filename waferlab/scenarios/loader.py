@@ -20,6 +20,24 @@ A scenario file is TOML with this layout::
     source = "CSIS 2025"
     good_packages_per_month = 300_000
 
+    [distributions]                   # optional: ranges of inputs (waferlab.uncertainty)
+    die_yield = { triangular = { low = 0.2, mode = 0.3, high = 0.4 } }
+    "wafer_starts_per_month.end" = { uniform = { low = 20_000, high = 50_000 } }
+
+    [[correlations]]                  # optional: Spearman rank correlations
+    inputs = ["die_yield", "wafer_starts_per_month.end"]
+    spearman = 0.3
+
+A distribution's source is the ``[sources]`` key ``"distributions.<input>"``
+(required in built-in presets). A distribution may sit on a scalar input of
+``[parameters]`` or ``[costs]`` that the engine takes as draws (the monthly
+series fields, the stocks and every cost), on ``yield_model`` (a ``discrete``
+list of model names), on ``yield_model_parameters.<name>``, or on one number of
+a ``[timeline]`` entry, named ``<input>.<number>``: ``start``, ``end`` or
+``months_10_to_90`` of a logistic ramp, ``start``, ``floor``,
+``time_constant_months``, ``exponent`` or ``reference_wafers`` of a learning
+law, a ``"YYYY-MM"`` of dated points, or the 1-based month of a list.
+
 The valid keys of ``[parameters]`` and ``[costs]`` are the fields of
 :class:`waferlab.funnel.FunnelInputs` and :class:`waferlab.economics.CostInputs`;
 this module reads them (and their types) from the dataclasses, so the schema has
@@ -59,7 +77,9 @@ if TYPE_CHECKING:
     from waferlab.funnel import FunnelInputs
 
 __all__ = [
+    "DISTRIBUTION_SOURCE_PREFIX",
     "Scenario",
+    "distribution_range",
     "list_scenarios",
     "load_scenario",
     "parameter_unit",
@@ -79,7 +99,12 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
     "costs",
     "sources",
     "published",
+    "distributions",
+    "correlations",
 )
+
+#: Prefix of a ``[sources]`` key that gives the source of a distribution.
+DISTRIBUTION_SOURCE_PREFIX = "distributions."
 
 #: Name suffixes of dimensionless fractions that must lie in [0, 1].
 FRACTION_SUFFIXES: tuple[str, ...] = ("_yield", "_share", "_fraction")
@@ -306,6 +331,8 @@ class Scenario:
     published: dict[str, Any] = field(default_factory=dict)
     builtin: bool = False
     timeline: dict[str, Any] = field(default_factory=dict)
+    distributions: dict[str, Any] = field(default_factory=dict)
+    correlations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -352,6 +379,41 @@ class Scenario:
         if not self.costs:
             return None
         return _build_cost_inputs(self.label, self.costs)
+
+    def input_distributions(self) -> dict[str, Any]:
+        """Return the scenario's ``[distributions]`` as distribution objects.
+
+        Each is built by :func:`waferlab.uncertainty.parse_distributions` with
+        the valid range of its input (:func:`distribution_range`).
+
+        Raises
+        ------
+        ScenarioError
+            If a distribution is malformed, outside its input's range, or sits
+            on an input that cannot vary; the message names the file and key.
+
+        Examples
+        --------
+        >>> d = load_scenario("csis-2025-smic-target").input_distributions()
+        >>> round(d["die_yield"].median, 3)
+        0.3
+        """
+        return _parse_distributions(self.label, self.distributions, self.timeline, self.parameters)
+
+    def input_correlations(self) -> list[tuple[str, str, float]]:
+        """Return ``[[correlations]]`` as (input, input, Spearman ρ) triples.
+
+        Raises
+        ------
+        ScenarioError
+            If a pair is malformed or names an input without a distribution.
+        """
+        from waferlab.uncertainty import parse_correlations
+
+        try:
+            return parse_correlations(self.correlations, names=list(self.distributions))
+        except WaferlabError as exc:
+            raise ScenarioError(f"{self.label}: [[correlations]] {_one_line(exc)}") from exc
 
     def set_parameter(self, key: str, value: Any, *, source: str | None = None) -> Scenario:
         """Return a copy of this scenario with one value changed, validated.
@@ -409,7 +471,9 @@ class Scenario:
         Returns
         -------
         Scenario
-            A new scenario; this one is unchanged.
+            A new scenario; this one is unchanged. A value set here is certain:
+            the distributions on that input (and on the numbers of its
+            ``[timeline]`` entry) are dropped, with the correlations naming them.
 
         Raises
         ------
@@ -428,6 +492,7 @@ class Scenario:
         costs = dict(self.costs)
         sources = dict(self.sources)
         timeline = dict(self.timeline)
+        distributions = dict(self.distributions)
         for key, value in values.items():
             spec = _field(key)
             if spec is None:
@@ -437,6 +502,7 @@ class Scenario:
             where = f"{what}: [{spec.table}] {key}"
             target = parameters if spec.table == "parameters" else costs
             timeline.pop(key, None)  # a value set here replaces a series
+            _drop_distributions(distributions, sources, key)
             if value is None:
                 if spec.required:
                     raise ScenarioError(f"{where} is required and cannot be removed")
@@ -447,8 +513,16 @@ class Scenario:
                 sources[key] = source if source is not None else "override: set by the user"
         base = self.path.parent if self.path is not None else None
         _validate_complete(what, parameters, costs, timeline, base)
+        correlations = _kept_correlations(self.correlations, distributions)
+        _parse_distributions(what, distributions, timeline, parameters)
         return dataclasses.replace(
-            self, parameters=parameters, costs=costs, sources=sources, timeline=timeline
+            self,
+            parameters=parameters,
+            costs=costs,
+            sources=sources,
+            timeline=timeline,
+            distributions=distributions,
+            correlations=correlations,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -472,6 +546,8 @@ class Scenario:
             "sources": dict(self.sources),
             "notes": self.notes,
             "published": dict(self.published),
+            "distributions": dict(self.distributions),
+            "correlations": list(self.correlations),
         }
 
 
@@ -750,6 +826,8 @@ class _Document:
     timeline: dict[str, Any] = field(default_factory=dict)
     chip: str | None = None
     process: str | None = None
+    distributions: dict[str, Any] = field(default_factory=dict)
+    correlations: list[dict[str, Any]] | None = None
 
 
 #: Largest scenario file read [bytes], checked before parsing. The built-in presets
@@ -841,7 +919,7 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
             raise ScenarioError(f"{path}: {key} must be a string, got {_type_name(doc[key])}")
     if not doc["name"].strip():
         raise ScenarioError(f"{path}: name must not be empty")
-    for key in ("parameters", "timeline", "costs", "sources", "published"):
+    for key in ("parameters", "timeline", "costs", "sources", "published", "distributions"):
         if key in doc and not isinstance(doc[key], Mapping):
             raise ScenarioError(f"{path}: [{key}] must be a table, got {_type_name(doc[key])}")
 
@@ -864,9 +942,26 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
 
     timeline = _parse_timeline(path, doc.get("timeline", {}), tables["parameters"])
 
+    distributions = _flatten_distributions(path, doc.get("distributions", {}))
+    correlations = doc.get("correlations")
+    if correlations is not None and (
+        not isinstance(correlations, list)
+        or not all(isinstance(item, Mapping) for item in correlations)
+    ):
+        raise ScenarioError(
+            f'{path}: [[correlations]] must be a list of tables {{ inputs = ["a", "b"], '
+            f"spearman = rho }}, got {_type_name(correlations)}"
+        )
+
     sources: dict[str, str] = {}
     for key, text in doc.get("sources", {}).items():
-        if _field(key) is None:
+        if key.startswith(DISTRIBUTION_SOURCE_PREFIX):
+            if key.removeprefix(DISTRIBUTION_SOURCE_PREFIX) not in distributions:
+                raise ScenarioError(
+                    f"{path}: [sources] gives a source for {key!r}, but [distributions] has no "
+                    f"{key.removeprefix(DISTRIBUTION_SOURCE_PREFIX)!r}"
+                )
+        elif _field(key) is None:
             raise ScenarioError(
                 f"{path}: [sources] names unknown key {key!r}{_suggest(key, scenario_keys())}"
             )
@@ -904,6 +999,8 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
         timeline=timeline,
         chip=doc.get("chip"),
         process=doc.get("process"),
+        distributions=distributions,
+        correlations=None if correlations is None else [dict(c) for c in correlations],
     )
 
 
@@ -992,6 +1089,183 @@ def _catalogue_defaults(
     except WaferlabError as exc:
         raise ScenarioError(f"{path}: {_one_line(exc)}") from exc
     return values, sources
+
+
+def _is_distribution(spec: Mapping[str, Any]) -> bool:
+    from waferlab.uncertainty import DISTRIBUTIONS
+
+    return any(key in DISTRIBUTIONS or key == "out_of_range" for key in spec)
+
+
+def _flatten_distributions(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
+    """Read ``[distributions]``: nested tables (``a.end = {...}``) become dotted keys."""
+    out: dict[str, Any] = {}
+
+    def visit(prefix: str, spec: Any) -> None:
+        if not isinstance(spec, Mapping):
+            raise ScenarioError(
+                f"{path}: [distributions] {prefix} must be a table with one distribution, e.g. "
+                f"{{ lognormal = {{ p5 = 0.15, p95 = 0.40 }} }}, got {_type_name(spec)}"
+            )
+        if _is_distribution(spec) or not spec:
+            out[prefix] = dict(spec)
+            return
+        for key, value in spec.items():
+            visit(f"{prefix}.{key}", value)
+
+    for key, spec in table.items():
+        visit(str(key), spec)
+    for key in out:
+        root = key.split(".", 1)[0]
+        if _field(root) is None:
+            raise ScenarioError(
+                f"{path}: [distributions] names unknown input {root!r}"
+                f"{_suggest(root, scenario_keys())}"
+            )
+    return out
+
+
+def _root(key: str) -> str:
+    return key.split(".", 1)[0]
+
+
+def _drop_distributions(distributions: dict[str, Any], sources: dict[str, str], key: str) -> None:
+    """Drop the distributions on ``key`` and on the numbers of its series."""
+    for name in [n for n in distributions if _root(n) == key]:
+        del distributions[name]
+        sources.pop(DISTRIBUTION_SOURCE_PREFIX + name, None)
+
+
+def _kept_correlations(
+    correlations: list[dict[str, Any]], distributions: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The correlation pairs whose two inputs still have distributions."""
+    return [
+        c
+        for c in correlations
+        if all(n in distributions for n in c.get("inputs", ()) if isinstance(n, str))
+    ]
+
+
+#: Drawable numbers of a timeline entry that are not on the input's own scale.
+_LAW_RANGES: Mapping[str, tuple[float, bool]] = {
+    "months_10_to_90": (0.0, True),
+    "time_constant_months": (0.0, True),
+    "reference_wafers": (0.0, True),
+    "exponent": (0.0, False),
+}
+
+
+def distribution_range(key: str) -> Any:
+    """Return the valid range of an input that may carry a distribution.
+
+    Fractions (``*_yield``, ``*_share``, ``*_fraction``) lie in [0, 1], the
+    wafer price is > 0, every other count, cost or density is >= 0; a
+    yield-model parameter is > 0 (a fraction in (0, 1]); the shape numbers of
+    a timeline entry (``months_10_to_90``, ``time_constant_months``,
+    ``reference_wafers``) are > 0 and a learning exponent >= 0; its other
+    numbers (a ramp's ``start`` and ``end``, a dated point, a learning law's
+    ``start`` and ``floor``) are on the input's own scale.
+
+    Raises
+    ------
+    ScenarioError
+        If the input cannot carry a distribution (a text, an integer such as
+        ``dies_per_package``, the die geometry or the horizon).
+
+    Examples
+    --------
+    >>> str(distribution_range("die_yield")), str(distribution_range("wafer_cost_usd"))
+    ('in [0, 1]', 'in (0, 1e+09]')
+    >>> str(distribution_range("defect_density_per_cm2.time_constant_months"))
+    '> 0'
+    """
+    from waferlab.economics import MAX_COST_USD, CostInputs
+    from waferlab.funnel import SERIES_FIELDS
+    from waferlab.uncertainty import ValidRange
+
+    root, _, sub = key.partition(".")
+    if root == "yield_model" and not sub:
+        return ValidRange()
+    if root == "yield_model_parameters" and sub:
+        if sub.endswith(FRACTION_SUFFIXES):
+            return ValidRange(0.0, 1.0, low_open=True)
+        return ValidRange(0.0, low_open=True)
+    drawable = (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies", *CostInputs.field_names())
+    if root not in drawable:
+        raise ScenarioError(
+            f"{key} cannot carry a distribution; inputs that can: "
+            f"{', '.join(drawable)}, yield_model, yield_model_parameters.<name>, and the "
+            "numbers of a [timeline] entry (<input>.<number>)"
+        )
+    if sub in _LAW_RANGES:
+        low, open_ = _LAW_RANGES[sub]
+        return ValidRange(low, low_open=open_)
+    if root.endswith(FRACTION_SUFFIXES):
+        return ValidRange(0.0, 1.0)
+    if root == "wafer_cost_usd":
+        return ValidRange(0.0, MAX_COST_USD, low_open=True)
+    if root in CostInputs.field_names():
+        return ValidRange(0.0, MAX_COST_USD)
+    return ValidRange(0.0)
+
+
+#: Inputs that only act through the yield model (not while die_yield is given).
+_MODEL_INPUTS = ("yield_model", "defect_density_per_cm2", "yield_model_parameters")
+
+
+def _parse_distributions(
+    label: str,
+    table: Mapping[str, Any],
+    timeline: Mapping[str, Any],
+    parameters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the distributions of a scenario, each with its input's valid range."""
+    from waferlab.uncertainty import parse_distribution
+    from waferlab.yield_models import YIELD_MODELS
+
+    given = {**(parameters or {}), **timeline}
+    out: dict[str, Any] = {}
+    for key, spec in table.items():
+        root, _, sub = key.partition(".")
+        where = f"{label}: [distributions] {key}"
+        uses_model = "die_yield" not in given or "harvestable_fraction" in given
+        if root in _MODEL_INPUTS and not uses_model:
+            raise ScenarioError(
+                f"{where}: die_yield is given, so the yield model is not used and {key} "
+                "would change nothing; put the distribution on die_yield, or replace die_yield "
+                "by defect_density_per_cm2"
+            )
+        if root == "die_yield" and "defect_density_per_cm2" in given:
+            raise ScenarioError(
+                f"{where}: the die yield comes from the yield model (defect_density_per_cm2 "
+                "is given); put the distribution on defect_density_per_cm2"
+            )
+        if root in timeline and not sub:
+            raise ScenarioError(
+                f"{where}: {root} is a [timeline] series; put the distribution on one of its "
+                f"numbers, e.g. {root}.end of a ramp or {root}.time_constant_months of a law"
+            )
+        if sub and root not in timeline and root != "yield_model_parameters":
+            raise ScenarioError(
+                f"{where}: {root} has no [timeline] entry, so {key!r} names nothing; "
+                f"give the distribution as {root}"
+            )
+        try:
+            valid = distribution_range(key)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: {exc}") from exc
+        try:
+            out[key] = parse_distribution(key, spec, valid=valid)
+        except WaferlabError as exc:
+            raise ScenarioError(f"{label}: [distributions] {_one_line(exc)}") from exc
+        if root == "yield_model":
+            for value in getattr(out[key], "values", ()):
+                if value not in YIELD_MODELS:
+                    raise ScenarioError(
+                        f"{where}: {value!r} is not a yield model; one of {', '.join(YIELD_MODELS)}"
+                    )
+    return out
 
 
 def _parse_timeline(
@@ -1116,6 +1390,8 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     costs: dict[str, Any] = {}
     sources: dict[str, str] = {}
     timeline: dict[str, Any] = {}
+    distributions: dict[str, Any] = {}
+    correlations: list[dict[str, Any]] = []
     if doc.inherits is not None:
         parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
         seen = (*chain, resolved)
@@ -1129,6 +1405,8 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         costs.update(parent.costs)
         sources.update(parent.sources)
         timeline.update(parent.timeline)
+        distributions.update(parent.distributions)
+        correlations = list(parent.correlations)
 
     # a chip or process named here supplies values the file does not set itself
     if doc.chip is not None or doc.process is not None:
@@ -1154,10 +1432,23 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         sources.pop(key, None)
         timeline.pop(key, None)
         parameters.pop(key, None)
+        # the parent's range was a range around the parent's value
+        _drop_distributions(distributions, sources, key)
+    for key in doc.distributions:
+        sources.pop(DISTRIBUTION_SOURCE_PREFIX + key, None)
     parameters.update(doc.parameters)
     costs.update(doc.costs)
     timeline.update(doc.timeline)
+    distributions.update(doc.distributions)
+    correlations = (
+        list(doc.correlations)
+        if doc.correlations is not None
+        else _kept_correlations(correlations, distributions)
+    )
     for key, text in doc.sources.items():
+        if key.startswith(DISTRIBUTION_SOURCE_PREFIX):
+            sources[key] = text
+            continue
         if key not in parameters and key not in costs and key not in timeline:
             raise ScenarioError(
                 f"{path}: [sources] gives a source for {key!r}, which the scenario does not set"
@@ -1171,6 +1462,14 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
                     "built-in scenario must name its source"
                 )
             sources[key] = NO_SOURCE
+    for key in distributions:
+        if DISTRIBUTION_SOURCE_PREFIX + key not in sources:
+            if builtin:
+                raise ScenarioError(
+                    f"{path}: [distributions] {key} has no source: give "
+                    f'"{DISTRIBUTION_SOURCE_PREFIX}{key}" in [sources]'
+                )
+            sources[DISTRIBUTION_SOURCE_PREFIX + key] = NO_SOURCE
     return Scenario(
         name=doc.name,
         description=doc.description,
@@ -1183,6 +1482,8 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         published=doc.published,
         builtin=builtin,
         timeline=timeline,
+        distributions=distributions,
+        correlations=correlations,
     )
 
 
@@ -1263,4 +1564,6 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     _validate_complete(
         scenario.label, scenario.parameters, scenario.costs, scenario.timeline, path.parent
     )
+    scenario.input_distributions()
+    scenario.input_correlations()
     return scenario

@@ -1,0 +1,326 @@
+"""``waferlab uncertainty``, ``solve`` and ``compare``: outputs, figures worked by hand, errors.
+
+Hand-worked chains: CSIS 2025 (Allen), BIS 2025 (Kessler), SemiAnalysis (Sep 2025).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from _cli import assert_one_line_error
+
+from waferlab.uncertainty import Triangular
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def invoke(runner, cli, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli, list(args))
+
+
+def run_json(runner, cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    result = invoke(runner, cli, *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# --------------------------------------------------------------------------- uncertainty
+
+
+def test_uncertainty_quantiles_match_the_chain_at_the_input_quantiles(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Only die_yield uncertain (the others fixed with --set): units = floor(50,000 x 80 x
+    # y / 2) x 0.75 rises with y, so each quantile of the units is the chain at that
+    # quantile of y (Triangular 0.2/0.3/0.4: CSIS, Morgan Stanley, FT).
+    fixed = ["--set", "wafer_starts_per_month=50000", "--set", "packaging_yield=0.75"]
+    data = run_json(
+        runner, cli, "uncertainty", "csis-2025-smic-target", *fixed, "--draws", "4000",
+        "--method", "lhs", "--seed", "7",
+    )  # fmt: skip
+    y = Triangular(0.2, 0.3, 0.4)
+    for key, q in (("p5", 0.05), ("p50", 0.5), ("p95", 0.95)):
+        expected = math.floor(2_000_000 * y.quantile(q)) * 0.75
+        assert data["quantiles"]["final_units"][key][0] == pytest.approx(expected, rel=2e-3)
+    assert data["periods"] == ["total"]
+    assert set(data["distributions"]) >= {"die_yield", "wafer_cost_usd"}
+    assert "wafer_starts_per_month" not in data["distributions"]  # fixed by --set
+    assert data["distributions"]["die_yield"]["source"].startswith("published 910B yields")
+    assert data["shares"]["binding_constraint"] == {"none": [1.0]}
+    cost = data["quantiles"]["cost_per_tested_unit_usd"]
+    assert cost["p5"] < cost["p50"] < cost["p95"]
+
+
+def test_uncertainty_tornado_json_keyed_by_input(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(
+        runner, cli, "uncertainty", "csis-2025-smic-target", "--draws", "200",
+        "--sensitivity", "tornado",
+    )  # fmt: skip
+    sens = data["sensitivity"]
+    # wafer starts at p5 (21,500) and p95 (48,500), yield 0.3 and packaging 0.75 at medians:
+    # floor(W x 80 x 0.3 / 2) x 0.75
+    assert sens["wafer_starts_per_month"]["low"] == pytest.approx(
+        math.floor(21_500 * 12) * 0.75, rel=1e-12
+    )
+    assert sens["wafer_starts_per_month"]["high"] == pytest.approx(
+        math.floor(48_500 * 12) * 0.75, rel=1e-12
+    )
+    assert sens["wafer_cost_usd"]["low"] == sens["wafer_cost_usd"]["high"]  # no effect on units
+
+
+def test_uncertainty_sobol_json_and_periods(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(
+        runner, cli, "uncertainty", "semianalysis-2025-2027-ramp", "--draws", "256",
+        "--by", "year", "--sensitivity", "sobol", "--method", "sobol",
+    )  # fmt: skip
+    assert data["periods"] == ["2025", "2026", "2027"]
+    units = data["quantiles"]["final_units"]
+    assert len(units["p50"]) == 3
+    assert units["cumulative"]["p50"][-1] > units["p50"][0]
+    for value in data["sensitivity"].values():
+        assert set(value) >= {"first_order", "total"}
+    # HBM binds: the wafer starts, the yield and the share barely matter to the total
+    assert data["sensitivity"]["die_yield"]["total"] < 0.05
+    assert data["shares"]["binding_constraint"]["hbm"][-1] == 1.0
+
+
+def test_uncertainty_text_and_csv(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(
+        runner, cli, "uncertainty", "csis-2025-ramp", "--draws", "100", "--by", "quarter"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "final_units to date" in result.stdout
+    assert "wafer_starts_per_month.2025-12" in result.stdout
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    csv_result = invoke(
+        runner, cli, "uncertainty", "csis-2025-ramp", "--draws", "100", "--format", "csv"
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_result.stdout)))
+    assert {r["output"] for r in rows} >= {"final_units", "cost_per_tested_unit_usd"}
+
+
+def test_uncertainty_plots(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fan = tmp_path / "fan.png"
+    result = invoke(
+        runner, cli, "uncertainty", "morgan-stanley-2025-2027", "--draws", "100", "--by",
+        "quarter", "--plot", str(fan),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert fan.stat().st_size > 0
+    bars = tmp_path / "tornado.png"
+    result = invoke(
+        runner, cli, "uncertainty", "csis-2025-smic-target", "--draws", "50", "--sensitivity",
+        "tornado", "--plot", str(bars),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert bars.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["csis-2025"], 2, "scenario must be one of"),
+        (["csis-2025-smic-target", "--draws", "1"], 2, "--draws"),
+        (["csis-2025-smic-target", "--method", "grid"], 2, "--method"),
+        (["csis-2025-smic-target", "--by", "week"], 2, "--by"),
+        (["csis-2025-smic-target", "--set", "die_yield=2"], 2, "--set"),
+        (["csis-2025-smic-target", "--plot", "x.png"], 2, "--sensitivity tornado"),
+        (["csis-2025-ramp", "--draws", "10", "--plot", "x.txt"], 2, "--plot"),
+    ],
+)
+def test_uncertainty_errors(runner, cli, args: list[str], code: int, needle: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, cli, "uncertainty", *args)
+    assert_one_line_error(result, code, needle, command="uncertainty")
+
+
+def test_uncertainty_file_errors(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plain = tmp_path / "plain.toml"
+    plain.write_text(
+        'name = "p"\ndescription = "d"\n[parameters]\nwafer_starts_per_month = 1\n'
+        "gross_dies_per_wafer = 80\ndie_yield = 0.2\n",
+        encoding="utf-8",
+    )
+    assert_one_line_error(
+        invoke(runner, cli, "uncertainty", str(plain)), 1, "no [distributions]",
+        command="uncertainty",
+    )  # fmt: skip
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'name = "b"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
+        "[distributions]\ndie_yield = { lognormal = { p5 = 0.3 } }\n",
+        encoding="utf-8",
+    )
+    assert_one_line_error(
+        invoke(runner, cli, "uncertainty", str(bad)), 1, "die_yield.lognormal",
+        command="uncertainty",
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def test_solve_bis_ceiling_by_hand(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # BIS 2025's 200,000 units a year through the CSIS chain: floor(96 W) x 0.75 >= 200,000
+    # <=> W >= 266,667 / 96 = 2,777.78125 wafer starts a month.
+    data = run_json(
+        runner, cli, "solve", "bis-2025-ceiling", "--target", "final_units=200000", "--vary",
+        "wafer_starts_per_month",
+    )  # fmt: skip
+    assert data["value"] == pytest.approx(266_667 / 96, rel=1e-9)
+    assert round(data["value"], 1) == 2_777.8
+    assert data["achieved"] == pytest.approx(200_000.25)
+    assert data["binding_constraint"] == "none"
+    assert data["crossovers"] == []
+
+
+def test_solve_csis_chain_die_yield_by_hand(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # 1,000,000 910C a year at 50,000 WPM: floor(24,000,000 y) x 0.75 >= 1,000,000
+    # <=> y >= 1,333,334 / 24,000,000 = 5.5556 %.
+    data = run_json(
+        runner, cli, "solve", "csis-2025-smic-target", "--set", "months=12", "--target",
+        "final_units=1000000", "--vary", "die_yield",
+    )  # fmt: skip
+    assert data["value"] == pytest.approx(1_333_334 / 24_000_000, rel=1e-9)
+
+
+def test_solve_hbm_crossover_and_a_period(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # SemiAnalysis 2025: dies bind below a share of (1,875,000 - 1,450,000) x 2 / 8,640,000
+    data = run_json(
+        runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=1000000",
+        "--vary", "capacity_share",
+    )  # fmt: skip
+    (switch,) = data["crossovers"]
+    assert switch["value"] == pytest.approx(850_000 / 8_640_000, rel=1e-9)
+    assert (switch["before"], switch["after"]) == ("dies", "hbm")
+    # Morgan Stanley 2026: 13,000 x 12 x 78 x y / 2 x 0.75 units, whole packages each month
+    data = run_json(
+        runner, cli, "solve", "morgan-stanley-2025-2027", "--by", "year", "--period", "2026",
+        "--target", "final_units=1000000", "--vary", "die_yield.2025-12",
+    )  # fmt: skip
+    assert data["period"] == "2026"
+    assert data["value"] == pytest.approx(1_000_000 / (13_000 * 12 * 78 / 2 * 0.75), rel=1e-4)
+
+
+def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(
+        runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=1000000",
+        "--vary", "capacity_share",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "0.0983796" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--target", "final_units", "--vary", "die_yield"], 2, "KEY=NUMBER"),
+        (["--target", "units=5", "--vary", "die_yield"], 2, "not an output"),
+        (["--target", "final_units=nan", "--vary", "die_yield"], 2, "finite"),
+        (["--target", "final_units=5", "--vary", "dies_per_package"], 2, "cannot carry"),
+        (["--target", "final_units=5", "--vary", "die_yield", "--by", "year"], 2, "--period"),
+        (["--target", "final_units=5", "--vary", "die_yield", "--period", "2025"], 2, "--by"),
+        (["--target", "final_units=5", "--vary", "die_yield", "--low", "1", "--high", "0.5"], 2,
+         "--low < --high"),
+        (["--target", "final_units=1e9", "--vary", "die_yield"], 1, "reaches at most"),
+        (["--vary", "die_yield"], 2, "--target"),
+    ],
+)  # fmt: skip
+def test_solve_errors(runner, cli, args: list[str], code: int, needle: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, cli, "solve", "csis-2025-smic-target", *args)
+    assert_one_line_error(result, code, needle, command="solve")
+
+
+def test_solve_period_must_be_in_the_horizon(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(
+        runner, cli, "solve", "morgan-stanley-2025-2027", "--by", "year", "--period", "2030",
+        "--target", "final_units=5", "--vary", "die_yield.2025-12",
+    )  # fmt: skip
+    assert_one_line_error(result, 2, "2025, 2026, 2027", command="solve")
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_csis_and_tsmc_attribution_sums_to_the_log_ratio(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    data = run_json(runner, cli, "compare", "csis-2025-smic-target", "tsmc-n7-counterfactual")
+    units = [row["final_units"] for row in data["scenarios"]]
+    # Murphy at D0 = 0.1156 on 665.61 mm²: floor(4,000,000 x Y / 2) x 0.75
+    lam = 0.1156 * 6.6561
+    expected_b = math.floor(2_000_000 * ((1 - math.exp(-lam)) / lam) ** 2) * 0.75
+    assert units == pytest.approx([300_000, expected_b], rel=1e-12)
+    total = sum(v["log_contribution"] for v in data["attribution"].values())
+    assert total == pytest.approx(data["log_ratio"], abs=1e-12)
+    assert data["log_ratio"] == pytest.approx(math.log(expected_b / 300_000), rel=1e-12)
+    # which inputs differ: the fab's yield (three keys state it) and the wafer price
+    assert set(data["differing_inputs"]) == {
+        "die_yield",
+        "yield_model",
+        "defect_density_per_cm2",
+        "wafer_cost_usd",
+    }
+    assert set(data["attribution"]) == {"die_yield"}
+
+
+def test_compare_three_and_csv_and_unattributable(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    names = ["csis-2025-smic-target", "csis-2025-smic-current", "morgan-stanley-2025"]
+    data = run_json(runner, cli, "compare", *names)
+    assert [row["scenario"] for row in data["scenarios"]] == names
+    assert "attribution" not in data
+    assert data["scenarios"][2]["final_units_per_month"] == pytest.approx(61_425)
+    rows = list(csv.DictReader(io.StringIO(invoke(runner, cli, "compare", *names, "--format",
+                                                  "csv").stdout)))  # fmt: skip
+    assert [r["scenario"] for r in rows] == names
+    data = run_json(runner, cli, "compare", "morgan-stanley-2025", "morgan-stanley-2025-2027")
+    assert data["attribution"] is None
+    assert "different horizons" in data["attribution_note"]
+
+
+def test_compare_waterfall(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "w.png"
+    result = invoke(
+        runner, cli, "compare", "morgan-stanley-2025", "csis-2025-ramp", "--plot", str(path)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert path.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["csis-2025-smic-target"], 2, "at least two"),
+        (["a", "b", "c", "--plot", "x.png"], 2, "exactly two"),
+        (["csis-2025-smic-target", "csis-2025"], 2, "scenario must be one of"),
+        (["morgan-stanley-2025", "morgan-stanley-2025-2027", "--plot", "x.png"], 2,
+         "different horizons"),
+    ],
+)  # fmt: skip
+def test_compare_errors(runner, cli, args: list[str], code: int, needle: str) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, cli, "compare", *args)
+    assert_one_line_error(result, code, needle, command="compare")
+
+
+# --------------------------------------------------------------------------- docs
+
+
+def _pasted(name: str) -> list[tuple[str, str]]:
+    text = (DOCS / name).read_text(encoding="utf-8")
+    blocks = re.findall(r"```console\n\$ waferlab (.+?)\n(.*?)\n```", text, re.S)
+    return [
+        (args, out)
+        for args, out in blocks
+        if args.split()[0] in ("uncertainty", "solve", "compare") and "--help" not in args
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"), [*_pasted("cli.md"), *_pasted("uncertainty.md")], ids=lambda a: a[:40]
+)
+def test_pasted_output_is_real(runner, cli, args: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, shlex.split(args))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip() == expected
