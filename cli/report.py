@@ -12,10 +12,10 @@ import click
 
 from waferlab.errors import InvalidParameterError
 
-from .helpers import emit_json
+from .helpers import emit_json, resolve_scenario
 from .main import DomainError
 from .main import command as waferlab_command
-from .options import FilePath, format_option
+from .options import FilePath, format_option, set_option
 
 
 class Interrupted(BaseException):
@@ -49,6 +49,18 @@ def signals_interrupt() -> Iterator[None]:
 
 
 @waferlab_command("report", short_help="Recompute the CSIS report's fab arithmetic end to end.")
+@click.argument("scenario_argument", metavar="[SCENARIO]", required=False)
+@click.option(
+    "--scenario",
+    "scenario_option",
+    metavar="SCENARIO",
+    default=None,
+    help=(
+        "Scenario of the bottom line's figures and of the cost section: a preset name or a "
+        ".toml file (the same as the SCENARIO argument; default csis-2025-smic-target)."
+    ),
+)
+@set_option
 @click.option(
     "--out",
     "out_dir",
@@ -56,8 +68,8 @@ def signals_interrupt() -> Iterator[None]:
     default="waferlab-report",
     show_default=True,
     help=(
-        "Folder for report.md, report.json and the figures, written whole: built aside "
-        "and renamed into place. An existing folder is replaced if it is empty or an "
+        "Folder for report.md, report.html, report.json and the figures, written whole: built "
+        "aside and renamed into place. An existing folder is replaced if it is empty or an "
         "earlier report; any other is refused unless --force."
     ),
 )
@@ -68,23 +80,43 @@ def signals_interrupt() -> Iterator[None]:
 @format_option()
 @click.pass_context
 def command(
-    ctx: click.Context, out_dir: str, force: bool, no_files: bool, output_format: str
+    ctx: click.Context,
+    scenario_argument: str | None,
+    scenario_option: str | None,
+    overrides: tuple[str, ...],
+    out_dir: str,
+    force: bool,
+    no_files: bool,
+    output_format: str,
 ) -> None:
     """Recompute the CSIS report's chain from wafer to finished Ascend 910C.
 
     Dies per wafer (the report's ~80 by formula against an exact placement of the
     real die), the yield calibration (which models reproduce the report's
     published yields), the 910C funnels for the built-in scenarios, and the cost
-    per finished 910C. Prints a summary; writes report.md, report.json and PNG
-    figures into --out.
+    per finished 910C, after a bottom line with p5-p95 ranges from the presets'
+    published input ranges. Prints a summary; writes report.md, report.html (one
+    self-contained page), report.json and PNG figures into --out.
+
+    SCENARIO (or --scenario) replaces the report's own inputs
+    (csis-2025-smic-target) in the bottom line and the cost section: a preset
+    name or your own .toml file; --set changes its values.
+
+    Example: waferlab report my-fab.toml --set die_yield=0.3 --out my-report
     """
     from waferlab.report import build_report, check_out_dir
 
+    if scenario_argument and scenario_option and scenario_argument != scenario_option:
+        raise click.UsageError("give the scenario once: as SCENARIO or as --scenario")
+    name = scenario_argument or scenario_option
+    if overrides and name is None:
+        name = "csis-2025-smic-target"
+    scenario = None if name is None else resolve_scenario(name, overrides)  # errors: main's
     try:
         if not no_files:
             check_out_dir(out_dir, force=force)  # before the computation, not after it
         with signals_interrupt():
-            report = build_report()
+            report = build_report(scenario, render=not no_files)
             written = () if no_files else report.write(out_dir, force=force)
     except InvalidParameterError as exc:
         raise click.BadParameter(

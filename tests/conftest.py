@@ -52,5 +52,5 @@ def cached_report(monkeypatch, built_report):  # type: ignore[no-untyped-def]
     """
     import waferlab.report
 
-    monkeypatch.setattr(waferlab.report, "build_report", lambda: built_report)
+    monkeypatch.setattr(waferlab.report, "build_report", lambda *a, **k: built_report)
     return built_report

@@ -34,7 +34,7 @@ def small_report(tag: int) -> Report:
 def small(monkeypatch):  # type: ignore[no-untyped-def]
     import waferlab.report
 
-    monkeypatch.setattr(waferlab.report, "build_report", lambda: small_report(7))
+    monkeypatch.setattr(waferlab.report, "build_report", lambda *a, **k: small_report(7))
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -77,7 +77,9 @@ def test_concurrent_writers_leave_one_complete_report(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     names = sorted(os.listdir(out))
-    assert names == sorted(["report.md", "report.json"] + [f"fig{j}.png" for j in range(FIGURES)])
+    assert names == sorted(
+        ["report.md", "report.html", "report.json"] + [f"fig{j}.png" for j in range(FIGURES)]
+    )
     tag = int((out / "report.md").read_text().split()[-1])
     assert tag in tags
     for j in range(FIGURES):  # every file from the same writer
@@ -96,7 +98,7 @@ def slow_open(path, mode="r", *args, **kwargs):
     return real_open(path, mode, *args, **kwargs)
 waferlab.output.open = slow_open
 figures = {f"fig{j}.png": b"x" * 1000 for j in range(50)}
-waferlab.report.build_report = lambda: waferlab.report.Report("# new", "new\\n", figures)
+waferlab.report.build_report = lambda *a, **k: waferlab.report.Report("# new", "new\\n", figures)
 from waferlab.cli.main import cli
 cli(["report", "--out", sys.argv[1]])
 """
@@ -164,7 +166,7 @@ def test_full_disk_names_the_path_and_leaves_nothing(
 def test_out_is_checked_before_computing(runner, cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import waferlab.report
 
-    def fail() -> Report:
+    def fail(*args: object, **kwargs: object) -> Report:
         raise AssertionError("computed before --out was checked")
 
     monkeypatch.setattr(waferlab.report, "build_report", fail)
@@ -190,7 +192,7 @@ def test_replace_rules(runner, cli, small, tmp_path) -> None:  # type: ignore[no
     assert is_report_folder(out)
     result = runner.invoke(cli, ["report", "--out", str(out), "--format", "json"])
     assert result.exit_code == 0, result.stderr
-    assert len(json.loads(result.stdout)["files"]) == 2 + FIGURES
+    assert len(json.loads(result.stdout)["files"]) == 3 + FIGURES
     assert "old-figure.png" not in os.listdir(out)  # replaced whole, not merged
     assert (out / "report.md").read_text() == "# writer 7\n"
     (out / "thesis.tex").write_text("mine")

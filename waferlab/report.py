@@ -16,9 +16,10 @@ says:
 4. cost per finished 910C, and where the money goes.
 
 Everything is computed in memory first; :meth:`Report.write` then writes
-``report.md``, ``report.json`` and the figures as one folder, whole or not at
-all (built beside the target and renamed into place; see :func:`check_out_dir`
-for which existing folders it replaces).
+``report.md``, ``report.html`` (the same as one self-contained page),
+``report.json`` and the figures as one folder, whole or not at all (built
+beside the target and renamed into place; see :func:`check_out_dir` for which
+existing folders it replaces).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from waferlab import __version__
 from waferlab._data import load_json
@@ -83,7 +84,7 @@ class Report:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     [p.name for p in Report(markdown="# Title", summary="one line").write(tmp)]
-    ['report.md', 'report.json']
+    ['report.md', 'report.html', 'report.json']
     """
 
     markdown: str
@@ -92,7 +93,7 @@ class Report:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def write(self, out_dir: str | os.PathLike[str], *, force: bool = False) -> tuple[Path, ...]:
-        """Write ``report.md``, ``report.json`` and the figures as the folder ``out_dir``.
+        """Write ``report.md``, ``report.html``, ``report.json`` and the figures as ``out_dir``.
 
         The folder is built under a temporary name beside ``out_dir`` and
         renamed into place when every file is written, so ``out_dir`` is
@@ -121,6 +122,7 @@ class Report:
         """
         files = {
             "report.md": self.markdown.encode("utf-8"),
+            "report.html": self.html().encode("utf-8"),
             "report.json": (to_json(self.data) + "\n").encode("utf-8"),
             **self.figures,
         }
@@ -131,13 +133,18 @@ class Report:
         except FileExistsError as exc:
             raise _not_a_report(out_dir) from exc
 
+    def html(self) -> str:
+        """The report as one self-contained HTML page (``report.html``, figures embedded)."""
+        first = self.markdown.splitlines()[0] if self.markdown else ""
+        return markdown_to_html(self.markdown, self.figures, title=first.lstrip("# "))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the key numbers (the content of ``report.json``)."""
         return dict(self.data)
 
 
 #: What a report folder holds: its two files and figures.
-_REPORT_FILES = ("report.md", "report.json")
+_REPORT_FILES = ("report.md", "report.html", "report.json")
 _FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
@@ -145,7 +152,7 @@ def is_report_folder(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a folder :meth:`Report.write` may replace without ``force``.
 
     True for an empty folder, and for one that holds only regular files named
-    ``report.md``, ``report.json`` or ``*.png``/``*.svg``/``*.pdf`` (what a
+    ``report.md``, ``report.html``, ``report.json`` or ``*.png``/``*.svg``/``*.pdf`` (what a
     report writes) and at least one of the first two; anything else (a
     sub-folder, a link, another file) means the folder is someone's work.
 
@@ -241,9 +248,11 @@ class _Inputs:
     scenarios: Mapping[str, Scenario]
     funnels: Mapping[str, FunnelResult]
     smic_calibration: CalibrationResult  # NB, alpha = 1, D0 fitted to both SMIC points
+    chosen: Scenario  # the bottom line's and the cost section's scenario
+    render: bool = True  # draw the figures (False: numbers and text only)
 
 
-def _inputs() -> _Inputs:
+def _inputs(render: bool, chosen: Scenario) -> _Inputs:
     from waferlab.calibration import fit_yield_model, load_dataset, select
     from waferlab.funnel import run_funnel
     from waferlab.scenarios import load_scenario
@@ -257,6 +266,8 @@ def _inputs() -> _Inputs:
         scenarios=scenarios,
         funnels={name: run_funnel(sc.funnel_inputs()) for name, sc in scenarios.items()},
         smic_calibration=fit_yield_model(smic, "negative_binomial", fixed={"alpha": 1.0}),
+        chosen=chosen,
+        render=render,
     )
 
 
@@ -276,6 +287,493 @@ def _md_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- HTML
+
+_HTML_STYLE = (
+    "body{font:15px/1.5 system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;"
+    "color:#222}table{border-collapse:collapse;margin:1rem 0;font-size:13px}"
+    "th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}"
+    "th{background:#f3f3f3}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;font-size:12px}"
+    "code{font-size:90%}img{max-width:100%}"
+    "blockquote{color:#555;border-left:3px solid #ccc;margin:0;padding-left:1rem}"
+)
+
+
+def _inline(text: str) -> str:
+    import html
+    import re
+
+    parts = re.split(r"(`[^`]*`)", text)
+    out = []
+    for part in parts:
+        if len(part) >= 2 and part.startswith("`") and part.endswith("`"):
+            out.append(f"<code>{html.escape(part[1:-1])}</code>")
+            continue
+        escaped = html.escape(part)
+        escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+        out.append(escaped)
+    return "".join(out)
+
+
+def markdown_to_html(markdown: str, figures: Mapping[str, bytes], *, title: str = "") -> str:
+    """Render the report's Markdown as one self-contained HTML page.
+
+    Handles what the report writes: headings, paragraphs, block quotes, bullet
+    lists (with continuation lines and one nested level), pipe tables, fenced
+    code, ``**bold**``, ```code``` and images, which are embedded from
+    ``figures`` as ``data:`` URIs, so the page needs no other file.
+
+    Examples
+    --------
+    >>> page = markdown_to_html("# T\\n\\n| a | b |\\n|---|---|\\n| 1 | **2** |\\n\\n![x](f.png)",
+    ...                         {"f.png": b"\\x89PNG"})
+    >>> "<td><strong>2</strong></td>" in page, 'src="data:image/png;base64,iVBORw==' in page
+    (True, True)
+    """
+    import html
+    import re
+
+    from waferlab._display import png_data_uri
+
+    lines = markdown.splitlines()
+    body: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+        elif line.startswith("```"):
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith("```"):
+                j += 1
+            body.append("<pre><code>" + html.escape("\n".join(lines[i + 1 : j])) + "</code></pre>")
+            i = j + 1
+        elif m := re.match(r"(#{1,6}) (.*)", line):
+            n = len(m.group(1))
+            body.append(f"<h{n}>{_inline(m.group(2))}</h{n}>")
+            i += 1
+        elif m := re.fullmatch(r"!\[(.*?)\]\((.*?)\)", line.strip()):
+            png = figures.get(m.group(2))
+            src = png_data_uri(png) if png is not None else html.escape(m.group(2))
+            body.append(f'<p><img alt="{html.escape(m.group(1))}" src="{src}"></p>')
+            i += 1
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                i += 1
+            head, rest = rows[0], [r for r in rows[1:] if not all(set(c) <= {"-", ":"} for c in r)]
+            out = ["<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head)]
+            out.append("</tr></thead><tbody>")
+            out += ["<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rest]
+            body.append("".join(out) + "</tbody></table>")
+        elif line.startswith("> "):
+            quote = []
+            while i < len(lines) and lines[i].startswith(">"):
+                quote.append(lines[i][1:].strip())
+                i += 1
+            body.append(f"<blockquote><p>{_inline(' '.join(quote))}</p></blockquote>")
+        elif line.startswith("- "):
+            items: list[list[str]] = []
+            while i < len(lines) and (lines[i].startswith(("- ", "  ")) and lines[i].strip()):
+                text = lines[i]
+                if text.startswith("- "):
+                    items.append([text[2:]])
+                elif text.lstrip().startswith("- "):
+                    items[-1].append("\0" + text.lstrip()[2:])
+                else:
+                    items[-1][-1] += " " + text.strip()
+                i += 1
+            out = ["<ul>"]
+            for item in items:
+                out.append(f"<li>{_inline(item[0])}")
+                nested = [x[1:] for x in item[1:]]
+                if nested:
+                    out.append("<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in nested) + "</ul>")
+                out.append("</li>")
+            body.append("".join(out) + "</ul>")
+        else:
+            para = []
+            while (
+                i < len(lines)
+                and lines[i].strip()
+                and not re.match(r"(#{1,6} |```|\||> |- |!\[)", lines[i])
+            ):
+                para.append(lines[i].strip())
+                i += 1
+            body.append(f"<p>{_inline(' '.join(para))}</p>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_HTML_STYLE}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+
+
+# --------------------------------------------------------------------------- 0. bottom line
+
+#: Draws behind every range of the bottom line: scrambled Sobol' points, enough for the
+#: p5 and p95 to agree to 3 significant figures between seeds (tested).
+BOTTOM_LINE_DRAWS = 2**16
+BOTTOM_LINE_METHOD: Literal["sobol"] = "sobol"
+#: The cumulative count the path section dates.
+MILESTONE_UNITS = 1_000_000
+#: The time-aware presets whose month-by-month path the bottom line summarises.
+PATH_SCENARIOS = (
+    "csis-2025-ramp",
+    "morgan-stanley-2025-2027",
+    "semianalysis-2025-2027-ramp",
+    "ft-2025-yield-learning",
+)
+_PROBS = (0.05, 0.5, 0.95)
+_Q = ("p5", "p50", "p95")
+
+
+def _quantiles(a: Any, axis: int = 0) -> dict[str, Any]:
+    import numpy as np
+
+    q = np.quantile(np.asarray(a, dtype=float), _PROBS, axis=axis)
+    return {k: (float(v) if np.ndim(v) == 0 else v.tolist()) for k, v in zip(_Q, q, strict=True)}
+
+
+def scenario_ranges(
+    scenario: Scenario,
+    *,
+    draws: int = BOTTOM_LINE_DRAWS,
+    seed: int = 0,
+    milestone_units: float = MILESTONE_UNITS,
+) -> dict[str, Any]:
+    """Finished units, their calendar-year totals, a milestone date and the cost, with ranges.
+
+    Every input of the scenario's ``[distributions]`` is drawn (scrambled
+    Sobol' points, with the scenario's rank correlations) and all draws go
+    through the month-by-month engine at once
+    (:func:`waferlab.analysis.scenario_model`); the ranges are the p5 and p95
+    of the draws, the central figure their median. The scenario as published
+    (no draws) is given beside them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (a preset or a user's file).
+    draws : int, default :data:`BOTTOM_LINE_DRAWS`
+        Number of draws.
+    seed : int, default 0
+        Seed of the scrambling.
+    milestone_units : float, default 1,000,000
+        The cumulative count of finished units to date.
+
+    Returns
+    -------
+    dict
+        JSON-safe: ``months``, ``start_month``, ``month_labels``, ``draws``;
+        ``per_month`` (p5/p50/p95 of the horizon's finished units divided by its
+        months) and ``per_month_as_published``; ``years`` (calendar year →
+        p5/p50/p95, months of that year in the horizon, as published);
+        ``horizon`` (p5/p50/p95 of the total); ``milestone`` (the month index,
+        from 0, by which ``milestone_units`` are reached to date, as p5/p50/p95
+        over the draws, ``None`` where not reached, the share of draws reaching
+        it, and the month as published); ``cost_per_tested_unit_usd``
+        (p5/p50/p95 and as published, or None without costs); ``binding``
+        (per month: the constraint as published and the share of draws in which
+        HBM binds); ``uncertain_inputs`` (names drawn).
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> r = scenario_ranges(load_scenario("csis-2025-smic-target"), draws=1024)
+    >>> r["per_month_as_published"], r["months"]
+    (300000.0, 1)
+    >>> r["per_month"]["p5"] < 300_000 < r["per_month"]["p95"]
+    True
+    """
+    import numpy as np
+
+    from waferlab.analysis import scenario_model
+    from waferlab.timeline import period_labels
+    from waferlab.uncertainty import run_uncertainty
+
+    inputs = scenario.funnel_inputs()
+    months, start = inputs.months, inputs.start_month
+    costs = scenario.cost_inputs()
+    wanted = ["final_units", "binding_constraint"]
+    if costs is not None:
+        wanted.append("cost_per_tested_unit_usd")
+    f = scenario_model(scenario, outputs=wanted)
+    point = f({})
+    distributions = scenario.input_distributions()
+    if distributions:
+        outs: Mapping[str, Any] = run_uncertainty(
+            f,
+            distributions,
+            draws,
+            seed=seed,
+            method=BOTTOM_LINE_METHOD,
+            correlations=scenario.input_correlations(),
+        ).outputs
+    else:
+        outs = point
+    units = np.asarray(outs["final_units"], dtype=float)
+    units_point = np.asarray(point["final_units"], dtype=float)[0]
+    cumulative = np.cumsum(units, axis=1)
+    month_labels, _ = period_labels("month", months, start)
+
+    years: dict[str, Any] = {}
+    if start is not None:
+        labels, index = period_labels("year", months, start)
+        starts = np.searchsorted(index, np.arange(len(labels)))
+        sums = np.add.reduceat(units, starts, axis=1)
+        sums_point = np.add.reduceat(units_point, starts)
+        counts = np.bincount(index, minlength=len(labels))
+        for j, label in enumerate(labels):
+            years[label] = {
+                **_quantiles(sums[:, j]),
+                "months_in_horizon": int(counts[j]),
+                "as_published": float(sums_point[j]),
+            }
+
+    reached = cumulative >= milestone_units
+    first = np.where(reached.any(axis=1), reached.argmax(axis=1), months)
+    first_q = np.quantile(first, _PROBS, method="inverted_cdf")
+    point_reached = np.cumsum(units_point) >= milestone_units
+    milestone = {
+        "units": float(milestone_units),
+        **{k: (None if v >= months else int(v)) for k, v in zip(_Q, first_q, strict=True)},
+        "share_of_draws_reaching": float(reached[:, -1].mean()),
+        "as_published": int(point_reached.argmax()) if point_reached.any() else None,
+    }
+
+    binding = np.asarray(outs["binding_constraint"])
+    binding_point = [str(b) for b in np.asarray(point["binding_constraint"])[0]]
+    cost = None
+    if costs is not None:
+        cost = {
+            **_quantiles(outs["cost_per_tested_unit_usd"]),
+            "as_published": float(np.asarray(point["cost_per_tested_unit_usd"])[0]),
+        }
+    return {
+        "scenario": scenario.name,
+        "months": months,
+        "start_month": start,
+        "month_labels": month_labels,
+        "draws": int(units.shape[0]),
+        "method": BOTTOM_LINE_METHOD if distributions else "none (no [distributions])",
+        "seed": seed,
+        "uncertain_inputs": list(distributions),
+        "die_bank": bool(np.any(np.asarray(inputs.die_bank_dies) > 0)),
+        "per_month": _quantiles(units.sum(axis=1) / months),
+        "per_month_as_published": float(units_point.sum() / months),
+        "horizon": {**_quantiles(units.sum(axis=1)), "as_published": float(units_point.sum())},
+        "years": years,
+        "milestone": milestone,
+        "cost_per_tested_unit_usd": cost,
+        "binding": {
+            "as_published": binding_point,
+            "hbm_share_of_draws": (binding == "hbm").mean(axis=0).tolist(),
+        },
+    }
+
+
+def top_inputs(scenario: Scenario, k: int = 3) -> list[dict[str, Any]]:
+    """The ``k`` inputs that move the scenario's finished units most (tornado, p5 to p95).
+
+    Inputs that do not move the units at all (prices) are left out, so fewer
+    than ``k`` may come back.
+
+    Each input of the scenario's ``[distributions]`` is set to its p5 and its
+    p95 with the others at their medians (:func:`waferlab.uncertainty.tornado`);
+    inputs are ranked by the swing of the finished units over the horizon.
+
+    Returns
+    -------
+    list of dict
+        ``input``, ``input_p5``, ``input_p95``, ``units_at_p5``, ``units_at_p95``,
+        ``swing`` (absolute), and ``baseline`` (all inputs at their medians).
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> [row["input"] for row in top_inputs(load_scenario("csis-2025-smic-target"))]
+    ['wafer_starts_per_month', 'die_yield', 'packaging_yield']
+    """
+    import numpy as np
+
+    from waferlab.analysis import scenario_model
+    from waferlab.uncertainty import tornado
+
+    distributions = scenario.input_distributions()
+    if not distributions:
+        return []
+    f = scenario_model(scenario, outputs=["final_units"])
+    t = tornado(f, distributions, output="final_units", reduce=lambda y: np.asarray(y).sum(axis=1))
+    rows = []
+    for i, name in enumerate(t.names[:k]):
+        low, high = float(t.output_low[i]), float(t.output_high[i])
+        if low == high:  # ranked last: this input and the rest do not move the units
+            break
+        rows.append(
+            {
+                "input": name,
+                "input_p5": t.input_low[i],
+                "input_p95": t.input_high[i],
+                "units_at_p5": low,
+                "units_at_p95": high,
+                "swing": abs(high - low),
+                "baseline": t.baseline,
+            }
+        )
+    return rows
+
+
+def _sig(x: float, digits: int = 3) -> str:
+    """A count to ``digits`` significant figures: 307,000 or 3.69 M."""
+    v = float(f"{x:.{digits}g}")
+    if abs(v) >= 1e6:
+        return f"{float(f'{v / 1e6:.{digits}g}'):g} M"
+    return f"{v:,.0f}"
+
+
+def _sig_range(q: Mapping[str, Any], money: bool = False) -> str:
+    sign = "$" if money else ""
+    return f"**{sign}{_sig(q['p50'])}** ({sign}{_sig(q['p5'])}–{sign}{_sig(q['p95'])})"
+
+
+def _month_text(label: str) -> str:
+    import calendar
+
+    if len(label) == 7 and label[4] == "-":
+        return f"{calendar.month_abbr[int(label[5:])]} {label[:4]}"
+    return label
+
+
+def _milestone_text(r: Mapping[str, Any]) -> str:
+    m, labels = r["milestone"], r["month_labels"]
+    end = _month_text(labels[-1])
+    if m["p50"] is None:
+        share = m["share_of_draws_reaching"]
+        return f"not by {end} ({share:.0%} of draws reach it)"
+    text = _month_text(labels[m["p50"]])
+    early = _month_text(labels[m["p5"]])
+    late = f"not by {end}" if m["p95"] is None else _month_text(labels[m["p95"]])
+    return text if early == late == text else f"{text} ({early} – {late})"
+
+
+def _binding_text(r: Mapping[str, Any]) -> str:
+    published = r["binding"]["as_published"]
+    labels = r["month_labels"]
+    hbm = [i for i, b in enumerate(published) if b == "hbm"]
+    shares = r["binding"]["hbm_share_of_draws"]
+    if hbm:
+        return (
+            f"HBM binds from {_month_text(labels[hbm[0]])} as published"
+            f" ({shares[-1]:.0%} of draws in {_month_text(labels[-1])})"
+        )
+    if max(shares) > 0:
+        first = next(i for i, s in enumerate(shares) if s > 0)
+        return (
+            f"the dies bind as published; HBM in up to {max(shares):.0%} of draws"
+            f" from {_month_text(labels[first])}"
+        )
+    if all(b == "none" for b in published):
+        return "HBM unconstrained, the die supply binds"
+    return "the dies bind (HBM modelled, never binding)"
+
+
+def _months_note(year: Mapping[str, Any]) -> str:
+    n = year["months_in_horizon"]
+    return "" if n == 12 else f" ({n} months)"
+
+
+def _bottom_line(
+    scenario: Scenario, paths: Mapping[str, Mapping[str, Any]]
+) -> tuple[str, list[str], dict[str, Any]]:
+    main = scenario_ranges(scenario)
+    top = top_inputs(scenario)
+    per_month = main["per_month"]
+    span = f"{main['months']} month{'s' if main['months'] > 1 else ''}"
+    if main["months"] == 1:
+        year_text = (
+            f"that rate for 12 months: {_sig_range({k: 12 * per_month[k] for k in _Q})} per year"
+        )
+    else:
+        year_text = (
+            "; ".join(
+                f"{label}{_months_note(y)}: {_sig_range(y)}" for label, y in main["years"].items()
+            )
+            or f"over its {span}: {_sig_range(main['horizon'])}"
+        )
+    years = sorted({y for r in paths.values() for y in r["years"]})
+    rows = []
+    for name, r in paths.items():
+        cells = []
+        for y in years:
+            if y not in r["years"]:
+                cells.append("—")
+                continue
+            q = r["years"][y]
+            cells.append(f"{_sig(q['p50'])} ({_sig(q['p5'])}–{_sig(q['p95'])}){_months_note(q)}")
+        stock = " (incl. a one-off die bank)" if r["die_bank"] else ""
+        rows.append([f"`{name}`{stock}", *cells, _milestone_text(r)])
+    path_table = _md_table(
+        rows, ["preset (finished 910C per calendar year)", *years, "1 M to date by"]
+    )
+    cost = main["cost_per_tested_unit_usd"]
+    cost_text = (
+        "no cost inputs in this scenario"
+        if cost is None
+        else f"{_sig_range(cost, money=True)} (as published ${_sig(cost['as_published'])})"
+    )
+    top_text = (
+        "; ".join(
+            f"{row['input']} ({_sig(row['units_at_p5'])} → {_sig(row['units_at_p95'])})"
+            for row in top
+        )
+        or "none drawn (the scenario has no [distributions])"
+    )
+    by_text: dict[str, list[str]] = {}
+    for name, r in paths.items():
+        by_text.setdefault(_binding_text(r), []).append(f"`{name}`")
+    bind_text = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_text.items())
+    drawn = len(main["uncertain_inputs"])
+    uncertain = f"{drawn} inputs drawn" if drawn else "no input drawn: no [distributions]"
+    md = f"""## Bottom line
+
+Central figure = median; brackets = p5–p95 over the published input ranges in each preset's
+`[distributions]` ({main["draws"]:,} scrambled Sobol' draws; 3 significant figures).
+
+- **Finished 910C per month** under `{scenario.name}` ({uncertain}):
+  {_sig_range(per_month)} per month (as published {_sig(main["per_month_as_published"])});
+  {year_text}.
+- **Path, 2025–2027**, finished 910C per calendar year under the time-aware presets, and the
+  month the cumulative count reaches 1 M (median; p5–p95 of the draws), counted from each
+  preset's first month:
+
+{path_table}
+
+- **Cost per finished 910C** (`{scenario.name}`): {cost_text}.
+- **Inputs that matter most** (finished units with each at its p5 → p95, others at medians):
+  {top_text}.
+- **What binds**: {bind_text}.
+
+Sections 1–4 show how each number is built; method details and sources are at the end.
+"""
+    summary = [
+        f"Bottom line ({scenario.name}; median, p5-p95 over the published input ranges)",
+        f"  finished 910C per month: {_sig(per_month['p50'])}"
+        f" ({_sig(per_month['p5'])}-{_sig(per_month['p95'])})",
+    ]
+    if cost is not None:
+        summary.append(
+            f"  cost per finished 910C: ${_sig(cost['p50'])}"
+            f" (${_sig(cost['p5'])}-${_sig(cost['p95'])})"
+        )
+    summary.append("  inputs that matter most: " + ", ".join(row["input"] for row in top))
+    for name, r in paths.items():
+        summary.append(f"  {name}: 1 M to date by {_milestone_text(r)}")
+    data = {"scenario": main, "top_inputs": top, "paths": dict(paths)}
+    return md, summary, data
 
 
 # --------------------------------------------------------------------------- 1. dies
@@ -319,11 +817,12 @@ def _dies_section(
         cases.append(row)
 
     best = place_dies(real, Die(width_mm, height_mm, scribe_x_mm=0.1), offset="optimal")
-    ax = plot_wafer_map(best)
-    ax.set_title(
-        f"Ascend 910B ({width_mm:g} × {height_mm:g} mm) on a 300 mm wafer, 3 mm edge exclusion"
-    )
-    figures["wafer_map_910b.png"] = _png(ax)
+    if inputs.render:
+        ax = plot_wafer_map(best)
+        ax.set_title(
+            f"Ascend 910B ({width_mm:g} × {height_mm:g} mm) on a 300 mm wafer, 3 mm edge exclusion"
+        )
+        figures["wafer_map_910b.png"] = _png(ax)
 
     table = _md_table(
         [
@@ -433,9 +932,10 @@ def _yield_section(
         fit_yield_model(smic, "murphy", free=("defect_density_per_cm2", "gross_yield")),
     ]
     points = [o for o in observations if o.status == "reported"]
-    ax = plot_yield_curves(curves, observations=points)
-    ax.set_title("Die yield vs die area: the report's points and calibrated models")
-    figures["yield_curves.png"] = _png(ax)
+    if inputs.render:
+        ax = plot_yield_curves(curves, observations=points)
+        ax.set_title("Die yield vs die area: the report's points and calibrated models")
+        figures["yield_curves.png"] = _png(ax)
 
     # The 20 % vs 40 % question: the FT's figure counts good-or-degraded dies.
     ft = next(o for o in observations if o.counts == "good-or-degraded")
@@ -555,6 +1055,26 @@ The most that one-defect repair can give at this D0 is {_pct(harvest.max_good_or
 # --------------------------------------------------------------------------- 3. funnels
 
 
+#: How the engine's binding constraint reads in the report (one term everywhere).
+_BINDING_TEXT = {"none": "HBM unconstrained", "hbm": "HBM", "dies": "dies"}
+
+
+def _time_bases(result: FunnelResult, fab_flow: bool) -> list[str]:
+    """Finished units on one time basis per column: per month, per calendar year, stock.
+
+    The fab flow alone (the funnel without the die bank) per month (averaged
+    over the horizon) and per calendar year (only for a 12-month horizon); the
+    die bank as the one-off stock it is, with the finished units it adds to the
+    horizon (total minus the fab flow alone). "—" where a basis does not apply.
+    """
+    fab = result.fab_only_final_units
+    per_month = _n(fab / result.months) if fab_flow else "—"
+    per_year = _n(fab) if fab_flow and result.months == 12 else "—"
+    if result.includes_stock:
+        return [per_month, per_year, _n(result.die_bank_dies), _n(result.final_units - fab)]
+    return [per_month, per_year, "—", "—"]
+
+
 def _funnel_section(
     inputs: _Inputs, figures: dict[str, bytes]
 ) -> tuple[str, list[str], dict[str, Any]]:
@@ -586,9 +1106,8 @@ def _funnel_section(
                 given.months,
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 yield_text,
-                _n(result.final_units),
-                "yes" if result.includes_stock else "no",
-                result.binding_constraint,
+                *_time_bases(result, fab_flow),
+                _BINDING_TEXT.get(result.binding_constraint, result.binding_constraint),
             ]
         )
         span = "1 month" if result.months == 1 else f"{result.months} months"
@@ -624,15 +1143,16 @@ def _funnel_section(
                 _n(calibrated_result.stage(stage_name).quantity),
             ]
         )
-    ax = plot_funnel(reported)
-    ax.figure.suptitle(
-        "CSIS target: 50,000 SMIC 7 nm wafers a month to finished Ascend 910C", y=1.03
-    )
-    figures["funnel_csis_target.png"] = _png(ax)
     hbm = results["semianalysis-2025-hbm-bound"]
-    ax = plot_funnel(hbm)
-    ax.figure.suptitle("SemiAnalysis 2025: TSMC die bank + SMIC flow, bound by HBM", y=1.03)
-    figures["funnel_hbm_bound.png"] = _png(ax)
+    if inputs.render:
+        ax = plot_funnel(reported)
+        ax.figure.suptitle(
+            "CSIS target: 50,000 SMIC 7 nm wafers a month to finished Ascend 910C", y=1.03
+        )
+        figures["funnel_csis_target.png"] = _png(ax)
+        ax = plot_funnel(hbm)
+        ax.figure.suptitle("SemiAnalysis 2025: TSMC die bank + SMIC flow, bound by HBM", y=1.03)
+        figures["funnel_hbm_bound.png"] = _png(ax)
 
     target_wpm = target.funnel_inputs().wafer_starts_per_month
     exact_per_wafer = exact_result.stage("gross dies").quantity / target_wpm
@@ -651,8 +1171,10 @@ def _funnel_section(
             "months",
             "dies / wafer",
             "die yield",
-            "finished units",
-            "incl. die bank",
+            "fab flow: finished per month",
+            "fab flow: finished per calendar year",
+            "one-off stock: die-bank dies",
+            "one-off stock: finished units it adds",
             "binding constraint",
         ],
     )
@@ -721,16 +1243,21 @@ def _cost_section(
     inputs: _Inputs, figures: dict[str, bytes]
 ) -> tuple[str, list[str], dict[str, Any]]:
     from waferlab.economics import cost_breakdown
+    from waferlab.funnel import run_funnel
     from waferlab.plotting import plot_cost_breakdown
 
-    scenario = inputs.scenarios[_COST_SCENARIO]
+    scenario = inputs.chosen
+    if scenario.cost_inputs() is None:
+        scenario = inputs.scenarios[_COST_SCENARIO]
     costs = scenario.cost_inputs()
     if costs is None:  # pragma: no cover - the built-in preset has costs
         return "", [], {}
-    breakdown = cost_breakdown(inputs.funnels[_COST_SCENARIO], costs)
-    ax = plot_cost_breakdown(breakdown)
-    ax.figure.suptitle("Cost per finished Ascend 910C, CSIS target scenario", y=1.03)
-    figures["cost_breakdown.png"] = _png(ax)
+    funnel = inputs.funnels.get(scenario.name) or run_funnel(scenario.funnel_inputs())
+    breakdown = cost_breakdown(funnel, costs)
+    if inputs.render:
+        ax = plot_cost_breakdown(breakdown)
+        ax.figure.suptitle(f"Cost per finished Ascend 910C, {scenario.name}", y=1.03)
+        figures["cost_breakdown.png"] = _png(ax)
     cost_sources = [
         [
             f"`{k}`",
@@ -741,7 +1268,7 @@ def _cost_section(
     ]
     md = f"""## 4. Cost per finished 910C
 
-Scenario `{_COST_SCENARIO}` with its cost inputs:
+Scenario `{scenario.name}` with its cost inputs (as published, no draws):
 
 {_md_table(cost_sources, ["input", "value [USD]", "source"])}
 
@@ -752,7 +1279,8 @@ Scenario `{_COST_SCENARIO}` with its cost inputs:
 ![Cost breakdown](cost_breakdown.png)
 """
     summary = [
-        f"Cost ({_COST_SCENARIO}): ${breakdown.cost_per_good_die_usd:,.0f} per good die, "
+        f"Cost ({scenario.name}, as published):"
+        f" ${breakdown.cost_per_good_die_usd:,.0f} per good die, "
         f"${breakdown.cost_per_tested_unit_usd:,.0f} per finished 910C"
     ]
     return md, summary, {"cost": breakdown.to_dict()}
@@ -781,29 +1309,54 @@ def _sources_section(inputs: _Inputs) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_report() -> Report:
+def build_report(scenario: Scenario | str | None = None, *, render: bool = True) -> Report:
     """Compute the end-to-end report in memory.
+
+    Parameters
+    ----------
+    scenario : Scenario or str, optional
+        The scenario of the bottom line's "under the report's inputs" figures
+        and of the cost section: a :class:`~waferlab.scenarios.Scenario`, a
+        preset name or a scenario file (default ``csis-2025-smic-target``, the
+        report's own inputs). A scenario over several months from a calendar
+        month also joins the path table.
+    render : bool, default True
+        Draw the figures; False computes numbers and text only (what
+        ``waferlab report --no-files`` needs).
 
     Returns
     -------
     Report
-        Markdown, terminal summary, PNG figures and key numbers; call
-        :meth:`Report.write` to save them.
+        Markdown (and the same as one self-contained HTML page), terminal
+        summary, PNG figures and key numbers; call :meth:`Report.write` to save
+        them.
 
     Examples
     --------
-    >>> report = build_report()
+    >>> report = build_report(render=False)
     >>> report.data["funnels"]["scenarios"]["csis-2025-smic-target"]["final_units"]
     300000.0
-    >>> sorted(report.figures)  # doctest: +NORMALIZE_WHITESPACE
-    ['cost_breakdown.png', 'funnel_csis_target.png', 'funnel_hbm_bound.png',
-     'wafer_map_910b.png', 'yield_curves.png']
+    >>> report.markdown.splitlines()[0]
+    '# The CSIS fab arithmetic, recomputed: the bottom line first'
     """
-    inputs = _inputs()
+    from waferlab.scenarios import Scenario, load_scenario
+
+    chosen = (
+        scenario if isinstance(scenario, Scenario) else load_scenario(scenario or _COST_SCENARIO)
+    )
+    inputs = _inputs(render, chosen)
     figures: dict[str, bytes] = {}
     parts: list[str] = []
     summary: list[str] = []
     data: dict[str, Any] = {"waferlab_version": __version__, "report_source": REPORT_SOURCE}
+    path_scenarios = {name: load_scenario(name) for name in PATH_SCENARIOS}
+    cal = chosen.funnel_inputs()
+    if cal.months > 1 and cal.start_month is not None and chosen.name not in path_scenarios:
+        path_scenarios[chosen.name] = chosen
+    paths = {name: scenario_ranges(sc) for name, sc in path_scenarios.items()}
+    bottom, lines, numbers = _bottom_line(chosen, paths)
+    summary += [*lines, ""]
+    data["bottom_line"] = numbers
     for key, section in (
         ("dies", _dies_section),
         ("yield", _yield_section),
@@ -814,16 +1367,24 @@ def build_report() -> Report:
         parts.append(md)
         summary += [*lines, ""]
         data[key] = numbers
-    header = f"""# The CSIS fab arithmetic, recomputed
+    header = f"""# The CSIS fab arithmetic, recomputed: the bottom line first
 
-> {REPORT_SOURCE} (R below).
-
-waferlab {__version__} recomputes each step of the report's fab arithmetic: dies per wafer,
-die yield, the packaging funnel from wafer starts to finished Ascend 910C, and the cost per
-chip. Every number carries its source (last section); every step can be rerun and changed
-with the `waferlab` command line (`waferlab dies`, `calibrate`, `funnel`, `cost`).
+> {REPORT_SOURCE} (R below). waferlab {__version__}.
 """
-    markdown = "\n".join([header, *parts, _sources_section(inputs)])
+    method = f"""## Method
+
+waferlab recomputes each step of R's fab arithmetic: dies per wafer, die yield, the
+packaging funnel from wafer starts to finished Ascend 910C, and the cost per chip. Every
+number carries its source (next section); every step can be rerun and changed with the
+`waferlab` command line (`waferlab dies`, `calibrate`, `funnel`, `cost`, `uncertainty`), and
+`waferlab report SCENARIO` runs this report on another scenario. The ranges of the bottom
+line draw every input of a preset's `[distributions]` table ({BOTTOM_LINE_DRAWS:,} scrambled
+Sobol' points, seed 0, the preset's rank correlations) through the month-by-month engine
+(`waferlab.funnel.run_timeline`); the p5 and p95 agree to 3 significant figures between
+seeds. The inputs that matter most come from a tornado analysis (each input at its p5 and p95,
+the others at their medians; `waferlab uncertainty SCENARIO --sensitivity tornado`).
+"""
+    markdown = "\n".join([header, bottom, *parts, method, _sources_section(inputs)])
     return Report(
         markdown=markdown,
         summary="\n".join(summary).rstrip() + "\n",
