@@ -891,11 +891,98 @@ its arithmetic and show the exact count beside it.
 # --------------------------------------------------------------------------- 2. yield
 
 
+#: Yield models with partial-good (harvest) bins whose SMIC feasible set is a range.
+_HARVEST_MODELS = ("poisson", "seeds", "negative_binomial")
+
+
+def harvest_range(
+    ranges: Sequence[Any],
+    *,
+    die_area_mm2: float,
+    fully_good_yield: float,
+    good_or_degraded_yield: float,
+    n_blocks: int | None = None,
+    max_bad_blocks: int | None = None,
+) -> list[dict[str, Any]]:
+    """The harvestable fraction a good-or-degraded yield implies, over a feasible set.
+
+    For each model of ``ranges`` (:func:`waferlab.calibration.feasible_ranges`)
+    that has harvest bins, the fraction is solved
+    (:func:`waferlab.harvest.harvestable_fraction_for`) at both ends of the
+    parameter's range. The fraction is continuous and monotone in the parameter,
+    so between two reachable ends it spans the values at the ends; where one end
+    cannot reach the yield (it would need more than the whole die), the reachable
+    part of the range runs up to a fraction of exactly 1.
+
+    Returns
+    -------
+    list of dict
+        Per model: ``model``, ``parameter``, ``parameter_range`` (the feasible
+        range), ``at_ends`` (the fraction at each end, None where unreachable)
+        and ``fraction_range`` ((low, high), or None when neither end reaches it).
+    """
+    from waferlab.errors import CalibrationError
+    from waferlab.harvest import harvestable_fraction_for
+
+    out = []
+    for r in ranges:
+        if r.model not in _HARVEST_MODELS or r.is_empty:
+            continue
+        low, high = r.intervals[0][0], r.intervals[-1][1]
+        at_ends: list[float | None] = []
+        for value in (low, high):
+            try:
+                fit = harvestable_fraction_for(
+                    r.model,
+                    die_area_mm2,
+                    fully_good_yield=fully_good_yield,
+                    good_or_degraded_yield=good_or_degraded_yield,
+                    n_blocks=n_blocks,
+                    max_bad_blocks=max_bad_blocks,
+                    **{r.parameter: value},
+                )
+                at_ends.append(fit.harvestable_fraction)
+            except CalibrationError:
+                at_ends.append(None)
+        reached = [h for h in at_ends if h is not None]
+        span: tuple[float, float] | None = None
+        if len(reached) == 2:
+            span = (min(reached), max(reached))
+        elif reached:
+            span = (reached[0], 1.0)
+        out.append(
+            {
+                "model": r.model,
+                "parameter": r.parameter,
+                "parameter_range": [low, high],
+                "at_ends": at_ends,
+                "fraction_range": None if span is None else list(span),
+            }
+        )
+    return out
+
+
+#: Cores a degraded 910C part may have fused off in the report's second repair rule.
+_MAX_BAD_CORES = 2
+_PARAM_TEXT = {"gross_yield": "gross yield", "alpha": "α"}
+
+
+def _interval_text(r: Any) -> str:
+    if r.is_empty:
+        return "none"
+    return " ∪ ".join(f"[{a:.3g}, {b:.3g}]" for a, b in r.intervals)
+
+
+def _range_pct(span: Sequence[float] | None) -> str:
+    if span is None:
+        return "cannot reach it"
+    return f"{100 * span[0]:.0f}–{100 * span[1]:.0f} %"
+
+
 def _yield_section(
     inputs: _Inputs, figures: dict[str, bytes]
 ) -> tuple[str, list[str], dict[str, Any]]:
     from waferlab.calibration import compare_models, feasible_ranges, fit_yield_model, select
-    from waferlab.harvest import harvestable_fraction_for
     from waferlab.plotting import plot_yield_curves
 
     observations = inputs.observations
@@ -920,6 +1007,8 @@ def _yield_section(
                 "kirin_predicted": float(fit_b.predict(kirin.die_area_mm2)),
             }
         )
+    # Exact feasible sets (tolerance 0) and, apart, those widened by the fit tolerance.
+    exact = feasible_ranges(smic, tolerance=0.0)
     ranges = feasible_ranges(smic)
     comparison_smic = compare_models(smic)
     comparison_tsmc = compare_models(tsmc)
@@ -937,23 +1026,35 @@ def _yield_section(
         ax.set_title("Die yield vs die area: the report's points and calibrated models")
         figures["yield_curves.png"] = _png(ax)
 
-    # The 20 % vs 40 % question: the FT's figure counts good-or-degraded dies.
+    # The 20 % vs 40 % question: the FT's figure counts good-or-degraded dies; the
+    # harvestable fraction it implies, over the models that meet both SMIC points exactly.
     ft = next(o for o in observations if o.counts == "good-or-degraded")
     die = inputs.die
-    fully_good = b910[0].yield_low
-    harvest = harvestable_fraction_for(
-        "poisson",
-        b910[0].die_area_mm2,
-        fully_good_yield=fully_good,
-        good_or_degraded_yield=ft.yield_low,
+    harvest_args: dict[str, Any] = {
+        "die_area_mm2": b910[0].die_area_mm2,
+        "fully_good_yield": b910[0].yield_low,
+        "good_or_degraded_yield": ft.yield_low,
+    }
+    harvest_one = harvest_range(exact, **harvest_args)
+    harvest_cores = harvest_range(
+        exact, **harvest_args, n_blocks=die["ai_cores"], max_bad_blocks=_MAX_BAD_CORES
     )
-    harvest_blocks = harvestable_fraction_for(
-        "poisson",
-        b910[0].die_area_mm2,
-        fully_good_yield=fully_good,
-        good_or_degraded_yield=ft.yield_low,
-        n_blocks=die["ai_cores"],
-        max_bad_blocks=1,
+    one_spans = [h["fraction_range"] for h in harvest_one if h["fraction_range"]]
+    core_spans = [h["fraction_range"] for h in harvest_cores if h["fraction_range"]]
+    overall_one = [min(a for a, _ in one_spans), max(b for _, b in one_spans)]
+    overall_cores = [min(a for a, _ in core_spans), max(b for _, b in core_spans)]
+    by_model = "; ".join(
+        f"{h['model']} with {_PARAM_TEXT.get(h['parameter'], h['parameter'])}"
+        f" {h['parameter_range'][0]:.3g}–{h['parameter_range'][1]:.3g}:"
+        f" {_range_pct(h['fraction_range'])}"
+        for h in harvest_one
+    )
+    harvest_sentence = (
+        f"Under the models that meet both SMIC points exactly, the FT's {ft.yield_text} needs "
+        f"**{_range_pct(overall_one)}** of the die area to be harvestable if a die with one "
+        f"defect in that area is sold as a degraded part ({by_model}), and "
+        f"{_range_pct(overall_cores)} if up to {_MAX_BAD_CORES} of the {die['ai_cores']} "
+        "DaVinci cores may be fused off."
     )
 
     claim_rows = [
@@ -966,7 +1067,15 @@ def _yield_section(
         ]
         for c in claims
     ]
-    range_rows = [[r.text()] for r in ranges]
+    range_rows = [
+        [
+            e.model,
+            _PARAM_TEXT.get(e.parameter, e.parameter),
+            _interval_text(e),
+            _interval_text(w),
+        ]
+        for e, w in zip(exact, ranges, strict=True)
+    ]
     claims_table = _md_table(
         claim_rows,
         [
@@ -977,9 +1086,6 @@ def _yield_section(
             f"Kirin 9000S predicted (R: {kirin.yield_text})",
         ],
     )
-    d0_harvest = f"{harvest.defect_density_per_cm2:.3f}"
-    h_one = _pct(harvest.harvestable_fraction)
-    h_cores = _pct(harvest_blocks.harvestable_fraction)
     md = f"""## 2. Yield: which models reproduce the report's numbers
 
 The report's yields (fully functional dies) are stored with their sources in the built-in
@@ -994,21 +1100,17 @@ names one. Fits are per process.
 - **SMIC's two figures are not consistent under a random-defect model.** A single D0 fitted to the
   910B's 20 % predicts a phone-SoC yield above the report's 70 % ceiling under Poisson and Murphy.
   Reconciling them needs either defect clustering or an area-independent loss. The parameter
-  ranges that meet both SMIC points (within the fit tolerance, 0.01 in log-yield: about 1 % of
-  the yield, relative):
+  ranges that meet both SMIC points exactly (tolerance 0), and beside them the same ranges
+  widened by the fit tolerance (0.01 in log-yield, about 1 % of the yield, relative) that
+  the fits use:
 
-{_md_table(range_rows, ["range meeting both SMIC points"])}
+{_md_table(range_rows, ["model", "parameter", "exact range", "with the 0.01 tolerance"])}
 
 The two explanations predict different things for other die sizes (see the curves), so the
 report's numbers alone cannot say which holds.
 
 **The 20 % vs 40 % question.** The FT's ≈ 40 % likely counts functional-but-degraded dies as
-good. Under Poisson defects with the report's 20 % fully-good yield (D0 = {d0_harvest} /cm²),
-a die with one defect survives as a degraded part if that defect falls in the harvestable
-(redundant) part of the die: 40 % good-or-degraded needs a harvestable fraction of
-**{h_one}** of the die area. With the 910B's {die["ai_cores"]} DaVinci cores as the redundant
-blocks and at most one core fused off, it needs {h_cores}.
-The most that one-defect repair can give at this D0 is {_pct(harvest.max_good_or_degraded_yield)}.
+good. {harvest_sentence}
 
 ![Yield curves](yield_curves.png)
 
@@ -1036,16 +1138,28 @@ The most that one-defect repair can give at this D0 is {_pct(harvest.max_good_or
         " inconsistent",
         "  reconciling SMIC needs clustering or a gross yield < 1:",
     ]
-    summary += [f"    {r.text()}" for r in ranges if not r.is_empty]
+    summary += [
+        f"    {e.model}: {e.parameter} in {_interval_text(e)} exactly"
+        f" ({_interval_text(w)} with the 0.01 tolerance)"
+        for e, w in zip(exact, ranges, strict=True)
+        if not e.is_empty
+    ]
     summary.append(
-        f"  FT 40 % as good-or-degraded: harvestable fraction {_pct(harvest.harvestable_fraction)}"
-        " of the die (Poisson, one-defect repair)"
+        f"  FT 40 % as good-or-degraded: {_range_pct(overall_one)} of the die harvestable"
+        f" (one-defect repair, models meeting both SMIC points); {_range_pct(overall_cores)}"
+        f" with up to {_MAX_BAD_CORES} of {die['ai_cores']} cores off"
     )
     data = {
         "claims": claims,
-        "smic_feasible_ranges": [r.to_dict() for r in ranges],
-        "harvest_ft_40_percent": harvest.to_dict(),
-        "harvest_ft_40_percent_25_cores": harvest_blocks.to_dict(),
+        "smic_feasible_ranges_exact": [r.to_dict() for r in exact],
+        "smic_feasible_ranges_with_tolerance": [r.to_dict() for r in ranges],
+        "harvest_ft_40_percent": {
+            "one_defect_repair": harvest_one,
+            "one_defect_repair_range": overall_one,
+            "max_bad_cores": _MAX_BAD_CORES,
+            "cores_repair": harvest_cores,
+            "cores_repair_range": overall_cores,
+        },
         "comparison_smic": comparison_smic.to_dict(),
         "comparison_tsmc": comparison_tsmc.to_dict(),
     }
@@ -1114,7 +1228,7 @@ def _funnel_section(
         stock = ", incl. a die-bank stock" if result.includes_stock else ""
         summary.append(
             f"  {name:<28} {result.final_units:>12,.0f} units over {span}{stock}"
-            f" (binding: {result.binding_constraint})"
+            f" (binding: {_BINDING_TEXT.get(result.binding_constraint)})"
         )
 
     # The report's chain vs computed geometry, same yield (calibrated to the same 20 % point).

@@ -1,0 +1,70 @@
+"""Issue 10 §2 corrections in the report, each against an independent computation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+@pytest.fixture()
+def yield_data(built_report):  # type: ignore[no-untyped-def]
+    return built_report.data["yield"]
+
+
+def _poisson_h(gross_yield: float, fully_good: float = 0.2, sellable: float = 0.4) -> float:
+    # Poisson with gross yield Y0: fully good Y0 e^-λ; one defect, in the harvestable
+    # fraction h of the die: Y0 λ e^-λ h. So h = (sellable - fully good) / (fully good λ).
+    lam = math.log(gross_yield / fully_good)
+    return (sellable - fully_good) / (fully_good * lam)
+
+
+def _nb_h(alpha: float, fully_good: float = 0.2, sellable: float = 0.4) -> float:
+    # Gamma-mixed Poisson: P0 = (1+m)^-α = fully good, P1 = α m P0 / (1+m), h = Δ / P1.
+    m = fully_good ** (-1 / alpha) - 1
+    return (sellable - fully_good) * (1 + m) / (alpha * m * fully_good)
+
+
+def test_ft_harvest_fraction_is_a_range_over_the_models_that_fit(yield_data) -> None:  # type: ignore[no-untyped-def]
+    # Issue 10 §2.1: the old headline, 62.1 %, used Poisson without gross-yield loss,
+    # which the SMIC calibration rejects; it must be gone from the report's figures.
+    harvest = yield_data["harvest_ft_40_percent"]
+    rows = {row["model"]: row for row in harvest["one_defect_repair"]}
+    low, high = rows["poisson"]["parameter_range"]
+    assert rows["poisson"]["fraction_range"] == pytest.approx(
+        sorted([_poisson_h(low), _poisson_h(high)]), rel=1e-6
+    )
+    # Independently (issue 10): gross yield 0.6 -> ~91 %; NB alpha = 2 -> ~90.5 %;
+    # Seeds (gamma mixing with alpha = 1) cannot reach 40 % with one-defect repair.
+    assert _poisson_h(0.6) == pytest.approx(0.910, abs=0.002)
+    assert _nb_h(2.0) == pytest.approx(0.905, abs=0.002)
+    nb = rows["negative_binomial"]
+    a_low, a_high = nb["parameter_range"]
+    assert nb["at_ends"][1] == pytest.approx(_nb_h(a_high), rel=1e-6)
+    assert _nb_h(a_low) > 1 and nb["at_ends"][0] is None  # unreachable at the low alpha end
+    assert nb["fraction_range"] == pytest.approx([_nb_h(a_high), 1.0], rel=1e-6)
+    assert rows["seeds"]["fraction_range"] is None
+    overall = harvest["one_defect_repair_range"]
+    assert overall[0] == pytest.approx(min(_poisson_h(high), _nb_h(a_high)), rel=1e-6)
+    # More repair (up to 2 of 25 cores off) needs less harvestable area.
+    assert harvest["cores_repair_range"][0] < overall[0]
+
+
+def test_ft_harvest_sentence_is_in_the_report(built_report) -> None:  # type: ignore[no-untyped-def]
+    md = built_report.markdown
+    assert "62.1 %" not in md
+    assert "Under the models that meet both SMIC points exactly" in md
+    assert "Seeds" not in md or "cannot reach" in md
+
+
+def test_feasible_ranges_exact_and_widened_apart(yield_data, built_report) -> None:  # type: ignore[no-untyped-def]
+    # Issue 10 §2.4: exact NB alpha [0.603, 2.102] and Poisson gross yield [0.596, 0.890];
+    # the 0.01 log-yield tolerance widens them to [0.582, 2.374] and [0.588, 0.902].
+    exact = {r["model"]: r for r in yield_data["smic_feasible_ranges_exact"]}
+    widened = {r["model"]: r for r in yield_data["smic_feasible_ranges_with_tolerance"]}
+    assert exact["negative_binomial"]["intervals"][0] == pytest.approx([0.603, 2.102], abs=1e-3)
+    assert exact["poisson"]["intervals"][0] == pytest.approx([0.596, 0.890], abs=1e-3)
+    assert widened["negative_binomial"]["intervals"][0] == pytest.approx([0.582, 2.374], abs=1e-3)
+    md = built_report.markdown
+    assert "| negative_binomial | α | [0.603, 2.1] | [0.582, 2.37] |" in md
+    assert "| poisson | gross yield | [0.596, 0.89] | [0.588, 0.902] |" in md
