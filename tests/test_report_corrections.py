@@ -68,3 +68,29 @@ def test_feasible_ranges_exact_and_widened_apart(yield_data, built_report) -> No
     md = built_report.markdown
     assert "| negative_binomial | α | [0.603, 2.1] | [0.582, 2.37] |" in md
     assert "| poisson | gross yield | [0.596, 0.89] | [0.588, 0.902] |" in md
+
+
+def test_every_section_ends_in_what_it_means(built_report) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    sections = re.split(r"\n(?=## )", built_report.markdown)
+    numbered = [s for s in sections if re.match(r"## \d\.", s)]
+    assert len(numbered) == 4
+    for section in numbered:
+        assert "**What it means.**" in section, section.splitlines()[0]
+    # Method and the comparison tables come after the answers.
+    headings = [s.splitlines()[0] for s in sections]
+    assert headings.index("## Method") > headings.index("## 4. Cost per finished 910C")
+    assert headings[-1] == "## Appendix A. Model comparisons"
+
+
+def test_die_count_conventions_are_named_where_they_meet(built_report) -> None:  # type: ignore[no-untyped-def]
+    # Issue 10 §2.10: 80 (R, classic formula, no edge exclusion), 78 (Morgan Stanley) and
+    # 85 (exact placement, 3 mm edge exclusion, best offset: an upper bound).
+    md = built_report.markdown
+    section = md[md.index("## 1.") : md.index("## 2.")]
+    meaning = " ".join(section[section.index("**What it means.**") :].split())
+    for needle in ("R's 80 is the classic formula", "Morgan Stanley's 78", "upper bound"):
+        assert needle in meaning
+    # 85 / 80 - 1 = 6.25 %, 85 / 78 - 1 = 8.97 %
+    assert "adds 6 %" in meaning and "78 9 %" in meaning

@@ -873,6 +873,14 @@ round number for the best one; the funnels below use the report's 80 where they 
 its arithmetic and show the exact count beside it.
 
 ![Wafer map](wafer_map_910b.png)
+
+**What it means.** The die count is a convention, and the figures that meet here use three:
+R's 80 is the classic formula (whole wafer, no edge exclusion, no scribe lines); Morgan
+Stanley's 78 is published without its convention; waferlab's {best_count} is an exact
+placement with a 3 mm edge exclusion and 0.1 mm streets at the best grid offset, an upper
+bound (a fab's grid need not sit there; a street-centred grid gives {streets}). Every count
+downstream scales with it: {best_count} instead of 80 adds {_pct(best_count / 80 - 1, 0)},
+instead of 78 {_pct(best_count / 78 - 1, 0)}.
 """
     summary = [
         f"Dies per wafer (Ascend 910B, {area_mm2:g} mm², 300 mm wafer)",
@@ -1114,13 +1122,25 @@ good. {harvest_sentence}
 
 ![Yield curves](yield_curves.png)
 
-### Model comparison, SMIC N+2
+**What it means.** R's 20 % for SMIC is the least certain number in the chain: it fits the
+phone-chip figure only with defect clustering or an area-independent loss, and the FT's 40 %
+is the same dies counted with degraded parts only if most of the die can be fused off. The
+bottom line's ranges therefore draw the die yield over the published values rather than
+take 20 % as known. (Each model's fit to both processes: Appendix A.)
+"""
+    appendix = f"""## Appendix A. Model comparisons
+
+Every registered model fitted to each process's published yields, with one and with two
+free parameters. Rows marked under-determined fit as well at other parameter values (see the
+feasible ranges in section 2); the value shown is the fit's starting point, not an estimate.
+
+### SMIC N+2
 
 ```
 {comparison_smic.table()}
 ```
 
-### Model comparison, TSMC N7
+### TSMC N7
 
 ```
 {comparison_tsmc.table()}
@@ -1150,6 +1170,7 @@ good. {harvest_sentence}
         f" with up to {_MAX_BAD_CORES} of {die['ai_cores']} cores off"
     )
     data = {
+        "appendix_markdown": appendix,
         "claims": claims,
         "smic_feasible_ranges_exact": [r.to_dict() for r in exact],
         "smic_feasible_ranges_with_tolerance": [r.to_dict() for r in ranges],
@@ -1187,6 +1208,16 @@ def _time_bases(result: FunnelResult, fab_flow: bool) -> list[str]:
     if result.includes_stock:
         return [per_month, per_year, _n(result.die_bank_dies), _n(result.final_units - fab)]
     return [per_month, per_year, "—", "—"]
+
+
+def _stock_adds(result: FunnelResult) -> str:
+    added = result.final_units - result.fab_only_final_units
+    if added <= 0:
+        return (
+            f"the one-off stock of {_n(result.die_bank_dies)} TSMC dies adds no finished unit"
+            " over the horizon, since the HBM stacks, not the dies, run out."
+        )
+    return f"the one-off stock of {_n(result.die_bank_dies)} dies adds {_n(added)} units."
 
 
 def _funnel_section(
@@ -1277,6 +1308,12 @@ def _funnel_section(
         calibrated_result.stage("good dies").quantity
         / calibrated_result.stage("gross dies").quantity
     )
+    starts = [
+        r.stage("wafer starts").quantity_in / r.inputs.months
+        for r in inputs.funnels.values()
+        if r.stage("wafer starts").quantity_in > 0
+    ]
+    min_wpm, max_wpm = min(starts), max(starts)
     scenario_table = _md_table(
         rows,
         [
@@ -1330,6 +1367,12 @@ published {die["die_area_mm2"]:g} mm², where the model gives
 ```
 
 ![HBM-bound funnel](funnel_hbm_bound.png)
+
+**What it means.** At R's inputs one month of SMIC's 50,000-wafer target gives
+{_n(reported.final_units)} finished 910C; the published estimates differ mainly in the wafer
+starts they assume ({_n(min_wpm)} to {_n(max_wpm)} a month) and in whether HBM is counted.
+Where it is (SemiAnalysis), HBM binds: {_stock_adds(hbm)} Each column of the table holds one
+time basis: a monthly rate, a calendar year, or a one-off stock.
 """
     summary.append(
         f"  report's chain at 50,000 WPM: {_n(reported.stage('gross dies').quantity)} dies -> "
@@ -1351,6 +1394,21 @@ published {die["die_area_mm2"]:g} mm², where the model gives
 
 
 # --------------------------------------------------------------------------- 4. cost
+
+
+def _largest_spend(breakdown: Any) -> str:
+    spends = {
+        "wafers": breakdown.wafer_spend_usd,
+        "the die bank": breakdown.die_bank_spend_usd,
+        "HBM": breakdown.hbm_spend_usd,
+        "packaging": breakdown.packaging_spend_usd,
+        "test": breakdown.test_spend_usd,
+    }
+    total = sum(spends.values())
+    if total <= 0:
+        return "nothing is spent"
+    name = max(spends, key=lambda k: spends[k])
+    return f"the largest share is {name} ({_pct(spends[name] / total, 0)} of the spend)"
 
 
 def _cost_section(
@@ -1391,6 +1449,11 @@ Scenario `{scenario.name}` with its cost inputs (as published, no draws):
 ```
 
 ![Cost breakdown](cost_breakdown.png)
+
+**What it means.** With the scenario's point values a finished 910C costs
+${breakdown.cost_per_tested_unit_usd:,.0f}; {_largest_spend(breakdown)}. Over the published
+price and yield ranges the bottom line gives the range. The prices are the least sourced
+inputs here (see each source above): treat the cost as an order of magnitude.
 """
     summary = [
         f"Cost ({scenario.name}, as published):"
@@ -1498,7 +1561,8 @@ Sobol' points, seed 0, the preset's rank correlations) through the month-by-mont
 seeds. The inputs that matter most come from a tornado analysis (each input at its p5 and p95,
 the others at their medians; `waferlab uncertainty SCENARIO --sensitivity tornado`).
 """
-    markdown = "\n".join([header, bottom, *parts, method, _sources_section(inputs)])
+    appendix = data["yield"].pop("appendix_markdown")
+    markdown = "\n".join([header, bottom, *parts, method, _sources_section(inputs), appendix])
     return Report(
         markdown=markdown,
         summary="\n".join(summary).rstrip() + "\n",
