@@ -706,9 +706,17 @@ def fit_yield_model(
             **{name: _decode(name, float(v)) for name, v in zip(free_names, x, strict=True)},
         }
 
+    # The optimiser evaluates the model thousands of times at a handful of areas: one
+    # scalar call per observation takes die_yield's plain-number path, several times
+    # faster than one validated array call (the two paths agree: test_yield_models.py).
+    areas = tuple(float(a) for a in area)
+
+    def predicted(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        parameters = parameters_at(x)
+        return np.array([die_yield(model, a, **parameters) for a in areas], dtype=np.float64)
+
     def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:
-        y = np.asarray(die_yield(model, area, **parameters_at(x)), dtype=np.float64)
-        return _log_residuals(y, low, high)
+        return _log_residuals(predicted(x), low, high)
 
     starts = _start_points(model, free_names, base, pool)
     # Validate the fixed parameters (and n_layers being present) once, so that a

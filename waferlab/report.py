@@ -271,10 +271,14 @@ def _inputs(render: bool, chosen: Scenario) -> _Inputs:
     )
 
 
+#: Resolution of the report's figures (the figures are 6-10 inches wide: 600-1000 pixels).
+_DPI = 100
+
+
 def _png(ax: Any) -> bytes:
     import matplotlib.pyplot as plt
 
-    png = figure_bytes(ax.figure, "png", dpi=130)
+    png = figure_bytes(ax.figure, "png", dpi=_DPI)
     plt.close(ax.figure)
     return png
 
@@ -418,6 +422,8 @@ def markdown_to_html(markdown: str, figures: Mapping[str, bytes], *, title: str 
 #: p5 and p95 to agree to 3 significant figures between seeds (tested).
 BOTTOM_LINE_DRAWS = 2**16
 BOTTOM_LINE_METHOD: Literal["sobol"] = "sobol"
+#: Draws behind the share of draws in which HBM binds (reported to the whole percent).
+BINDING_DRAWS = 2**12
 #: The cumulative count the path section dates.
 MILESTONE_UNITS = 1_000_000
 #: The time-aware presets whose month-by-month path the bottom line summarises.
@@ -444,6 +450,7 @@ def scenario_ranges(
     draws: int = BOTTOM_LINE_DRAWS,
     seed: int = 0,
     milestone_units: float = MILESTONE_UNITS,
+    with_cost: bool = True,
 ) -> dict[str, Any]:
     """Finished units, their calendar-year totals, a milestone date and the cost, with ranges.
 
@@ -464,6 +471,8 @@ def scenario_ranges(
         Seed of the scrambling.
     milestone_units : float, default 1,000,000
         The cumulative count of finished units to date.
+    with_cost : bool, default True
+        Also the cost per finished unit (when the scenario has costs).
 
     Returns
     -------
@@ -478,7 +487,8 @@ def scenario_ranges(
         it, and the month as published); ``cost_per_tested_unit_usd``
         (p5/p50/p95 and as published, or None without costs); ``binding``
         (per month: the constraint as published and the share of draws in which
-        HBM binds); ``uncertain_inputs`` (names drawn).
+        HBM binds, from the first :data:`BINDING_DRAWS` draws' worth of points);
+        ``uncertain_inputs`` (names drawn).
 
     Examples
     --------
@@ -497,22 +507,29 @@ def scenario_ranges(
 
     inputs = scenario.funnel_inputs()
     months, start = inputs.months, inputs.start_month
-    costs = scenario.cost_inputs()
-    wanted = ["final_units", "binding_constraint"]
+    costs = scenario.cost_inputs() if with_cost else None
+    wanted = ["final_units"]
     if costs is not None:
         wanted.append("cost_per_tested_unit_usd")
     f = scenario_model(scenario, outputs=wanted)
-    point = f({})
+    with_binding = scenario_model(scenario, outputs=[*wanted, "binding_constraint"])
+    point = with_binding({})
     distributions = scenario.input_distributions()
+    binding: Any = np.asarray(point["binding_constraint"])
     if distributions:
-        outs: Mapping[str, Any] = run_uncertainty(
-            f,
+        common: dict[str, Any] = {
+            "seed": seed,
+            "method": BOTTOM_LINE_METHOD,
+            "correlations": scenario.input_correlations(),
+        }
+        outs: Mapping[str, Any] = run_uncertainty(f, distributions, draws, **common).outputs
+        # Which constraint binds, as a share of draws to the whole percent: fewer draws do.
+        binding = run_uncertainty(
+            scenario_model(scenario, outputs=["binding_constraint"]),
             distributions,
-            draws,
-            seed=seed,
-            method=BOTTOM_LINE_METHOD,
-            correlations=scenario.input_correlations(),
-        ).outputs
+            min(draws, BINDING_DRAWS),
+            **common,
+        ).outputs["binding_constraint"]
     else:
         outs = point
     units = np.asarray(outs["final_units"], dtype=float)
@@ -545,7 +562,6 @@ def scenario_ranges(
         "as_published": int(point_reached.argmax()) if point_reached.any() else None,
     }
 
-    binding = np.asarray(outs["binding_constraint"])
     binding_point = [str(b) for b in np.asarray(point["binding_constraint"])[0]]
     cost = None
     if costs is not None:
@@ -1530,7 +1546,7 @@ def build_report(scenario: Scenario | str | None = None, *, render: bool = True)
     cal = chosen.funnel_inputs()
     if cal.months > 1 and cal.start_month is not None and chosen.name not in path_scenarios:
         path_scenarios[chosen.name] = chosen
-    paths = {name: scenario_ranges(sc) for name, sc in path_scenarios.items()}
+    paths = {name: scenario_ranges(sc, with_cost=False) for name, sc in path_scenarios.items()}
     bottom, lines, numbers = _bottom_line(chosen, paths)
     summary += [*lines, ""]
     data["bottom_line"] = numbers
