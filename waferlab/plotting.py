@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.axes import Axes
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path
@@ -704,6 +706,7 @@ def plot_yield_curves(
     observations: Any = None,
     ax: Axes | None = None,
     log_area: bool = False,
+    labels: Any = None,
 ) -> Axes:
     """Plot die yield against die area for calibrated or given models, with observations.
 
@@ -728,6 +731,10 @@ def plot_yield_curves(
         Axes to draw on; a new 8 × 5.5 inch figure when None.
     log_area : bool, default False
         Logarithmic die-area axis.
+    labels : sequence of str or None, optional
+        Legend labels, one per model; None (or a None entry) keeps the
+        generated label. Use it to name an under-determined fit as one
+        representative of a range ("Y0 = 0.77, any in [0.61, 0.93] fits").
 
     Returns
     -------
@@ -737,7 +744,8 @@ def plot_yield_curves(
     ------
     InvalidParameterError
         If an entry of ``models`` is neither a result nor a (name, dict) pair,
-        the area range is invalid, or there is nothing to draw.
+        the area range is invalid, ``labels`` does not have one entry per
+        model, or there is nothing to draw.
     UnknownNameError
         If a model name is not registered.
 
@@ -787,6 +795,14 @@ def plot_yield_curves(
             raise InvalidParameterError(
                 "models", entry, "a CalibrationResult or a (model_name, parameters dict) pair"
             )
+    if labels is not None:
+        given_labels = list(labels)
+        if len(given_labels) != len(curves):
+            raise InvalidParameterError("labels", labels, f"{len(curves)} labels, one per model")
+        curves = [
+            (model, parameters, name if label is None else str(label))
+            for (model, parameters, name), label in zip(curves, given_labels, strict=True)
+        ]
     points = tuple(observations or ())
     for obs in points:
         if not isinstance(obs, Observation):
@@ -908,19 +924,32 @@ def plot_yield_curves(
     ax.set_ylabel("Die yield")
     ax.grid(True, which="major", alpha=0.3)
     if curves or points:
-        ax.legend(loc="upper right", fontsize=8.5, framealpha=0.9)
-    _separate_labels(ax, annotations)
+        # Below the axes: a legend inside would cover curves, points and their labels.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, frameon=False)
+    markers = [(o.die_area_mm2, 100.0 * 0.5 * (o.yield_low + o.yield_high)) for o in points]
+    _separate_labels(ax, annotations, markers)
     return ax
 
 
-def _separate_labels(ax: Axes, annotations: list[Any]) -> None:
-    """Move text labels up, lowest first, until no two of them overlap on the canvas."""
-    if len(annotations) < 2:
+def _separate_labels(
+    ax: Axes, annotations: list[Any], markers: Sequence[tuple[float, float]] = ()
+) -> None:
+    """Move text labels up, lowest first, until none overlaps another label or a marker.
+
+    ``markers`` are data points (x, y) whose marker a label must not cover.
+    """
+    if not annotations:
         return
+    from matplotlib.transforms import Bbox
+
     figure = ax.figure
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     points_per_pixel = 72.0 / figure.dpi
+    radius = 5.0 / points_per_pixel  # a 7-point marker and a little room, in pixels
     placed: list[Any] = []
+    for x, y in markers:
+        px, py = ax.transData.transform((x, y))
+        placed.append(Bbox.from_extents(px - radius, py - radius, px + radius, py + radius))
     for note in sorted(annotations, key=lambda a: a.xy[1]):
         for _ in range(len(annotations) + 1):
             box = note.get_window_extent(renderer)

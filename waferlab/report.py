@@ -994,13 +994,72 @@ _PARAM_TEXT = {"gross_yield": "gross yield", "alpha": "α"}
 def _interval_text(r: Any) -> str:
     if r.is_empty:
         return "none"
-    return " ∪ ".join(f"[{a:.3g}, {b:.3g}]" for a, b in r.intervals)
+    text = " ∪ ".join(f"[{a:.3g}, {b:.3g}]" for a, b in r.intervals)
+    top = r.search_bounds[1]
+    if r.parameter == "alpha" and r.intervals[-1][1] >= top:  # open-ended: up to Poisson
+        text += f" (to the search bound {top:g}: α → ∞ is Poisson)"
+    return text
 
 
 def _range_pct(span: Sequence[float] | None) -> str:
     if span is None:
         return "cannot reach it"
     return f"{100 * span[0]:.0f}–{100 * span[1]:.0f} %"
+
+
+def _morgan_stanley_point(inputs: _Inputs) -> Observation:
+    """Morgan Stanley's ~30 % 910B yield (from its preset) as a point for the yield curves."""
+    from waferlab.calibration import Observation
+    from waferlab.scenarios import load_scenario
+
+    scenario = inputs.scenarios.get("morgan-stanley-2025") or load_scenario("morgan-stanley-2025")
+    die_yield = float(scenario.funnel_inputs().die_yield or 0.0)
+    return Observation(
+        name="910B (Morgan Stanley)",
+        die_area_mm2=inputs.die["die_area_mm2"],
+        yield_low=die_yield,
+        yield_high=die_yield,
+        source=scenario.sources.get("die_yield", ""),
+        process="SMIC N+2",
+        counts="unspecified",
+        status="forecast",
+    )
+
+
+def _under_determined_ranges(observations: Any, comparison: Any) -> list[dict[str, Any]]:
+    """For each under-determined row of a comparison, the exact range of its free parameter.
+
+    The parameter is the free one besides D0 (the gross yield or α), or D0 itself when it
+    is the only free parameter; the range is :func:`waferlab.calibration.feasible_range`
+    at tolerance 0 with the row's fixed values.
+    """
+    from waferlab.calibration import feasible_range
+
+    out = []
+    for row, result in zip(comparison.rows(), comparison.results, strict=True):
+        if result.constraint != "under-determined":
+            continue
+        others = [name for name in result.free if name != "defect_density_per_cm2"]
+        parameter = others[0] if others else "defect_density_per_cm2"
+        fixed = dict(result.fixed)
+        if parameter == "defect_density_per_cm2":
+            fixed = {k: v for k, v in result.parameters.items() if k != parameter}
+        r = feasible_range(observations, result.model, parameter, fixed=fixed, tolerance=0.0)
+        out.append(
+            {
+                "model": result.model,
+                "variant": row["variant"],
+                "free": "+".join(_FREE_TEXT.get(n, n) for n in result.free),
+                "parameter": parameter,
+                "fitted_value": result.parameters.get(parameter),
+                "exact_intervals": [list(i) for i in r.intervals],
+                "range_text": _interval_text(r),
+            }
+        )
+    return out
+
+
+_FREE_TEXT = {"defect_density_per_cm2": "D0", "gross_yield": "Y0", "alpha": "α"}
 
 
 def _yield_section(
@@ -1037,16 +1096,28 @@ def _yield_section(
     comparison_smic = compare_models(smic)
     comparison_tsmc = compare_models(tsmc)
 
-    # Curves: TSMC N7 (Murphy from GA100) and SMIC N+2 under three reconciliations.
+    # Curves: TSMC N7 (Murphy from GA100) and SMIC N+2 under three reconciliations. Murphy
+    # with a gross yield is under-determined: any Y0 in its exact range fits, so the curve
+    # is one named representative (the middle of the range), with the range in its label.
+    murphy_range = next(r for r in exact if r.model == "murphy")
+    y0_low, y0_high = murphy_range.intervals[0][0], murphy_range.intervals[-1][1]
+    y0_mid = 0.5 * (y0_low + y0_high)
+    murphy_mid = fit_yield_model(smic, "murphy", fixed={"gross_yield": y0_mid})
     curves = [
         single_point["murphy", "GA100"],
         single_point["murphy", "910B"],
         inputs.smic_calibration,
-        fit_yield_model(smic, "murphy", free=("defect_density_per_cm2", "gross_yield")),
+        murphy_mid,
     ]
+    murphy_label = (
+        f"SMIC N+2: Murphy, Y0 = {y0_mid:.2f} (middle of [{y0_low:.3g}, {y0_high:.3g}],"
+        f" every Y0 there fits), D0 = {murphy_mid.defect_density_per_cm2:.3g} /cm²"
+    )
+    under = _under_determined_ranges(smic, comparison_smic)
     points = [o for o in observations if o.status == "reported"]
+    points.append(_morgan_stanley_point(inputs))
     if inputs.render:
-        ax = plot_yield_curves(curves, observations=points)
+        ax = plot_yield_curves(curves, observations=points, labels=[None, None, None, murphy_label])
         ax.set_title("Die yield vs die area: the report's points and calibrated models")
         figures["yield_curves.png"] = _png(ax)
 
@@ -1144,6 +1215,17 @@ is the same dies counted with degraded parts only if most of the die can be fuse
 bottom line's ranges therefore draw the die yield over the published values rather than
 take 20 % as known. (Each model's fit to both processes: Appendix A.)
 """
+    under_rows = [
+        [u["variant"] or u["model"], u["free"], _PARAM_TEXT.get(u["parameter"], u["parameter"]),
+         u["range_text"]]
+        for u in under
+    ]  # fmt: skip
+    under_tsmc = _under_determined_ranges(tsmc, comparison_tsmc)
+    under_tsmc_rows = [
+        [u["variant"] or u["model"], u["free"], _PARAM_TEXT.get(u["parameter"], u["parameter"]),
+         u["range_text"]]
+        for u in under_tsmc
+    ]  # fmt: skip
     appendix = f"""## Appendix A. Model comparisons
 
 Every registered model fitted to each process's published yields, with one and with two
@@ -1156,11 +1238,20 @@ feasible ranges in section 2); the value shown is the fit's starting point, not 
 {comparison_smic.table()}
 ```
 
+The under-determined SMIC rows, with the exact range (tolerance 0) of the parameter that
+the two points leave free; every value in it fits as well as the one in the table:
+
+{_md_table(under_rows, ["model", "free", "parameter", "exact range meeting both points"])}
+
 ### TSMC N7
 
 ```
 {comparison_tsmc.table()}
 ```
+
+The under-determined TSMC rows, likewise:
+
+{_md_table(under_tsmc_rows, ["model", "free", "parameter", "exact range meeting both points"])}
 """
     poisson = claims[0]
     summary = [
@@ -1198,6 +1289,13 @@ feasible ranges in section 2); the value shown is the fit's starting point, not 
             "cores_repair_range": overall_cores,
         },
         "comparison_smic": comparison_smic.to_dict(),
+        "comparison_smic_under_determined_ranges": under,
+        "comparison_tsmc_under_determined_ranges": under_tsmc,
+        "yield_curve_smic_murphy_representative": {
+            "gross_yield": y0_mid,
+            "gross_yield_exact_range": [y0_low, y0_high],
+            "defect_density_per_cm2": murphy_mid.defect_density_per_cm2,
+        },
         "comparison_tsmc": comparison_tsmc.to_dict(),
     }
     return md, summary, data
