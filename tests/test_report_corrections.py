@@ -155,3 +155,30 @@ def test_yield_curves_show_morgan_stanley_without_overlaps() -> None:
     legend = ax.get_legend().get_window_extent(renderer)
     assert legend.y1 <= ax.get_window_extent(renderer).y0  # below the axes
     plt.close(ax.figure)
+
+
+def test_cost_data_notes_say_what_the_figures_cover() -> None:
+    # Issue 10 §2.11: CSET's $80 covered packaging, assembly and test of a conventional
+    # chip; $1,150 is the midpoint of $300-2,000 over all CoWoS types (the distribution
+    # carries that range); the A100's 41.5 % is defect-free, not sellable (108 of 128 SMs).
+    from waferlab.calibration import load_dataset
+    from waferlab.scenarios import list_scenarios, load_scenario
+
+    with_costs = 0
+    for name in list_scenarios():
+        scenario = load_scenario(name)
+        costs = scenario.cost_inputs()
+        if costs is None:
+            continue
+        with_costs += 1
+        test = scenario.sources["test_cost_usd_per_unit"]
+        assert "packaging, assembly and test" in test and "conventional chip" in test, name
+        assert "upper bound" not in test, name
+        if costs.packaging_cost_usd_per_package == 1_150:
+            note = scenario.sources["packaging_cost_usd_per_package"]
+            assert "midpoint" in note and "all CoWoS types" in note and "not an estimate" in note
+            d = scenario.input_distributions()["packaging_cost_usd_per_package"]
+            assert float(d.ppf(0.0)) == pytest.approx(300) and float(d.ppf(1.0)) == 2_000
+    assert with_costs >= 5
+    ga100 = next(o for o in load_dataset("csis-2025") if o.name == "GA100")
+    assert "not the sellable share" in ga100.note and "108 of" in ga100.note
