@@ -182,3 +182,32 @@ def test_cost_data_notes_say_what_the_figures_cover() -> None:
     assert with_costs >= 5
     ga100 = next(o for o in load_dataset("csis-2025") if o.name == "GA100")
     assert "not the sellable share" in ga100.note and "108 of" in ga100.note
+
+
+def test_bose_einstein_conventions_by_name() -> None:
+    # Issue 10 §2.13: the same inputs, n = 10 and A·D = 0.1 (100 mm², 0.1 /cm²), give
+    # 0.9053 with the total density split over the layers (waferlab's default) and 0.3855
+    # with the density per layer (Hennessy & Patterson, the SemiAnalysis calculator).
+    from waferlab.yield_models import bose_einstein, bose_einstein_per_layer
+
+    assert bose_einstein(100.0, 0.1, n_layers=10) == pytest.approx((1 + 0.1 / 10) ** -10)
+    assert bose_einstein_per_layer(100.0, 0.1, n_layers=10) == pytest.approx(1.1**-10)
+    assert round(1.1**-10, 4) == 0.3855
+    import numpy as np
+
+    d = np.array([0.0, 0.05, 0.3])
+    got = bose_einstein_per_layer(200.0, d, n_layers=np.array([1, 4, 12]), gross_yield=0.9)
+    expected = 0.9 * (1 + 2.0 * d) ** -np.array([1, 4, 12])
+    assert np.allclose(got, expected, rtol=1e-12)
+    from waferlab.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="defect_density_per_layer_per_cm2"):
+        bose_einstein_per_layer(100.0, -1.0, n_layers=10)
+
+
+def test_yield_docs_do_not_call_the_per_layer_form_a_mistake() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "yield-models.md").read_text()
+    assert "common mistake" not in text.lower()
+    assert "bose_einstein_per_layer" in text

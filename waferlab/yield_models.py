@@ -56,6 +56,7 @@ __all__ = [
     "YIELD_MODELS",
     "YieldModel",
     "bose_einstein",
+    "bose_einstein_per_layer",
     "defect_density_for_yield",
     "defect_load",
     "die_yield",
@@ -804,10 +805,14 @@ def bose_einstein(
     Nagata and Shimada reached the same form from an Erlang distribution of
     densities, so tools also call it the "Okabe" model.
 
-    Beware the common mistake of putting the *total* density into every
-    factor, (1 + A·D0)^(−n): with n = 10 and A·D0 = 0.1 that gives 38.6 %
-    instead of 90.6 %. The same form appears in textbooks with a
-    "process-complexity factor" N, where the density is per layer.
+    This is the *total-density* convention (waferlab's default, so that a D0
+    means the same fatal-defect density in every model). Price's formula
+    takes a density per layer; the tools and textbooks that write
+    (1 + A·D)^(−N) with a "process-complexity factor" N (Hennessy & Patterson;
+    the SemiAnalysis die-yield calculator) give D per layer. That convention
+    is :func:`bose_einstein_per_layer`; the two agree when D0 = n · D_layer.
+    The same numbers read in the other convention differ a lot: n = 10 and
+    A·D = 0.1 give 90.5 % here and 38.6 % per layer.
 
     References
     ----------
@@ -838,6 +843,91 @@ def bose_einstein(
         gross_yield,
         critical_area_fraction,
         n_layers=n,
+    )
+
+
+def bose_einstein_per_layer(
+    die_area_mm2: ArrayLike,
+    defect_density_per_layer_per_cm2: ArrayLike,
+    *,
+    n_layers: ArrayLike,
+    gross_yield: ArrayLike = 1.0,
+    critical_area_fraction: ArrayLike = 1.0,
+) -> FloatOrArray:
+    """Return the die yield of Price's Bose–Einstein model with the density given per layer.
+
+    The per-layer convention of the same model as :func:`bose_einstein`:
+    each of the ``n_layers`` critical layers has the fatal-defect density
+    ``defect_density_per_layer_per_cm2``, so the total is n times larger.
+
+    Parameters
+    ----------
+    die_area_mm2 : float or array_like
+        Die area [mm²], >= 0.
+    defect_density_per_layer_per_cm2 : float or array_like
+        Fatal defect density of each critical layer D_layer [defects/cm²], >= 0.
+    n_layers : int or array_like
+        Number of critical layers n, an integer >= 1.
+    gross_yield : float or array_like, default 1.0
+        Area-independent yield factor Y0, in [0, 1].
+    critical_area_fraction : float or array_like, default 1.0
+        Fraction of the die area in which a defect is fatal, in [0, 1].
+
+    Returns
+    -------
+    float or ndarray
+        Die yield in [0, 1]; a float when every argument is a scalar.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is out of range or not finite, ``n_layers`` is not an
+        integer, or shapes do not broadcast.
+
+    Notes
+    -----
+    Y = Y0 · (1 + A·f·D_layer)^(−n): Price's product of n factors
+    1 / (1 + A·D_i) with equal per-layer densities [1]_. This is the form
+    of the "process-complexity factor" N in Hennessy & Patterson's
+    *Computer Architecture* and of the SemiAnalysis die-yield calculator [2]_.
+    It is :func:`bose_einstein` at the total density D0 = n · D_layer
+    (which is how it is computed). Which convention a published D belongs to
+    is part of the figure: quote it with the model name.
+
+    References
+    ----------
+    .. [1] J. E. Price, "A new look at yield of integrated circuits",
+       Proc. IEEE 58(8), 1290–1291, 1970.
+    .. [2] SemiAnalysis, "Die Yield Calculator" (Bose–Einstein option, with
+       the defect density and the number of critical layers as inputs).
+
+    Examples
+    --------
+    >>> round(bose_einstein_per_layer(100.0, 0.1, n_layers=10), 4)
+    0.3855
+    >>> bose_einstein_per_layer(100.0, 0.01, n_layers=10) == bose_einstein(100.0, 0.1, n_layers=10)
+    True
+    """
+    plain_n = _plain_positive(n_layers)
+    n: NDArray[np.float64] | float
+    if plain_n is not None and plain_n >= 1.0 and plain_n.is_integer():
+        n = plain_n
+    else:
+        n = _integer_array("n_layers", n_layers, low=1)
+    per_layer = _plain(defect_density_per_layer_per_cm2)
+    if per_layer is None or not 0.0 <= per_layer < math.inf:
+        per_layer_array = check_array(
+            "defect_density_per_layer_per_cm2", defect_density_per_layer_per_cm2, low=0.0
+        )
+        total: Any = per_layer_array * n
+    else:
+        total = per_layer * n
+    return bose_einstein(
+        die_area_mm2,
+        total,
+        n_layers=n_layers,
+        gross_yield=gross_yield,
+        critical_area_fraction=critical_area_fraction,
     )
 
 
