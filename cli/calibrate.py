@@ -302,6 +302,7 @@ def command(
 
     if model_name == ALL_MODELS:
         comparisons: list[tuple[ModelComparison, tuple[FeasibleRange, ...], Any]] = []
+        exact_ranges: dict[int, tuple[FeasibleRange, ...]] = {}
         for group in groups:
             fitted, held, context = group.fitted, group.held_out, group.context
             comparison = compare_models(
@@ -314,6 +315,10 @@ def command(
                 tolerance=tolerance,
             )
             ranges = feasible_ranges(fitted, tolerance=tolerance) if len(fitted) > 1 else ()
+            exact = (
+                feasible_ranges(fitted, tolerance=0.0) if len(fitted) > 1 and tolerance else ranges
+            )
+            exact_ranges[id(comparison)] = exact
             comparisons.append((comparison, ranges, context))
         if plot_path is not None:
             _plot(
@@ -339,7 +344,11 @@ def command(
                     "model": ALL_MODELS,
                     "tolerance": tolerance,
                     "comparisons": [
-                        {**c.to_dict(), "feasible_ranges": [r.to_dict() for r in ranges]}
+                        {
+                            **c.to_dict(),
+                            "feasible_ranges_exact": [r.to_dict() for r in exact_ranges[id(c)]],
+                            "feasible_ranges": [r.to_dict() for r in ranges],
+                        }
                         for c, ranges, _ in comparisons
                     ],
                     "not_fitted": _skipped_records(skipped),
@@ -351,10 +360,14 @@ def command(
             text = comparison.table()
             if ranges:
                 text += (
-                    "\nValues that meet every fitted observation (D0 solved for, "
-                    f"tolerance {tolerance:g} in log-yield):\n"
-                    + "\n".join(feasible_range_text(r) for r in ranges)
+                    "\nValues that meet every fitted observation exactly (D0 solved for):\n"
+                    + "\n".join(feasible_range_text(r) for r in exact_ranges[id(comparison)])
                 )
+                if tolerance:
+                    text += (
+                        f"\nThe same, widened by the fit tolerance ({tolerance:g} in log-yield):\n"
+                        + "\n".join(feasible_range_text(r) for r in ranges)
+                    )
             blocks.append(text)
         if skipped:
             blocks.append(skipped_groups_text(skipped, _SKIP_REASONS))

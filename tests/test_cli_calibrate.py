@@ -445,3 +445,23 @@ def test_constraint_line_of_a_one_point_fit(runner, cli) -> None:  # type: ignor
 def test_tolerance_help_states_the_scale(runner, cli) -> None:  # type: ignore[no-untyped-def]
     help_text = " ".join(run(runner, cli, ["--help"]).stdout.split())
     assert "0.01 is about 1 % of the yield, relative (±0.2 points at 20 %)" in help_text
+
+
+def test_comparison_prints_exact_ranges_and_widened_ones_apart(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Issue 10 §2.4: exact (tolerance 0) NB alpha [0.603, 2.102], Poisson Y0 [0.596, 0.890];
+    # with the 0.01 log-yield tolerance [0.5824, 2.374] and [0.5877, 0.9022], labelled apart.
+    import json
+
+    result = runner.invoke(cli, ["calibrate", "--process", "SMIC N+2"])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    exact = out[out.index("exactly (D0 solved for)") : out.index("widened by the fit tolerance")]
+    widened = out[out.index("widened by the fit tolerance") :]
+    assert "alpha: [0.6034, 2.102]" in exact and "gross_yield: [0.5959, 0.8898]" in exact
+    assert "alpha: [0.5824, 2.374]" in widened and "gross_yield: [0.5877, 0.9022]" in widened
+    data = json.loads(
+        runner.invoke(cli, ["calibrate", "--process", "SMIC N+2", "--format", "json"]).stdout
+    )
+    comparison = data["comparisons"][0]
+    nb = next(r for r in comparison["feasible_ranges_exact"] if r["model"] == "negative_binomial")
+    assert nb["intervals"][0][0] == pytest.approx(0.6034, abs=1e-4)
