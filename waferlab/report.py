@@ -38,7 +38,7 @@ from waferlab.output import figure_bytes, holds_working_directory, to_json, writ
 from waferlab.output import format_percent as _pct
 
 if TYPE_CHECKING:
-    from waferlab.calibration import CalibrationResult, Observation
+    from waferlab.calibration import CalibrationResult, ModelComparison, Observation
     from waferlab.funnel import FunnelResult
     from waferlab.scenarios import Scenario
 
@@ -248,24 +248,35 @@ class _Inputs:
     scenarios: Mapping[str, Scenario]
     funnels: Mapping[str, FunnelResult]
     smic_calibration: CalibrationResult  # NB, alpha = 1, D0 fitted to both SMIC points
+    comparison_smic: ModelComparison  # every model fitted to SMIC's points (once)
     chosen: Scenario  # the bottom line's and the cost section's scenario
     render: bool = True  # draw the figures (False: numbers and text only)
 
 
 def _inputs(render: bool, chosen: Scenario) -> _Inputs:
-    from waferlab.calibration import fit_yield_model, load_dataset, select
+    from waferlab.calibration import compare_models, load_dataset, select
     from waferlab.funnel import run_funnel
     from waferlab.scenarios import load_scenario
 
     observations = load_dataset(_DATASET)
     scenarios = {name: load_scenario(name) for name in _CSIS_SCENARIOS + _OTHER_SCENARIOS}
     smic = select(observations, process="SMIC N+2")
+    comparison = compare_models(smic)
+    # The calibration the funnels use is one of the comparison's rows, not a second fit.
+    nb_alpha_1 = next(
+        r
+        for r in comparison.results
+        if r.model == "negative_binomial"
+        and r.free == ("defect_density_per_cm2",)
+        and r.fixed.get("alpha") == 1.0
+    )
     return _Inputs(
         observations=observations,
         die=load_json("ascend-910b.json"),
         scenarios=scenarios,
         funnels={name: run_funnel(sc.funnel_inputs()) for name, sc in scenarios.items()},
-        smic_calibration=fit_yield_model(smic, "negative_binomial", fixed={"alpha": 1.0}),
+        smic_calibration=nb_alpha_1,
+        comparison_smic=comparison,
         chosen=chosen,
         render=render,
     )
@@ -1093,7 +1104,7 @@ def _yield_section(
     # Exact feasible sets (tolerance 0) and, apart, those widened by the fit tolerance.
     exact = feasible_ranges(smic, tolerance=0.0)
     ranges = feasible_ranges(smic)
-    comparison_smic = compare_models(smic)
+    comparison_smic = inputs.comparison_smic
     comparison_tsmc = compare_models(tsmc)
 
     # Curves: TSMC N7 (Murphy from GA100) and SMIC N+2 under three reconciliations. Murphy

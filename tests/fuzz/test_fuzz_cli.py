@@ -182,7 +182,7 @@ def test_report_out_contract(runner, tmp_path, monkeypatch) -> None:  # type: ig
     import waferlab.report
 
     small = waferlab.report.Report("# small\n", "small\n", {"fig.png": b"png"})
-    monkeypatch.setattr(waferlab.report, "build_report", lambda: small)
+    monkeypatch.setattr(waferlab.report, "build_report", lambda *a, **k: small)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("x")
     (tmp_path / "work").mkdir()
