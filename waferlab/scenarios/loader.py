@@ -1176,7 +1176,7 @@ def distribution_range(key: str) -> Any:
     Examples
     --------
     >>> str(distribution_range("die_yield")), str(distribution_range("wafer_cost_usd"))
-    ('in [0, 1]', 'in (0, 1e+09]')
+    ('in [0, 1]', 'in (0, 1000000000]')
     >>> str(distribution_range("defect_density_per_cm2.time_constant_months"))
     '> 0'
     """
@@ -1422,6 +1422,8 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
                 parameters.pop(replaced, None)
                 sources.pop(replaced, None)
                 timeline.pop(replaced, None)
+                # a range around the replaced value does not describe the new one
+                _drop_distributions(distributions, sources, replaced)
             if key in ("die_width_mm", "die_height_mm"):
                 parameters.pop("die_area_mm2", None)
             parameters[key] = value
