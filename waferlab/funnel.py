@@ -994,6 +994,11 @@ class FunnelStage:
     rounding: float = 0.0
 
     @property
+    def key(self) -> str:
+        """The stage's snake_case key (``"good_dies"``); ``name`` is its display text."""
+        return "_".join(self.name.replace(":", " ").split())
+
+    @property
     def not_lost(self) -> float:
         """What the stage holds back without losing it: allocated + carried over + rounding."""
         return self.allocated + self.carried_over + self.rounding
@@ -1001,6 +1006,7 @@ class FunnelStage:
     def to_dict(self) -> dict[str, Any]:
         """Return the stage as a JSON-able dict."""
         return {
+            "key": self.key,
             "name": self.name,
             "unit": self.unit,
             "quantity_in": self.quantity_in,
@@ -1191,17 +1197,24 @@ class FunnelResult:
         return self.fab_only_final_units / self.inputs.months
 
     def stage(self, name: str) -> FunnelStage:
-        """Return the stage called ``name``.
+        """Return the stage called ``name`` (its display name or its snake_case key).
 
         Raises
         ------
         UnknownNameError
-            If there is no such stage; the message lists the stage names.
+            If there is no such stage; the message lists the stage keys.
+
+        Examples
+        --------
+        >>> r = run_funnel(FunnelInputs(wafer_starts_per_month=1, gross_dies_per_wafer=10,
+        ...                             die_yield=0.5))
+        >>> r.stage("good_dies") is r.stage("good dies")
+        True
         """
         for s in self.stages:
-            if s.name == name:
+            if name in (s.name, s.key):
                 return s
-        raise UnknownNameError("stage", name, [s.name for s in self.stages])
+        raise UnknownNameError("stage", name, [s.key for s in self.stages])
 
     def __repr__(self) -> str:
         span = "1 month" if self.months == 1 else f"{self.months} months"
