@@ -143,7 +143,10 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
             for label in ax.get_xticklabels():  # scenario and input names are long
                 label.set_rotation(20)
                 label.set_horizontalalignment("right")
-            ax.figure.tight_layout()
+            from matplotlib.figure import Figure
+
+            if isinstance(ax.figure, Figure):
+                ax.figure.tight_layout()
             save_plot(ax, plot_path)
 
     if output_format == "json":

@@ -902,7 +902,7 @@ def distribution_range(key: str) -> Any:
     Examples
     --------
     >>> str(distribution_range("die_yield")), str(distribution_range("wafer_cost_usd"))
-    ('in [0, 1]', 'in (0, 1e+09]')
+    ('in [0, 1]', 'in (0, 1000000000]')
     >>> str(distribution_range("defect_density_per_cm2.time_constant_months"))
     '> 0'
     """
