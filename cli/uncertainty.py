@@ -198,11 +198,24 @@ def command(
         if sensitivity == "tornado":
             ax = plot_tornado(sens, xlabel=f"finished units over {_span(inputs)}")
         else:
+            fan, fan_labels = result, labels
+            if by == "total":  # one period is no path: draw the months (the same draws)
+                fan_labels, monthly = by_period(f, "month", inputs.months, inputs.start_month)
+                fan = run_uncertainty(
+                    monthly,
+                    distributions,
+                    draws,
+                    seed=seed,
+                    method=method,  # type: ignore[arg-type]
+                    correlations=correlations,
+                    keep_draws=draws * inputs.months <= KEEP_CELLS,
+                )
             ax = plot_fan_chart(
-                result,
+                fan,
                 output="final_units",
                 cumulative=True,
-                periods=labels,
+                periods=fan_labels,
+                published=_published_on(resolved, inputs, fan_labels),
                 ylabel="finished units to date",
                 title=f"{resolved.name}: p5-p95, p25-p75 and median ({draws:,} draws)",
             )
@@ -258,8 +271,7 @@ def command(
             "rank correlations: " + ", ".join(f"{a} ~ {b}: {rho:+g}" for a, b, rho in correlations)
         )
     lines += ["", f"quantiles ({'per ' + by if by != 'total' else 'horizon total'}):"]
-    shown = [r for r in rows if r["output"].removesuffix(" to date") in TEXT_OUTPUTS]
-    shown = [r for r in shown if r["output"] != "wafer_starts to date"]
+    shown = [r for r in rows if r["output"] in (*TEXT_OUTPUTS, "final_units to date")]
     lines.append(
         format_table(
             shown,
@@ -279,6 +291,22 @@ def command(
     if sens is not None:
         lines += ["", _sensitivity_text(sens, sensitivity, inputs)]
     click.echo("\n".join(lines))
+
+
+def _published_on(scenario: Scenario, inputs: Any, labels: list[str]) -> list[Any]:
+    """Published calendar-year counts as points of the fan chart of units to date.
+
+    A year's count is the running total at the year's last period only when the
+    horizon starts in that year's January; other years are left out.
+    """
+    from .funnel import published_points
+
+    points = []
+    for year, value, figure in published_points(scenario):
+        in_year = [j for j, label in enumerate(labels) if label.startswith(year)]
+        if in_year and inputs.start_month == f"{year}-01":
+            points.append((in_year[-1], value, f"{figure} (published)"))
+    return points
 
 
 def _span(inputs: Any) -> str:

@@ -121,6 +121,19 @@ def test_uncertainty_plots(runner, cli, tmp_path: Path) -> None:  # type: ignore
     assert bars.stat().st_size > 0
 
 
+def test_fan_chart_shows_a_published_year_at_its_end(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.cli.uncertainty import _published_on
+    from waferlab.scenarios import load_scenario
+
+    scenario = load_scenario("semianalysis-2025-hbm-bound")
+    labels = [f"2025-{m:02d}" for m in range(1, 13)]
+    # SemiAnalysis' 805,000 Ascend units in 2025: the running total at December
+    points = _published_on(scenario, scenario.funnel_inputs(), labels)
+    assert points == [(11, 805_000.0, "ascend_units_2025 (published)")]
+    shifted = scenario.set_parameter("start_month", "2024-12")
+    assert _published_on(shifted, shifted.funnel_inputs(), labels) == []
+
+
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [

@@ -339,6 +339,26 @@ def test_the_scenario_file_example_in_the_docs_loads(tmp_path: Path) -> None:
     assert "wafer_cost_usd" not in scenario.distributions
 
 
+def test_a_drawn_wright_exponent_equals_the_scalar_law_draw_by_draw(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        name = "w"
+        description = "d"
+        inherits = "ft-2025-yield-learning"
+        [timeline]
+        defect_density_per_cm2 = { learning = "wright", start = 0.24, exponent = 0.3 }
+        [distributions]
+        "defect_density_per_cm2.exponent" = { uniform = { low = 0.1, high = 0.5 } }
+        """)  # fmt: skip
+    scenario = load_scenario(path)
+    f = scenario_model(scenario, outputs=["final_units"])
+    exponents = np.array([0.1, 0.3, 0.5])
+    units = f({"defect_density_per_cm2.exponent": exponents})["final_units"]
+    for i, b in enumerate(exponents):  # the scalar learning law through the engine
+        law = Learning("wright", start=0.24, exponent=float(b))
+        one = scenario.funnel_inputs().replace(defect_density_per_cm2=law)
+        np.testing.assert_allclose(units[i], run_timeline(one).final_units[0], rtol=1e-12)
+
+
 def test_timeline_series_needs_a_number_to_draw(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
