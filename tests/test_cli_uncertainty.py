@@ -174,6 +174,30 @@ def test_uncertainty_file_errors(runner, cli, tmp_path: Path) -> None:  # type: 
     )  # fmt: skip
 
 
+def test_progress_bar_only_for_long_runs_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from waferlab.cli.uncertainty import PROGRESS_FROM, progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress(PROGRESS_FROM - 1, "drawing") as advance:
+        advance(10)
+    assert terminal.getvalue() == ""  # a short run: no bar
+    with progress(PROGRESS_FROM, "drawing") as advance:
+        advance(PROGRESS_FROM)
+    assert "drawing" in terminal.getvalue()
+    pipe = io.StringIO()  # not a terminal: no bar, whatever the size
+    monkeypatch.setattr(sys, "stderr", pipe)
+    with progress(10 * PROGRESS_FROM, "drawing") as advance:
+        advance(10 * PROGRESS_FROM)
+    assert pipe.getvalue() == ""
+
+
 # --------------------------------------------------------------------------- solve
 
 
