@@ -176,6 +176,17 @@ def command(
             )
         months = np.flatnonzero(index == labels.index(period))
         period_label = period
+    if key == "cost_per_tested_unit_usd" and resolved.cost_inputs() is None:
+        raise click.BadParameter(
+            f"scenario {resolved.name!r} states no [costs]; give them with --set "
+            "(e.g. --set wafer_cost_usd=13552)",
+            param_hint="'--target'",
+        )
+    outputs = [key, "binding_constraint"]
+    f = scenario_model(resolved, outputs=outputs)
+    # one case at the scenario's own value (or 1) first: an input the funnel cannot
+    # take here (a defect density while die_yield is given) fails with the engine's words
+    f({vary: np.array([base_value(resolved, vary) or 1.0])})
     lo, hi = search_range(resolved, vary, low, high)
     stock = key in STOCK_NAMES
 
@@ -188,8 +199,6 @@ def command(
     def last_month(y: Any) -> Any:
         return np.asarray(y)[:, months[-1]]
 
-    outputs = [key, "binding_constraint"]
-    f = scenario_model(resolved, outputs=outputs)
     try:
         result = solve(f, vary, target, low=lo, high=hi, output=key, reduce=reduce)
     except NoSolutionError as exc:

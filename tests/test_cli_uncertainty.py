@@ -243,6 +243,37 @@ def test_solve_hbm_crossover_and_a_period(runner, cli) -> None:  # type: ignore[
     assert data["value"] == pytest.approx(1_000_000 / (13_000 * 12 * 78 / 2 * 0.75), rel=1e-4)
 
 
+def test_solve_a_falling_output_the_wafer_price_for_a_unit_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # CSIS costs: ((2 C_w / 16 + 8 x 300 + 1,150) / 0.75 + 80) = 7,000 <=> C_w / 8 = 5,190
+    # - 3,550 <=> C_w = $13,120 (the cost falls as the price falls: the largest price
+    # whose unit cost is at most $7,000)
+    data = run_json(
+        runner, cli, "solve", "csis-2025-smic-target", "--target",
+        "cost_per_tested_unit_usd=7000", "--vary", "wafer_cost_usd",
+    )  # fmt: skip
+    assert data["value"] == pytest.approx(13_120, rel=1e-9)
+    assert data["achieved"] == pytest.approx(7_000, rel=1e-9)
+
+
+def test_uncertainty_with_costs_alone_uncertain(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "costs.toml"
+    path.write_text(
+        'name = "c"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
+        "[parameters]\nwafer_starts_per_month = 50000\ndie_yield = 0.2\npackaging_yield = 0.75\n",
+        encoding="utf-8",
+    )
+    data = run_json(runner, cli, "uncertainty", str(path), "--draws", "4000")
+    assert set(data["distributions"]) == {
+        "wafer_cost_usd", "hbm_cost_usd_per_stack", "packaging_cost_usd_per_package"
+    }  # fmt: skip
+    units = data["quantiles"]["final_units"]
+    assert units["p5"] == units["p95"] == [300_000.0]  # the chain is certain
+    # the unit cost is linear in the three prices, each uniform (symmetric): its median is
+    # the cost at the medians, (2 x 13,551.5 / 16 + 2,400 + 1,150) / 0.75 + 80 = 7,071.92,
+    # to Monte Carlo error (sd about 900 / sqrt(4,000) x 1.25)
+    assert data["quantiles"]["cost_per_tested_unit_usd"]["p50"] == pytest.approx(7_071.92, rel=1e-2)
+
+
 def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = invoke(
         runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=1000000",
@@ -265,11 +296,20 @@ def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-un
          "--low < --high"),
         (["--target", "final_units=1e9", "--vary", "die_yield"], 1, "reaches at most"),
         (["--vary", "die_yield"], 2, "--target"),
+        (["--target", "final_units=5", "--vary", "defect_density_per_cm2"], 2, "not both"),
     ],
 )  # fmt: skip
 def test_solve_errors(runner, cli, args: list[str], code: int, needle: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, cli, "solve", "csis-2025-smic-target", *args)
     assert_one_line_error(result, code, needle, command="solve")
+
+
+def test_solve_a_cost_without_costs(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(
+        runner, cli, "solve", "csis-2025-tsmc-die-bank", "--target",
+        "cost_per_tested_unit_usd=100", "--vary", "die_bank_dies",
+    )  # fmt: skip
+    assert_one_line_error(result, 2, "states no [costs]", command="solve")
 
 
 def test_solve_period_must_be_in_the_horizon(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -871,7 +871,11 @@ def funnel_model(
             if model is not None:
                 changes["yield_model"] = str(model)
                 changes["yield_model_parameters"] = _parameters_for(str(model), parameters)
-            return run(changes, cost_values)
+            # inputs that do not reach the engine (costs alone) leave it one case: repeat it
+            return {
+                k: np.repeat(v, n, axis=0) if v.shape[0] == 1 and n > 1 else v
+                for k, v in run(changes, cost_values).items()
+            }
         names = np.asarray(model).astype(str)
         out: dict[str, NDArray[Any]] = {}
         for name in dict.fromkeys(names.tolist()):
