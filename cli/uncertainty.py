@@ -165,23 +165,27 @@ def command(
     f = scenario_model(resolved)
     labels, g = by_period(f, by, inputs.months, inputs.start_month)
 
-    with progress(draws, "drawing") as advance:
+    def draw(model: Callable[[Mapping[str, Any]], Any], periods: int) -> Any:
+        """Run the draws through ``model`` (the same draws for every model)."""
+        with progress(draws, "drawing") as advance:
 
-        def counted(x: Mapping[str, Any]) -> Any:
-            y = g(x)
-            advance(int(np.shape(y["final_units"])[0]))
-            return y
+            def counted(x: Mapping[str, Any]) -> Any:
+                y = model(x)
+                advance(int(np.shape(y["final_units"])[0]))
+                return y
 
-        result = run_uncertainty(
-            counted,
-            distributions,
-            draws,
-            seed=seed,
-            method=method,  # type: ignore[arg-type]
-            correlations=correlations,
-            chunk_draws=PROGRESS_CHUNK if draws >= PROGRESS_FROM else None,
-            keep_draws=draws * len(labels) <= KEEP_CELLS,
-        )
+            return run_uncertainty(
+                counted,
+                distributions,
+                draws,
+                seed=seed,
+                method=method,  # type: ignore[arg-type]
+                correlations=correlations,
+                chunk_draws=PROGRESS_CHUNK if draws >= PROGRESS_FROM else None,
+                keep_draws=draws * periods <= KEEP_CELLS,
+            )
+
+    result = draw(g, len(labels))
 
     sens: Any = None
     if sensitivity == "tornado":
@@ -201,15 +205,7 @@ def command(
             fan, fan_labels = result, labels
             if by == "total":  # one period is no path: draw the months (the same draws)
                 fan_labels, monthly = by_period(f, "month", inputs.months, inputs.start_month)
-                fan = run_uncertainty(
-                    monthly,
-                    distributions,
-                    draws,
-                    seed=seed,
-                    method=method,  # type: ignore[arg-type]
-                    correlations=correlations,
-                    keep_draws=draws * inputs.months <= KEEP_CELLS,
-                )
+                fan = draw(monthly, inputs.months)
             ax = plot_fan_chart(
                 fan,
                 output="final_units",
