@@ -450,6 +450,13 @@ def test_attribution_refuses_what_cannot_be_mixed() -> None:
         attribute_funnels(a, a.replace(dies_per_package=1))
     with pytest.raises(InvalidParameterError, match="different horizons"):
         attribute_funnels(a, a.replace(months=2))
+    # what cannot change the finished units is no obstacle: the compute-equivalent
+    # figures, and the die size once dies per wafer and the yield are given
+    b = a.replace(compute_equivalent_factor=None, compute_equivalent_basis=None,
+                  die_width_mm=None, die_height_mm=None, die_yield=0.4)  # fmt: skip
+    r = attribute_funnels(a, b)
+    assert r.names == ("die_yield",)
+    assert r.contributions[0] == pytest.approx(math.log(2.0), abs=1e-12)
 
 
 def test_effective_inputs_carry_the_model_yield() -> None:

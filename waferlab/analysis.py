@@ -977,6 +977,21 @@ def by_period(
 ATTRIBUTABLE_INPUTS: tuple[str, ...] = (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies")
 
 
+_EQUIVALENT_FIELDS = (
+    "compute_equivalent_factor",
+    "compute_equivalent_basis",
+    "compute_equivalent_unit",
+)
+_GEOMETRY_FIELDS = (
+    "die_width_mm",
+    "die_height_mm",
+    "die_area_mm2",
+    "scribe_mm",
+    "wafer_diameter_mm",
+    "edge_exclusion_mm",
+)
+
+
 def _collapsed(array: NDArray[np.float64]) -> float | NDArray[np.float64]:
     """A (1, months) series as one number when every month is equal."""
     row = np.asarray(array, dtype=np.float64)[0]
@@ -1051,10 +1066,15 @@ def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
             "the attribution needs the same months",
         )
     da, db = ea.to_dict(), eb.to_dict()
-    fixed = [
-        k for k in da if k not in ATTRIBUTABLE_INPUTS and da[k] != db[k] and k != "start_month"
+    # inputs that cannot change the finished units: the compute-equivalent figures,
+    # and the die geometry once dies per wafer and the yield are numbers
+    ignored = {"start_month", *_EQUIVALENT_FIELDS}
+    if ea.harvestable_fraction is None and eb.harvestable_fraction is None:
+        ignored.update(_GEOMETRY_FIELDS)
+    fixed = [k for k in da if k not in (*ATTRIBUTABLE_INPUTS, *ignored) and da[k] != db[k]]
+    partial = [
+        k for k in ATTRIBUTABLE_INPUTS if k not in ignored and (da[k] is None) != (db[k] is None)
     ]
-    partial = [k for k in ATTRIBUTABLE_INPUTS if (da[k] is None) != (db[k] is None)]
     if fixed or partial:
         names = ", ".join([*fixed, *(f"{k} (set in one case only)" for k in partial)])
         raise InputConflictError(
@@ -1070,7 +1090,7 @@ def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
             return x.reshape(-1)
         return x
 
-    keys = [k for k in ATTRIBUTABLE_INPUTS if getattr(ea, k) is not None]
+    keys = [k for k in ATTRIBUTABLE_INPUTS if getattr(ea, k) is not None and k not in ignored]
     va = {k: value(getattr(ea, k)) for k in keys}
     vb = {k: value(getattr(eb, k)) for k in keys}
     for k in keys:  # a number against a series: compare them month by month
