@@ -70,7 +70,11 @@ def distribution_rows(scenario: Scenario, distributions: Mapping[str, Any]) -> l
                 "p5": d.p5,
                 "p50": d.median,
                 "p95": d.p95,
-                "source": scenario.sources.get(DISTRIBUTION_SOURCE_PREFIX + name, ""),
+                # the positions a from_calibration yield model adds share its source
+                "source": scenario.sources.get(
+                    DISTRIBUTION_SOURCE_PREFIX + name,
+                    scenario.sources.get(DISTRIBUTION_SOURCE_PREFIX + name.split(".")[0], ""),
+                ),
             }
         )
     return rows

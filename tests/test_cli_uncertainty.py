@@ -11,6 +11,7 @@ import json
 import math
 import re
 import shlex
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_uncertainty_quantiles_match_the_chain_at_the_input_quantiles(runner, cl
     assert data["shares"]["binding_constraint"] == {"none": [1.0]}
     cost = data["quantiles"]["cost_per_tested_unit_usd"]
     assert cost["p5"] < cost["p50"] < cost["p95"]
+
+
+def test_uncertainty_with_a_yield_model_from_the_calibration(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from _scenario_files import CALIBRATED_FILE
+
+    path = tmp_path / "calibrated.toml"
+    path.write_text(textwrap.dedent(CALIBRATED_FILE), encoding="utf-8")
+    data = run_json(runner, cli, "uncertainty", str(path), "--draws", "300", "--sensitivity",
+                    "tornado")  # fmt: skip
+    sources = {k: v["source"] for k, v in data["distributions"].items()}
+    assert set(sources) == {"yield_model", "yield_model.parameter", "yield_model.defect_density"}
+    assert len(set(sources.values())) == 1  # the positions carry the model's source
+    good = data["quantiles"]["good_dies"]
+    # every model meeting both SMIC points gives a 400 mm² die between the 20 % of the
+    # 665.61 mm² 910B and the 50-70 % of the 107 mm² Kirin 9000S
+    assert 0.2 * 100_000 < good["p5"][0] < good["p95"][0] < 0.7 * 100_000
 
 
 def test_uncertainty_tornado_json_keyed_by_input(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -48,6 +48,7 @@ from waferlab.yield_models import YIELD_MODELS
 if TYPE_CHECKING:
     import pandas as pd
 
+    from waferlab.calibration import FeasibleYieldModels
     from waferlab.economics import CostInputs
     from waferlab.scenarios import Scenario
 
@@ -735,6 +736,7 @@ def funnel_model(
     *,
     timeline: Mapping[str, Any] | None = None,
     outputs: Sequence[str] | None = None,
+    feasible: FeasibleYieldModels | None = None,
 ) -> Model:
     """Turn funnel inputs into a vectorised model ``f(x) -> outputs`` run by the engine.
 
@@ -757,6 +759,11 @@ def funnel_model(
         What ``f`` returns (names from :data:`MODEL_OUTPUT_NAMES`); default
         :data:`MODEL_OUTPUTS` (the cost only with ``costs``, compute
         equivalents only with a factor).
+    feasible : FeasibleYieldModels, optional
+        A calibration's feasible sets (:func:`waferlab.calibration.feasible_yield_models`):
+        ``x`` may then hold ``yield_model.parameter`` and
+        ``yield_model.defect_density``, positions in [0, 1] in the feasible set
+        of each case's ``yield_model`` (:meth:`FeasibleYieldModels.parameters`).
 
     Returns
     -------
@@ -830,11 +837,15 @@ def funnel_model(
         parameters: dict[str, Any] = dict(inputs.yield_model_parameters)
         cost_values: dict[str, Any] = costs.to_dict() if costs is not None else {}
         drawn: dict[str, dict[str, Any]] = {}
+        positions: dict[str, Any] = {}
         model: Any = None
         for key, value in x.items():
             root, _, sub = key.partition(".")
             if root == "yield_model" and not sub:
                 model = value
+            elif feasible is not None and key in ("yield_model.parameter",
+                                                  "yield_model.defect_density"):  # fmt: skip
+                positions[sub] = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
             elif root == "yield_model_parameters" and sub:
                 parameters[sub] = np.asarray(value, dtype=np.float64)
             elif root in cost_fields and not sub:
@@ -867,6 +878,12 @@ def funnel_model(
             )
         if parameters != dict(inputs.yield_model_parameters):
             changes["yield_model_parameters"] = parameters
+        if positions:
+            if feasible is None or model is None:
+                raise InvalidParameterError(
+                    "input", sorted(positions), "given with yield_model and a feasible set"
+                )
+            model = np.broadcast_to(np.asarray(model).astype(str), (n,))
         if model is None or np.ndim(model) == 0:
             if model is not None:
                 changes["yield_model"] = str(model)
@@ -885,6 +902,14 @@ def funnel_model(
             part["yield_model_parameters"] = {
                 k: _rows_of(v, n, rows) for k, v in _parameters_for(name, parameters).items()
             }
+            if positions and feasible is not None:
+                drawn_parameters = feasible.parameters(
+                    name,
+                    positions.get("parameter", np.full(n, 0.5))[rows],
+                    positions.get("defect_density", np.full(n, 0.5))[rows],
+                )
+                part["defect_density_per_cm2"] = drawn_parameters.pop("defect_density_per_cm2")
+                part["yield_model_parameters"].update(drawn_parameters)
             part_costs = {k: _rows_of(v, n, rows) for k, v in cost_values.items()}
             result = run(part, part_costs)
             for key, value in result.items():
@@ -918,6 +943,7 @@ def scenario_model(scenario: Scenario, *, outputs: Sequence[str] | None = None) 
         scenario.cost_inputs(),
         timeline=scenario.timeline,
         outputs=outputs,
+        feasible=scenario.feasible_yield_models(),
     )
 
 
