@@ -418,3 +418,13 @@ def test_pasted_output_is_real(runner, cli, args: str, expected: str) -> None:  
     result = runner.invoke(cli, shlex.split(args))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip() == expected
+
+
+def test_scenarios_show_lists_the_distributions(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, cli, "scenarios", "show", "csis-2025-ramp")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "distributions (waferlab uncertainty):" in text
+    # December 2025 starts between SemiAnalysis' 45,000 and CSIS' 50,000 (uniform)
+    assert "wafer_starts_per_month.2025-12 = Uniform(low=45000, high=50000)" in text
+    assert "(p5 45,250, median 47,500, p95 49,750)" in text
