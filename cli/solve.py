@@ -202,7 +202,11 @@ def command(
     try:
         result = solve(f, vary, target, low=lo, high=hi, output=key, reduce=reduce)
     except NoSolutionError as exc:
-        raise DomainError(str(exc).replace("target", "--target", 1)) from exc
+        # say what binds where the output comes closest
+        best = solve(f, vary, target, low=lo, high=hi, output=key, reduce=reduce, strict=False)
+        binds = np.asarray(best.outputs["binding_constraint"])[months[-1]].item()
+        message = str(exc).replace("target", "--target", 1)
+        raise DomainError(f"{message}; binding constraint there: {binds}") from exc
     switches = crossovers(f, vary, low=lo, high=hi, output="binding_constraint", reduce=last_month)
     binding = np.asarray(result.outputs["binding_constraint"])[months[-1]].item()
     if output_format == "json":

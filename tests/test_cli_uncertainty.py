@@ -291,6 +291,18 @@ def test_uncertainty_with_costs_alone_uncertain(runner, cli, tmp_path: Path) -> 
     assert data["quantiles"]["cost_per_tested_unit_usd"]["p50"] == pytest.approx(7_071.92, rel=1e-2)
 
 
+def test_solve_out_of_reach_says_what_binds(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # SemiAnalysis 2025: 15 M HBM stacks / 8 = 1,875,000 packages x 0.75 = 1,406,250 units
+    # at most, whatever the die yield
+    result = invoke(
+        runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=2000000",
+        "--vary", "die_yield",
+    )  # fmt: skip
+    assert_one_line_error(
+        result, 1, "reaches at most 1406250", "binding constraint there: hbm", command="solve"
+    )
+
+
 def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = invoke(
         runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=1000000",
