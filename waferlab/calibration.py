@@ -2120,8 +2120,17 @@ class FeasibleYieldModels:
         d0 = np.maximum(d0_low + v * np.maximum(d0_high - d0_low, 0.0), 0.0)
         return {r.parameter: value, "defect_density_per_cm2": d0}
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the feasible ranges, the tolerance and the observations as JSON-able data."""
+        return {
+            "ranges": [r.to_dict() for r in self.ranges],
+            "tolerance": self.tolerance,
+            "observations": [o.name for o in self.observations],
+        }
+
     def __repr__(self) -> str:
-        return f"FeasibleYieldModels({', '.join(r.text() for r in self.ranges)})"
+        models = ", ".join(self.models)
+        return f"<FeasibleYieldModels {models} (tolerance {self.tolerance:g})>"
 
 
 def feasible_yield_models(
