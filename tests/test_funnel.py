@@ -358,8 +358,10 @@ def test_to_dict_is_json_with_the_contract_keys() -> None:
             "allocated",
             "carried_over",
             "rounding",
+            "detail",
             "note",
         }
+        assert stage["detail"]["code"]  # the note's numbers, structured
 
 
 def test_stage_rows_and_table() -> None:
