@@ -70,6 +70,7 @@ from waferlab.errors import (
     ScenarioError,
     UnknownNameError,
     WaferlabError,
+    check_integer,
 )
 
 if TYPE_CHECKING:
@@ -635,7 +636,7 @@ def _digits(value: int) -> str:
 def _check_value(where: str, spec: _Field, value: Any) -> Any:
     key = spec.name
     if key == "package":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or not value.isprintable():
             raise ScenarioError(
                 f"{where} must be a catalogue package or chip name, or a package file "
                 f"beside the scenario, got {_type_name(value)}"
@@ -727,8 +728,12 @@ def _resolve_package(label: str, text: str, base: Path | None) -> Any:
             f"{label}: [parameters] package = {text!r}: a package file must be named relative "
             "to the scenario's folder (or give a catalogue name)"
         )
-    resolved = (folder / candidate).resolve()
-    if not resolved.is_relative_to(folder) or not resolved.is_file():
+    try:
+        resolved = (folder / candidate).resolve()
+        found = resolved.is_relative_to(folder) and resolved.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
         raise ScenarioError(
             f"{label}: [parameters] package = {text!r} is neither a catalogue package or chip "
             "nor a package file in the scenario's folder or below"
@@ -742,7 +747,7 @@ def _build_funnel_inputs(
     timeline: Mapping[str, Any] | None = None,
     base: Path | None = None,
 ) -> FunnelInputs:
-    from waferlab.funnel import FunnelInputs
+    from waferlab.funnel import MAX_MONTHS, FunnelInputs
     from waferlab.timeline import from_spec
 
     values = dict(parameters)
@@ -765,9 +770,12 @@ def _build_funnel_inputs(
         values["die_types"] = types
     months = values.get("months", 1)
     start_month = values.get("start_month")
+    if timeline:
+        try:  # the series need a valid horizon before they can be built
+            months = check_integer("months", months, low=1, high=MAX_MONTHS)
+        except WaferlabError as exc:
+            raise ScenarioError(f"{label}: [parameters] {_one_line(exc)}") from exc
     for key, spec in (timeline or {}).items():
-        if not isinstance(months, int) or months < 1:
-            break  # FunnelInputs names the bad months below
         try:
             values[key] = from_spec(key, spec, start_month=start_month, months=months)
         except WaferlabError as exc:
