@@ -26,6 +26,10 @@ def _show_value(value: Any) -> str:
     return str(value)
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def _entries(scenario: Scenario, table: str) -> list[dict[str, Any]]:
     values = scenario.parameters if table == "parameters" else scenario.costs
     return [
@@ -60,6 +64,20 @@ def _show_text(scenario: Scenario) -> str:
             unit = e["unit"] if e["unit"] not in ("", "1") else ""
             lines.append(f"  {e['key']} = {_show_value(e['value'])} {unit}".rstrip())
             lines += wrap.wrap(e["source"])
+    distributions = scenario.input_distributions()
+    if distributions:
+        lines += ["", "distributions (waferlab uncertainty):"]
+        for key, d in distributions.items():
+            quantiles = ", ".join(
+                f"{label} {_show_value(q) if isinstance(q, str) else _number(q)}"
+                for label, q in (("p5", d.p5), ("median", d.median), ("p95", d.p95))
+            )
+            lines.append(f"  {key} = {d!r} ({quantiles})")
+            source = scenario.sources.get(f"distributions.{key}")
+            if source is not None:
+                lines += wrap.wrap(source)
+        for a, b, rho in scenario.input_correlations():
+            lines.append(f"  rank correlation {a} ~ {b}: {rho:+g}")
     if scenario.published:
         lines += ["", f"published figures ({scenario.published['source']}):"]
         for key, value in scenario.published.items():

@@ -70,12 +70,17 @@ def _text(result: SimulationResult) -> str:
             rule = f"at most {result.max_bad_blocks} of {result.n_blocks} blocks hit"
         else:
             rule = f"at most {result.max_defects} harvestable defects"
+        degraded_se = result.degraded_standard_error
+        spread = (
+            "(n/a with one wafer)"
+            if degraded_se != degraded_se
+            else f"± {format_percent(degraded_se, 2)}"
+        )
         rows += [
             ("Harvestable", f"{result.harvestable_fraction:g} of the critical area, {rule}"),
             (
                 "Mean degraded",
-                f"{format_percent(result.mean_degraded_fraction, 2)} "
-                f"± {format_percent(result.degraded_standard_error, 2)}; analytic "
+                f"{format_percent(result.mean_degraded_fraction, 2)} {spread}; analytic "
                 f"{format_percent(result.expected_degraded_fraction, 2)}; "
                 f"{result.degraded_dies_per_wafer.mean():.2f} dies per wafer",
             ),

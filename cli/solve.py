@@ -170,6 +170,17 @@ def command(
             )
         months = np.flatnonzero(index == labels.index(period))
         period_label = period
+    if key == "cost_per_tested_unit_usd" and resolved.cost_inputs() is None:
+        raise click.BadParameter(
+            f"scenario {resolved.name!r} states no [costs]; give them with --set "
+            "(e.g. --set wafer_cost_usd=13552)",
+            param_hint="'--target'",
+        )
+    outputs = [key, "binding_constraint"]
+    f = scenario_model(resolved, outputs=outputs)
+    # one case at the scenario's own value (or 1) first: an input the funnel cannot
+    # take here (a defect density while die_yield is given) fails with the engine's words
+    f({vary: np.array([base_value(resolved, vary) or 1.0])})
     lo, hi = search_range(resolved, vary, low, high)
     stock = key in STOCK_NAMES
 
@@ -182,12 +193,14 @@ def command(
     def last_month(y: Any) -> Any:
         return np.asarray(y)[:, months[-1]]
 
-    outputs = [key, "binding_constraint"]
-    f = scenario_model(resolved, outputs=outputs)
     try:
         result = solve(f, vary, target, low=lo, high=hi, output=key, reduce=reduce)
     except NoSolutionError as exc:
-        raise DomainError(str(exc).replace("target", "--target", 1)) from exc
+        # say what binds where the output comes closest
+        best = solve(f, vary, target, low=lo, high=hi, output=key, reduce=reduce, strict=False)
+        binds = np.asarray(best.outputs["binding_constraint"])[months[-1]].item()
+        message = str(exc).replace("target", "--target", 1)
+        raise DomainError(f"{message}; binding constraint there: {binds}") from exc
     switches = crossovers(f, vary, low=lo, high=hi, output="binding_constraint", reduce=last_month)
     binding = np.asarray(result.outputs["binding_constraint"])[months[-1]].item()
     if output_format == "json":

@@ -63,7 +63,11 @@ def distribution_rows(scenario: Scenario, distributions: Mapping[str, Any]) -> l
                 "p5": d.p5,
                 "p50": d.median,
                 "p95": d.p95,
-                "source": scenario.sources.get(DISTRIBUTION_SOURCE_PREFIX + name, ""),
+                # the positions a from_calibration yield model adds share its source
+                "source": scenario.sources.get(
+                    DISTRIBUTION_SOURCE_PREFIX + name,
+                    scenario.sources.get(DISTRIBUTION_SOURCE_PREFIX + name.split(".")[0], ""),
+                ),
             }
         )
     return rows
@@ -158,23 +162,27 @@ def command(
     f = scenario_model(resolved)
     labels, g = by_period(f, by, inputs.months, inputs.start_month)
 
-    with progress(draws, "drawing") as advance:
+    def draw(model: Callable[[Mapping[str, Any]], Any], periods: int) -> Any:
+        """Run the draws through ``model`` (the same draws for every model)."""
+        with progress(draws, "drawing") as advance:
 
-        def counted(x: Mapping[str, Any]) -> Any:
-            y = g(x)
-            advance(int(np.shape(y["final_units"])[0]))
-            return y
+            def counted(x: Mapping[str, Any]) -> Any:
+                y = model(x)
+                advance(int(np.shape(y["final_units"])[0]))
+                return y
 
-        result = run_uncertainty(
-            counted,
-            distributions,
-            draws,
-            seed=seed,
-            method=method,  # type: ignore[arg-type]
-            correlations=correlations,
-            chunk_draws=PROGRESS_CHUNK if draws >= PROGRESS_FROM else None,
-            keep_draws=draws * len(labels) <= KEEP_CELLS,
-        )
+            return run_uncertainty(
+                counted,
+                distributions,
+                draws,
+                seed=seed,
+                method=method,  # type: ignore[arg-type]
+                correlations=correlations,
+                chunk_draws=PROGRESS_CHUNK if draws >= PROGRESS_FROM else None,
+                keep_draws=draws * periods <= KEEP_CELLS,
+            )
+
+    result = draw(g, len(labels))
 
     sens: Any = None
     if sensitivity == "tornado":
@@ -191,11 +199,16 @@ def command(
         if sensitivity == "tornado":
             ax = plot_tornado(sens, xlabel=f"finished units over {_span(inputs)}")
         else:
+            fan, fan_labels = result, labels
+            if by == "total":  # one period is no path: draw the months (the same draws)
+                fan_labels, monthly = by_period(f, "month", inputs.months, inputs.start_month)
+                fan = draw(monthly, inputs.months)
             ax = plot_fan_chart(
-                result,
+                fan,
                 output="final_units",
                 cumulative=True,
-                periods=labels,
+                periods=fan_labels,
+                published=_published_on(resolved, inputs, fan_labels),
                 ylabel="finished units to date",
                 title=f"{resolved.name}: p5-p95, p25-p75 and median ({draws:,} draws)",
             )
@@ -251,8 +264,7 @@ def command(
             "rank correlations: " + ", ".join(f"{a} ~ {b}: {rho:+g}" for a, b, rho in correlations)
         )
     lines += ["", f"quantiles ({'per ' + by if by != 'total' else 'horizon total'}):"]
-    shown = [r for r in rows if r["output"].removesuffix(" to date") in TEXT_OUTPUTS]
-    shown = [r for r in shown if r["output"] != "wafer_starts to date"]
+    shown = [r for r in rows if r["output"] in (*TEXT_OUTPUTS, "final_units to date")]
     lines.append(
         format_table(
             shown,
@@ -272,6 +284,22 @@ def command(
     if sens is not None:
         lines += ["", _sensitivity_text(sens, sensitivity, inputs)]
     click.echo("\n".join(lines))
+
+
+def _published_on(scenario: Scenario, inputs: Any, labels: list[str]) -> list[Any]:
+    """Published calendar-year counts as points of the fan chart of units to date.
+
+    A year's count is the running total at the year's last period only when the
+    horizon starts in that year's January; other years are left out.
+    """
+    from .funnel import published_points
+
+    points = []
+    for year, value, figure in published_points(scenario):
+        in_year = [j for j, label in enumerate(labels) if label.startswith(year)]
+        if in_year and inputs.start_month == f"{year}-01":
+            points.append((in_year[-1], value, f"{figure} (published)"))
+    return points
 
 
 def _span(inputs: Any) -> str:

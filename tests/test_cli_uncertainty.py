@@ -11,6 +11,7 @@ import json
 import math
 import re
 import shlex
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_uncertainty_quantiles_match_the_chain_at_the_input_quantiles(runner, cl
     assert data["shares"]["binding_constraint"] == {"none": [1.0]}
     cost = data["quantiles"]["cost_per_tested_unit_usd"]
     assert cost["p5"] < cost["p50"] < cost["p95"]
+
+
+def test_uncertainty_with_a_yield_model_from_the_calibration(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from _scenario_files import CALIBRATED_FILE
+
+    path = tmp_path / "calibrated.toml"
+    path.write_text(textwrap.dedent(CALIBRATED_FILE), encoding="utf-8")
+    data = run_json(runner, cli, "uncertainty", str(path), "--draws", "300", "--sensitivity",
+                    "tornado")  # fmt: skip
+    sources = {k: v["source"] for k, v in data["distributions"].items()}
+    assert set(sources) == {"yield_model", "yield_model.parameter", "yield_model.defect_density"}
+    assert len(set(sources.values())) == 1  # the positions carry the model's source
+    good = data["quantiles"]["good_dies"]
+    # every model meeting both SMIC points gives a 400 mm² die between the 20 % of the
+    # 665.61 mm² 910B and the 50-70 % of the 107 mm² Kirin 9000S
+    assert 0.2 * 100_000 < good["p5"][0] < good["p95"][0] < 0.7 * 100_000
 
 
 def test_uncertainty_tornado_json_keyed_by_input(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -121,6 +138,19 @@ def test_uncertainty_plots(runner, cli, tmp_path: Path) -> None:  # type: ignore
     assert bars.stat().st_size > 0
 
 
+def test_fan_chart_shows_a_published_year_at_its_end(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.cli.uncertainty import _published_on
+    from waferlab.scenarios import load_scenario
+
+    scenario = load_scenario("semianalysis-2025-hbm-bound")
+    labels = [f"2025-{m:02d}" for m in range(1, 13)]
+    # SemiAnalysis' 805,000 Ascend units in 2025: the running total at December
+    points = _published_on(scenario, scenario.funnel_inputs(), labels)
+    assert points == [(11, 805_000.0, "ascend_units_2025 (published)")]
+    shifted = scenario.set_parameter("start_month", "2024-12")
+    assert _published_on(shifted, shifted.funnel_inputs(), labels) == []
+
+
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
@@ -159,6 +189,30 @@ def test_uncertainty_file_errors(runner, cli, tmp_path: Path) -> None:  # type: 
         invoke(runner, cli, "uncertainty", str(bad)), 1, "die_yield.lognormal",
         command="uncertainty",
     )  # fmt: skip
+
+
+def test_progress_bar_only_for_long_runs_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from waferlab.cli.uncertainty import PROGRESS_FROM, progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress(PROGRESS_FROM - 1, "drawing") as advance:
+        advance(10)
+    assert terminal.getvalue() == ""  # a short run: no bar
+    with progress(PROGRESS_FROM, "drawing") as advance:
+        advance(PROGRESS_FROM)
+    assert "drawing" in terminal.getvalue()
+    pipe = io.StringIO()  # not a terminal: no bar, whatever the size
+    monkeypatch.setattr(sys, "stderr", pipe)
+    with progress(10 * PROGRESS_FROM, "drawing") as advance:
+        advance(10 * PROGRESS_FROM)
+    assert pipe.getvalue() == ""
 
 
 # --------------------------------------------------------------------------- solve
@@ -206,6 +260,49 @@ def test_solve_hbm_crossover_and_a_period(runner, cli) -> None:  # type: ignore[
     assert data["value"] == pytest.approx(1_000_000 / (13_000 * 12 * 78 / 2 * 0.75), rel=1e-4)
 
 
+def test_solve_a_falling_output_the_wafer_price_for_a_unit_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # CSIS costs: ((2 C_w / 16 + 8 x 300 + 1,150) / 0.75 + 80) = 7,000 <=> C_w / 8 = 5,190
+    # - 3,550 <=> C_w = $13,120 (the cost falls as the price falls: the largest price
+    # whose unit cost is at most $7,000)
+    data = run_json(
+        runner, cli, "solve", "csis-2025-smic-target", "--target",
+        "cost_per_tested_unit_usd=7000", "--vary", "wafer_cost_usd",
+    )  # fmt: skip
+    assert data["value"] == pytest.approx(13_120, rel=1e-9)
+    assert data["achieved"] == pytest.approx(7_000, rel=1e-9)
+
+
+def test_uncertainty_with_costs_alone_uncertain(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "costs.toml"
+    path.write_text(
+        'name = "c"\ndescription = "d"\ninherits = "csis-2025-smic-target"\n'
+        "[parameters]\nwafer_starts_per_month = 50000\ndie_yield = 0.2\npackaging_yield = 0.75\n",
+        encoding="utf-8",
+    )
+    data = run_json(runner, cli, "uncertainty", str(path), "--draws", "4000")
+    assert set(data["distributions"]) == {
+        "wafer_cost_usd", "hbm_cost_usd_per_stack", "packaging_cost_usd_per_package"
+    }  # fmt: skip
+    units = data["quantiles"]["final_units"]
+    assert units["p5"] == units["p95"] == [300_000.0]  # the chain is certain
+    # the unit cost is linear in the three prices, each uniform (symmetric): its median is
+    # the cost at the medians, (2 x 13,551.5 / 16 + 2,400 + 1,150) / 0.75 + 80 = 7,071.92,
+    # to Monte Carlo error (sd about 900 / sqrt(4,000) x 1.25)
+    assert data["quantiles"]["cost_per_tested_unit_usd"]["p50"] == pytest.approx(7_071.92, rel=1e-2)
+
+
+def test_solve_out_of_reach_says_what_binds(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # SemiAnalysis 2025: 15 M HBM stacks / 8 = 1,875,000 packages x 0.75 = 1,406,250 units
+    # at most, whatever the die yield
+    result = invoke(
+        runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=2000000",
+        "--vary", "die_yield",
+    )  # fmt: skip
+    assert_one_line_error(
+        result, 1, "reaches at most 1406250", "binding constraint there: hbm", command="solve"
+    )
+
+
 def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = invoke(
         runner, cli, "solve", "semianalysis-2025-hbm-bound", "--target", "final_units=1000000",
@@ -228,11 +325,20 @@ def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-un
          "--low < --high"),
         (["--target", "final_units=1e9", "--vary", "die_yield"], 1, "reaches at most"),
         (["--vary", "die_yield"], 2, "--target"),
+        (["--target", "final_units=5", "--vary", "defect_density_per_cm2"], 2, "not both"),
     ],
 )  # fmt: skip
 def test_solve_errors(runner, cli, args: list[str], code: int, needle: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, cli, "solve", "csis-2025-smic-target", *args)
     assert_one_line_error(result, code, needle, command="solve")
+
+
+def test_solve_a_cost_without_costs(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(
+        runner, cli, "solve", "csis-2025-tsmc-die-bank", "--target",
+        "cost_per_tested_unit_usd=100", "--vary", "die_bank_dies",
+    )  # fmt: skip
+    assert_one_line_error(result, 2, "states no [costs]", command="solve")
 
 
 def test_solve_period_must_be_in_the_horizon(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -324,3 +430,13 @@ def test_pasted_output_is_real(runner, cli, args: str, expected: str) -> None:  
     result = runner.invoke(cli, shlex.split(args))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip() == expected
+
+
+def test_scenarios_show_lists_the_distributions(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, cli, "scenarios", "show", "csis-2025-ramp")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "distributions (waferlab uncertainty):" in text
+    # December 2025 starts between SemiAnalysis' 45,000 and CSIS' 50,000 (uniform)
+    assert "wafer_starts_per_month.2025-12 = Uniform(low=45000, high=50000)" in text
+    assert "(p5 45,250, median 47,500, p95 49,750)" in text

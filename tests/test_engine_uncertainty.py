@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _scenario_files import CALIBRATED_FILE
 
 from waferlab.analysis import (
     attribute_funnels,
@@ -339,6 +340,66 @@ def test_the_scenario_file_example_in_the_docs_loads(tmp_path: Path) -> None:
     assert "wafer_cost_usd" not in scenario.distributions
 
 
+def test_a_drawn_wright_exponent_equals_the_scalar_law_draw_by_draw(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        name = "w"
+        description = "d"
+        inherits = "ft-2025-yield-learning"
+        [timeline]
+        defect_density_per_cm2 = { learning = "wright", start = 0.24, exponent = 0.3 }
+        [distributions]
+        "defect_density_per_cm2.exponent" = { uniform = { low = 0.1, high = 0.5 } }
+        """)  # fmt: skip
+    scenario = load_scenario(path)
+    f = scenario_model(scenario, outputs=["final_units"])
+    exponents = np.array([0.1, 0.3, 0.5])
+    units = f({"defect_density_per_cm2.exponent": exponents})["final_units"]
+    for i, b in enumerate(exponents):  # the scalar learning law through the engine
+        law = Learning("wright", start=0.24, exponent=float(b))
+        one = scenario.funnel_inputs().replace(defect_density_per_cm2=law)
+        np.testing.assert_allclose(units[i], run_timeline(one).final_units[0], rtol=1e-12)
+
+
+def test_yield_models_drawn_from_the_calibration_meet_both_smic_points(tmp_path: Path) -> None:
+    scenario = load_scenario(_write(tmp_path, CALIBRATED_FILE))
+    feasible = scenario.feasible_yield_models()
+    assert set(feasible.models) >= {"poisson", "murphy", "negative_binomial"}
+    assert "yield_model.parameter" in scenario.input_distributions()
+    u = np.linspace(0.0, 1.0, 11)
+    for model in feasible.models:
+        p = feasible.parameters(model, u, np.full(11, 0.5))
+        d0 = p.pop("defect_density_per_cm2")
+        # the forward model, independent of the feasible-set search: the 910B's 20 % on
+        # 665.61 mm² exactly, the Kirin 9000S's 50-70 % on 107 mm² (CSIS 2025)
+        y_910b = die_yield(model, 665.61, d0, **p)
+        y_kirin = die_yield(model, 107.0, d0, **p)
+        np.testing.assert_allclose(y_910b, 0.2, rtol=1e-7)
+        assert np.all((y_kirin >= 0.5 * (1 - 1e-7)) & (y_kirin <= 0.7 * (1 + 1e-7)))
+    f = scenario_model(scenario, outputs=["good_dies"])
+    x = {"yield_model": np.array(["poisson", "negative_binomial"]),
+         "yield_model.parameter": np.array([0.0, 1.0]),
+         "yield_model.defect_density": np.array([0.5, 0.5])}  # fmt: skip
+    good = f(x)["good_dies"][:, 0]
+    for i, model in enumerate(x["yield_model"]):
+        p = feasible.parameters(str(model), x["yield_model.parameter"][i : i + 1], [0.5])
+        d0 = float(p.pop("defect_density_per_cm2")[0])
+        expected = 100_000 * die_yield(
+            str(model), 400.0, d0, **{k: float(v[0]) for k, v in p.items()}
+        )
+        assert good[i] == pytest.approx(expected, rel=1e-12)
+
+
+def test_from_calibration_errors(tmp_path: Path) -> None:
+    bad = CALIBRATED_FILE.replace('"SMIC N+2"', '"SMIC N+9"')
+    with pytest.raises(ScenarioError, match="SMIC N\\+9"):
+        load_scenario(_write(tmp_path, bad))
+    both = CALIBRATED_FILE.replace(
+        "[sources]", "defect_density_per_cm2 = { uniform = { low = 0.1, high = 0.2 } }\n[sources]"
+    )
+    with pytest.raises(ScenarioError, match="from_calibration draws the defect density"):
+        load_scenario(_write(tmp_path, both))
+
+
 def test_timeline_series_needs_a_number_to_draw(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
@@ -430,6 +491,13 @@ def test_attribution_refuses_what_cannot_be_mixed() -> None:
         attribute_funnels(a, a.replace(dies_per_package=1))
     with pytest.raises(InvalidParameterError, match="different horizons"):
         attribute_funnels(a, a.replace(months=2))
+    # what cannot change the finished units is no obstacle: the compute-equivalent
+    # figures, and the die size once dies per wafer and the yield are given
+    b = a.replace(compute_equivalent_factor=None, compute_equivalent_basis=None,
+                  die_width_mm=None, die_height_mm=None, die_yield=0.4)  # fmt: skip
+    r = attribute_funnels(a, b)
+    assert r.names == ("die_yield",)
+    assert r.contributions[0] == pytest.approx(math.log(2.0), abs=1e-12)
 
 
 def test_effective_inputs_carry_the_model_yield() -> None:

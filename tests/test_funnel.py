@@ -347,7 +347,9 @@ def test_to_dict_is_json_with_the_contract_keys() -> None:
         "compute equivalents",
     ]
     for stage in data["stages"]:
+        assert stage["key"] == stage["name"].replace(" ", "_")
         assert set(stage) == {
+            "key",
             "name",
             "unit",
             "quantity_in",
@@ -356,8 +358,10 @@ def test_to_dict_is_json_with_the_contract_keys() -> None:
             "allocated",
             "carried_over",
             "rounding",
+            "detail",
             "note",
         }
+        assert stage["detail"]["code"]  # the note's numbers, structured
 
 
 def test_stage_rows_and_table() -> None:
@@ -373,7 +377,7 @@ def test_stage_rows_and_table() -> None:
 
 
 def test_stage_lookup_error_lists_names() -> None:
-    with pytest.raises(UnknownNameError, match="good dies"):
+    with pytest.raises(UnknownNameError, match="good_dies"):
         run_funnel(csis()).stage("no such stage")
 
 

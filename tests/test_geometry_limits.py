@@ -22,6 +22,7 @@ from waferlab.geometry import (
     MAX_GRID_ROWS,
     MAX_GRID_SITES,
     MAX_LENGTH_MM,
+    MIN_LENGTH_MM,
     Die,
     Reticle,
     Wafer,
@@ -204,7 +205,21 @@ def test_no_fit_message_names_the_flat() -> None:
 
 
 def test_grid_bound_is_finite_arithmetic_for_absurd_inputs() -> None:
-    # the smallest and largest accepted lengths together: about 1e306 rows, no overflow error
+    # the smallest and largest accepted lengths together: 1e12 rows, no overflow error
     with pytest.raises(InvalidParameterError, match="rows"):
-        gross_dies_per_wafer(Wafer(MAX_LENGTH_MM), Die(1e-300, 1e-300, 0.0))
-    assert math.isfinite(MAX_LENGTH_MM / 1e-300)
+        gross_dies_per_wafer(Wafer(MAX_LENGTH_MM), Die(MIN_LENGTH_MM, MIN_LENGTH_MM, 0.0))
+    assert math.isfinite(MAX_LENGTH_MM / MIN_LENGTH_MM)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Wafer(1e-320, edge_exclusion_mm=0.0),
+        lambda: Die(1.0, 1e-320),
+        lambda: Die(5e-7, 1.0),
+    ],
+)
+def test_lengths_below_a_nanometre_are_refused(build) -> None:  # type: ignore[no-untyped-def]
+    # found by the fuzz suite: subnormal sizes overflowed the grid arithmetic
+    with pytest.raises(InvalidParameterError, match=r">= 1e-06 mm"):
+        build()

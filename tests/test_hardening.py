@@ -435,3 +435,36 @@ def test_long_string_of_the_wrong_type_is_described_not_echoed(runner, cli) -> N
 def test_non_ascii_digits_in_other_options(runner, cli, args: list[str]) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(cli, args)
     assert_one_line_error(result, 2, command=args[0])
+
+
+def test_fuzz_finds_from_the_new_engine_stay_clean() -> None:
+    # found by the fuzz suite after the timeline and package keys were added
+    from click.testing import CliRunner
+
+    from waferlab.cli.main import cli
+
+    runner = CliRunner()
+    for args in (
+        ["cost", "semianalysis-2025-2027-ramp", "--set", "months=1e19"],
+        ["cost", "csis-2025-smic-target", "--set", "package=\x00"],
+    ):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, args
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    one = runner.invoke(
+        cli,
+        [
+            "simulate",
+            "--die-width-mm",
+            "21.32",
+            "--die-height-mm",
+            "31.22",
+            "--defect-density-per-cm2",
+            "0.2",
+            "--n-wafers",
+            "1",
+            "--harvestable-fraction",
+            "0.5",
+        ],
+    )
+    assert one.exit_code == 0 and "nan" not in one.stdout

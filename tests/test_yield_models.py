@@ -520,7 +520,9 @@ def test_scalar_path_agrees_with_array_path_property(lam: float, alpha: float, n
         kwargs = {p: params[p] for p in model.parameters}
         scalar = model.function(ONE_CM2, lam, **kwargs)
         array = model.function(np.array([ONE_CM2]), lam, **kwargs)[0]
-        assert scalar == pytest.approx(float(array), rel=1e-13, abs=1e-300), name
+        # relative rounding grows with |ln Y| (up to ~1e3 here): the two paths may differ
+        # by a few ulps of ln Y, i.e. about 1e-13 relative at the far tail
+        assert scalar == pytest.approx(float(array), rel=1e-11, abs=1e-300), name
 
 
 @pytest.mark.parametrize("name", list(YIELD_MODELS))

@@ -48,6 +48,7 @@ from waferlab.yield_models import YIELD_MODELS
 if TYPE_CHECKING:
     import pandas as pd
 
+    from waferlab.calibration import FeasibleYieldModels
     from waferlab.economics import CostInputs
     from waferlab.scenarios import Scenario
 
@@ -735,6 +736,7 @@ def funnel_model(
     *,
     timeline: Mapping[str, Any] | None = None,
     outputs: Sequence[str] | None = None,
+    feasible: FeasibleYieldModels | None = None,
 ) -> Model:
     """Turn funnel inputs into a vectorised model ``f(x) -> outputs`` run by the engine.
 
@@ -757,6 +759,11 @@ def funnel_model(
         What ``f`` returns (names from :data:`MODEL_OUTPUT_NAMES`); default
         :data:`MODEL_OUTPUTS` (the cost only with ``costs``, compute
         equivalents only with a factor).
+    feasible : FeasibleYieldModels, optional
+        A calibration's feasible sets (:func:`waferlab.calibration.feasible_yield_models`):
+        ``x`` may then hold ``yield_model.parameter`` and
+        ``yield_model.defect_density``, positions in [0, 1] in the feasible set
+        of each case's ``yield_model`` (:meth:`FeasibleYieldModels.parameters`).
 
     Returns
     -------
@@ -830,11 +837,15 @@ def funnel_model(
         parameters: dict[str, Any] = dict(inputs.yield_model_parameters)
         cost_values: dict[str, Any] = costs.to_dict() if costs is not None else {}
         drawn: dict[str, dict[str, Any]] = {}
+        positions: dict[str, Any] = {}
         model: Any = None
         for key, value in x.items():
             root, _, sub = key.partition(".")
             if root == "yield_model" and not sub:
                 model = value
+            elif feasible is not None and key in ("yield_model.parameter",
+                                                  "yield_model.defect_density"):  # fmt: skip
+                positions[sub] = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
             elif root == "yield_model_parameters" and sub:
                 parameters[sub] = np.asarray(value, dtype=np.float64)
             elif root in cost_fields and not sub:
@@ -867,11 +878,21 @@ def funnel_model(
             )
         if parameters != dict(inputs.yield_model_parameters):
             changes["yield_model_parameters"] = parameters
+        if positions:
+            if feasible is None or model is None:
+                raise InvalidParameterError(
+                    "input", sorted(positions), "given with yield_model and a feasible set"
+                )
+            model = np.broadcast_to(np.asarray(model).astype(str), (n,))
         if model is None or np.ndim(model) == 0:
             if model is not None:
                 changes["yield_model"] = str(model)
                 changes["yield_model_parameters"] = _parameters_for(str(model), parameters)
-            return run(changes, cost_values)
+            # inputs that do not reach the engine (costs alone) leave it one case: repeat it
+            return {
+                k: np.repeat(v, n, axis=0) if v.shape[0] == 1 and n > 1 else v
+                for k, v in run(changes, cost_values).items()
+            }
         names = np.asarray(model).astype(str)
         out: dict[str, NDArray[Any]] = {}
         for name in dict.fromkeys(names.tolist()):
@@ -881,6 +902,14 @@ def funnel_model(
             part["yield_model_parameters"] = {
                 k: _rows_of(v, n, rows) for k, v in _parameters_for(name, parameters).items()
             }
+            if positions and feasible is not None:
+                drawn_parameters = feasible.parameters(
+                    name,
+                    positions.get("parameter", np.full(n, 0.5))[rows],
+                    positions.get("defect_density", np.full(n, 0.5))[rows],
+                )
+                part["defect_density_per_cm2"] = drawn_parameters.pop("defect_density_per_cm2")
+                part["yield_model_parameters"].update(drawn_parameters)
             part_costs = {k: _rows_of(v, n, rows) for k, v in cost_values.items()}
             result = run(part, part_costs)
             for key, value in result.items():
@@ -914,6 +943,7 @@ def scenario_model(scenario: Scenario, *, outputs: Sequence[str] | None = None) 
         scenario.cost_inputs(),
         timeline=scenario.timeline,
         outputs=outputs,
+        feasible=scenario.feasible_yield_models(),
     )
 
 
@@ -971,6 +1001,21 @@ def by_period(
 #: :class:`~waferlab.funnel.FunnelInputs` fields :func:`attribute_funnels` can split a
 #: difference over: the numbers the engine takes per case (draws or series).
 ATTRIBUTABLE_INPUTS: tuple[str, ...] = (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies")
+
+
+_EQUIVALENT_FIELDS = (
+    "compute_equivalent_factor",
+    "compute_equivalent_basis",
+    "compute_equivalent_unit",
+)
+_GEOMETRY_FIELDS = (
+    "die_width_mm",
+    "die_height_mm",
+    "die_area_mm2",
+    "scribe_mm",
+    "wafer_diameter_mm",
+    "edge_exclusion_mm",
+)
 
 
 def _collapsed(array: NDArray[np.float64]) -> float | NDArray[np.float64]:
@@ -1047,10 +1092,15 @@ def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
             "the attribution needs the same months",
         )
     da, db = ea.to_dict(), eb.to_dict()
-    fixed = [
-        k for k in da if k not in ATTRIBUTABLE_INPUTS and da[k] != db[k] and k != "start_month"
+    # inputs that cannot change the finished units: the compute-equivalent figures,
+    # and the die geometry once dies per wafer and the yield are numbers
+    ignored = {"start_month", *_EQUIVALENT_FIELDS}
+    if ea.harvestable_fraction is None and eb.harvestable_fraction is None:
+        ignored.update(_GEOMETRY_FIELDS)
+    fixed = [k for k in da if k not in (*ATTRIBUTABLE_INPUTS, *ignored) and da[k] != db[k]]
+    partial = [
+        k for k in ATTRIBUTABLE_INPUTS if k not in ignored and (da[k] is None) != (db[k] is None)
     ]
-    partial = [k for k in ATTRIBUTABLE_INPUTS if (da[k] is None) != (db[k] is None)]
     if fixed or partial:
         names = ", ".join([*fixed, *(f"{k} (set in one case only)" for k in partial)])
         raise InputConflictError(
@@ -1066,7 +1116,7 @@ def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
             return x.reshape(-1)
         return x
 
-    keys = [k for k in ATTRIBUTABLE_INPUTS if getattr(ea, k) is not None]
+    keys = [k for k in ATTRIBUTABLE_INPUTS if getattr(ea, k) is not None and k not in ignored]
     va = {k: value(getattr(ea, k)) for k in keys}
     vb = {k: value(getattr(eb, k)) for k in keys}
     for k in keys:  # a number against a series: compare them month by month

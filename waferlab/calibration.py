@@ -25,12 +25,13 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq, least_squares
 
 from waferlab.errors import (
     CalibrationError,
     InvalidParameterError,
+    NoSolutionError,
     UnknownNameError,
     check_choice,
     check_integer,
@@ -60,12 +61,14 @@ __all__ = [
     "STATUSES",
     "CalibrationResult",
     "FeasibleRange",
+    "FeasibleYieldModels",
     "ModelComparison",
     "Observation",
     "ObservationFileError",
     "compare_models",
     "feasible_range",
     "feasible_ranges",
+    "feasible_yield_models",
     "fit_yield_model",
     "load_dataset",
     "load_observations",
@@ -1651,3 +1654,130 @@ def feasible_ranges(
         parameter = "alpha" if "alpha" in entry.parameters else "gross_yield"
         out.append(feasible_range(pool, model, parameter, tolerance=tolerance))
     return tuple(out)
+
+
+@dataclass(frozen=True, repr=False)
+class FeasibleYieldModels:
+    """The (model, parameter, D0) triples that meet every observation of one process.
+
+    For each model with a non-empty :func:`feasible_range` of its second
+    parameter (``gross_yield``, or ``alpha`` for ``negative_binomial``), the
+    feasible values of that parameter and, at each, the feasible interval of
+    D0. :meth:`parameters` maps positions in [0, 1] to parameter values and
+    D0, so that a sampler drawing three uniform inputs (the model, the
+    parameter position, the D0 position) draws uniformly over each model's
+    feasible set.
+
+    Attributes
+    ----------
+    ranges : tuple of FeasibleRange
+        One per model with a feasible set, in registry order.
+    observations : tuple of Observation
+    tolerance : float
+        Log-yield tolerance of "meets" (0: exactly inside each published interval).
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> feasible = feasible_yield_models(smic, models=["poisson", "negative_binomial"])
+    >>> feasible.models
+    ('poisson', 'negative_binomial')
+    >>> p = feasible.parameters("poisson", np.array([0.0, 1.0]), np.array([0.5, 0.5]))
+    >>> p["gross_yield"].round(3).tolist()
+    [0.596, 0.89]
+    """
+
+    ranges: tuple[FeasibleRange, ...]
+    observations: tuple[Observation, ...]
+    tolerance: float
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models with a feasible set."""
+        return tuple(r.model for r in self.ranges)
+
+    def range(self, model: str) -> FeasibleRange:
+        """The feasible range of one model's second parameter."""
+        for r in self.ranges:
+            if r.model == model:
+                return r
+        raise UnknownNameError("model", model, self.models)
+
+    def parameters(
+        self, model: str, u_parameter: ArrayLike, u_defect_density: ArrayLike
+    ) -> dict[str, NDArray[np.float64]]:
+        """Map positions in [0, 1] to the model's parameter and D0, draw by draw.
+
+        The parameter position runs along the feasible intervals (their total
+        length, in the parameter's own unit); the D0 position runs across the
+        D0 interval that meets every observation at that parameter value (a
+        single point when an observation is a point value at tolerance 0).
+
+        Returns
+        -------
+        dict
+            ``{parameter: values, "defect_density_per_cm2": values}``.
+        """
+        r = self.range(model)
+        u = np.clip(np.asarray(u_parameter, dtype=np.float64), 0.0, 1.0)
+        v = np.clip(np.asarray(u_defect_density, dtype=np.float64), 0.0, 1.0)
+        lows = np.array([lo for lo, _ in r.intervals])
+        lengths = np.array([hi - lo for lo, hi in r.intervals])
+        ends = np.cumsum(lengths)
+        along = u * ends[-1]
+        which = np.minimum(np.searchsorted(ends, along, side="right"), len(lengths) - 1)
+        value = lows[which] + along - (ends[which] - lengths[which])
+        lo, hi = _d0_bounds(
+            model, self.observations, {**r.fixed, r.parameter: value}, self.tolerance
+        )
+        d0_low, d0_high = np.max(lo, axis=0), np.min(hi, axis=0)
+        d0 = np.maximum(d0_low + v * np.maximum(d0_high - d0_low, 0.0), 0.0)
+        return {r.parameter: value, "defect_density_per_cm2": d0}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the feasible ranges, the tolerance and the observations as JSON-able data."""
+        return {
+            "ranges": [r.to_dict() for r in self.ranges],
+            "tolerance": self.tolerance,
+            "observations": [o.name for o in self.observations],
+        }
+
+    def __repr__(self) -> str:
+        models = ", ".join(self.models)
+        return f"<FeasibleYieldModels {models} (tolerance {self.tolerance:g})>"
+
+
+def feasible_yield_models(
+    observations: Iterable[Observation],
+    *,
+    models: Iterable[str] | None = None,
+    tolerance: float = 0.0,
+) -> FeasibleYieldModels:
+    """Collect every model's feasible set for one process (see :class:`FeasibleYieldModels`).
+
+    Parameters
+    ----------
+    observations : iterable of Observation
+        Observations of one process (see :func:`select`).
+    models : iterable of str, optional
+        Registry names; default every model without a required parameter.
+    tolerance : float, default 0
+        Log-yield tolerance (0: the published intervals themselves).
+
+    Raises
+    ------
+    NoSolutionError
+        If no model meets every observation.
+    """
+    pool = _check_observations(observations)
+    ranges = tuple(
+        r for r in feasible_ranges(pool, models=models, tolerance=tolerance) if not r.is_empty
+    )
+    if not ranges:
+        raise NoSolutionError(
+            "models",
+            list(models) if models is not None else "every model",
+            f"models of which some parameters meet every observation "
+            f"({', '.join(o.name for o in pool)})",
+        )
+    return FeasibleYieldModels(ranges, pool, float(tolerance))

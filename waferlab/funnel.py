@@ -54,7 +54,7 @@ from waferlab.errors import (
 )
 from waferlab.geometry import Die, Wafer, area_bound_dies_per_wafer, gross_dies_per_wafer
 from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
-from waferlab.output import format_quantity, format_table
+from waferlab.output import format_quantity, format_table, funnel_summary, stage_note
 from waferlab.package import Package
 from waferlab.timeline import Learning, parse_month, period_labels
 from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, die_yield
@@ -988,10 +988,20 @@ class FunnelStage:
     quantity_in: float
     quantity: float
     loss: float
-    note: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict)
     allocated: float = 0.0
     carried_over: float = 0.0
     rounding: float = 0.0
+
+    @property
+    def note(self) -> str:
+        """The stage's detail in words (drawn by :func:`waferlab.output.stage_note`)."""
+        return stage_note(self.detail)
+
+    @property
+    def key(self) -> str:
+        """The stage's snake_case key (``"good_dies"``); ``name`` is its display text."""
+        return "_".join(self.name.replace(":", " ").split())
 
     @property
     def not_lost(self) -> float:
@@ -1001,6 +1011,7 @@ class FunnelStage:
     def to_dict(self) -> dict[str, Any]:
         """Return the stage as a JSON-able dict."""
         return {
+            "key": self.key,
             "name": self.name,
             "unit": self.unit,
             "quantity_in": self.quantity_in,
@@ -1009,6 +1020,7 @@ class FunnelStage:
             "allocated": self.allocated,
             "carried_over": self.carried_over,
             "rounding": self.rounding,
+            "detail": dict(self.detail),
             "note": self.note,
         }
 
@@ -1191,17 +1203,24 @@ class FunnelResult:
         return self.fab_only_final_units / self.inputs.months
 
     def stage(self, name: str) -> FunnelStage:
-        """Return the stage called ``name``.
+        """Return the stage called ``name`` (its display name or its snake_case key).
 
         Raises
         ------
         UnknownNameError
-            If there is no such stage; the message lists the stage names.
+            If there is no such stage; the message lists the stage keys.
+
+        Examples
+        --------
+        >>> r = run_funnel(FunnelInputs(wafer_starts_per_month=1, gross_dies_per_wafer=10,
+        ...                             die_yield=0.5))
+        >>> r.stage("good_dies") is r.stage("good dies")
+        True
         """
         for s in self.stages:
-            if s.name == name:
+            if name in (s.name, s.key):
                 return s
-        raise UnknownNameError("stage", name, [s.name for s in self.stages])
+        raise UnknownNameError("stage", name, [s.key for s in self.stages])
 
     def __repr__(self) -> str:
         span = "1 month" if self.months == 1 else f"{self.months} months"
@@ -1282,32 +1301,11 @@ class FunnelResult:
         return format_table(rows, columns, headers=headers, float_format=",.0f")
 
     def summary(self) -> str:
-        """Return a few lines naming the final figures and the binding constraint."""
-        m = self.inputs.months
-        span = "1 month" if m == 1 else f"{m} months"
-        lines = [f"{self.final_units:,.0f} {self.final_unit} over {span}"]
-        if m > 1:
-            lines.append(f"{self.final_units_per_month:,.0f} {self.final_unit} per month (average)")
-        if self.includes_stock:
-            bank = f"{self.inputs.die_bank_dies:,.0f}"
-            if self.fab_only_final_units >= self.final_units:
-                limit = "HBM" if self.binding_constraint == "hbm" else "the packaging chain"
-                lines.append(
-                    f"the die bank of {bank} dies adds no units while {limit} is the limit "
-                    "(the fab flow alone gives the same)"
-                )
-            else:
-                lines.append(
-                    f"includes the die bank of {bank} dies; "
-                    f"the fab flow alone gives {self.fab_only_final_units:,.0f}"
-                )
-        if self.compute_equivalents is not None:
-            lines.append(
-                f"{self.compute_equivalents:,.0f} {self.inputs.compute_equivalent_unit} "
-                f"(basis: {self.inputs.compute_equivalent_basis})"
-            )
-        lines.append(f"binding constraint: {self.binding_constraint}")
-        return "\n".join(lines)
+        """Return a few lines naming the final figures and the binding constraint.
+
+        Drawn by :func:`waferlab.output.funnel_summary` from the numbers held here.
+        """
+        return funnel_summary(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as a JSON-able dict.
@@ -1367,18 +1365,6 @@ def _gross_dies(inputs: FunnelInputs) -> tuple[float | FloatArray, str]:
             "or gross_dies_per_wafer"
         )
     return float(count), "exact placement"
-
-
-def _parameters_text(inputs: FunnelInputs, used: Mapping[str, Any]) -> str:
-    """Name every model parameter used; mark the defaults."""
-    given = inputs.yield_model_parameters
-    parts = []
-    for name, value in used.items():
-        if name in _NEUTRAL_PARAMETERS and name not in given:
-            continue  # the neutral 1.0 of every model; listed in the JSON
-        shown = f"{value:g}" if isinstance(value, float | int) else "(series)"
-        parts.append(f"{name} = {shown}" + ("" if name in given else " (default)"))
-    return ", ".join(parts)
 
 
 def _yield_arrays(
@@ -2085,33 +2071,44 @@ def run_timeline(inputs: FunnelInputs, *, outputs: Iterable[str] | None = None) 
     return TimelineResult(inputs, MappingProxyType(arrays), binding, exhausted, in_process)
 
 
-def _yield_note(inputs: FunnelInputs, good: float, time_varying: bool) -> str:
-    """Describe the die yield used (given, or the model and its parameters)."""
+def _yield_note(inputs: FunnelInputs, good: float, time_varying: bool) -> dict[str, Any]:
+    """The die yield used, as structured detail: given, or the model and its parameters."""
     used = inputs.yield_parameters_used()
     if inputs.die_yield is not None:
-        if isinstance(inputs.die_yield, np.ndarray):
-            note = f"die yield from a monthly series, average {good:.4g} (given)"
-        else:
-            note = f"die yield {good:.4g} (given)"
-        if not used and inputs.yield_model != "poisson":
-            note += f"; die_yield is given, so the yield model {inputs.yield_model} is not used"
-        return note
+        return {
+            "code": "die_yield",
+            "given": True,
+            "yield": good,
+            "series": isinstance(inputs.die_yield, np.ndarray),
+            "model": inputs.yield_model,
+            "model_unused": not used and inputs.yield_model != "poisson",
+        }
     d0 = inputs.defect_density_per_cm2
     area = inputs.area_mm2
     assert area is not None and d0 is not None
-    detail = _parameters_text(inputs, used)
     if isinstance(d0, Learning):
-        d0_text = f"D0 learning {d0.kind} from {d0.start:g}/cm²"
+        d0_detail: dict[str, Any] = {"kind": "learning", "law": d0.kind, "start": d0.start}
     elif isinstance(d0, np.ndarray):
-        d0_text = "D0 from a monthly series"
+        d0_detail = {"kind": "series"}
     else:
-        d0_text = f"D0 = {d0:g}/cm²"
-    average = "average " if time_varying else ""
-    return (
-        f"{inputs.yield_model} yield at {d0_text}, {area:.6g} mm²"
-        + (f", {detail}" if detail else "")
-        + f": {average}{good:.4g}"
-    )
+        d0_detail = {"kind": "value", "value": d0}
+    given = inputs.yield_model_parameters
+    parameters = [
+        (name, value if isinstance(value, float | int) else None, name in given)
+        for name, value in used.items()
+        # the neutral 1.0 of every model is left out unless given; the JSON lists it
+        if name in given or name not in _NEUTRAL_PARAMETERS
+    ]
+    return {
+        "code": "die_yield",
+        "given": False,
+        "yield": good,
+        "model": inputs.yield_model,
+        "d0": d0_detail,
+        "area_mm2": area,
+        "parameters": parameters,
+        "average": time_varying,
+    }
 
 
 def _scalar(x: Any) -> float:
@@ -2231,17 +2228,16 @@ def _funnel_result(
     stages: list[FunnelStage] = []
     capacity = total("wafer_capacity")
     wafers = total("wafer_starts")
-    plural = "s" if months > 1 else ""
-    if isinstance(inputs.wafer_starts_per_month, np.ndarray) or isinstance(
+    series = isinstance(inputs.wafer_starts_per_month, np.ndarray) or isinstance(
         inputs.capacity_share, np.ndarray
-    ):
-        share = wafers / capacity if capacity else 0.0
-        wafer_note = f"monthly series over {months} month{plural} (average share {share:.4g})"
-    else:
-        wafer_note = (
-            f"{inputs.wafer_starts_per_month:,.0f} per month × share "
-            f"{inputs.capacity_share:g} × {months} month{plural}"
-        )
+    )
+    wafer_note = {
+        "code": "wafer_starts",
+        "months": months,
+        "per_month": None if series else inputs.wafer_starts_per_month,
+        "share": None if series else inputs.capacity_share,
+        "average_share": wafers / capacity if capacity else 0.0,
+    }
     stages.append(
         FunnelStage(
             "wafer starts",
@@ -2257,10 +2253,14 @@ def _funnel_result(
     gross = total("gross_dies")
     if isinstance(per_wafer, np.ndarray):
         per_wafer_value = gross / wafers if wafers else _scalar(per_wafer)
-        gross_note = f"{per_wafer_value:.4g} per wafer on average ({source}, a monthly series)"
     else:
         per_wafer_value = per_wafer
-        gross_note = f"{per_wafer:g} per wafer ({source})"
+    gross_note = {
+        "code": "gross_dies",
+        "per_wafer": per_wafer_value,
+        "source": source,
+        "series": isinstance(per_wafer, np.ndarray),
+    }
     stages.append(FunnelStage("gross dies", "dies", gross, gross, 0.0, gross_note))
 
     good = total("good_dies")
@@ -2292,8 +2292,11 @@ def _funnel_result(
                 failing,
                 degraded,
                 max(failing - degraded, 0.0),
-                f"harvestable fraction {inputs.harvestable_fraction:g}; "
-                + ("packaged" if inputs.package_degraded_dies else "not packaged"),
+                {
+                    "code": "degraded",
+                    "harvestable_fraction": inputs.harvestable_fraction,
+                    "packaged": inputs.package_degraded_dies,
+                },
             )
         )
 
@@ -2306,8 +2309,11 @@ def _funnel_result(
                 b_good,
                 b_good,
                 0.0,
-                f"die type {name}: its own wafers ({total(f'wafer_starts[{name}]'):,.0f} over "
-                "the horizon) and yield",
+                {
+                    "code": "die_type",
+                    "die_type": name,
+                    "wafers": total(f"wafer_starts[{name}]"),
+                },
             )
         )
     bank_total = total("die_bank_dies_in")
@@ -2316,19 +2322,17 @@ def _funnel_result(
     arrived = _scalar(np.cumsum(sim["dies_arrived"] + sim["die_bank_dies_in"], axis=1)[:, -1])
     in_fab = _scalar(sim["dies_in_fab_at_end"])
     if bank_total > 0 or inputs.package_degraded_dies or in_fab > 0:
-        parts = ["good dies"]
-        if inputs.package_degraded_dies:
-            parts.append("degraded dies")
-        if bank_total > 0:
-            parts.append(f"die bank stock of {bank_total:,.0f} (once over the horizon)")
-        note = " + ".join(parts)
-        if in_fab > 0:
-            note += (
-                f"; {in_fab:,.0f} still in the fab at the horizon's end (fab cycle time "
-                f"{inputs.fab_cycle_time_months} months)"
-            )
+        supply_note = {
+            "code": "die_supply",
+            "degraded_packaged": inputs.package_degraded_dies,
+            "die_bank": bank_total,
+            "in_fab": in_fab,
+            "fab_cycle_time_months": inputs.fab_cycle_time_months,
+        }
         stages.append(
-            FunnelStage("die supply", "dies", made, arrived, 0.0, note, carried_over=made - arrived)
+            FunnelStage(
+                "die supply", "dies", made, arrived, 0.0, supply_note, carried_over=made - arrived
+            )
         )
 
     k = inputs.dies_per_package
@@ -2359,20 +2363,18 @@ def _funnel_result(
             binding = "dies"
         if packages < whole:
             binding = "packaging"
-    note = f"{k} {'die' if k == 1 else 'dies'} per package"
-    if h > 0:
-        note += f", {h} HBM stacks per package"
-        if hbm_available is None:
-            note += " (HBM unconstrained)"
-        else:
-            note += f"; HBM available {hbm_available:,.0f}; binding: {binding}"
-    for name, branch in inputs.die_types.items():
-        note += (
-            f"; {branch.dies_per_package} × {name} per package "
-            f"({_scalar(sim[f'level[{name}]'][:, -1]):,.0f} packages' worth)"
-        )
-    if capacity_on:
-        note += f"; packaging capacity {total('packaging_capacity'):,.0f} over the horizon"
+    package_note = {
+        "code": "packages",
+        "dies_per_package": k,
+        "hbm_stacks_per_package": h,
+        "hbm_available": hbm_available,
+        "binding": binding,
+        "die_types": [
+            (name, branch.dies_per_package, _scalar(sim[f"level[{name}]"][:, -1]))
+            for name, branch in inputs.die_types.items()
+        ],
+        "packaging_capacity": total("packaging_capacity") if capacity_on else None,
+    }
     # nothing is lost here: dies held back by HBM, another die type or the packaging
     # line, and the part of a package left by the floor, stay in the die inventory
     rounding = min(max(room - whole, 0.0), max(die_limit - packages, 0.0))
@@ -2383,7 +2385,7 @@ def _funnel_result(
             die_limit,
             packages,
             0.0,
-            note,
+            package_note,
             carried_over=max(die_limit - packages - rounding, 0.0),
             rounding=rounding,
         )
@@ -2391,7 +2393,6 @@ def _funnel_result(
 
     good_packages = total("good_packages")
     py = inputs.packaging_yield
-    py_text = "a monthly series" if isinstance(py, np.ndarray) else f"{py:g}"
     stages.append(
         FunnelStage(
             "good packages",
@@ -2399,18 +2400,18 @@ def _funnel_result(
             packages,
             good_packages,
             packages - good_packages,
-            f"packaging yield {py_text}",
+            {"code": "packaging_yield", "value": None if isinstance(py, np.ndarray) else py},
         )
     )
     units = total("final_units")
     ty = inputs.test_yield
-    test_note = f"test yield {'a monthly series' if isinstance(ty, np.ndarray) else f'{ty:g}'}"
     in_packaging = _scalar(sim["units_in_packaging_at_end"])
-    if in_packaging > 0:
-        test_note += (
-            f"; {in_packaging:,.0f} still in packaging at the horizon's end (packaging cycle "
-            f"time {inputs.packaging_cycle_time_months} months)"
-        )
+    test_note = {
+        "code": "test_yield",
+        "value": None if isinstance(ty, np.ndarray) else ty,
+        "in_packaging": in_packaging,
+        "packaging_cycle_time_months": inputs.packaging_cycle_time_months,
+    }
     stages.append(
         FunnelStage(
             "tested units",
@@ -2426,7 +2427,6 @@ def _funnel_result(
     if inputs.compute_equivalent_factor is not None:
         equivalents = total("compute_equivalents")
         factor = inputs.compute_equivalent_factor
-        factor_text = "a monthly series" if isinstance(factor, np.ndarray) else f"{factor:g}"
         stages.append(
             FunnelStage(
                 "compute equivalents",
@@ -2434,7 +2434,11 @@ def _funnel_result(
                 equivalents,
                 equivalents,
                 0.0,
-                f"{factor_text} per unit (basis: {inputs.compute_equivalent_basis})",
+                {
+                    "code": "compute_equivalents",
+                    "factor": None if isinstance(factor, np.ndarray) else factor,
+                    "basis": inputs.compute_equivalent_basis,
+                },
             )
         )
     leftover_dies = max(_scalar(sim["die_inventory"][:, -1]), 0.0)

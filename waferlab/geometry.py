@@ -65,6 +65,7 @@ __all__ = [
     "MAX_GRID_ROWS",
     "MAX_GRID_SITES",
     "MAX_LENGTH_MM",
+    "MIN_LENGTH_MM",
     "OFFSET_MODES",
     "SITE_FULL",
     "SITE_OUTSIDE",
@@ -91,6 +92,20 @@ CONTAINMENT_TOLERANCE_MM: float = 1e-9
 #: Longest wafer diameter, die side, scribe width or field side accepted [mm]
 #: (1 km, far beyond any wafer; it keeps every computation in floating-point range).
 MAX_LENGTH_MM: float = 1e6
+#: Smallest wafer diameter, die side or reticle field [mm] (1 nm): nothing smaller
+#: exists, and smaller (down to subnormal) lengths would overflow the grid arithmetic.
+MIN_LENGTH_MM: float = 1e-6
+
+
+def _length(name: str, value: Any) -> float:
+    """A positive length in ``[MIN_LENGTH_MM, MAX_LENGTH_MM]``."""
+    x = check_real(name, value, low=0.0, high=MAX_LENGTH_MM, low_open=True)
+    if x < MIN_LENGTH_MM:
+        raise InvalidParameterError(
+            name, x, f">= {MIN_LENGTH_MM:g} mm", "a sanity bound (1 nm; see docs/geometry.md)"
+        )
+    return x
+
 
 #: Most grid sites (columns x rows over the wafer) that :func:`place_dies` lists.
 #: A placement needs about 35 bytes per site at its peak (about 0.2 GB at the
@@ -202,7 +217,7 @@ class Wafer:
     keepouts: tuple[Any, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        d = check_real("diameter_mm", self.diameter_mm, low=0.0, high=MAX_LENGTH_MM, low_open=True)
+        d = _length("diameter_mm", self.diameter_mm)
         r = d / 2.0
         ee = check_real(
             "edge_exclusion_mm", self.edge_exclusion_mm, low=0.0, high=r, high_open=True
@@ -348,8 +363,7 @@ class Die:
     def __post_init__(self) -> None:
         top = MAX_LENGTH_MM
         for name in ("width_mm", "height_mm"):
-            value = check_real(name, getattr(self, name), low=0.0, high=top, low_open=True)
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, name, _length(name, getattr(self, name)))
         object.__setattr__(
             self, "scribe_x_mm", check_real("scribe_x_mm", self.scribe_x_mm, low=0.0, high=top)
         )
@@ -456,24 +470,12 @@ class Reticle:
         object.__setattr__(
             self,
             "field_width_mm",
-            check_real(
-                "field_width_mm",
-                self.field_width_mm,
-                low=0.0,
-                high=MAX_LENGTH_MM,
-                low_open=True,
-            ),
+            _length("field_width_mm", self.field_width_mm),
         )
         object.__setattr__(
             self,
             "field_height_mm",
-            check_real(
-                "field_height_mm",
-                self.field_height_mm,
-                low=0.0,
-                high=MAX_LENGTH_MM,
-                low_open=True,
-            ),
+            _length("field_height_mm", self.field_height_mm),
         )
 
 

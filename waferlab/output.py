@@ -785,3 +785,180 @@ def calibration_fit_text(
             f"{format_percent(pred)} ({'met' if ok else 'not met'})"
         )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- funnel notes
+
+
+def _number_or_series(value: Any, fmt: str = "g") -> str:
+    return "a monthly series" if value is None else format(value, fmt)
+
+
+def _note_wafer_starts(d: Mapping[str, Any]) -> str:
+    months = d["months"]
+    plural = "s" if months > 1 else ""
+    if d.get("per_month") is None:
+        share = d["average_share"]
+        return f"monthly series over {months} month{plural} (average share {share:.4g})"
+    return f"{d['per_month']:,.0f} per month × share {d['share']:g} × {months} month{plural}"
+
+
+def _note_gross_dies(d: Mapping[str, Any]) -> str:
+    if d.get("series"):
+        return f"{d['per_wafer']:.4g} per wafer on average ({d['source']}, a monthly series)"
+    return f"{d['per_wafer']:g} per wafer ({d['source']})"
+
+
+def _note_die_yield(d: Mapping[str, Any]) -> str:
+    if d["given"]:
+        if d.get("series"):
+            note = f"die yield from a monthly series, average {d['yield']:.4g} (given)"
+        else:
+            note = f"die yield {d['yield']:.4g} (given)"
+        if d.get("model_unused"):
+            note += f"; die_yield is given, so the yield model {d['model']} is not used"
+        return note
+    d0 = d["d0"]
+    if d0["kind"] == "learning":
+        d0_text = f"D0 learning {d0['law']} from {d0['start']:g}/cm²"
+    elif d0["kind"] == "series":
+        d0_text = "D0 from a monthly series"
+    else:
+        d0_text = f"D0 = {d0['value']:g}/cm²"
+    parts = [
+        f"{name} = {'(series)' if value is None else format(value, 'g')}"
+        + ("" if given else " (default)")
+        for name, value, given in d["parameters"]
+    ]
+    detail = ", ".join(parts)
+    average = "average " if d.get("average") else ""
+    return (
+        f"{d['model']} yield at {d0_text}, {d['area_mm2']:.6g} mm²"
+        + (f", {detail}" if detail else "")
+        + f": {average}{d['yield']:.4g}"
+    )
+
+
+def _note_degraded(d: Mapping[str, Any]) -> str:
+    return f"harvestable fraction {d['harvestable_fraction']:g}; " + (
+        "packaged" if d["packaged"] else "not packaged"
+    )
+
+
+def _note_die_type(d: Mapping[str, Any]) -> str:
+    return (
+        f"die type {d['die_type']}: its own wafers ({d['wafers']:,.0f} over the horizon) and yield"
+    )
+
+
+def _note_die_supply(d: Mapping[str, Any]) -> str:
+    parts = ["good dies"]
+    if d["degraded_packaged"]:
+        parts.append("degraded dies")
+    if d["die_bank"] > 0:
+        parts.append(f"die bank stock of {d['die_bank']:,.0f} (once over the horizon)")
+    note = " + ".join(parts)
+    if d["in_fab"] > 0:
+        note += (
+            f"; {d['in_fab']:,.0f} still in the fab at the horizon's end (fab cycle time "
+            f"{d['fab_cycle_time_months']} months)"
+        )
+    return note
+
+
+def _note_packages(d: Mapping[str, Any]) -> str:
+    k, h = d["dies_per_package"], d["hbm_stacks_per_package"]
+    note = f"{k} {'die' if k == 1 else 'dies'} per package"
+    if h > 0:
+        note += f", {h} HBM stacks per package"
+        if d["hbm_available"] is None:
+            note += " (HBM unconstrained)"
+        else:
+            note += f"; HBM available {d['hbm_available']:,.0f}; binding: {d['binding']}"
+    for name, count, worth in d["die_types"]:
+        note += f"; {count} × {name} per package ({worth:,.0f} packages' worth)"
+    if d["packaging_capacity"] is not None:
+        note += f"; packaging capacity {d['packaging_capacity']:,.0f} over the horizon"
+    return note
+
+
+def _note_packaging_yield(d: Mapping[str, Any]) -> str:
+    return f"packaging yield {_number_or_series(d['value'])}"
+
+
+def _note_test_yield(d: Mapping[str, Any]) -> str:
+    note = f"test yield {_number_or_series(d['value'])}"
+    if d["in_packaging"] > 0:
+        note += (
+            f"; {d['in_packaging']:,.0f} still in packaging at the horizon's end (packaging "
+            f"cycle time {d['packaging_cycle_time_months']} months)"
+        )
+    return note
+
+
+def _note_equivalents(d: Mapping[str, Any]) -> str:
+    return f"{_number_or_series(d['factor'])} per unit (basis: {d['basis']})"
+
+
+_STAGE_NOTES = {
+    "wafer_starts": _note_wafer_starts,
+    "gross_dies": _note_gross_dies,
+    "die_yield": _note_die_yield,
+    "degraded": _note_degraded,
+    "die_type": _note_die_type,
+    "die_supply": _note_die_supply,
+    "packages": _note_packages,
+    "packaging_yield": _note_packaging_yield,
+    "test_yield": _note_test_yield,
+    "compute_equivalents": _note_equivalents,
+}
+
+
+def stage_note(detail: Mapping[str, Any]) -> str:
+    """Render a funnel stage's structured detail (a ``code`` and its values) as a note.
+
+    The funnel records numbers and names (:attr:`waferlab.funnel.FunnelStage.detail`);
+    this is where they become words.
+
+    Examples
+    --------
+    >>> stage_note({"code": "packaging_yield", "value": 0.75})
+    'packaging yield 0.75'
+    >>> stage_note({})
+    ''
+    """
+    render = _STAGE_NOTES.get(str(detail.get("code", "")))
+    return render(detail) if render is not None else ""
+
+
+def funnel_summary(result: Any) -> str:
+    """Return the closing lines of a funnel: final units, stocks, equivalents, binding.
+
+    ``result`` is a :class:`waferlab.funnel.FunnelResult`.
+    """
+    m = result.inputs.months
+    span = "1 month" if m == 1 else f"{m} months"
+    unit = result.final_unit
+    lines = [f"{result.final_units:,.0f} {unit} over {span}"]
+    if m > 1:
+        lines.append(f"{result.final_units_per_month:,.0f} {unit} per month (average)")
+    if result.includes_stock:
+        bank = f"{result.die_bank_dies:,.0f}"
+        if result.fab_only_final_units >= result.final_units:
+            limit = "HBM" if result.binding_constraint == "hbm" else "the packaging chain"
+            lines.append(
+                f"the die bank of {bank} dies adds no units while {limit} is the limit "
+                "(the fab flow alone gives the same)"
+            )
+        else:
+            lines.append(
+                f"includes the die bank of {bank} dies; "
+                f"the fab flow alone gives {result.fab_only_final_units:,.0f}"
+            )
+    if result.compute_equivalents is not None:
+        lines.append(
+            f"{result.compute_equivalents:,.0f} {result.inputs.compute_equivalent_unit} "
+            f"(basis: {result.inputs.compute_equivalent_basis})"
+        )
+    lines.append(f"binding constraint: {result.binding_constraint}")
+    return "\n".join(lines)

@@ -64,7 +64,13 @@ NASTY = [
 ]
 PLAIN = ["0.5", "1", "2", "10", "25", "100", "0.1", "0.2", "300", "665.61", "21.32", "31.22"]
 
-SCENARIOS = ["csis-2025-smic-target", "csis-2025-smic-current", "semianalysis-2025-hbm-bound"]
+SCENARIOS = [
+    "csis-2025-smic-target",
+    "csis-2025-smic-current",
+    "semianalysis-2025-hbm-bound",
+    "semianalysis-2025-2027-ramp",
+    "ft-2025-yield-learning",
+]
 SET_KEYS = [
     "die_yield",
     "defect_density_per_cm2",
@@ -76,6 +82,10 @@ SET_KEYS = [
     "yield_model",
     "wafer_cost_usd",
     "harvestable_fraction",
+    "packaging_capacity_per_month",
+    "start_month",
+    "fab_cycle_time_months",
+    "package",
     "nosuchkey",
 ]
 
@@ -89,6 +99,17 @@ PREFIX: dict[str, list[str]] = {
     "harvest": [],
     "funnel": [],
     "cost": [],
+    # a small wafer run; the drawn options may change any of these
+    "simulate": [
+        "--die-width-mm",
+        "21.32",
+        "--die-height-mm",
+        "31.22",
+        "--defect-density-per-cm2",
+        "0.2",
+        "--n-wafers",
+        "5",
+    ],
 }
 SKIP_OPTIONS = {"--plot", "--out", "--help", "-h", "--model"}
 

@@ -70,6 +70,7 @@ from waferlab.errors import (
     ScenarioError,
     UnknownNameError,
     WaferlabError,
+    check_integer,
 )
 
 if TYPE_CHECKING:
@@ -400,6 +401,18 @@ class Scenario:
         """
         return _parse_distributions(self.label, self.distributions, self.timeline, self.parameters)
 
+    def feasible_yield_models(self) -> Any:
+        """The calibration a ``yield_model = { from_calibration = ... }`` draws from, or None.
+
+        Returns
+        -------
+        waferlab.calibration.FeasibleYieldModels or None
+        """
+        spec = self.distributions.get("yield_model")
+        if isinstance(spec, Mapping) and CALIBRATED in spec:
+            return _calibrated(f"{self.label}: [distributions] yield_model", spec)
+        return None
+
     def input_correlations(self) -> list[tuple[str, str, float]]:
         """Return ``[[correlations]]`` as (input, input, Spearman ρ) triples.
 
@@ -623,7 +636,7 @@ def _digits(value: int) -> str:
 def _check_value(where: str, spec: _Field, value: Any) -> Any:
     key = spec.name
     if key == "package":
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or not value.isprintable():
             raise ScenarioError(
                 f"{where} must be a catalogue package or chip name, or a package file "
                 f"beside the scenario, got {_type_name(value)}"
@@ -715,8 +728,12 @@ def _resolve_package(label: str, text: str, base: Path | None) -> Any:
             f"{label}: [parameters] package = {text!r}: a package file must be named relative "
             "to the scenario's folder (or give a catalogue name)"
         )
-    resolved = (folder / candidate).resolve()
-    if not resolved.is_relative_to(folder) or not resolved.is_file():
+    try:
+        resolved = (folder / candidate).resolve()
+        found = resolved.is_relative_to(folder) and resolved.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
         raise ScenarioError(
             f"{label}: [parameters] package = {text!r} is neither a catalogue package or chip "
             "nor a package file in the scenario's folder or below"
@@ -730,7 +747,7 @@ def _build_funnel_inputs(
     timeline: Mapping[str, Any] | None = None,
     base: Path | None = None,
 ) -> FunnelInputs:
-    from waferlab.funnel import FunnelInputs
+    from waferlab.funnel import MAX_MONTHS, FunnelInputs
     from waferlab.timeline import from_spec
 
     values = dict(parameters)
@@ -753,9 +770,12 @@ def _build_funnel_inputs(
         values["die_types"] = types
     months = values.get("months", 1)
     start_month = values.get("start_month")
+    if timeline:
+        try:  # the series need a valid horizon before they can be built
+            months = check_integer("months", months, low=1, high=MAX_MONTHS)
+        except WaferlabError as exc:
+            raise ScenarioError(f"{label}: [parameters] {_one_line(exc)}") from exc
     for key, spec in (timeline or {}).items():
-        if not isinstance(months, int) or months < 1:
-            break  # FunnelInputs names the bad months below
         try:
             values[key] = from_spec(key, spec, start_month=start_month, months=months)
         except WaferlabError as exc:
@@ -1094,7 +1114,58 @@ def _catalogue_defaults(
 def _is_distribution(spec: Mapping[str, Any]) -> bool:
     from waferlab.uncertainty import DISTRIBUTIONS
 
-    return any(key in DISTRIBUTIONS or key == "out_of_range" for key in spec)
+    return any(key in DISTRIBUTIONS or key in ("out_of_range", CALIBRATED) for key in spec)
+
+
+#: The form of a yield model drawn from a calibration's feasible set.
+CALIBRATED = "from_calibration"
+#: Keys of that form.
+_CALIBRATED_KEYS = (CALIBRATED, "process", "models", "tolerance")
+#: Inputs a ``from_calibration`` yield model adds: positions in the feasible sets.
+CALIBRATED_POSITIONS = ("yield_model.parameter", "yield_model.defect_density")
+
+
+@cache
+def _feasible(dataset: str, process: str, models: tuple[str, ...] | None, tolerance: float) -> Any:
+    from waferlab.calibration import feasible_yield_models, load_dataset, processes, select
+
+    observations = load_dataset(dataset)
+    known = processes(observations)
+    if process not in known:
+        raise UnknownNameError("process", process, known)
+    return feasible_yield_models(
+        select(observations, process=process), models=models, tolerance=tolerance
+    )
+
+
+def _calibrated(where: str, spec: Mapping[str, Any]) -> Any:
+    """The :class:`~waferlab.calibration.FeasibleYieldModels` of a ``from_calibration`` form."""
+    for key in spec:
+        if key not in _CALIBRATED_KEYS:
+            raise ScenarioError(
+                f"{where}: unknown key {key!r} of the from_calibration form; one of "
+                f"{', '.join(_CALIBRATED_KEYS)}"
+            )
+    dataset, process = spec.get(CALIBRATED), spec.get("process")
+    models = spec.get("models")
+    tolerance = spec.get("tolerance", 0.0)
+    if not isinstance(dataset, str) or not isinstance(process, str):
+        raise ScenarioError(
+            f'{where}: give from_calibration = "<dataset>" and process = "<process>", e.g. '
+            f'{{ from_calibration = "csis-2025", process = "SMIC N+2" }}'
+        )
+    if models is not None and (
+        not isinstance(models, list) or not all(isinstance(m, str) for m in models)
+    ):
+        raise ScenarioError(f"{where}.models must be a list of yield model names")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise ScenarioError(f"{where}.tolerance must be a number, got {_type_name(tolerance)}")
+    try:
+        return _feasible(
+            dataset, process, None if models is None else tuple(models), float(tolerance)
+        )
+    except WaferlabError as exc:
+        raise ScenarioError(f"{where}: {_one_line(exc)}") from exc
 
 
 def _flatten_distributions(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
@@ -1176,7 +1247,7 @@ def distribution_range(key: str) -> Any:
     Examples
     --------
     >>> str(distribution_range("die_yield")), str(distribution_range("wafer_cost_usd"))
-    ('in [0, 1]', 'in (0, 1e+09]')
+    ('in [0, 1]', 'in (0, 1000000000]')
     >>> str(distribution_range("defect_density_per_cm2.time_constant_months"))
     '> 0'
     """
@@ -1221,7 +1292,7 @@ def _parse_distributions(
     parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the distributions of a scenario, each with its input's valid range."""
-    from waferlab.uncertainty import parse_distribution
+    from waferlab.uncertainty import Discrete, Uniform, parse_distribution
     from waferlab.yield_models import YIELD_MODELS
 
     given = {**(parameters or {}), **timeline}
@@ -1229,6 +1300,25 @@ def _parse_distributions(
     for key, spec in table.items():
         root, _, sub = key.partition(".")
         where = f"{label}: [distributions] {key}"
+        if key == "yield_model" and isinstance(spec, Mapping) and CALIBRATED in spec:
+            if "defect_density_per_cm2" in table or any(
+                k.startswith("yield_model_parameters.") for k in table
+            ):
+                raise ScenarioError(
+                    f"{where}: from_calibration draws the defect density and the model's "
+                    "parameter itself; remove the distributions on defect_density_per_cm2 "
+                    "and yield_model_parameters"
+                )
+            feasible = _calibrated(where, spec)
+            out["yield_model"] = Discrete(feasible.models)
+            for position in CALIBRATED_POSITIONS:
+                out[position] = Uniform(0.0, 1.0)
+            if "die_yield" in given and "harvestable_fraction" not in given:
+                raise ScenarioError(
+                    f"{where}: die_yield is given, so the yield model is not used; remove "
+                    "die_yield (the model and its D0 then give the yield)"
+                )
+            continue
         uses_model = "die_yield" not in given or "harvestable_fraction" in given
         if root in _MODEL_INPUTS and not uses_model:
             raise ScenarioError(
@@ -1422,6 +1512,8 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
                 parameters.pop(replaced, None)
                 sources.pop(replaced, None)
                 timeline.pop(replaced, None)
+                # a range around the replaced value does not describe the new one
+                _drop_distributions(distributions, sources, replaced)
             if key in ("die_width_mm", "die_height_mm"):
                 parameters.pop("die_area_mm2", None)
             parameters[key] = value
