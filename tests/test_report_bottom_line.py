@@ -201,3 +201,13 @@ def test_cli_passes_the_scenario(runner, cli, monkeypatch, built_report) -> None
     assert calls[-1][0].funnel_inputs().die_yield == 0.3
     result = runner.invoke(cli, ["report", "a", "--scenario", "b", "--no-files"])
     assert result.exit_code == 2 and result.stderr.startswith("waferlab report: error:")
+
+
+def test_uncertainty_doc_pastes_the_real_bottom_line(built_report) -> None:  # type: ignore[no-untyped-def]
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "uncertainty.md").read_text()
+    pasted = re.search(r"## In the report: the bottom line\n.*?```text\n(.*?)\n```", doc, re.S)
+    assert pasted is not None
+    md = built_report.markdown
+    start = md.index("## Bottom line\n") + len("## Bottom line\n")
+    section = md[start : md.index("\n## ", start)]
+    assert pasted.group(1).strip() == section.strip()

@@ -680,7 +680,7 @@ def _milestone_text(r: Mapping[str, Any]) -> str:
     end = _month_text(labels[-1])
     if m["p50"] is None:
         share = m["share_of_draws_reaching"]
-        return f"not by {end} ({share:.0%} of draws reach it)"
+        return f"not by {end} ({_pct(share, 0)} of draws reach it)"
     text = _month_text(labels[m["p50"]])
     early = _month_text(labels[m["p5"]])
     late = f"not by {end}" if m["p95"] is None else _month_text(labels[m["p95"]])
@@ -695,12 +695,12 @@ def _binding_text(r: Mapping[str, Any]) -> str:
     if hbm:
         return (
             f"HBM binds from {_month_text(labels[hbm[0]])} as published"
-            f" ({shares[-1]:.0%} of draws in {_month_text(labels[-1])})"
+            f" ({_pct(shares[-1], 0)} of draws in {_month_text(labels[-1])})"
         )
     if max(shares) > 0:
         first = next(i for i, s in enumerate(shares) if s > 0)
         return (
-            f"the dies bind as published; HBM in up to {max(shares):.0%} of draws"
+            f"the dies bind as published; HBM in up to {_pct(max(shares), 0)} of draws"
             f" from {_month_text(labels[first])}"
         )
     if all(b == "none" for b in published):
