@@ -211,3 +211,24 @@ def test_uncertainty_doc_pastes_the_real_bottom_line(built_report) -> None:  # t
     start = md.index("## Bottom line\n") + len("## Bottom line\n")
     section = md[start : md.index("\n## ", start)]
     assert pasted.group(1).strip() == section.strip()
+
+
+def test_report_on_a_users_multi_month_scenario(tmp_path: Path) -> None:
+    from waferlab.funnel import run_timeline
+    from waferlab.report import _bottom_line
+    from waferlab.scenarios import load_scenario
+
+    path = tmp_path / "my-ramp.toml"
+    path.write_text(
+        'name = "my-ramp"\ndescription = "mine"\ninherits = "morgan-stanley-2025-2027"\n'
+        "[parameters]\ncapacity_share = 0.8\n"
+    )
+    scenario = load_scenario(str(path))
+    md, _, data = _bottom_line(scenario, {})
+    monthly = run_timeline(scenario.funnel_inputs()).final_units[0]
+    years = data["scenario"]["years"]
+    assert [y["as_published"] for y in years.values()] == pytest.approx(
+        [monthly[:12].sum(), monthly[12:24].sum(), monthly[24:].sum()]
+    )
+    assert data["scenario"]["per_month_as_published"] == pytest.approx(monthly.mean())
+    assert "on average over its 36 months from Jan 2025" in md and "per calendar year, 2025:" in md

@@ -731,6 +731,11 @@ def _bottom_line(
             )
             or f"over its {span}: {_sig_range(main['horizon'])}"
         )
+    average = ""
+    if main["months"] > 1:
+        first = _month_text(main["month_labels"][0])
+        average = f" on average over its {main['months']} months from {first}"
+        year_text = "per calendar year, " + year_text
     years = sorted({y for r in paths.values() for y in r["years"]})
     rows = []
     for name, r in paths.items():
@@ -771,7 +776,7 @@ Central figure = median; brackets = p5–p95 over the published input ranges in 
 `[distributions]` ({main["draws"]:,} scrambled Sobol' draws; 3 significant figures).
 
 - **Finished 910C per month** under `{scenario.name}` ({uncertain}):
-  {_sig_range(per_month)} per month (as published {_sig(main["per_month_as_published"])});
+  {_sig_range(per_month)} per month{average} (as published {_sig(main["per_month_as_published"])});
   {year_text}.
 - **Path, 2025–2027**, finished 910C per calendar year under the time-aware presets, and the
   month the cumulative count reaches 1 M (median; p5–p95 of the draws), counted from each
