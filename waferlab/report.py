@@ -694,13 +694,13 @@ def _binding_text(r: Mapping[str, Any]) -> str:
     shares = r["binding"]["hbm_share_of_draws"]
     if hbm:
         return (
-            f"HBM binds from {_month_text(labels[hbm[0]])} as published"
+            f"HBM binds from {_month_text(labels[hbm[0]])} at the point values"
             f" ({_pct(shares[-1], 0)} of draws in {_month_text(labels[-1])})"
         )
     if max(shares) > 0:
         first = next(i for i, s in enumerate(shares) if s > 0)
         return (
-            f"the dies bind as published; HBM in up to {_pct(max(shares), 0)} of draws"
+            f"the dies bind at the point values; HBM in up to {_pct(max(shares), 0)} of draws"
             f" from {_month_text(labels[first])}"
         )
     if all(b == "none" for b in published):
@@ -755,7 +755,8 @@ def _bottom_line(
     cost_text = (
         "no cost inputs in this scenario"
         if cost is None
-        else f"{_sig_range(cost, money=True)} (as published ${_sig(cost['as_published'])})"
+        else f"{_sig_range(cost, money=True)} (at the preset's point values "
+        f"${_sig(cost['as_published'])}; CSIS publishes no cost)"
     )
     top_text = (
         "; ".join(
@@ -770,13 +771,14 @@ def _bottom_line(
     bind_text = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_text.items())
     drawn = len(main["uncertain_inputs"])
     uncertain = f"{drawn} inputs drawn" if drawn else "no input drawn: no [distributions]"
+    point = _sig(main["per_month_as_published"])
     md = f"""## Bottom line
 
 Central figure = median; brackets = p5–p95 over the published input ranges in each preset's
 `[distributions]` ({main["draws"]:,} scrambled Sobol' draws; 3 significant figures).
 
 - **Finished 910C per month** under `{scenario.name}` ({uncertain}):
-  {_sig_range(per_month)} per month{average} (as published {_sig(main["per_month_as_published"])});
+  {_sig_range(per_month)} per month{average} (the preset's point values give {point});
   {year_text}.
 - **Path, 2025–2027**, finished 910C per calendar year under the time-aware presets, and the
   month the cumulative count reaches 1 M (median; p5–p95 of the draws), counted from each
@@ -1586,7 +1588,7 @@ price and yield ranges the bottom line gives the range. The prices are the least
 inputs here (see each source above): treat the cost as an order of magnitude.
 """
     summary = [
-        f"Cost ({scenario.name}, as published):"
+        f"Cost ({scenario.name}, at its point values):"
         f" ${breakdown.cost_per_good_die_usd:,.0f} per good die, "
         f"${breakdown.cost_per_tested_unit_usd:,.0f} per finished 910C"
     ]
