@@ -201,6 +201,11 @@ def command(
         binds = np.asarray(best.outputs["binding_constraint"])[months[-1]].item()
         message = str(exc).replace("target", "--target", 1)
         raise DomainError(f"{message}; binding constraint there: {binds}") from exc
+    # the output passes the target already at the low end of the range: every value in
+    # the range reaches it, and the lowest is the answer, but it does not equal the target
+    passed_at_low_end = result.value == lo and not np.isclose(
+        result.achieved, target, rtol=1e-9, atol=0.0
+    )
     switches = crossovers(f, vary, low=lo, high=hi, output="binding_constraint", reduce=last_month)
     binding = np.asarray(result.outputs["binding_constraint"])[months[-1]].item()
     if output_format == "json":
@@ -215,6 +220,7 @@ def command(
                 "value": result.value,
                 "achieved": result.achieved,
                 "reached": result.reached,
+                "passed_at_low_end": passed_at_low_end,
                 "binding_constraint": binding,
                 "search_range": [lo, hi],
                 "crossovers": [c.to_dict() for c in switches],
@@ -231,6 +237,14 @@ def command(
         f"binding constraint ({'last month' if len(months) > 1 else 'that month'}): {binding}",
         f"searched {vary} in [{lo:,.10g}, {hi:,.10g}]",
     ]
+    if passed_at_low_end:
+        relation = ">=" if result.increasing else "<="
+        lines.insert(
+            2,
+            f"note: the target is passed already at the low end of the range ({key} "
+            f"{result.achieved:,.10g} {relation} {target:,.10g}); no value in the range gives "
+            "the target itself",
+        )
     if switches:
         lines += ["", f"the binding constraint switches as {vary} rises:"]
         rows = [{"at": c.value, "below": c.before, "from": c.after} for c in switches]

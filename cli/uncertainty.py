@@ -19,7 +19,7 @@ from waferlab.uncertainty import SAMPLING_METHODS, run_uncertainty, sobol_sensit
 from .helpers import emit_json, resolve_scenario, save_plot
 from .main import DomainError
 from .main import command as waferlab_command
-from .options import format_option, plot_option, scenario_argument, set_option
+from .options import Integer, format_option, plot_option, scenario_argument, set_option
 
 #: The most draws a run takes (10^6 draws × 36 months stream in a few seconds).
 MAX_DRAWS = 1_000_000
@@ -97,7 +97,9 @@ def _total(y: Any) -> Any:
     show_default=True,
     help="Number of draws of the uncertain inputs.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option(
+    "--seed", type=Integer(min=0), default=0, show_default=True, help="Seed of the draws (>= 0)."
+)
 @click.option(
     "--method",
     type=click.Choice(SAMPLING_METHODS),

@@ -440,3 +440,40 @@ def test_scenarios_show_lists_the_distributions(runner, cli) -> None:  # type: i
     # December 2025 starts between SemiAnalysis' 45,000 and CSIS' 50,000 (uniform)
     assert "wafer_starts_per_month.2025-12 = Uniform(low=45000, high=50000)" in text
     assert "(p5 45,250, median 47,500, p95 49,750)" in text
+
+
+def test_new_user_findings_stay_fixed() -> None:
+    # each of these once gave a traceback, a stray warning or a silent miss
+    from click.testing import CliRunner
+
+    from waferlab.cli.main import cli
+
+    runner = CliRunner()
+    for vary in ("packaging_yield", "test_yield", "hbm_stock_stacks"):
+        result = runner.invoke(
+            cli,
+            [
+                "solve",
+                "semianalysis-2025-hbm-bound",
+                "--target",
+                "final_units=400000",
+                "--vary",
+                vary,
+            ],
+        )
+        assert result.exit_code in (0, 1), (vary, result.output)
+        assert "Traceback" not in result.output
+    seed = runner.invoke(cli, ["uncertainty", "csis-2025-smic-target", "--seed", "-1"])
+    assert seed.exit_code == 2
+    cost = runner.invoke(
+        cli,
+        [
+            "solve",
+            "csis-2025-smic-target",
+            "--target",
+            "cost_per_tested_unit_usd=0",
+            "--vary",
+            "wafer_cost_usd",
+        ],
+    )
+    assert cost.exit_code == 0 and "passed already at the low end" in cost.stdout

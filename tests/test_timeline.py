@@ -515,3 +515,11 @@ def test_results_display_briefly_and_convert_to_frames() -> None:
     )
     drawn = run_timeline(inputs.replace(die_yield=np.array([0.1, 0.2, 0.3])))
     assert "p5" in repr(drawn) and "3 draws" in repr(drawn)
+
+
+def test_wright_learning_starts_at_the_first_month_with_wafers() -> None:
+    # a ramp from zero: the reference volume is the first non-zero month, not 0
+    law = Learning("wright", start=0.24, exponent=0.3, floor=0.05)
+    d0 = law.evaluate(np.array([[0.0, 0.0, 1000.0, 1000.0, 2000.0]]))[0]
+    expected = [0.24, 0.24, 0.24, 0.24 * 2**-0.3, 0.24 * 4**-0.3]
+    np.testing.assert_allclose(d0, expected, rtol=1e-12)

@@ -1539,6 +1539,18 @@ def _simulate(
             "lag": branch.fab_cycle_time_months if monthly else 0,
         }
     shapes = [np.shape(x) for x in (capacity, wafers, gross, good, degraded, fab_dies, bank)]
+    # inputs used further down may carry the draws on their own (a drawn packaging yield)
+    later = (
+        inputs.packaging_yield,
+        inputs.test_yield,
+        inputs.compute_equivalent_factor,
+        inputs.hbm_stock_stacks,
+        inputs.hbm_supply_stacks_per_month,
+        inputs.packaging_capacity_per_month,
+        inputs.interposer_wafers_per_month,
+        inflow,
+    )
+    shapes += [np.shape(take(x)) for x in later if x is not None]
     shapes += [np.shape(b[key]) for b in branches.values() for key in ("wafers", "fab", "bank")]
     n = np.broadcast_shapes(*shapes, (1, periods))[0]
     grid = (n, periods)

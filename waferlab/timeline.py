@@ -378,8 +378,8 @@ class Learning:
         D_0(t) = \\max\\bigl(D_\\infty,\\; D_\\text{start}\\,(V(t)/V_0)^{-b}\\bigr)
 
     where V(t) counts the starts up to and including month t, ``V_0`` is
-    ``reference_wafers`` (default: the first month's starts, so that month 0
-    has ``D_start``), ``b`` is ``exponent`` and ``D_∞`` is ``floor`` (default 0).
+    ``reference_wafers`` (default: the starts of the first month that has any, so that
+    month has ``D_start``), ``b`` is ``exponent`` and ``D_∞`` is ``floor`` (default 0).
 
     References
     ----------
@@ -527,11 +527,14 @@ def learning_series(
     d_start = _value("learning.start", start, low=0.0)
     b = _value("learning.exponent", exponent, low=0.0)
     volume = np.cumsum(starts, axis=-1)
-    reference = (
-        volume[..., :1]
-        if reference_wafers is None
-        else _value("learning.reference_wafers", reference_wafers, low=0.0, low_open=True)
-    )
+    if reference_wafers is None:
+        # the first month with any starts (cumulative volume is non-decreasing, so its
+        # smallest positive value): months before it have no learning to do
+        positive = np.where(volume > 0, volume, np.inf)
+        first = positive.min(axis=-1, keepdims=True)
+        reference = np.where(np.isfinite(first), first, 0.0)
+    else:
+        reference = _value("learning.reference_wafers", reference_wafers, low=0.0, low_open=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(reference > 0, volume / np.where(reference > 0, reference, 1.0), 1.0)
     ratio = np.maximum(ratio, 1.0)  # no "unlearning" before the reference volume

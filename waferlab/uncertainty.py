@@ -1125,7 +1125,8 @@ def quantiles(
         if x.ndim != 2:
             raise InvalidParameterError("cumulative", True, "False for draws without periods")
         x = np.cumsum(x, axis=1)
-    values = np.quantile(x, probs, axis=0)
+    with np.errstate(invalid="ignore"):  # an infinite cost (no unit finished) stays inf
+        values = np.quantile(x, probs, axis=0)
     return {quantile_label(p): values[i] for i, p in enumerate(probs)}
 
 
