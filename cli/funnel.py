@@ -188,6 +188,7 @@ PERIOD_COLUMNS = [
     "die_inventory",
     "hbm_inventory",
     "binding_constraint",
+    "months",
 ]
 PERIOD_HEADERS = [
     "period",
@@ -200,6 +201,7 @@ PERIOD_HEADERS = [
     "die inventory (end)",
     "HBM inventory (end)",
     "binding",
+    "months",
 ]
 
 
@@ -239,10 +241,14 @@ def _by_period(
         return
     hbm = inputs.hbm_constrained
     bank = any(r["final_units_from_die_bank"] for r in rows)
+    full = {"month": 1, "quarter": 3, "year": 12, "total": inputs.months}[by]
+    partial = any(r["months"] != full for r in rows)
     columns = [
         (c, h)
         for c, h in zip(PERIOD_COLUMNS, PERIOD_HEADERS, strict=True)
-        if (hbm or c != "hbm_inventory") and (bank or c != "final_units_from_die_bank")
+        if (hbm or c != "hbm_inventory")
+        and (bank or c != "final_units_from_die_bank")
+        and (partial or c != "months")
     ]
     lines = [f"{resolved.name}: {resolved.description}"]
     changed = changed_line(resolved)

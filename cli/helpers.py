@@ -94,9 +94,12 @@ def resolve_scenario(
         except ScenarioError as exc:
             raise click.BadParameter(str(exc), param_hint="'--set'") from exc
     if months is not None:
-        scenario = scenario.set_parameter(
-            "months", months, source="set on the command line (--months)"
-        )
+        try:
+            scenario = scenario.set_parameter(
+                "months", months, source="set on the command line (--months)"
+            )
+        except ScenarioError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--months'") from exc
     return scenario
 
 

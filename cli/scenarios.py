@@ -64,6 +64,21 @@ def _show_text(scenario: Scenario) -> str:
             unit = e["unit"] if e["unit"] not in ("", "1") else ""
             lines.append(f"  {e['key']} = {_show_value(e['value'])} {unit}".rstrip())
             lines += wrap.wrap(e["source"])
+    if scenario.timeline:
+        lines += ["", "timeline (monthly series; see docs/timeline.md):"]
+        for key, spec in scenario.timeline.items():
+            if isinstance(spec, list):
+                shown = (
+                    f"{len(spec)} monthly values: "
+                    + ", ".join(_show_value(v) for v in spec[:6])
+                    + (", ..." if len(spec) > 6 else "")
+                )
+            else:
+                shown = "{ " + ", ".join(f"{k} = {_show_value(v)}" for k, v in spec.items()) + " }"
+            lines.append(f"  {key} = {shown}")
+            source = scenario.sources.get(key)
+            if source is not None:
+                lines += wrap.wrap(source)
     distributions = scenario.input_distributions()
     if distributions:
         lines += ["", "distributions (waferlab uncertainty):"]

@@ -45,6 +45,10 @@ TEXT_OUTPUTS = (
 )
 
 
+#: Below this many draws the text output warns that the tail quantiles are rough.
+ROUGH_BELOW_DRAWS = 1_000
+
+
 def number_text(value: Any) -> Any:
     """A number as table text: thousands separators from 1,000, four digits below."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -251,6 +255,11 @@ def command(
     lines.append(
         f"{result.n_draws:,} draws ({METHOD_NAMES[method]}, seed {seed}) over {_span(inputs)}"
     )
+    if result.n_draws < ROUGH_BELOW_DRAWS:
+        lines.append(
+            f"note: with fewer than {ROUGH_BELOW_DRAWS:,} draws the p5 and p95 are rough "
+            "(they move from seed to seed); use --draws 10000 or more for figures to quote"
+        )
     lines += ["", "uncertain inputs:"]
     lines.append(
         format_table(

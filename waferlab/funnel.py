@@ -1887,7 +1887,8 @@ class TimelineResult:
     def rows(self, by: str = "month", draw: int = 0) -> list[dict[str, Any]]:
         """Return one dict per period for one draw (for tables, JSON and CSV).
 
-        Keys: ``period``, ``wafer_starts``, ``good_dies``, ``packages_started``,
+        Keys: ``period``, ``months`` (months of the horizon in the period: a first or
+        last quarter or year may be partial), ``wafer_starts``, ``good_dies``, ``packages_started``,
         ``final_units``, ``cumulative_final_units``, ``final_units_from_die_bank``,
         ``die_inventory``, ``hbm_inventory`` (None when HBM is not modelled),
         ``binding_constraint``.
@@ -1904,9 +1905,11 @@ class TimelineResult:
             "die_inventory",
             "hbm_inventory",
         )
+        _, index = period_labels(by, self.months, self.start_month)
+        lengths = np.bincount(index, minlength=len(labels))
         rows = []
         for j, label in enumerate(labels):
-            row: dict[str, Any] = {"period": label}
+            row: dict[str, Any] = {"period": label, "months": int(lengths[j])}
             for key in keys:
                 row[key] = float(values[key][draw, j]) if key in values else None
             row["binding_constraint"] = self.constraint_names[int(values["binding"][draw, j])]

@@ -947,8 +947,9 @@ def funnel_summary(result: Any) -> str:
         if result.fab_only_final_units >= result.final_units:
             limit = "HBM" if result.binding_constraint == "hbm" else "the packaging chain"
             lines.append(
-                f"the die bank of {bank} dies adds no units while {limit} is the limit "
-                "(the fab flow alone gives the same)"
+                f"over the horizon the die bank of {bank} dies adds no units while {limit} is "
+                "the limit (the fab flow alone gives the same total; month by month the "
+                "bank's dies are used first)"
             )
         else:
             lines.append(

@@ -779,7 +779,9 @@ def _build_funnel_inputs(
         try:
             values[key] = from_spec(key, spec, start_month=start_month, months=months)
         except WaferlabError as exc:
-            raise ScenarioError(f"{label}: [timeline] {key}: {_one_line(exc)}") from exc
+            named = str(getattr(exc, "parameter", "")).startswith(key)
+            where = f"{label}: [timeline]" if named else f"{label}: [timeline] {key}:"
+            raise ScenarioError(f"{where} {_one_line(exc)}") from exc
     try:
         return FunnelInputs.from_dict(values)
     except WaferlabError as exc:
