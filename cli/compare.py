@@ -140,7 +140,9 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
                 raise click.UsageError(f"--plot: {note}")
             from waferlab.plotting import plot_waterfall
 
-            ax = plot_waterfall(attribution, labels=(a.name, b.name), ylabel="finished units")
+            ax = plot_waterfall(
+                attribution, labels=(a.name, b.name), ylabel="finished units, horizon total"
+            )
             for label in ax.get_xticklabels():  # scenario and input names are long
                 label.set_rotation(20)
                 label.set_horizontalalignment("right")

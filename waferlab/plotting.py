@@ -1302,7 +1302,7 @@ def plot_waterfall(
     import math
 
     import numpy as np
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     from waferlab.analysis import Attribution
     from waferlab.errors import InvalidParameterError
@@ -1347,15 +1347,18 @@ def plot_waterfall(
     ax.set_xticklabels([labels[0], *result.names, labels[1]], rotation=30 if k > 3 else 0)
     top = float(max(levels.max(), result.value_a)) * (1.35 if result.log else 1.15)
     ax.set_ylim(bottom=bottom, top=top)
+    if result.log:
+        # 1-2-5 ticks, so that a range inside one decade still has labelled ticks
+        ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(f"{ylabel} (log scale)" if result.log and ylabel else ylabel)
     how = (
         f"ratio {result.ratio:.3g} (ln {result.total:+.3f}), split exactly ({result.method})"
         if result.log
         else f"difference {result.total:+,.4g}, split exactly ({result.method})"
     )
-    ax.set_title(f"{labels[0]} → {labels[1]}: {how}", loc="left", fontsize=10)
+    ax.set_title(f"{labels[0]} → {labels[1]}\n{how}", loc="left", fontsize=10)
     ax.grid(axis="y", color="0.9", linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
