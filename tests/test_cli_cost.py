@@ -225,7 +225,7 @@ def test_malformed_set(runner, cli) -> None:  # type: ignore[no-untyped-def]
 def test_negative_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "test_cost_usd_per_unit=-1")
     err = assert_one_line_error(result, 2)
-    assert "test_cost_usd_per_unit = -1 must not be negative" in err
+    assert "test_cost_usd_per_unit must be >= 0 (got -1)" in err
 
 
 def test_zero_wafer_cost(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -165,8 +165,8 @@ def test_yield_outside_unit_interval(tmp_path: Path, line: str) -> None:
     path = write(tmp_path / "t.toml", text)
     key = line.split(" ")[0]
     message = error_for(path)
-    assert f"[parameters] {key} = " in message
-    assert "is outside [0, 1]" in message
+    # the library's rule, named with the file and the key (validated once, in FunnelInputs)
+    assert f"[parameters] {key} must be in [0, 1]" in message
 
 
 @pytest.mark.parametrize(
@@ -183,8 +183,8 @@ def test_negative_count(tmp_path: Path, line: str) -> None:
     body = "\n".join(row for row in VALID_PARAMETERS.splitlines() if not row.startswith(key + " "))
     path = write(tmp_path / "t.toml", HEAD + body + "\n" + line + "\n")
     message = error_for(path)
-    assert f"[parameters] {key} = " in message
-    assert "must not be negative" in message
+    assert f"[parameters] {key} must be" in message
+    assert ">= 0" in message or "in [1, 64]" in message
 
 
 def test_negative_cost(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_negative_cost(tmp_path: Path) -> None:
         tmp_path / "t.toml",
         HEAD + VALID_PARAMETERS + "[costs]\nwafer_cost_usd = 1\nhbm_cost_usd_per_stack = -3\n",
     )
-    assert "[costs] hbm_cost_usd_per_stack = -3 must not be negative" in error_for(path)
+    assert "[costs] hbm_cost_usd_per_stack must be >= 0 (got -3)" in error_for(path)
 
 
 def test_missing_required_parameter(tmp_path: Path) -> None:
