@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -34,7 +34,7 @@ from waferlab.funnel import (
     _bounded,
     _checked_keys,
 )
-from waferlab.output import format_quantity, format_table
+from waferlab.output import cost_note, format_quantity, format_table, leftover_note
 
 __all__ = [
     "DIE_BANK_AT_ZERO_NOTE",
@@ -167,11 +167,22 @@ class CostComponent:
     name: str
     usd_per_unit: float
     share: float | None
-    note: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def note(self) -> str:
+        """The component's detail in words (drawn by :func:`waferlab.output.cost_note`)."""
+        return cost_note(self.detail)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the component as a JSON-able dict."""
-        return dataclasses.asdict(self)
+        """Return the component as a JSON-able dict (its detail and the note drawn from it)."""
+        return {
+            "name": self.name,
+            "usd_per_unit": self.usd_per_unit,
+            "share": self.share,
+            "detail": dict(self.detail),
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -299,13 +310,7 @@ class CostBreakdown:
 
     def view_rows(self) -> list[dict[str, Any]]:
         """Return the two views of the cost per unit: dies packaged only, and all-in."""
-        leftover = self.funnel.leftover_dies
-        kept = (
-            f"{format_quantity(leftover, ',.0f')} leftover dies kept as inventory at "
-            f"${format_quantity(self.cost_per_die_supplied_usd, ',.2f')} each"
-            if leftover > 0
-            else "no die left over"
-        )
+        kept = leftover_note(self.funnel.leftover_dies, self.cost_per_die_supplied_usd)
         rows = [
             {
                 "view": "dies packaged only",
@@ -688,30 +693,27 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
 
     packaging_scrap = c_package * (1.0 / p - 1.0)
     test_scrap = (c_good_package + test) * (1.0 / t - 1.0)
-    parts = [
-        ("silicon", silicon, f"{k} dies incl. the dies lost to die yield"),
-        ("HBM", hbm, f"{h} stacks"),
-        ("packaging", packaging, "assembly of one package"),
-        ("test", test, "final test of one unit"),
-        ("packaging scrap", packaging_scrap, "dies, HBM and packaging of packages lost"),
-        ("test scrap", test_scrap, "everything spent on units failing test"),
+    # where the dies come from decides what the silicon line says
+    if funnel.die_supply > 0 and fab_dies < funnel.die_supply:
+        origin = "mixed" if fab_dies > 0 else "die_bank"
+    else:
+        origin = "fab"
+    parts: list[tuple[str, float, dict[str, Any]]] = [
+        (
+            "silicon",
+            silicon,
+            {"code": "silicon", "dies": k, "origin": origin, "bank_at_zero": not bank_cost},
+        ),
+        ("HBM", hbm, {"code": "hbm", "stacks": h}),
+        ("packaging", packaging, {"code": "packaging"}),
+        ("test", test, {"code": "test"}),
+        ("packaging scrap", packaging_scrap, {"code": "packaging_scrap"}),
+        ("test scrap", test_scrap, {"code": "test_scrap"}),
     ]
     components = tuple(
-        CostComponent(name, value, value / c_unit if c_unit > 0 else None, note)
-        for name, value, note in parts
+        CostComponent(name, value, value / c_unit if c_unit > 0 else None, detail)
+        for name, value, detail in parts
     )
-    if funnel.die_supply > 0 and fab_dies < funnel.die_supply:
-        if fab_dies > 0:
-            silicon_note = components[0].note + "; average over fab and die-bank dies"
-            if not bank_cost:
-                silicon_note += " (die-bank dies at $0)"
-        else:
-            # no fab die is packaged: no die yield is paid for
-            silicon_note = f"{k} die-bank dies"
-        components = (
-            dataclasses.replace(components[0], note=silicon_note),
-            *components[1:],
-        )
     if c_unit == 0:
         notes.append("nothing was costed: every component of the cost per unit is $0")
 

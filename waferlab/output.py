@@ -963,3 +963,54 @@ def funnel_summary(result: Any) -> str:
         )
     lines.append(f"binding constraint: {result.binding_constraint}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- cost notes
+
+
+def cost_note(detail: Mapping[str, Any]) -> str:
+    """Render a cost component's structured detail (a ``code`` and its values) as a note.
+
+    Examples
+    --------
+    >>> cost_note({"code": "hbm", "stacks": 8})
+    '8 stacks'
+    >>> cost_note({"code": "silicon", "dies": 2, "origin": "die_bank"})
+    '2 die-bank dies'
+    """
+    code = detail.get("code")
+    if code == "silicon":
+        if detail.get("origin") == "die_bank":
+            # no fab die is packaged: no die yield is paid for
+            return f"{detail['dies']} die-bank dies"
+        note = f"{detail['dies']} dies incl. the dies lost to die yield"
+        if detail.get("origin") == "mixed":
+            note += "; average over fab and die-bank dies"
+            if detail.get("bank_at_zero"):
+                note += " (die-bank dies at $0)"
+        return note
+    fixed = {
+        "packaging": "assembly of one package",
+        "test": "final test of one unit",
+        "packaging_scrap": "dies, HBM and packaging of packages lost",
+        "test_scrap": "everything spent on units failing test",
+    }
+    if code == "hbm":
+        return f"{detail['stacks']} stacks"
+    return fixed.get(str(code), "")
+
+
+def leftover_note(leftover_dies: float, usd_per_die: float) -> str:
+    """Say what happens to the dies a funnel does not package, and at what value.
+
+    Examples
+    --------
+    >>> leftover_note(0.0, 10.0)
+    'no die left over'
+    """
+    if leftover_dies > 0:
+        return (
+            f"{format_quantity(leftover_dies, ',.0f')} leftover dies kept as inventory at "
+            f"${format_quantity(usd_per_die, ',.2f')} each"
+        )
+    return "no die left over"
