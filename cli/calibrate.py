@@ -154,17 +154,17 @@ def _result_title(result: CalibrationResult) -> str:
     return group_title(result.observations[0].process, result.observations[0].counts)
 
 
-def _check_model_options(model_name: str, alpha: float | None, n_layers: int | None) -> None:
-    if model_name == ALL_MODELS:
+def _check_model_options(model: str, alpha: float | None, n_layers: int | None) -> None:
+    if model == ALL_MODELS:
         return
-    parameters = YIELD_MODELS[model_name].parameters
+    parameters = YIELD_MODELS[model].parameters
     if alpha is not None and "alpha" not in parameters:
         raise click.BadParameter(
-            f"applies to negative_binomial only, not to {model_name}", param_hint="--alpha"
+            f"applies to negative_binomial only, not to {model}", param_hint="--alpha"
         )
     if n_layers is not None and "n_layers" not in parameters:
         raise click.BadParameter(
-            f"applies to bose_einstein only, not to {model_name}", param_hint="--n-layers"
+            f"applies to bose_einstein only, not to {model}", param_hint="--n-layers"
         )
 
 
@@ -267,7 +267,7 @@ def command(
     counts: str,
     include_forecasts: bool,
     fit_to: tuple[str, ...],
-    model_name: str,
+    model: str,
     free: tuple[str, ...],
     alpha: float | None,
     n_layers: int | None,
@@ -286,12 +286,12 @@ def command(
     forecasts are left out unless asked for.
     """
     free_names = _parse_free(free)
-    _check_model_options(model_name, alpha, n_layers)
-    if range_parameter is not None and model_name == ALL_MODELS:
+    _check_model_options(model, alpha, n_layers)
+    if range_parameter is not None and model == ALL_MODELS:
         raise click.UsageError("--feasible-range needs a single --model")
-    if range_parameter == "alpha" and "alpha" not in YIELD_MODELS[model_name].parameters:
+    if range_parameter == "alpha" and "alpha" not in YIELD_MODELS[model].parameters:
         raise click.BadParameter(
-            f"alpha applies to negative_binomial only, not to {model_name}",
+            f"alpha applies to negative_binomial only, not to {model}",
             param_hint="--feasible-range",
         )
     pool, origin = _load(ctx, dataset, observations_path)
@@ -300,7 +300,7 @@ def command(
     if gross_yield is not None:
         fixed["gross_yield"] = gross_yield
 
-    if model_name == ALL_MODELS:
+    if model == ALL_MODELS:
         comparisons: list[tuple[ModelComparison, tuple[FeasibleRange, ...], Any]] = []
         exact_ranges: dict[int, tuple[FeasibleRange, ...]] = {}
         for group in groups:
@@ -327,9 +327,9 @@ def command(
                         group_title(comparison.process, comparison.counts),
                         [
                             r
-                            for model, free_set in _PLOTTED_ROWS
+                            for plotted, free_set in _PLOTTED_ROWS
                             for r in comparison.results
-                            if r.model == model and r.free == free_set
+                            if r.model == plotted and r.free == free_set
                         ],
                         context,
                     )
@@ -384,7 +384,7 @@ def command(
         fitted, held, context = group.fitted, group.held_out, group.context
         result = fit_yield_model(
             fitted,
-            model_name,
+            model,
             free=free_names or (D0,),
             fixed=fixed_model,
             tolerance=tolerance,
@@ -395,7 +395,7 @@ def command(
         if range_parameter is not None:
             range_fixed = {k: v for k, v in fixed_model.items() if k != range_parameter}
             feasible = feasible_range(
-                fitted, model_name, range_parameter, fixed=range_fixed, tolerance=tolerance
+                fitted, model, range_parameter, fixed=range_fixed, tolerance=tolerance
             )
         fits.append((result, held_rows, feasible, context))
     if plot_path is not None:
@@ -404,7 +404,7 @@ def command(
         emit_json(
             {
                 **origin,
-                "model": model_name,
+                "model": model,
                 "tolerance": tolerance,
                 "fits": [
                     {

@@ -40,7 +40,7 @@ def command(
     scribe_mm: float,
     scribe_y_mm: float | None,
     die_yield: float,
-    model_name: str,
+    model: str,
     alpha: float | None,
     n_layers: int | None,
     gross_yield: float,
@@ -63,7 +63,7 @@ def command(
     """
     width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
     area = die_area_mm2 if die_area_mm2 is not None else width * height
-    chosen, skipped = selected_models(model_name, {"alpha": alpha, "n_layers": n_layers})
+    chosen, skipped = selected_models(model, {"alpha": alpha, "n_layers": n_layers})
 
     results: list[dict[str, Any]] = []
     for name, parameters in chosen:

@@ -22,7 +22,7 @@ SET_SOURCE = "set on the command line (--set)"
 
 
 def selected_models(
-    model_name: str, given: Mapping[str, Any]
+    model: str, given: Mapping[str, Any]
 ) -> tuple[list[tuple[str, dict[str, Any]]], list[dict[str, str]]]:
     """Models to evaluate with their parameters, and those skipped (with the reason).
 
@@ -31,21 +31,21 @@ def selected_models(
     and a model whose required parameter is missing is skipped.
     """
     present = {k: v for k, v in given.items() if v is not None}
-    if model_name != ALL_MODELS:
-        missing = [p for p in YIELD_MODELS[model_name].required_parameters if p not in present]
+    if model != ALL_MODELS:
+        missing = [p for p in YIELD_MODELS[model].required_parameters if p not in present]
         if missing:
             flags = " and ".join(PARAMETER_OPTIONS[p] for p in missing)
-            raise click.UsageError(f"{model_name} needs {flags}")
-        return [(model_name, present)], []
+            raise click.UsageError(f"{model} needs {flags}")
+        return [(model, present)], []
     chosen: list[tuple[str, dict[str, Any]]] = []
     skipped: list[dict[str, str]] = []
-    for name, model in YIELD_MODELS.items():
-        missing = [p for p in model.required_parameters if p not in present]
+    for name, entry in YIELD_MODELS.items():
+        missing = [p for p in entry.required_parameters if p not in present]
         if missing:
             flags = ", ".join(PARAMETER_OPTIONS[p] for p in missing)
             skipped.append({"model": name, "reason": f"needs {flags}"})
             continue
-        chosen.append((name, {p: present[p] for p in model.parameters if p in present}))
+        chosen.append((name, {p: present[p] for p in entry.parameters if p in present}))
     return chosen, skipped
 
 

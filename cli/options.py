@@ -383,7 +383,7 @@ def model_option(f: F) -> F:
     """``--model NAME|all``, with the choices taken from the YIELD_MODELS registry."""
     return click.option(
         "--model",
-        "model_name",
+        "model",
         type=click.Choice([*YIELD_MODELS, ALL_MODELS]),
         default=ALL_MODELS,
         show_default=True,
