@@ -102,9 +102,12 @@ def test_show_unknown_name_lists_the_names(runner, cli) -> None:  # type: ignore
 
 def test_show_bad_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.toml"
-    path.write_text('name = "bad"\ndescription = "d"\n[parameters]\ndie_yield = 3\n')
+    path.write_text(
+        'name = "bad"\ndescription = "d"\n[parameters]\nwafer_starts_per_month = 1\n'
+        "gross_dies_per_wafer = 80\ndie_yield = 3\n"
+    )
     err = assert_one_line_error(runner.invoke(cli, ["scenarios", "show", str(path)]), 1)
-    assert str(path) in err and "die_yield = 3 is outside [0, 1]" in err
+    assert str(path) in err and "[parameters] die_yield must be in [0, 1] (got 3)" in err
 
 
 def test_show_missing_argument(runner, cli) -> None:  # type: ignore[no-untyped-def]
