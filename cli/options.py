@@ -441,13 +441,11 @@ def check_repair_rule(
         ):
             if value is not None:
                 raise click.UsageError(f"{flag} only applies with --harvestable-fraction")
-    if max_bad_blocks is not None and n_blocks is None:
-        raise click.UsageError("--max-bad-blocks needs --n-blocks")
-    if max_defects is not None and n_blocks is not None:
-        raise click.UsageError(
-            "give either --max-defects or --n-blocks: the repair rule is a defect count "
-            "or a block count, not both"
-        )
+    # the combinations are the library's rule (waferlab.harvest.repair_rule), checked
+    # there once; its error names the argument and the root command names the option
+    from waferlab.harvest import repair_rule
+
+    repair_rule(max_defects=max_defects, n_blocks=n_blocks, max_bad_blocks=max_bad_blocks)
 
 
 # Scenario argument and overrides (funnel, cost) ------------------------------------

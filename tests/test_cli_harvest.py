@@ -354,7 +354,7 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "--n-blocks",
                 "4",
             ],
-            ["give either --max-defects or --n-blocks"],
+            ["--max-defects must be left out when n_blocks is given"],
         ),
         (
             [
@@ -366,7 +366,7 @@ def test_rules_gross_yield_and_critical_fraction(runner: Any, cli: Any) -> None:
                 "--max-bad-blocks",
                 "2",
             ],
-            ["--max-bad-blocks needs --n-blocks"],
+            ["--max-bad-blocks must be left out unless n_blocks is given"],
         ),
         (
             [

@@ -256,7 +256,7 @@ def test_plot(runner: Any, cli: Any, tmp_path: Path) -> None:
         ([*BASE, "--n-blocks", "25"], ["--n-blocks only applies with --harvestable-fraction"]),
         (
             [*BASE, "--harvestable-fraction", "0.5", "--max-bad-blocks", "1"],
-            ["--max-bad-blocks needs --n-blocks"],
+            ["--max-bad-blocks must be left out unless n_blocks is given"],
         ),
         (
             [*BASE, "--clustering", "die", "--alpha", "1", "--n-regions", "3"],
@@ -272,7 +272,7 @@ def test_plot(runner: Any, cli: Any, tmp_path: Path) -> None:
         ),
         (
             [*BASE, "--harvestable-fraction", "0.5", "--n-blocks", "4", "--max-defects", "2"],
-            ["give either --max-defects or --n-blocks"],
+            ["--max-defects must be left out when n_blocks is given"],
         ),
         ([*BASE, "--seed", "-3"], ["--seed"]),
         ([*BASE, "--offset", "middle"], ["--offset"]),
