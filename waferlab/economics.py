@@ -34,7 +34,7 @@ from waferlab.funnel import (
     _bounded,
     _checked_keys,
 )
-from waferlab.output import cost_note, format_quantity, format_table, leftover_note
+from waferlab.output import COST_NOTES, cost_note, format_quantity, format_table, leftover_note
 
 __all__ = [
     "DIE_BANK_AT_ZERO_NOTE",
@@ -227,9 +227,10 @@ class CostBreakdown:
         Equals ``cost_per_tested_unit_usd`` when no die is left over.
     all_in_cost_per_compute_equivalent_usd : float or None
         The same per compute equivalent.
-    notes : tuple of str
-        Warnings a reader of the figures must see, e.g. that die-bank dies
-        were valued at $0.
+    note_codes : tuple of str
+        Warnings a reader of the figures must see, as codes of
+        :data:`waferlab.output.COST_NOTES` (e.g. ``"die_bank_at_zero"``);
+        ``notes`` gives them in words.
 
     Examples
     --------
@@ -259,7 +260,12 @@ class CostBreakdown:
     hbm_spend_usd: float
     packaging_spend_usd: float
     test_spend_usd: float
-    notes: tuple[str, ...] = ()
+    note_codes: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes in words (:data:`waferlab.output.COST_NOTES`), one per code."""
+        return tuple(COST_NOTES[code] for code in self.note_codes)
 
     @property
     def cost_per_wafer_usd(self) -> float | None:
@@ -384,7 +390,7 @@ class CostBreakdown:
                 "component": "total per tested unit",
                 "usd_per_unit": self.cost_per_tested_unit_usd,
                 "share_percent": 100.0 if costed else None,
-                "note": "" if costed else "nothing was costed: every component is $0",
+                "note": "" if costed else COST_NOTES["nothing_costed_total"],
             }
         )
         return rows
@@ -470,6 +476,7 @@ class CostBreakdown:
             "all_in_cost_per_tested_unit_usd": self.all_in_cost_per_tested_unit_usd,
             "all_in_cost_per_compute_equivalent_usd": self.all_in_cost_per_compute_equivalent_usd,
             "notes": list(self.notes),
+            "note_codes": list(self.note_codes),
             "final_units": self.funnel.final_units,
         }
 
@@ -487,10 +494,7 @@ def _money_cells(rows: list[dict[str, Any]], key: str, header: str) -> list[dict
 
 
 #: Note added when the costs give no wafer price (the funnel starts no wafers).
-NO_WAFER_PRICE_NOTE = (
-    "no wafer price: the funnel starts no wafers, so the wafer, gross-die and good-die "
-    "rows are left empty"
-)
+NO_WAFER_PRICE_NOTE = COST_NOTES["no_wafer_price"]
 
 
 class MissingCostError(InputConflictError):
@@ -545,9 +549,7 @@ def _missing_costs(funnel: FunnelResult, costs: CostInputs) -> None:
 
 
 #: Note added when die-bank dies enter the cost at $0.
-DIE_BANK_AT_ZERO_NOTE = (
-    "die-bank dies valued at $0 (sunk cost); set die_bank_cost_usd_per_die to price them"
-)
+DIE_BANK_AT_ZERO_NOTE = COST_NOTES["die_bank_at_zero"]
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -655,7 +657,7 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     if c_wafer is None:
         # only when no wafer is started (_missing_costs): nothing to price
         wafer_spend = 0.0
-        notes.append(NO_WAFER_PRICE_NOTE)
+        notes.append("no_wafer_price")
     else:
         c_gross = _ratio(c_wafer, per_wafer_dies)
         c_good = _ratio(c_wafer, per_wafer_dies * usable_fraction)
@@ -663,7 +665,7 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
     fab_dies = _fab_dies(funnel)
     bank_cost = costs.die_bank_cost_usd_per_die
     if funnel.die_bank_dies > 0 and not bank_cost:
-        notes.append(DIE_BANK_AT_ZERO_NOTE)
+        notes.append("die_bank_at_zero")
     bank_spend = funnel.die_bank_dies * (bank_cost or 0.0)
     c_supplied = _ratio(wafer_spend + bank_spend, funnel.die_supply)
 
@@ -715,7 +717,7 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         for name, value, detail in parts
     )
     if c_unit == 0:
-        notes.append("nothing was costed: every component of the cost per unit is $0")
+        notes.append("nothing_costed")
 
     return CostBreakdown(
         funnel=funnel,
@@ -732,7 +734,7 @@ def cost_breakdown(funnel: FunnelResult, costs: CostInputs) -> CostBreakdown:
         hbm_spend_usd=hbm_spend,
         packaging_spend_usd=packaging_spend,
         test_spend_usd=test_spend,
-        notes=tuple(notes),
+        note_codes=tuple(notes),
     )
 
 

@@ -1014,3 +1014,17 @@ def leftover_note(leftover_dies: float, usd_per_die: float) -> str:
             f"${format_quantity(usd_per_die, ',.2f')} each"
         )
     return "no die left over"
+
+
+#: The notes a cost breakdown carries, by code (``CostBreakdown.note_codes``).
+COST_NOTES: Mapping[str, str] = {
+    "no_wafer_price": (
+        "no wafer price: the funnel starts no wafers, so the wafer, gross-die and good-die "
+        "rows are left empty"
+    ),
+    "die_bank_at_zero": (
+        "die-bank dies valued at $0 (sunk cost); set die_bank_cost_usd_per_die to price them"
+    ),
+    "nothing_costed": "nothing was costed: every component of the cost per unit is $0",
+    "nothing_costed_total": "nothing was costed: every component is $0",
+}
