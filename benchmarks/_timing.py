@@ -18,3 +18,18 @@ def timed(
         result = fn()
         times.append(time.perf_counter() - start)
     return result, summary(times)
+
+
+def waferlab_command() -> list[str]:
+    """The ``waferlab`` entry point beside this Python, or on PATH, or via ``-c``."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("waferlab")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("waferlab")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from waferlab.cli.main import cli; cli()"]

@@ -23,23 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from _timing import waferlab_command
 
 from waferlab.output import format_table
-
-
-def _entry_point() -> list[str]:
-    script = Path(sys.executable).with_name("waferlab")
-    if script.is_file():
-        return [str(script)]
-    found = shutil.which("waferlab")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "import sys; from waferlab.cli.main import cli; cli()"]
 
 
 def best_time(argv: list[str], runs: int) -> float:
@@ -59,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = 3 if args.quick else 10
     py = [sys.executable]
-    wl = _entry_point()
+    wl = waferlab_command()
     baselines = {
         "pass": best_time([*py, "-c", "pass"], runs),
         "click": best_time([*py, "-c", "import click"], runs),

@@ -17,23 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from _timing import waferlab_command
+
 from waferlab.output import format_table
-
-
-def _entry_point() -> list[str]:
-    script = Path(sys.executable).with_name("waferlab")
-    if script.is_file():
-        return [str(script)]
-    found = shutil.which("waferlab")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "import sys; from waferlab.cli.main import cli; cli()"]
 
 
 def cpu_time(argv: list[str], runs: int, cwd: str) -> float:
@@ -54,7 +45,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 run per case")
     args = parser.parse_args()
     runs = 1 if args.quick else 3
-    wl = _entry_point()
+    wl = waferlab_command()
     with tempfile.TemporaryDirectory() as tmp:
         base = cpu_time(
             [sys.executable, "-c", "import numpy, scipy.optimize, matplotlib.pyplot"], runs, tmp

@@ -325,7 +325,7 @@ def published_period_rows(resolved: Scenario, timeline: Any) -> list[dict[str, A
     rows = []
     labels: list[str] = []
     values: dict[str, Any] = {}
-    if resolved.funnel_inputs().start_month is not None:
+    if timeline.start_month is not None:
         labels, values = timeline.periods("year")
     for item in _dated_published(resolved):
         computed = None

@@ -609,7 +609,7 @@ class FunnelInputs:
                     f"{where} describes a die supply only: packages, HBM and packaging "
                     "capacity belong to the funnel itself",
                 )
-        object.__setattr__(self, "die_types", ModelParameters(types))
+        object.__setattr__(self, "die_types", DieTypes(types))
         if self.interposer_wafers_per_month is not None and (pkg is None or pkg.interposer is None):
             raise InputConflictError(
                 "interposer_wafers_per_month",
@@ -895,18 +895,9 @@ def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
-class ModelParameters(Mapping[str, Any]):
-    """A read-only, hashable mapping of yield-model parameter names to values.
-
-    Unlike :class:`types.MappingProxyType` it can be copied, pickled and hashed,
-    so :class:`FunnelInputs` stays an ordinary frozen value.
-
-    Examples
-    --------
-    >>> params = ModelParameters({"alpha": 2.0})
-    >>> params["alpha"], params == {"alpha": 2.0}
-    (2.0, True)
-    """
+class _FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that, unlike :class:`types.MappingProxyType`, can be copied,
+    pickled and hashed, so :class:`FunnelInputs` stays an ordinary frozen value."""
 
     __slots__ = ("_data",)
 
@@ -934,10 +925,35 @@ class ModelParameters(Mapping[str, Any]):
         return NotImplemented
 
     def __repr__(self) -> str:
-        return f"ModelParameters({self._data!r})"
+        return f"{type(self).__name__}({self._data!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (ModelParameters, (self._data,))
+        return (type(self), (self._data,))
+
+
+class ModelParameters(_FrozenMapping):
+    """A read-only, hashable mapping of yield-model parameter names to values.
+
+    Examples
+    --------
+    >>> params = ModelParameters({"alpha": 2.0})
+    >>> params["alpha"], params == {"alpha": 2.0}
+    (2.0, True)
+    """
+
+    __slots__ = ()
+
+
+class DieTypes(_FrozenMapping):
+    """A read-only mapping of die-type names to the :class:`FunnelInputs` of their supply.
+
+    Examples
+    --------
+    >>> DieTypes({})
+    DieTypes({})
+    """
+
+    __slots__ = ()
 
 
 def _check_parameters(value: Any, months: int) -> Mapping[str, Any]:
@@ -1854,8 +1870,9 @@ class TimelineResult:
             without a start month).
         values : dict of str to ndarray, shape (draws, periods)
             Every kept flow summed over each period, every stock at its end,
-            ``cumulative_final_units`` at its end, and ``binding`` (the code
-            that bound in most of the period's months; ties to the later).
+            ``cumulative_final_units`` at its end, ``binding`` (the code
+            that bound in most of the period's months; ties to the later) and
+            ``months``, shape (periods,): the horizon's months in each period.
         """
         labels, index = period_labels(by, self.months, self.start_month)
         count = len(labels)
@@ -1870,6 +1887,7 @@ class TimelineResult:
                 values[name] = array[:, ends]
         if "final_units" in self.arrays:
             values["cumulative_final_units"] = self.cumulative("final_units")[:, ends]
+        values["months"] = np.bincount(index, minlength=count).astype(np.float64)
         tallies = np.stack(
             [
                 np.add.reduceat((self.binding == code).astype(np.int64), starts, axis=1)
@@ -1905,8 +1923,7 @@ class TimelineResult:
             "die_inventory",
             "hbm_inventory",
         )
-        _, index = period_labels(by, self.months, self.start_month)
-        lengths = np.bincount(index, minlength=len(labels))
+        lengths = values["months"]
         rows = []
         for j, label in enumerate(labels):
             row: dict[str, Any] = {"period": label, "months": int(lengths[j])}

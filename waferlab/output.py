@@ -794,6 +794,17 @@ def _number_or_series(value: Any, fmt: str = "g") -> str:
     return "a monthly series" if value is None else format(value, fmt)
 
 
+def _in_process(count: float, where: str, cycle_months: int) -> str:
+    """``"; N still in <where> at the horizon's end (... cycle time M months)"``, or ``""``."""
+    if count <= 0:
+        return ""
+    cycle = "fab" if where == "the fab" else where
+    return (
+        f"; {count:,.0f} still in {where} at the horizon's end ({cycle} cycle time "
+        f"{cycle_months} months)"
+    )
+
+
 def _note_wafer_starts(d: Mapping[str, Any]) -> str:
     months = d["months"]
     plural = "s" if months > 1 else ""
@@ -857,13 +868,7 @@ def _note_die_supply(d: Mapping[str, Any]) -> str:
         parts.append("degraded dies")
     if d["die_bank"] > 0:
         parts.append(f"die bank stock of {d['die_bank']:,.0f} (once over the horizon)")
-    note = " + ".join(parts)
-    if d["in_fab"] > 0:
-        note += (
-            f"; {d['in_fab']:,.0f} still in the fab at the horizon's end (fab cycle time "
-            f"{d['fab_cycle_time_months']} months)"
-        )
-    return note
+    return " + ".join(parts) + _in_process(d["in_fab"], "the fab", d["fab_cycle_time_months"])
 
 
 def _note_packages(d: Mapping[str, Any]) -> str:
@@ -887,13 +892,9 @@ def _note_packaging_yield(d: Mapping[str, Any]) -> str:
 
 
 def _note_test_yield(d: Mapping[str, Any]) -> str:
-    note = f"test yield {_number_or_series(d['value'])}"
-    if d["in_packaging"] > 0:
-        note += (
-            f"; {d['in_packaging']:,.0f} still in packaging at the horizon's end (packaging "
-            f"cycle time {d['packaging_cycle_time_months']} months)"
-        )
-    return note
+    return f"test yield {_number_or_series(d['value'])}" + _in_process(
+        d["in_packaging"], "packaging", d["packaging_cycle_time_months"]
+    )
 
 
 def _note_equivalents(d: Mapping[str, Any]) -> str:

@@ -221,7 +221,7 @@ def _month_offsets(
                 f"a month of the horizon, {format_month(start)} to "
                 f"{format_month(start + months - 1)}",
                 "a shorter horizon cuts the series' dated points off: keep the horizon and read "
-                "the part you want with --by month|quarter|year",
+                "the part you want by month, quarter or year",
             )
         if offsets and offset <= offsets[-1]:
             raise InvalidParameterError(

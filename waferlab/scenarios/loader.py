@@ -776,7 +776,7 @@ def _build_funnel_inputs(
         try:
             values[key] = from_spec(key, spec, start_month=start_month, months=months)
         except WaferlabError as exc:
-            named = str(getattr(exc, "parameter", "")).startswith(key)
+            named = (_named(exc) or "").startswith(key)
             where = f"{label}: [timeline]" if named else f"{label}: [timeline] {key}:"
             raise ScenarioError(f"{where} {_one_line(exc)}") from exc
     try:
