@@ -936,6 +936,15 @@ def funnel_summary(result: Any) -> str:
     """Return the closing lines of a funnel: final units, stocks, equivalents, binding.
 
     ``result`` is a :class:`waferlab.funnel.FunnelResult`.
+
+    Examples
+    --------
+    >>> from waferlab.funnel import FunnelInputs, run_funnel
+    >>> print(funnel_summary(run_funnel(FunnelInputs(
+    ...     wafer_starts_per_month=50_000, gross_dies_per_wafer=80, die_yield=0.2,
+    ...     dies_per_package=2, packaging_yield=0.75))))
+    300,000 tested units over 1 month
+    binding constraint: none
     """
     m = result.inputs.months
     span = "1 month" if m == 1 else f"{m} months"
