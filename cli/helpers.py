@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from waferlab.scenarios import Scenario
 
 SET_SOURCE = "set on the command line (--set)"
+#: Source text of a horizon set with ``--months``.
+MONTHS_SOURCE = "set on the command line (--months)"
 
 
 def selected_models(
@@ -95,9 +97,7 @@ def resolve_scenario(
             raise click.BadParameter(str(exc), param_hint="'--set'") from exc
     if months is not None:
         try:
-            scenario = scenario.set_parameter(
-                "months", months, source="set on the command line (--months)"
-            )
+            scenario = scenario.set_parameter("months", months, source=MONTHS_SOURCE)
         except ScenarioError as exc:
             raise click.BadParameter(str(exc), param_hint="'--months'") from exc
     return scenario
@@ -109,7 +109,7 @@ def changed_on_command_line(scenario: Scenario) -> dict[str, Any]:
     return {
         key: values.get(key)
         for key, source in scenario.sources.items()
-        if source.startswith("set on the command line")
+        if source in (SET_SOURCE, MONTHS_SOURCE)
     }
 
 
