@@ -19,7 +19,7 @@ quoted in the CSIS report of March 2025 with their sources; see
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -214,6 +214,52 @@ def _bounds(free: Sequence[str]) -> tuple[list[float], list[float]]:
     lower = [_encode(name, _SEARCH[name][1]) for name in free]
     upper = [_encode(name, _SEARCH[name][2]) for name in free]
     return lower, upper
+
+
+#: Relative forward-difference step, sqrt(machine epsilon): the step that balances
+#: truncation and rounding error for a first derivative.
+_FD_STEP = float(np.sqrt(np.finfo(np.float64).eps))
+
+
+_Vector = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+def _with_jacobian(
+    residuals: _Vector, lower: NDArray[np.float64], upper: NDArray[np.float64]
+) -> tuple[_Vector, _Vector]:
+    """``residuals`` and its forward-difference Jacobian, the steps kept inside the bounds.
+
+    The same differences as ``least_squares(jac="2-point")`` (step
+    h_j = sqrt(eps)·max(1, |x_j|) with the sign of x_j, reversed where it would
+    leave the box), computed directly: with one to three parameters and a
+    handful of observations, scipy's general finite-difference machinery cost
+    several times more than the residuals it differences. The residual at x is
+    the one ``least_squares`` has just evaluated through the first function
+    returned, so it is reused, not recomputed.
+    """
+    last: list[tuple[bytes, NDArray[np.float64]]] = []
+
+    def cached(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        key = x.tobytes()
+        if last and last[0][0] == key:
+            return last[0][1]
+        f = residuals(x)
+        last[:] = [(key, f)]
+        return f
+
+    def jacobian(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        f0 = cached(x)
+        h = _FD_STEP * np.where(x >= 0.0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
+        outside = (x + h < lower) | (x + h > upper)
+        h = np.where(outside & (np.abs(h) <= np.maximum(x - lower, upper - x)), -h, h)
+        out = np.empty((f0.size, x.size))
+        for j in range(x.size):  # one column per free parameter (at most three)
+            step = x.copy()
+            step[j] += h[j]
+            out[:, j] = (residuals(step) - f0) / (step[j] - x[j])
+        return out
+
+    return cached, jacobian
 
 
 def _log_residuals(
@@ -721,11 +767,13 @@ def fit_yield_model(
     def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:
         return _log_residuals(predicted(x), low, high)
 
+    lower, upper = _bounds(free_names)
+    fun, jacobian = _with_jacobian(residuals, np.array(lower), np.array(upper))
+
     starts = _start_points(model, free_names, base, pool)
     # Validate the fixed parameters (and n_layers being present) once, so that a
     # bad fixed value is reported as the caller's error, not as a failed fit.
     die_yield(model, area, **{**base, **starts[0]})
-    lower, upper = _bounds(free_names)
     # Interval observations' centres (log scale): among start points that all
     # reach a zero cost (an under-determined fit), keep the one whose
     # predictions sit most centrally in their intervals rather than the first
@@ -742,7 +790,14 @@ def fit_yield_model(
         x0 = np.array([_encode(name, start[name]) for name in free_names])
         x0 = np.clip(x0, lower, upper)
         solution = least_squares(
-            residuals, x0, bounds=(lower, upper), method="trf", xtol=1e-13, ftol=1e-13, gtol=1e-13
+            fun,
+            x0,
+            jac=jacobian,
+            bounds=(lower, upper),
+            method="trf",
+            xtol=1e-13,
+            ftol=1e-13,
+            gtol=1e-13,
         )
         cost = float(np.sum(solution.fun**2))
         if solution.status > 0 and math.isfinite(cost):

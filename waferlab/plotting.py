@@ -126,7 +126,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     'log'
     """
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     from waferlab.errors import InvalidParameterError
     from waferlab.funnel import FunnelResult
@@ -183,6 +183,9 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         ax.set_xscale("log")
         if positive:
             ax.set_xlim(floor, max(positive) * 6.0)
+        # Decades as plain numbers (100,000, not 10⁵), without minor ticks.
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
+        ax.xaxis.set_minor_locator(NullLocator())
     else:
         top = max(positive) if positive else 1.0
         ax.set_xlim(0.0, top * 1.3)
@@ -770,7 +773,7 @@ def plot_yield_curves(
     from collections.abc import Mapping
 
     import numpy as np
-    from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
+    from matplotlib.ticker import FuncFormatter, NullLocator, PercentFormatter
 
     from waferlab.calibration import CalibrationResult, Observation, model_label
     from waferlab.errors import InvalidParameterError, check_array
@@ -916,7 +919,7 @@ def plot_yield_curves(
         ticks = [m * 10.0**e for e in decades for m in (1.0, 2.0, 5.0)]
         ax.set_xticks([t for t in ticks if x_low <= t <= x_high])
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlim(x_low, x_high)
     ax.set_ylim(0.0, 102.0)
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=100.0, decimals=0))
