@@ -88,14 +88,46 @@ def _costs(s: Scenario) -> dict[str, Any]:
     return costs.to_dict() if costs is not None else {}
 
 
+def _difference_lines(attribution: Any) -> list[str]:
+    """The attribution of U_b − U_a, for cases where some mix finishes no unit."""
+    total = attribution.total
+    rows = [
+        {
+            "input": name,
+            "a": _text(attribution.inputs_a[i]),
+            "b": _text(attribution.inputs_b[i]),
+            "contribution": f"{attribution.contributions[i]:+,.0f}",
+            "share": f"{attribution.contributions[i] / total:.0%}" if total else "",
+        }
+        for i, name in enumerate(attribution.names)
+    ]
+    rows.append(
+        {"input": "sum", "a": "", "b": "", "share": "100%" if total else "",
+         "contribution": f"{float(np.sum(attribution.contributions)):+,.0f}"}
+    )  # fmt: skip
+    return [
+        f"finished units {attribution.value_a:,.0f} -> {attribution.value_b:,.0f} "
+        f"({total:+,.0f}), split over the engine's inputs as a difference, not a ratio "
+        "(some mix of the two cases finishes no unit, so the log-ratio is undefined):",
+        format_table(
+            rows,
+            ["input", "a", "b", "contribution", "share"],
+            headers=["input", "A", "B", "contribution [units]", "share"],
+        ),
+    ]
+
+
 def _text(value: Any) -> str:
+    if value is None:
+        return "not set"
     if isinstance(value, list):
         months = len(value[0]) if value and isinstance(value[0], list) else len(value)
         return f"a monthly series ({months} months)"
     if isinstance(value, dict):
         return f"{value['learning']} learning" if "learning" in value else str(value)
     if isinstance(value, float):
-        return f"{value:,.10g}"
+        # six significant figures: enough to tell inputs apart, without float noise
+        return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.6g}"
     return str(value)
 
 
@@ -128,13 +160,10 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
     if len(resolved) == 2:
         a, b = resolved
         differ = differing_inputs(a, b)
-        if not (rows[0]["final_units"] > 0 and rows[1]["final_units"] > 0):
-            note = "no attribution: a scenario finishes no unit (the log-ratio is undefined)"
-        else:
-            try:
-                attribution = attribute_funnels(a.funnel_inputs(), b.funnel_inputs())
-            except InvalidParameterError as exc:
-                note = f"no attribution: {exc}"
+        try:
+            attribution = attribute_funnels(a.funnel_inputs(), b.funnel_inputs())
+        except InvalidParameterError as exc:
+            note = f"no attribution: {exc}"
         if plot_path is not None:
             if attribution is None:
                 raise click.UsageError(f"--plot: {note}")
@@ -157,9 +186,10 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
             data["attribution_output"] = "final_units over the horizon"
             if attribution is not None:
                 details = attribution.to_dict()
-                data["log_ratio"] = details["log_ratio"]
-                data["attribution"] = details["attribution"]
-                data["unchanged"] = details["unchanged"]
+                data["attribution_kind"] = "log_ratio" if attribution.log else "difference"
+                for key in ("log_ratio", "difference", "attribution", "unchanged"):
+                    if key in details:
+                        data[key] = details[key]
             else:
                 data["attribution"] = None
                 data["attribution_note"] = note
@@ -190,6 +220,8 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
         lines.append("")
         if attribution is None:
             lines.append(str(note))
+        elif not attribution.log:
+            lines += _difference_lines(attribution)
         else:
             lines.append(
                 f"finished units {attribution.value_a:,.0f} -> {attribution.value_b:,.0f} "

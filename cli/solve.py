@@ -13,7 +13,12 @@ from waferlab.analysis import MODEL_OUTPUT_NAMES, crossovers, scenario_model, so
 from waferlab.errors import NoSolutionError, ScenarioError
 from waferlab.funnel import STOCK_NAMES
 from waferlab.output import format_table
-from waferlab.scenarios import Scenario, distribution_range
+from waferlab.scenarios import (
+    NUMERIC_INPUT_PATTERNS,
+    Scenario,
+    distribution_range,
+    numeric_inputs,
+)
 from waferlab.timeline import PERIODS, period_labels
 
 from .helpers import emit_json, resolve_scenario
@@ -150,10 +155,20 @@ def command(
     key, target = parse_target(target_text)
     resolved = resolve_scenario(scenario, overrides)
     inputs = resolved.funnel_inputs()
+    if vary == "yield_model":
+        raise click.BadParameter(
+            "yield_model is a name, not a number to solve for; try each model with "
+            "--set yield_model=NAME, or vary defect_density_per_cm2 or die_yield",
+            param_hint="'--vary'",
+        )
     try:
         distribution_range(vary)
     except ScenarioError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--vary'") from exc
+        raise click.BadParameter(
+            f"{vary} is not a number solve can vary; inputs that can: "
+            f"{', '.join(numeric_inputs())}, {NUMERIC_INPUT_PATTERNS}",
+            param_hint="'--vary'",
+        ) from exc
     labels, index = period_labels(by, inputs.months, inputs.start_month)
     if by == "total":
         if period is not None:

@@ -283,3 +283,16 @@ def test_attribute_errors_and_trivial_case() -> None:
     same = attribute(packages, A, dict(A))
     assert same.names == () and same.total == 0.0 and same.contributions.size == 0
     assert "log_ratio=+0" in repr(same)
+
+
+def test_attribute_log_none_picks_the_ratio_only_when_every_mix_is_positive() -> None:
+    # min(dies, stacks / 8) with no dies in b: the mix (dies from b, stacks from a) is 0.
+    f = lambda x: np.minimum(x["dies"], x["hbm_stacks"] / 8)  # noqa: E731
+    a, b = {"dies": 10_000.0, "hbm_stacks": 0.0}, {"dies": 0.0, "hbm_stacks": 96_000.0}
+    r = attribute(f, a, b, log=None)
+    assert not r.log and r.total == 0.0
+    # by hand: v(∅) = 0, v(dies) = 0, v(stacks) = 10,000, v(both) = 0
+    assert r.contributions.tolist() == pytest.approx([-5_000.0, 5_000.0])
+    positive = attribute(f, {"dies": 10_000.0, "hbm_stacks": 96_000.0},
+                         {"dies": 20_000.0, "hbm_stacks": 160_000.0}, log=None)  # fmt: skip
+    assert positive.log and positive.ratio == pytest.approx(2.0)

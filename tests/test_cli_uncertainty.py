@@ -318,7 +318,9 @@ def test_solve_text_names_the_switch(runner, cli) -> None:  # type: ignore[no-un
         (["--target", "final_units", "--vary", "die_yield"], 2, "KEY=NUMBER"),
         (["--target", "units=5", "--vary", "die_yield"], 2, "not an output"),
         (["--target", "final_units=nan", "--vary", "die_yield"], 2, "finite"),
-        (["--target", "final_units=5", "--vary", "dies_per_package"], 2, "cannot carry"),
+        (["--target", "final_units=5", "--vary", "dies_per_package"], 2,
+         "not a number solve can vary"),
+        (["--target", "final_units=5", "--vary", "yield_model"], 2, "a name, not a number"),
         (["--target", "final_units=5", "--vary", "die_yield", "--by", "year"], 2, "--period"),
         (["--target", "final_units=5", "--vary", "die_yield", "--period", "2025"], 2, "--by"),
         (["--target", "final_units=5", "--vary", "die_yield", "--low", "1", "--high", "0.5"], 2,
@@ -477,3 +479,21 @@ def test_new_user_findings_stay_fixed() -> None:
         ],
     )
     assert cost.exit_code == 0 and "passed already at the low end" in cost.stdout
+
+
+def test_compare_falls_back_to_the_difference_when_a_mix_finishes_nothing(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # A: 50,000 wafers, no bank; B: no wafers, a 2 M-die bank. The mix "no wafers, no bank"
+    # finishes nothing, so the log-ratio cannot be split; the difference is. By hand, with
+    # units = floor((W x 80 x 0.2 + bank) / 2) x 0.75 in the four mixes:
+    mix = {(w, bank): math.floor((w * 80 * 0.2 + bank) / 2) * 0.75
+           for w in (50_000, 0) for bank in (0, 2_000_000)}  # fmt: skip
+    wafers = 0.5 * ((mix[0, 0] - mix[50_000, 0]) + (mix[0, 2_000_000] - mix[50_000, 2_000_000]))
+    bank = 0.5 * ((mix[50_000, 2_000_000] - mix[50_000, 0]) + (mix[0, 2_000_000] - mix[0, 0]))
+    data = run_json(runner, cli, "compare", "csis-2025-smic-target", "csis-2025-tsmc-die-bank")
+    assert data["attribution_kind"] == "difference"
+    assert data["difference"] == pytest.approx(mix[0, 2_000_000] - mix[50_000, 0])
+    got = {k: v["contribution"] for k, v in data["attribution"].items()}
+    assert got == pytest.approx({"wafer_starts_per_month": wafers, "die_bank_dies": bank})
+    text = invoke(runner, cli, "compare", "csis-2025-smic-target", "csis-2025-tsmc-die-bank").stdout
+    assert "as a difference, not a ratio" in text and "None" not in text
+    assert re.search(r"wafer_cost_usd\s+13,552\s+not set", text)

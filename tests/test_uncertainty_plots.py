@@ -79,6 +79,10 @@ def test_waterfall_steps_end_at_b() -> None:
     ax = plot_waterfall(linear)
     assert ax.get_yscale() == "linear"
     assert "+6,000" in _texts(ax) and "+4,000" in _texts(ax)
+    # large changes read as whole numbers, never in e-notation
+    big = attribute(lambda x: x["w"] * 6.0, {"w": 50_000.0}, {"w": 125_000.0}, log=False)
+    texts = _texts(plot_waterfall(big))
+    assert "+450,000" in texts and "e+" not in texts
     with pytest.raises(InvalidParameterError):
         plot_waterfall(r.to_dict())
     plt.close("all")

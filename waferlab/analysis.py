@@ -533,7 +533,7 @@ def attribute(
     *,
     output: str | None = None,
     reduce: Reduce | None = None,
-    log: bool = True,
+    log: bool | None = True,
 ) -> Attribution:
     """Split the difference in an output between input sets a and b over the inputs.
 
@@ -548,8 +548,10 @@ def attribute(
         Which output, when ``f`` returns a mapping.
     reduce : callable, optional
         Turns an (m, T) output into (m,), e.g. the horizon total.
-    log : bool, default True
-        Split ln(U_b / U_a) (both outputs must be > 0) rather than U_b − U_a.
+    log : bool or None, default True
+        Split ln(U_b / U_a) (the output must be > 0 in every mix of a and b)
+        rather than U_b − U_a. None: the log-ratio when the output is positive
+        in every mix, else the difference (``Attribution.log`` says which).
 
     Returns
     -------
@@ -617,10 +619,14 @@ def attribute(
             column = np.where(take_b.reshape((m,) + (1,) * va.ndim), vb, va)
         inputs[name] = column
     v = np.asarray(select_output(model_outputs(f(inputs), m), output, reduce), dtype=float)
+    if log is None:
+        log = bool(np.all(v > 0.0))
     if log:
         if not np.all(v > 0.0):
             raise InvalidParameterError(
-                "log", True, "False when the output is not positive in every mix of a and b"
+                "log",
+                True,
+                "False or None when the output is not positive in every mix of a and b",
             )
         v = np.log(v)
     value_a, value_b = float(v[0]), float(v[-1])
@@ -1056,13 +1062,23 @@ def effective_inputs(inputs: FunnelInputs) -> FunnelInputs:
     )
 
 
-def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
+def attribute_funnels(a: FunnelInputs, b: FunnelInputs, *, log: bool | None = None) -> Attribution:
     """Split ln(U_b / U_a) of two funnels' finished units over the inputs that differ.
 
     Both are first written as :func:`effective_inputs` (a yield model becomes
     the die yield it gives), then :func:`attribute` gives each differing input
     of :data:`ATTRIBUTABLE_INPUTS` its Shapley share of the log-ratio of the
     horizon totals; the shares sum to it exactly.
+
+    Parameters
+    ----------
+    a, b : FunnelInputs
+        The two cases.
+    log : bool or None, default None
+        Split the log-ratio (True), the difference U_b − U_a (False), or the
+        log-ratio when every mix of the two cases finishes units and the
+        difference when one does not (None; e.g. a case with no wafer starts
+        mixed with one with no die bank finishes nothing).
 
     Raises
     ------
@@ -1124,7 +1140,7 @@ def attribute_funnels(a: FunnelInputs, b: FunnelInputs) -> Attribution:
             va[k] = np.broadcast_to(np.asarray(va[k], dtype=np.float64), (ea.months,))
             vb[k] = np.broadcast_to(np.asarray(vb[k], dtype=np.float64), (ea.months,))
     f = funnel_model(ea, outputs=["final_units"])
-    return attribute(f, va, vb, output="final_units", reduce=_row_sums)
+    return attribute(f, va, vb, output="final_units", reduce=_row_sums, log=log)
 
 
 def _row_sums(y: NDArray[Any]) -> NDArray[Any]:

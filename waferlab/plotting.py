@@ -1172,6 +1172,11 @@ def plot_fan_chart(
     return ax
 
 
+def _signed_text(x: float) -> str:
+    """A signed change as people read it: +750,000 or -0.0312."""
+    return f"{x:+,.0f}" if abs(x) >= 1e4 else f"{x:+,.4g}"
+
+
 def _value_text(value: Any) -> str:
     """A number as people read it: 1,296,764 or 0.2449 (names unchanged)."""
     if isinstance(value, str):
@@ -1333,7 +1338,7 @@ def plot_waterfall(
             color=up if end >= start else down,
         )  # fmt: skip
         ax.plot([i + 0.7, i + 1.3], [start, start], color="0.5", linewidth=0.6)
-        text = f"×{math.exp(phi[i]):.3g}" if result.log else f"{phi[i]:+,.4g}"
+        text = f"×{math.exp(phi[i]):.3g}" if result.log else _signed_text(phi[i])
         if result.log and result.total != 0:
             text += f"\n{phi[i] / result.total:.0%}"
         ax.annotate(
@@ -1359,7 +1364,7 @@ def plot_waterfall(
     how = (
         f"ratio {result.ratio:.3g} (ln {result.total:+.3f}), split exactly ({result.method})"
         if result.log
-        else f"difference {result.total:+,.4g}, split exactly ({result.method})"
+        else f"difference {_signed_text(result.total)}, split exactly ({result.method})"
     )
     ax.set_title(f"{labels[0]} → {labels[1]}\n{how}", loc="left", fontsize=10)
     ax.grid(axis="y", color="0.9", linewidth=0.6)

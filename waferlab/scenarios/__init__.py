@@ -20,20 +20,24 @@ from __future__ import annotations
 
 from waferlab.scenarios.loader import (
     DISTRIBUTION_SOURCE_PREFIX,
+    NUMERIC_INPUT_PATTERNS,
     Scenario,
     distribution_range,
     list_scenarios,
     load_scenario,
+    numeric_inputs,
     parameter_unit,
     scenario_keys,
 )
 
 __all__ = [
     "DISTRIBUTION_SOURCE_PREFIX",
+    "NUMERIC_INPUT_PATTERNS",
     "Scenario",
     "distribution_range",
     "list_scenarios",
     "load_scenario",
+    "numeric_inputs",
     "parameter_unit",
     "scenario_keys",
 ]

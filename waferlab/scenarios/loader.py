@@ -1226,6 +1226,31 @@ _LAW_RANGES: Mapping[str, tuple[float, bool]] = {
 }
 
 
+#: The keys of numbers that :func:`numeric_inputs` does not list by name.
+NUMERIC_INPUT_PATTERNS = (
+    "yield_model_parameters.<name>, and the numbers of a [timeline] entry (<input>.<number>)"
+)
+
+
+def numeric_inputs() -> tuple[str, ...]:
+    """The scenario inputs that are numbers one may draw, vary or solve for, by name.
+
+    Besides these, a yield-model parameter (``yield_model_parameters.<name>``)
+    and the numbers of a ``[timeline]`` entry (``<input>.<number>``) are
+    numbers too (:data:`NUMERIC_INPUT_PATTERNS`); ``yield_model`` may be drawn
+    but is a name.
+
+    Examples
+    --------
+    >>> "die_yield" in numeric_inputs(), "dies_per_package" in numeric_inputs()
+    (True, False)
+    """
+    from waferlab.economics import CostInputs
+    from waferlab.funnel import SERIES_FIELDS
+
+    return (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies", *CostInputs.field_names())
+
+
 def distribution_range(key: str) -> Any:
     """Return the valid range of an input that may carry a distribution.
 
@@ -1251,7 +1276,6 @@ def distribution_range(key: str) -> Any:
     '> 0'
     """
     from waferlab.economics import MAX_COST_USD, CostInputs
-    from waferlab.funnel import SERIES_FIELDS
     from waferlab.uncertainty import ValidRange
 
     root, _, sub = key.partition(".")
@@ -1261,12 +1285,10 @@ def distribution_range(key: str) -> Any:
         if sub.endswith(FRACTION_SUFFIXES):
             return ValidRange(0.0, 1.0, low_open=True)
         return ValidRange(0.0, low_open=True)
-    drawable = (*SERIES_FIELDS, "hbm_stock_stacks", "die_bank_dies", *CostInputs.field_names())
-    if root not in drawable:
+    if root not in numeric_inputs():
         raise ScenarioError(
             f"{key} cannot carry a distribution; inputs that can: "
-            f"{', '.join(drawable)}, yield_model, yield_model_parameters.<name>, and the "
-            "numbers of a [timeline] entry (<input>.<number>)"
+            f"{', '.join(numeric_inputs())}, yield_model, {NUMERIC_INPUT_PATTERNS}"
         )
     if sub in _LAW_RANGES:
         low, open_ = _LAW_RANGES[sub]
