@@ -106,8 +106,18 @@ def resolve_scenario(
 def changed_on_command_line(scenario: Scenario) -> dict[str, Any]:
     """The values that ``--set`` or ``--months`` changed, by key."""
     values = {**scenario.parameters, **scenario.costs}
+
+    def value(key: str) -> Any:
+        root, dot, number = key.partition(".")
+        entry = scenario.timeline.get(root) if dot else None
+        if isinstance(entry, list):
+            return entry[int(number) - 1]
+        if isinstance(entry, dict):
+            return entry.get(number)
+        return values.get(key)
+
     return {
-        key: values.get(key)
+        key: value(key)
         for key, source in scenario.sources.items()
         if source in (SET_SOURCE, MONTHS_SOURCE)
     }

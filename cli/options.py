@@ -466,7 +466,9 @@ def set_option(f: F) -> F:
         help=(
             "Override a scenario value (repeatable). VALUE is read as a TOML value "
             "(20000, 0.35, true, \"murphy\"); a bare word is a string; 'none' removes "
-            "the value so its default applies."
+            "the value so its default applies. KEY may also be one number of a "
+            "[timeline] entry (die_yield.2025-12=0.35, wafer_starts_per_month.end=60000) "
+            "or of the yield model (yield_model_parameters.alpha=1)."
         ),
     )(f)
 

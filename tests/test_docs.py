@@ -108,3 +108,26 @@ def test_timeline_doc_console_output_is_real(runner, cli, args: str, expected: s
     result = runner.invoke(cli, shlex.split(args))
     assert result.exit_code == 0, result.stderr
     assert result.stdout.rstrip() == expected
+
+
+_HELP_BLOCK = re.compile(r"```console\n\$ waferlab ((?:[a-z0-9 ]+ )?)--help\n(.*?)\n```", re.S)
+
+
+def _help_blocks() -> list[tuple[str, str]]:
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    return [(m.group(1).strip(), m.group(2)) for m in _HELP_BLOCK.finditer(text)]
+
+
+def test_cli_md_shows_every_command_help() -> None:
+    shown = {name for name, _ in _help_blocks()}
+    assert shown >= {name for name, _ in _leaf_commands()} | {""}
+
+
+@pytest.mark.parametrize(("name", "pasted"), _help_blocks(), ids=lambda v: v[:30] or "waferlab")
+def test_cli_md_help_is_the_real_help(name: str, pasted: str) -> None:
+    # as printed on an 80-column terminal (click wraps help to its width - 2)
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, [*name.split(), "--help"], terminal_width=78)
+    assert result.exit_code == 0
+    assert result.output.rstrip("\n") == pasted

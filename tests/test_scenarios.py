@@ -302,6 +302,48 @@ def test_with_parameters_is_order_independent() -> None:
         base.set_parameter("defect_density_per_cm2", 0.09)
 
 
+def test_with_parameters_sets_one_number_of_a_timeline_entry() -> None:
+    # Morgan Stanley's yield path: 20 % in Jan 2025 to 30 % in Dec 2025, then held.
+    base = load_scenario("morgan-stanley-2025-2027")
+    s = base.with_parameters({"die_yield.2025-12": 0.4})
+    assert s.timeline["die_yield"] == {**base.timeline["die_yield"], "2025-12": 0.4}
+    series = s.funnel_inputs().die_yield
+    # linear between the two points, then held: month 12 (Dec 2025) and later are 0.4
+    assert series[0, 0] == pytest.approx(0.2) and series[0, 11] == pytest.approx(0.4)
+    assert series[0, 5] == pytest.approx(0.2 + 0.2 * 5 / 11) and series[0, -1] == 0.4
+    assert s.sources["die_yield.2025-12"] == "override: set by the user"
+    # a new date adds a point; the entry's distributions on that number are dropped
+    added = base.with_parameters({"die_yield.2026-06": 0.35})
+    assert added.timeline["die_yield"]["2026-06"] == 0.35
+    # a value set on the input itself replaces the whole series
+    flat = base.with_parameters({"die_yield": 0.25})
+    assert "die_yield" not in flat.timeline
+    for bad, needle in [
+        ({"die_yield.end": 0.3}, "a dated point is a month YYYY-MM"),
+        ({"die_yield.2025-12": "high"}, "must be a number"),
+        ({"die_yield.2025-12": True}, "must be a number"),
+        ({"die_yield.2025-12": 1.5}, r"die_yield must be in \[0, 1\]"),
+    ]:
+        with pytest.raises(ScenarioError, match=needle):
+            base.with_parameters(bad)
+
+
+def test_with_parameters_sets_one_yield_model_parameter() -> None:
+    base = load_scenario("csis-2025-smic-target").with_parameters(
+        {"die_yield": None, "defect_density_per_cm2": 0.3, "yield_model": "negative_binomial"}
+    )
+    s = base.with_parameters({"yield_model_parameters.alpha": 1.0})
+    assert s.parameters["yield_model_parameters"] == {"alpha": 1.0}
+    # Seeds' formula at alpha = 1: 1 / (1 + A D0), A = 665.61 mm²
+    lam = 6.6561 * 0.3
+    from waferlab.funnel import run_timeline
+
+    got = run_timeline(s.funnel_inputs())["die_yield"][0, 0]
+    assert got == pytest.approx(1.0 / (1.0 + lam))
+    cleared = s.with_parameters({"yield_model_parameters.alpha": None})
+    assert "yield_model_parameters" not in cleared.parameters
+
+
 def test_set_parameter_unknown_key_suggests() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario("csis-2025-smic-target").set_parameter("die_yeild", 0.3)

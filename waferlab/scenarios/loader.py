@@ -52,6 +52,7 @@ import difflib
 import math
 import numbers
 import os
+import re
 import tomllib
 import types
 import typing
@@ -507,6 +508,21 @@ class Scenario:
         timeline = dict(self.timeline)
         distributions = dict(self.distributions)
         for key, value in values.items():
+            root, dot, sub = key.partition(".")
+            if dot and root in timeline:
+                timeline[root] = _set_timeline_number(what, root, timeline[root], sub, value)
+                distributions.pop(key, None)
+                sources.pop(DISTRIBUTION_SOURCE_PREFIX + key, None)
+                sources[key] = source if source is not None else "override: set by the user"
+                continue
+            if dot and root == "yield_model_parameters" and sub:
+                given = parameters.get(root)
+                current = dict(given) if isinstance(given, Mapping) else {}
+                if value is None:
+                    current.pop(sub, None)
+                else:
+                    current[sub] = value
+                value, key = current or None, root
             spec = _field(key)
             if spec is None:
                 valid = scenario_keys()
@@ -1197,6 +1213,41 @@ def _flatten_distributions(path: Path, table: Mapping[str, Any]) -> dict[str, An
 
 def _root(key: str) -> str:
     return key.split(".", 1)[0]
+
+
+def _set_timeline_number(what: str, root: str, spec: Any, number: str, value: Any) -> Any:
+    """A copy of the ``[timeline]`` entry ``root`` with one of its numbers set.
+
+    The numbers are those :func:`waferlab.timeline.from_spec_draws` can draw: a
+    1-based month of a list, a dated point ``"YYYY-MM"`` of a table of points
+    (a new date adds a point), and the numbers of a ramp or a learning law.
+    """
+    from waferlab.timeline import DRAWABLE_KEYS
+
+    where = f"{what}: [timeline] {root}.{number}"
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{where} must be a number (got {value!r})")
+    if isinstance(spec, list | tuple):
+        if not number.isdigit() or not 1 <= int(number) <= len(spec):
+            raise ScenarioError(
+                f"{where}: not a month of the list; use {root}.1 to {root}.{len(spec)}"
+            )
+        values = list(spec)
+        values[int(number) - 1] = value
+        return values
+    if not isinstance(spec, Mapping):
+        raise ScenarioError(f"{where}: the entry has no numbers to set")
+    form = spec.get("learning", spec.get("shape"))
+    if form is not None:
+        allowed = DRAWABLE_KEYS.get(str(form), ())
+        if number not in allowed:
+            raise ScenarioError(f"{where}: not a number of the entry; one of {', '.join(allowed)}")
+    elif not re.fullmatch(r"\d{4}-\d{2}", number):
+        dates = [k for k in spec if k != "interpolation"]
+        raise ScenarioError(
+            f"{where}: a dated point is a month YYYY-MM (the entry has {', '.join(dates)})"
+        )
+    return {**spec, number: value}
 
 
 def _drop_distributions(distributions: dict[str, Any], sources: dict[str, str], key: str) -> None:
