@@ -24,10 +24,10 @@ def test_json_keys_and_the_910c_back_solve(runner, cli) -> None:  # type: ignore
     assert set(data["scrap_usd"]) == set(SCRAP_CAUSES)
     assert data["dies_per_package"] == {"910B die": 2} and data["hbm_stacks_per_package"] == 8
     # Cost by hand: two dies at wafer cost / dies per wafer / 0.2, 8 stacks at $300, and the
-    # $300 assembly, all over the 75 % package yield.
+    # $1,150 assembly (the csis-2025 scenarios' packaging cost), all over the 75 % package yield.
     die_cost = parts["910B die"]["known_good_cost_usd"]
     assert die_cost == pytest.approx(13552.0 / 85 / 0.2, rel=1e-12)  # 85 dies per wafer
-    expected = (2 * die_cost + 8 * 300.0 + 300.0) / 0.75
+    expected = (2 * die_cost + 8 * 300.0 + 1150.0) / 0.75
     assert data["cost_per_good_package_usd"] == pytest.approx(expected, rel=1e-12)
     total = data["raw_parts_usd"] + data["raw_package_usd"] + sum(data["scrap_usd"].values())
     assert total == pytest.approx(data["cost_per_good_package_usd"], rel=1e-12)
@@ -126,3 +126,20 @@ def test_negative_capacity_is_a_usage_error(runner, cli) -> None:  # type: ignor
 def test_missing_spec_is_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(cli, ["package"])
     assert_one_line_error(result, 2, "SPEC", command="package")
+
+
+def test_910c_package_cost_is_the_cost_ladder_of_the_csis_scenario_at_its_die_count(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Two routes to the same good 910C package: the package model (components, bonds, scrap)
+    # and the funnel's cost ladder of csis-2025-smic-target. With the same prices, they agree
+    # once the scenario uses the package model's dies per wafer (85, from the die's geometry,
+    # where CSIS rounds to 80).
+    package = json.loads(runner.invoke(cli, ["package", "ascend-910c", "--format", "json"]).stdout)
+    cost = json.loads(
+        runner.invoke(
+            cli, ["cost", "csis-2025-smic-target", "--set", "gross_dies_per_wafer=85",
+                  "--format", "json"],
+        ).stdout
+    )  # fmt: skip
+    assert cost["cost_per_good_package_usd"] == pytest.approx(
+        package["cost_per_good_package_usd"], rel=1e-12
+    )
