@@ -128,7 +128,7 @@ def test_missing_spec_is_a_usage_error(runner, cli) -> None:  # type: ignore[no-
     assert_one_line_error(result, 2, "SPEC", command="package")
 
 
-def test_910c_package_cost_is_the_cost_ladder_of_the_csis_scenario_at_its_die_count(runner, cli) -> None:  # type: ignore[no-untyped-def]
+def test_910c_package_cost_is_the_csis_cost_ladder_at_its_die_count(runner, cli) -> None:  # type: ignore[no-untyped-def]
     # Two routes to the same good 910C package: the package model (components, bonds, scrap)
     # and the funnel's cost ladder of csis-2025-smic-target. With the same prices, they agree
     # once the scenario uses the package model's dies per wafer (85, from the die's geometry,
