@@ -26,13 +26,17 @@ from numpy.typing import ArrayLike, NDArray
 
 from waferlab._data import load_json
 from waferlab._display import frame, html_table, short_repr
-from waferlab.errors import InvalidParameterError, check_array, check_real
+from waferlab.errors import (
+    InvalidParameterError,
+    check_array,
+    check_bounded,
+    check_fields,
+    check_real,
+)
 from waferlab.funnel import (
     FunnelResult,
     InputConflictError,
     TimelineResult,
-    _bounded,
-    _checked_keys,
 )
 from waferlab.output import COST_NOTES, cost_note, format_quantity, format_table, leftover_note
 
@@ -59,7 +63,7 @@ MAX_COST_USD = 1e9
 
 def _cost(name: str, value: Any, *, positive: bool = False) -> float:
     """Check a cost in USD: finite, >= 0 (> 0 if ``positive``), at most :data:`MAX_COST_USD`."""
-    return _bounded(name, value, MAX_COST_USD, "costs", "docs/economics.md", low_open=positive)
+    return check_bounded(name, value, MAX_COST_USD, "costs", "docs/economics.md", low_open=positive)
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ class CostInputs:
         >>> CostInputs.from_dict({"wafer_cost_usd": 9346}).wafer_cost_usd
         9346.0
         """
-        return cls(**_checked_keys(cls, data))
+        return cls(**check_fields(cls, data))
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

@@ -25,10 +25,13 @@ __all__ = [
     "UnknownNameError",
     "WaferlabError",
     "check_array",
+    "check_bounded",
     "check_choice",
+    "check_fields",
     "check_integer",
     "check_real",
     "check_text",
+    "describe_bound",
     "describe_range",
 ]
 
@@ -357,3 +360,77 @@ def check_text(name: str, value: Any, *, max_chars: int = MAX_TEXT_CHARS) -> str
     if len(value) > max_chars:
         raise InvalidParameterError(name, value, f"a string of at most {max_chars} characters")
     return value
+
+
+def describe_bound(bound: float) -> str:
+    """Write a power-of-ten bound as ``1e9`` (not ``1e+09``).
+
+    Examples
+    --------
+    >>> describe_bound(1e9), describe_bound(1e12)
+    ('1e9', '1e12')
+    """
+    return f"{bound:.0e}".replace("e+0", "e").replace("e+", "e")
+
+
+def check_bounded(
+    name: str, value: Any, bound: float, what: str, doc: str, *, low_open: bool = False
+) -> float:
+    """Check that a value is a finite number >= 0 (> 0 if ``low_open``) and at most ``bound``.
+
+    ``bound`` is a sanity bound (far beyond any real fab, but inside floating
+    point's exact range); the error says so, naming ``what`` it bounds and the
+    ``doc`` that explains it.
+
+    Examples
+    --------
+    >>> check_bounded("wafer_cost_usd", 13_552, 1e9, "costs", "docs/economics.md")
+    13552.0
+    >>> check_bounded("wafer_cost_usd", 1e12, 1e9, "costs", "docs/economics.md")
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.InvalidParameterError: wafer_cost_usd must be at most 1e9 (got 1000...): ...
+    """
+    x = check_real(name, value, low=0.0, low_open=low_open)
+    if x > bound:
+        raise InvalidParameterError(
+            name, x, f"at most {describe_bound(bound)}", f"a sanity bound on {what} (see {doc})"
+        )
+    return x
+
+
+def check_fields(cls: type, data: Any) -> dict[str, Any]:
+    """Check a mapping of a dataclass's field names (for ``cls.from_dict``) and copy it.
+
+    Every key must be a field of ``cls`` and every field without a default
+    must be present.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Price:
+    ...     usd: float
+    ...     note: str = ""
+    >>> check_fields(Price, {"usd": 3.0})
+    {'usd': 3.0}
+    >>> check_fields(Price, {"usd": 3.0, "eur": 2.0})
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.UnknownNameError: Price key must be one of usd, note (got 'eur')
+    """
+    import dataclasses
+    from collections.abc import Mapping
+
+    if not isinstance(data, Mapping):
+        raise InvalidParameterError(f"{cls.__name__} data", data, "a mapping of field names")
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    for key in data:
+        if key not in names:
+            raise UnknownNameError(f"{cls.__name__} key", key, names)
+    for f in fields:
+        missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if missing and f.name not in data:
+            raise InvalidParameterError(f.name, None, "given (a required key)")
+    return dict(data)

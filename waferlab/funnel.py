@@ -48,9 +48,12 @@ from waferlab.errors import (
     UnknownNameError,
     WaferlabError,
     check_array,
+    check_bounded,
     check_choice,
+    check_fields,
     check_integer,
     check_real,
+    describe_bound,
 )
 from waferlab.geometry import Die, Wafer, area_bound_dies_per_wafer, gross_dies_per_wafer
 from waferlab.harvest import HARVEST_MODELS, MAX_HARVEST_BLOCKS
@@ -152,23 +155,6 @@ def _whole(x: float) -> float:
     return float(math.floor(x + _FLOOR_TOLERANCE))
 
 
-def _bound_text(bound: float) -> str:
-    """Write a power-of-ten bound as ``1e9`` (not ``1e+09``)."""
-    return f"{bound:.0e}".replace("e+0", "e").replace("e+", "e")
-
-
-def _bounded(
-    name: str, value: Any, bound: float, what: str, doc: str, *, low_open: bool = False
-) -> float:
-    """Check that a value is finite, >= 0 (> 0 if ``low_open``) and at most ``bound``."""
-    x = check_real(name, value, low=0.0, low_open=low_open)
-    if x > bound:
-        raise InvalidParameterError(
-            name, x, f"at most {_bound_text(bound)}", f"a sanity bound on {what} (see {doc})"
-        )
-    return x
-
-
 def _shaped(name: str, array: FloatArray, months: int, series: bool) -> FloatArray:
     """Give an input array its engine shape: draws ``(n, 1)``, a series ``(1|n, months)``."""
     if array.ndim == 0:
@@ -223,7 +209,7 @@ def _number(
             raise InvalidParameterError(
                 name,
                 float(array.max()),
-                f"at most {_bound_text(bound)}",
+                f"at most {describe_bound(bound)}",
                 "a sanity bound on counts (see docs/funnels.md)",
             )
         array = _shaped(name, array, months, series)
@@ -233,7 +219,7 @@ def _number(
         array.setflags(write=False)
         return array
     if bound is not None:
-        return _bounded(name, value, bound, "counts", "docs/funnels.md", low_open=low_open)
+        return check_bounded(name, value, bound, "counts", "docs/funnels.md", low_open=low_open)
     return check_real(name, value, low=low, high=high, low_open=low_open)
 
 
@@ -788,7 +774,7 @@ class FunnelInputs:
         ...
         waferlab.errors.UnknownNameError: FunnelInputs key must be one of ...
         """
-        return cls(**_checked_keys(cls, data))
+        return cls(**check_fields(cls, data))
 
     def with_yield_model(self, model: str, parameters: Mapping[str, Any]) -> FunnelInputs:
         """Return a copy whose die yield comes from a model and its parameters.
@@ -875,24 +861,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating | np.integer):
         return value.item()
     return value
-
-
-def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InvalidParameterError(f"{cls.__name__} data", data, "a mapping of field names")
-    names = tuple(f.name for f in dataclasses.fields(cls))
-    for key in data:
-        if key not in names:
-            raise UnknownNameError(f"{cls.__name__} key", key, names)
-    required = [
-        f.name
-        for f in dataclasses.fields(cls)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    ]
-    for key in required:
-        if key not in data:
-            raise InvalidParameterError(key, None, "given (a required key)")
-    return dict(data)
 
 
 class _FrozenMapping(Mapping[str, Any]):
@@ -1368,7 +1336,8 @@ def _gross_dies(inputs: FunnelInputs) -> tuple[float | FloatArray, str]:
         raise InvalidParameterError(
             "die_width_mm",
             inputs.die_width_mm,
-            f"large enough that a wafer holds at most {_bound_text(MAX_GROSS_DIES_PER_WAFER)} dies",
+            "large enough that a wafer holds at most "
+            f"{describe_bound(MAX_GROSS_DIES_PER_WAFER)} dies",
             f"a {inputs.die_width_mm:g} x {inputs.die_height_mm:g} mm die gives about "
             f"{format_quantity(ceiling, ',.0f')} per wafer",
         )
