@@ -1,7 +1,7 @@
 """Draw every figure in docs/img/ with the command the docs page shows beside it.
 
 Run ``python docs/make_figures.py`` after changing a plot, a preset or an
-example; it redraws every image (about a minute). ``python
+example; it redraws every image (in about 15 s). ``python
 docs/make_figures.py --check`` draws nothing: it checks that every image in
 docs/img/ has a recipe here, that every recipe's image is shown on its page,
 that the page shows the recipe's command (or names its example script), and
