@@ -185,3 +185,41 @@ def test_cost_plot_never_prints_hundreds_of_digits() -> None:
     ax = plot_cost_breakdown(breakdown)
     assert re.findall(r"\d[\d,]{24,}", _texts(ax)) == []
     assert "e+" in ax.get_title(loc="left")
+
+
+def _legend_texts(ax) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_funnel_legend_names_only_what_is_drawn() -> None:
+    # The CSIS chain loses dies and packages but keeps nothing in stock: no pale entry.
+    assert _legend_texts(plot_funnel(csis())) == ["output", "loss"]
+    # Half of the wafer starts go to other uses (capacity share 0.5): the pale part is drawn.
+    shared = csis(capacity_share=0.5)
+    assert shared.stages[0].not_lost == pytest.approx(25_000)
+    assert _legend_texts(plot_funnel(shared))[-1] == "not lost: kept in stock or to other uses"
+    # Nothing lost at all: only the output.
+    perfect = csis(die_yield=1.0, packaging_yield=1.0)
+    assert _legend_texts(plot_funnel(perfect)) == ["output"]
+
+
+def test_timeline_published_point_is_in_the_legend_and_its_label_readable() -> None:
+    # SemiAnalysis's 805,000 for 2025 (the semianalysis-2025-hbm-bound preset's
+    # [published] ascend_units_2025), over a 12-month chain at CSIS's figures.
+    from waferlab.funnel import run_timeline
+    from waferlab.plotting import plot_timeline
+
+    timeline = run_timeline(
+        FunnelInputs(
+            wafer_starts_per_month=50_000, months=12, start_month="2025-01",
+            gross_dies_per_wafer=80, die_yield=0.2, dies_per_package=2, packaging_yield=0.75,
+        )
+    )  # fmt: skip
+    ax = plot_timeline(timeline, by="quarter", published=[("2025", 805_000, "ascend_units_2025")])
+    names = _legend_texts(ax)
+    assert names.count("published") == 1 and "cumulative" in names
+    (label,) = [t for t in ax.figure.axes[1].texts if "805,000" in t.get_text()]
+    box = label.get_bbox_patch()
+    assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    # without published figures there is no such entry
+    assert "published" not in _legend_texts(plot_timeline(timeline, by="quarter"))

@@ -62,3 +62,15 @@ def test_wafer_index_is_validated(result, bad) -> None:  # type: ignore[no-untyp
     with pytest.raises(InvalidParameterError) as info:
         plot_simulated_wafer(result, wafer_index=bad)
     assert info.value.parameter == "wafer_index"
+
+
+def test_title_gives_d0_to_four_significant_digits() -> None:
+    # CSIS's 20 % on the 910B under Poisson: D0 = -ln(0.2) / 6.6561 cm² = 0.24179... /cm²,
+    # written 0.2418 as in the docs and the example's text, not 0.241799.
+    import math
+
+    d0 = -math.log(0.2) / 6.6561
+    die_map = place_dies(Wafer(300.0), Die(21.32, 31.22))
+    ax = plot_simulated_wafer(simulate_wafers(die_map, d0, n_wafers=1, seed=0))
+    assert "D0 = 0.2418 /cm², random defects" in ax.get_title()
+    plt.close(ax.figure)

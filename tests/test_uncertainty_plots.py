@@ -99,3 +99,33 @@ def test_fan_chart_from_a_streamed_result() -> None:
     with pytest.raises(InvalidParameterError):
         plot_fan_chart(run_uncertainty(lambda x: x["w"], ds, 10, seed=1))
     plt.close("all")
+
+
+def _legend_bottom(ax: plt.Axes) -> tuple[float, float, float]:
+    """The legend's x span and bottom edge, in data coordinates."""
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    (x0, y0), (x1, _) = ax.transData.inverted().transform([(box.x0, box.y0), (box.x1, box.y1)])
+    return float(x0), float(x1), float(y0)
+
+
+def test_fan_chart_legend_covers_no_band() -> None:
+    # The same draw in every period: a flat band from p5 = 0.5 to p95 = 9.5 of
+    # w ~ U(0, 10), as high on the left (under the legend) as anywhere.
+    draws = np.repeat(np.linspace(0.0, 10.0, 2001)[:, None], 12, axis=1)
+    ax = plot_fan_chart(draws, published=[(0, 9.0, "paper")])
+    x0, x1, bottom = _legend_bottom(ax)
+    assert x0 < 0.0 < x1  # the legend sits over the first period
+    assert bottom > 9.5  # above the p95 band and the published point
+    plt.close("all")
+
+
+def test_fan_chart_keeps_its_limits_when_the_legend_is_clear() -> None:
+    # A path rising from near 0 (as Morgan Stanley's units to date): nothing under the legend.
+    draws = np.linspace(0.0, 10.0, 2001)[:, None] * np.arange(1, 13)
+    ax = plot_fan_chart(draws)
+    assert ax.get_ylim()[1] < 1.1 * 9.5 * 12  # matplotlib's own 5 % margin over the p95
+    _, x1, bottom = _legend_bottom(ax)
+    assert bottom > 9.5 * (x1 + 1.0)  # still clear of the band under it (p95 of 10 w at x1)
+    plt.close("all")

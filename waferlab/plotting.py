@@ -143,6 +143,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     y = list(range(len(stages)))[::-1]
     kept, lost, held = "#2f6f9f", "#d98c5f", "#cfd8e3"
     floor = min(positive) / 3.0 if (log and positive) else 0.0
+    drawn = {"output"}  # the legend names only what is drawn
     for yi, s in zip(y, stages, strict=True):
         left = floor if log else 0.0
         if s.quantity > left:
@@ -150,16 +151,21 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         # the real loss is hatched; what is kept in stock or put to other uses
         # (not a loss) is drawn pale after it
         start = max(s.quantity, left)
-        styles: tuple[tuple[float, dict[str, Any]], ...] = (
-            (s.loss, {"color": "white", "edgecolor": lost, "hatch": "////", "linewidth": 0.8}),
-            (s.not_lost, {"color": held, "linewidth": 0.0}),
+        styles: tuple[tuple[str, float, dict[str, Any]], ...] = (
+            (
+                "loss",
+                s.loss,
+                {"color": "white", "edgecolor": lost, "hatch": "////", "linewidth": 0.8},
+            ),
+            ("not lost", s.not_lost, {"color": held, "linewidth": 0.0}),
         )
-        for width, style in styles:
+        for kind, width, style in styles:
             if width > 0 and start + width > left:
                 ax.barh(
                     yi, start + width - max(start, left), left=max(start, left), height=0.6, **style
                 )
                 start += width
+                drawn.add(kind)
         end = max(s.quantity_in, s.quantity, left)
         text = f"{s.quantity:,.0f}"
         if s.loss > 0 and s.quantity_in > 0:
@@ -211,12 +217,13 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     joined = "  ·  ".join(notes)
     lines = [joined] if len(joined) <= _chars_per_line(ax, 8.5) else notes
     _title_with_notes(ax, title, lines, fontsize=8.5, line_height=12, y=1.015)
+    handles = {
+        "output": Patch(color=kept, label="output"),
+        "loss": Patch(facecolor="white", edgecolor=lost, hatch="////", label="loss"),
+        "not lost": Patch(color=held, label="not lost: kept in stock or to other uses"),
+    }
     ax.legend(
-        handles=[
-            Patch(color=kept, label="output"),
-            Patch(facecolor="white", edgecolor=lost, hatch="////", label="loss"),
-            Patch(color=held, label="not lost: kept in stock or to other uses"),
-        ],
+        handles=[handle for kind, handle in handles.items() if kind in drawn],
         loc="lower right",
         fontsize=8,
         frameon=False,
@@ -326,7 +333,10 @@ def plot_timeline(
             )
             if last is None:
                 continue
-            twin.plot([last], [before + value], marker="D", color="#c0392b", linestyle="none")
+            twin.plot(
+                [last], [before + value], marker="D", color="#c0392b", linestyle="none",
+                label="published",
+            )  # fmt: skip
             twin.annotate(
                 f"{text}: {value:,.0f}",
                 (last, before + value),
@@ -335,6 +345,13 @@ def plot_timeline(
                 ha="right",
                 fontsize=8,
                 color="#c0392b",
+                # readable over the bars and the bands
+                bbox={
+                    "boxstyle": "round,pad=0.2",
+                    "facecolor": "white",
+                    "edgecolor": "none",
+                    "alpha": 0.8,
+                },
             )
     thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
     ax.yaxis.set_major_formatter(thousands)
@@ -349,8 +366,10 @@ def plot_timeline(
     ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=8)
     ax.set_xlim(-0.6, len(labels) - 0.4)
     handles, names = ax.get_legend_handles_labels()
-    handles += twin.get_legend_handles_labels()[0]
-    names += ["cumulative"]
+    twin_handles, twin_names = twin.get_legend_handles_labels()
+    shown = dict(zip(twin_names, twin_handles, strict=True))  # one "published" entry
+    handles += list(shown.values())
+    names += list(shown)
     for name in ("dies", "hbm", "packaging"):
         if name in seen:
             handles.append(Patch(color=colours[name]))
@@ -1051,7 +1070,7 @@ def plot_simulated_wafer(
     ax.set_title(
         f"Simulated wafer {index + 1} of {result.n_wafers:,}: "
         f"{int(good.sum())} of {result.n_dies} dies good ({good.mean():.0%})\n"
-        f"D0 = {result.defect_density_per_cm2:g}/cm², {clustering}, "
+        f"D0 = {result.defect_density_per_cm2:.4g} /cm², {clustering}, "
         f"die {die.width_mm:g} × {die.height_mm:g} mm",
         fontsize=10,
     )
@@ -1166,7 +1185,9 @@ def plot_fan_chart(
     ax.set_title(title or f"{name}{' (cumulative)' if cumulative else ''}: {n:,} draws", loc="left")
     ax.grid(axis="y", color="0.9", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    legend = ax.legend(loc="upper left", fontsize=8, frameon=False)
+    points = [(float(x), float(value)) for x, value, _ in published or ()]
+    _room_for_legend(ax, legend, t, np.asarray(q["p95"], dtype=float), points)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
@@ -1175,6 +1196,36 @@ def plot_fan_chart(
 def _signed_text(x: float) -> str:
     """A signed change as people read it: +750,000 or -0.0312."""
     return f"{x:+,.0f}" if abs(x) >= 1e4 else f"{x:+,.4g}"
+
+
+def _room_for_legend(
+    ax: Axes, legend: Any, x: Any, top: Any, points: Sequence[tuple[float, float]] = ()
+) -> None:
+    """Raise the top of the y axis until ``legend`` (inside, at the top) covers no data.
+
+    ``top`` is the highest curve (linear between the ``x``), ``points`` are
+    markers; the y axis is linear. The legend keeps its place in the axes, so
+    the data under its width must end below its bottom edge.
+    """
+    import numpy as np
+
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    box = legend.get_window_extent(renderer)
+    (x0, _), (x1, _) = ax.transData.inverted().transform([(box.x0, box.y0), (box.x1, box.y1)])
+    frac = float(ax.transAxes.inverted().transform((box.x0, box.y0))[1])
+    x = np.asarray(x, dtype=float)
+    inside = [v for v in (x0, x1, *x) if x0 <= v <= x1 and x[0] <= v <= x[-1]]
+    heights = list(np.interp(inside, x, top)) if inside else []
+    heights += [y for px, y in points if x0 - 0.3 <= px <= x1 + 0.3]
+    span_px = ax.get_window_extent(renderer).height
+    # below the legend by half a marker and a little room (6 points), as a share of the axes
+    limit = frac - 6.0 * ax.figure.dpi / 72.0 / span_px if span_px > 0 else 0.0
+    if not heights or limit <= 0.3:  # nothing under the legend, or no room to make
+        return
+    low, high = ax.get_ylim()
+    highest = max(heights)
+    if highest > low + limit * (high - low):
+        ax.set_ylim(low, low + (highest - low) / limit)
 
 
 def _value_text(value: Any) -> str:
