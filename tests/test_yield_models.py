@@ -479,9 +479,15 @@ def test_properties_for_random_inputs(
     # only λ = D0 · A · f matters: move the fraction into the density
     moved = model(area, d0 * fraction, gross_yield=gross, **p)
     assert y == pytest.approx(moved, rel=1e-12, abs=1e-300)
-    # more area or more density never raises the yield
-    assert model(area * factor, d0, gross_yield=gross, critical_area_fraction=fraction, **p) <= y
-    assert model(area, d0 * factor, gross_yield=gross, critical_area_fraction=fraction, **p) <= y
+    # more area or more density never raises the yield (beyond rounding: a factor a hair
+    # above 1 may move the result by an ulp either way)
+    ceiling = y * (1.0 + 4.0 * np.finfo(float).eps)
+    assert (
+        model(area * factor, d0, gross_yield=gross, critical_area_fraction=fraction, **p) <= ceiling
+    )
+    assert (
+        model(area, d0 * factor, gross_yield=gross, critical_area_fraction=fraction, **p) <= ceiling
+    )
 
 
 # --------------------------------------------------------------------------- #
