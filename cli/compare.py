@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -88,33 +89,43 @@ def _costs(s: Scenario) -> dict[str, Any]:
     return costs.to_dict() if costs is not None else {}
 
 
-def _difference_lines(attribution: Any) -> list[str]:
-    """The attribution of U_b − U_a, for cases where some mix finishes no unit."""
+def _attribution_lines(attribution: Any) -> list[str]:
+    """The attribution as text: of ln(U_b / U_a), or of U_b − U_a when some mix finishes no unit."""
     total = attribution.total
-    rows = [
-        {
-            "input": name,
-            "a": _text(attribution.inputs_a[i]),
-            "b": _text(attribution.inputs_b[i]),
-            "contribution": f"{attribution.contributions[i]:+,.0f}",
-            "share": f"{attribution.contributions[i] / total:.0%}" if total else "",
-        }
-        for i, name in enumerate(attribution.names)
-    ]
-    rows.append(
-        {"input": "sum", "a": "", "b": "", "share": "100%" if total else "",
-         "contribution": f"{float(np.sum(attribution.contributions)):+,.0f}"}
-    )  # fmt: skip
-    return [
-        f"finished units {attribution.value_a:,.0f} -> {attribution.value_b:,.0f} "
-        f"({total:+,.0f}), split over the engine's inputs as a difference, not a ratio "
-        "(some mix of the two cases finishes no unit, so the log-ratio is undefined):",
-        format_table(
-            rows,
-            ["input", "a", "b", "contribution", "share"],
-            headers=["input", "A", "B", "contribution [units]", "share"],
-        ),
-    ]
+    log = attribution.log
+    rows = []
+    for i, name in enumerate(attribution.names):
+        phi = float(attribution.contributions[i])
+        row = {"input": name, "a": _text(attribution.inputs_a[i]),
+               "b": _text(attribution.inputs_b[i])}  # fmt: skip
+        if log:
+            row.update(ln=f"{phi:+.4f}", factor=f"x{math.exp(phi):.4g}")
+        else:
+            row["contribution"] = f"{phi:+,.0f}"
+        row["share"] = f"{phi / total:.0%}" if total else ""
+        rows.append(row)
+    summed = float(np.sum(attribution.contributions))
+    last = {"input": "sum", "a": "", "b": "", "share": "100%" if total else ""}
+    if log:
+        last.update(ln=f"{summed:+.4f}", factor=f"x{attribution.ratio:.4g}")
+        head = (
+            f"finished units {attribution.value_a:,.0f} -> {attribution.value_b:,.0f} "
+            f"(x{attribution.ratio:.4g}, ln ratio {total:+.4f}), split over the "
+            "engine's inputs (a yield model counted as the die yield it gives):"
+        )
+        columns = ["input", "a", "b", "ln", "factor", "share"]
+        headers = ["input", "A", "B", "ln contribution", "factor", "share"]
+    else:
+        last["contribution"] = f"{summed:+,.0f}"
+        head = (
+            f"finished units {attribution.value_a:,.0f} -> {attribution.value_b:,.0f} "
+            f"({total:+,.0f}), split over the engine's inputs as a difference, not a ratio "
+            "(some mix of the two cases finishes no unit, so the log-ratio is undefined):"
+        )
+        columns = ["input", "a", "b", "contribution", "share"]
+        headers = ["input", "A", "B", "contribution [units]", "share"]
+    rows.append(last)
+    return [head, format_table(rows, columns, headers=headers)]
 
 
 def _text(value: Any) -> str:
@@ -220,36 +231,6 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
         lines.append("")
         if attribution is None:
             lines.append(str(note))
-        elif not attribution.log:
-            lines += _difference_lines(attribution)
         else:
-            lines.append(
-                f"finished units {attribution.value_a:,.0f} -> {attribution.value_b:,.0f} "
-                f"(x{attribution.ratio:.4g}, ln ratio {attribution.total:+.4f}), split over the "
-                "engine's inputs (a yield model counted as the die yield it gives):"
-            )
-            total = attribution.total
-            contribution_rows = [
-                {
-                    "input": name,
-                    "a": _text(attribution.inputs_a[i]),
-                    "b": _text(attribution.inputs_b[i]),
-                    "ln": f"{attribution.contributions[i]:+.4f}",
-                    "factor": f"x{np.exp(attribution.contributions[i]):.4g}",
-                    "share": f"{attribution.contributions[i] / total:.0%}" if total else "",
-                }
-                for i, name in enumerate(attribution.names)
-            ]
-            summed = float(np.sum(attribution.contributions))
-            contribution_rows.append(
-                {"input": "sum", "a": "", "b": "", "ln": f"{summed:+.4f}",
-                 "factor": f"x{attribution.ratio:.4g}", "share": "100%" if total else ""}
-            )  # fmt: skip
-            lines.append(
-                format_table(
-                    contribution_rows,
-                    ["input", "a", "b", "ln", "factor", "share"],
-                    headers=["input", "A", "B", "ln contribution", "factor", "share"],
-                )
-            )
+            lines += _attribution_lines(attribution)
     click.echo("\n".join(lines))
