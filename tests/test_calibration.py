@@ -44,6 +44,7 @@ D0 = "defect_density_per_cm2"
 MODEL_PARAMETERS: dict[str, dict[str, float]] = {
     "negative_binomial": {"alpha": 0.7},
     "bose_einstein": {"n_layers": 4},
+    "bose_einstein_per_layer": {"n_layers": 4},
 }
 
 
