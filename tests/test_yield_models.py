@@ -231,8 +231,26 @@ def test_per_layer_is_bose_einstein_at_n_times_the_density(n: int, area: float) 
 def test_equivalent_models_name_a_registered_model() -> None:
     restated = {name: m.equivalent_to for name, m in YIELD_MODELS.items() if m.equivalent_to}
     assert restated == {"bose_einstein_per_layer": "bose_einstein"}
-    for target in restated.values():
+    for name, target in restated.items():
+        model = YIELD_MODELS[name]
         assert YIELD_MODELS[target].equivalent_to is None
+        assert YIELD_MODELS[target].parameters == model.parameters
+        # the conversion the entry carries gives the same yield under the other model
+        assert model.equivalent_density is not None
+        p = params_for(model)
+        d = np.array([0.0, 0.02, 0.3, 4.0])
+        converted = model.equivalent_density(d, **p)
+        np.testing.assert_allclose(
+            die_yield(name, 250.0, d, **p), die_yield(target, 250.0, converted, **p), rtol=1e-13
+        )
+    for model in YIELD_MODELS.values():
+        if model.equivalent_to is None:
+            assert model.equivalent_density is None
+    # n · D_layer, per draw when the layer counts are an array
+    convert = YIELD_MODELS["bose_einstein_per_layer"].equivalent_density
+    assert convert is not None
+    assert convert(0.1, n_layers=10) == pytest.approx(1.0)
+    np.testing.assert_allclose(convert(0.1, n_layers=np.array([1, 4])), [0.1, 0.4])
 
 
 def test_per_layer_density_is_not_the_mean_density() -> None:
@@ -241,7 +259,7 @@ def test_per_layer_density_is_not_the_mean_density() -> None:
     # only), while the same die at its mean density n·D_layer lies above it.
     model = YIELD_MODELS["bose_einstein_per_layer"]
     assert not model.mean_density
-    assert model.density_symbol == "D_layer" and "per layer" in model.density_note
+    assert model.density_symbol == "D_layer" and "each layer" in model.density_note
     assert YIELD_MODELS["bose_einstein"].density_symbol == "D0"
     y = die_yield("bose_einstein_per_layer", ONE_CM2, 0.1, n_layers=10)
     assert y < poisson(ONE_CM2, 0.1)

@@ -382,8 +382,7 @@ class CalibrationResult:
 
     @property
     def defect_density_per_cm2(self) -> float:
-        """The calibrated defect density [/cm²], in the model's convention (D0; per layer for
-        ``bose_einstein_per_layer``)."""
+        """The calibrated defect density [/cm²] (per layer for ``bose_einstein_per_layer``)."""
         return self.parameters["defect_density_per_cm2"]
 
     def predict(self, die_area_mm2: Any) -> Any:

@@ -1121,6 +1121,10 @@ class YieldModel:
         that it can be used by name, but :func:`waferlab.calibration.compare_models`
         leaves it out of its default list (its rows would repeat the other
         model's); an explicit ``models=[...]`` still fits it.
+    equivalent_density : callable or None
+        With ``equivalent_to``: ``equivalent_density(density, **parameters)``
+        is the density at which that model gives the same yield, with the
+        same parameters (n · D_layer for ``bose_einstein_per_layer``).
     density_symbol : str
         The symbol of the density argument in labels (``"D0"``; ``"D_layer"``
         for a density per layer).
@@ -1139,8 +1143,9 @@ class YieldModel:
     ('n_layers',)
     >>> YIELD_MODELS["murphy_rectangular"].display_name
     'Murphy (rectangular)'
-    >>> YIELD_MODELS["bose_einstein_per_layer"].equivalent_to
-    'bose_einstein'
+    >>> per_layer = YIELD_MODELS["bose_einstein_per_layer"]
+    >>> per_layer.equivalent_to, per_layer.equivalent_density(0.1, n_layers=10)
+    ('bose_einstein', 1.0)
     """
 
     name: str
@@ -1157,6 +1162,7 @@ class YieldModel:
         default=None, repr=False, compare=False
     )
     equivalent_to: str | None = None
+    equivalent_density: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     density_symbol: str = "D0"
     density_note: str = ""
 
@@ -1218,6 +1224,14 @@ _MURPHY_1964 = (
     'B. T. Murphy, "Cost-size optima of monolithic integrated circuits", '
     "Proc. IEEE 52(12), 1537-1545, 1964"
 )
+
+
+def _total_over_layers(density_per_layer: ArrayLike, *, n_layers: ArrayLike) -> Any:
+    """The total density over the layers, n · D_layer (bose_einstein's D0)."""
+    if _is_scalar(density_per_layer, n_layers):
+        return float(density_per_layer) * float(n_layers)  # type: ignore[arg-type]
+    return np.multiply(density_per_layer, n_layers, dtype=np.float64)
+
 
 _PRICE_1970 = (
     'J. E. Price, "A new look at yield of integrated circuits", Proc. IEEE 58(8), 1290-1291, 1970'
@@ -1345,8 +1359,9 @@ _MODELS = (
         display_name="Bose–Einstein (per layer)",
         inverse=_lambda_per_layer,
         equivalent_to="bose_einstein",
+        equivalent_density=_total_over_layers,
         density_symbol="D_layer",
-        density_note="the density is per layer (n times it in total)",
+        density_note="the density is that of each layer (n times it in total)",
     ),
 )
 
