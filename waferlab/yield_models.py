@@ -1361,7 +1361,7 @@ _MODELS = (
         equivalent_to="bose_einstein",
         equivalent_density=_total_over_layers,
         density_symbol="D_layer",
-        density_note="the density is that of each layer (n times it in total)",
+        density_note="the density and λ are those of each layer (n times them in total)",
     ),
 )
 
