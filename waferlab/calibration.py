@@ -1706,7 +1706,8 @@ def feasible_ranges(
     For a model with α (``negative_binomial``) the range of α; for every
     model without parameters of its own, the range of the gross yield; in
     both cases with D0 solved for. Models with a required parameter
-    (``bose_einstein``) are skipped: fix it and call :func:`feasible_range`.
+    (``bose_einstein``, ``bose_einstein_per_layer``) are skipped: fix it and call
+    :func:`feasible_range`.
 
     Parameters
     ----------
