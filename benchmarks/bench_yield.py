@@ -38,8 +38,12 @@ from waferlab.simulate import simulate_wafers
 from waferlab.units import MM2_PER_CM2
 from waferlab.yield_models import YIELD_MODELS, die_yield
 
-#: Model parameters used where a model needs one without a default.
-EXTRA_PARAMETERS: dict[str, dict[str, Any]] = {"bose_einstein": {"n_layers": 4}}
+#: Model parameters used where a model needs one without a default (n_layers).
+EXTRA_PARAMETERS: dict[str, dict[str, Any]] = {
+    name: {"n_layers": 4}
+    for name, model in YIELD_MODELS.items()
+    if "n_layers" in model.required_parameters
+}
 
 
 def bench_models(n: int, repeat: int) -> None:

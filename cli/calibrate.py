@@ -158,14 +158,10 @@ def _check_model_options(model: str, alpha: float | None, n_layers: int | None) 
     if model == ALL_MODELS:
         return
     parameters = YIELD_MODELS[model].parameters
-    if alpha is not None and "alpha" not in parameters:
-        raise click.BadParameter(
-            f"applies to negative_binomial only, not to {model}", param_hint="--alpha"
-        )
-    if n_layers is not None and "n_layers" not in parameters:
-        raise click.BadParameter(
-            f"applies to bose_einstein only, not to {model}", param_hint="--n-layers"
-        )
+    for value, name, flag in ((alpha, "alpha", "--alpha"), (n_layers, "n_layers", "--n-layers")):
+        if value is not None and name not in parameters:
+            takers = " and ".join(n for n, m in YIELD_MODELS.items() if name in m.parameters)
+            raise click.BadParameter(f"applies to {takers} only, not to {model}", param_hint=flag)
 
 
 @waferlab_command("calibrate")
@@ -231,7 +227,10 @@ def _check_model_options(model: str, alpha: float | None, n_layers: int | None) 
     "--n-layers",
     type=Integer(min=1),
     default=None,
-    help="Fixed layer count of bose_einstein (with --model all: instead of 10).",
+    help=(
+        "Fixed layer count of bose_einstein and bose_einstein_per_layer (with --model all: "
+        "of bose_einstein, instead of 10)."
+    ),
 )
 @click.option(
     "--gross-yield",
@@ -282,8 +281,10 @@ def command(
     Without --model every registered model is fitted to each process of the
     observations (one and two free parameters) and printed as a comparison
     table, followed by the gross yields and α values that reconcile all
-    observations. Yields that count degraded dies (the FT's 40 %) and
-    forecasts are left out unless asked for.
+    observations. bose_einstein_per_layer is left out of that table (it is
+    bose_einstein at n times the density); fit it with --model. Yields that
+    count degraded dies (the FT's 40 %) and forecasts are left out unless
+    asked for.
     """
     free_names = _parse_free(free)
     _check_model_options(model, alpha, n_layers)

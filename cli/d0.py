@@ -8,9 +8,17 @@ import click
 
 from waferlab.errors import NoSolutionError
 from waferlab.output import format_significant, format_table
-from waferlab.yield_models import defect_density_for_yield, defect_load
+from waferlab.yield_models import YIELD_MODELS, defect_density_for_yield, defect_load
 
-from .helpers import emit_json, full_parameters, parameter_text, right_aligned, selected_models
+from .helpers import (
+    density_notes,
+    emit_json,
+    equivalent,
+    full_parameters,
+    parameter_text,
+    right_aligned,
+    selected_models,
+)
 from .main import DomainError
 from .main import command as waferlab_command
 from .options import (
@@ -55,7 +63,9 @@ def command(
     \b
     Give the die as --die-area-mm2, or as --die-width-mm and --die-height-mm
     (scribe options are accepted like elsewhere; they do not enter the yield).
-    With --model all, bose_einstein is shown when --n-layers is given.
+    With --model all, bose_einstein (D0 is the total over the layers) and
+    bose_einstein_per_layer (the density of each layer) are shown when
+    --n-layers is given.
 
     \b
     Example:
@@ -80,14 +90,16 @@ def command(
             flag = "--" + exc.parameter.replace("_", "-")
             message = str(exc).replace(exc.parameter, flag, 1)
             raise DomainError(f"{name}: {message}") from exc
-        results.append(
-            {
-                "model": name,
-                "parameters": full_parameters(name, parameters),
-                "defect_density_per_cm2": d0,
-                "defect_load": defect_load(area, d0, critical_area_fraction=critical_area_fraction),
-            }
-        )
+        row: dict[str, Any] = {
+            "model": name,
+            "parameters": full_parameters(name, parameters),
+            "defect_density_per_cm2": d0,
+            "defect_load": defect_load(area, d0, critical_area_fraction=critical_area_fraction),
+        }
+        same = equivalent(name, row["parameters"], float(d0), area, critical_area_fraction)
+        if same is not None:
+            row["equivalent"] = same
+        results.append(row)
 
     if output_format == "json":
         emit_json(
@@ -109,6 +121,8 @@ def command(
     ]
     columns = ["model", "parameters", "defect_density_per_cm2", "defect_load"]
     headers = ["model", "parameters", "D0 [/cm²]", "λ per die"]
+    if len(chosen) == 1 and YIELD_MODELS[chosen[0][0]].density_symbol == "D_layer":
+        headers[2:] = ["D_layer [/cm²]", "λ per die and layer"]
     rows = [
         {
             "model": r["model"],
@@ -123,6 +137,7 @@ def command(
     for key, header in zip(columns[2:], headers[2:], strict=True):
         right_aligned(rows, key, header)
     lines.append(format_table(rows, columns, headers=headers))
+    lines += density_notes(results)
     for item in skipped:
         lines.append(f"{item['model']}: not shown, {item['reason']}")
     click.echo("\n".join(lines))

@@ -51,6 +51,53 @@ def selected_models(
     return chosen, skipped
 
 
+def equivalent(
+    name: str, parameters: Mapping[str, Any], density: float, area_mm2: float, fraction: float
+) -> dict[str, Any] | None:
+    """For a model that restates another: that model, its density and the load per die.
+
+    ``None`` for every other model. ``bose_einstein_per_layer`` at D_layer is
+    ``bose_einstein`` at D0 = n · D_layer, whose load D0 · A · f is the mean
+    number of fatal defects per die.
+    """
+    from waferlab.yield_models import defect_load
+
+    entry = YIELD_MODELS[name]
+    if entry.equivalent_to is None or entry.equivalent_density is None:
+        return None
+    total = float(entry.equivalent_density(density, **parameters))
+    return {
+        "model": entry.equivalent_to,
+        "defect_density_per_cm2": total,
+        "defect_load": float(defect_load(area_mm2, total, critical_area_fraction=fraction)),
+    }
+
+
+def density_notes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per shown model whose density is not simply the die's mean density D0.
+
+    ``rows`` are result rows with ``model`` and, for a model that restates
+    another, ``equivalent`` (from :func:`equivalent`).
+    """
+    from waferlab.output import format_significant
+
+    lines = []
+    for row in rows:
+        entry = YIELD_MODELS[row["model"]]
+        if not entry.density_note:
+            continue
+        line = f"{row['model']}: {entry.density_note}"
+        same = row.get("equivalent")
+        if same is not None:
+            line += (
+                f", the same die as {same['model']} at D0 "
+                f"{format_significant(same['defect_density_per_cm2'])} /cm² "
+                f"(λ {format_significant(same['defect_load'])} per die)"
+            )
+        lines.append(line)
+    return lines
+
+
 def full_parameters(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """The model's parameters with the registry defaults filled in (for display)."""
     parameters = dict(YIELD_MODELS[name].defaults)

@@ -408,7 +408,11 @@ def model_options(f: F) -> F:
             "--n-layers",
             type=Integer(min=1),
             default=None,
-            help="Number of critical layers of bose_einstein (required for that model).",
+            help=(
+                "Number of critical layers n of bose_einstein (the density is the total over "
+                "the n layers) and bose_einstein_per_layer (the density is per layer); "
+                "required for those models."
+            ),
         ),
         click.option(
             "--gross-yield",

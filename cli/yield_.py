@@ -12,12 +12,20 @@ import click
 
 from waferlab.errors import InvalidParameterError
 from waferlab.output import format_decimals, format_significant, format_table
-from waferlab.yield_models import defect_load, die_yield
+from waferlab.yield_models import YIELD_MODELS, defect_load, die_yield
 
 if TYPE_CHECKING:
     from waferlab.geometry import Wafer
 
-from .helpers import emit_json, full_parameters, parameter_text, right_aligned, selected_models
+from .helpers import (
+    density_notes,
+    emit_json,
+    equivalent,
+    full_parameters,
+    parameter_text,
+    right_aligned,
+    selected_models,
+)
 from .main import command as waferlab_command
 from .options import (
     NON_NEGATIVE,
@@ -57,7 +65,10 @@ def _gross_dies(
     "--defect-density-per-cm2",
     type=NON_NEGATIVE,
     required=True,
-    help="Fatal defect density D0 [defects/cm²].",
+    help=(
+        "Fatal defect density D0 [defects/cm²]: for bose_einstein the total over the "
+        "layers, for bose_einstein_per_layer the density of each layer."
+    ),
 )
 @model_options
 @wafer_options
@@ -85,7 +96,9 @@ def command(
       --die-width-mm and --die-height-mm   (also places it on the wafer and
                                             adds good dies per wafer), or
       --die-area-mm2                       (yield only).
-    With --model all, bose_einstein is shown when --n-layers is given.
+    With --model all, bose_einstein (the density is the total over the
+    layers) and bose_einstein_per_layer (the density is that of each layer)
+    are shown when --n-layers is given.
 
     \b
     Example:
@@ -127,6 +140,11 @@ def command(
         }
         if gross_dies is not None:
             row["good_dies_per_wafer"] = gross_dies * y
+        same = equivalent(
+            name, row["parameters"], defect_density_per_cm2, area, critical_area_fraction
+        )
+        if same is not None:
+            row["equivalent"] = same
         results.append(row)
 
     if output_format == "json":
@@ -148,10 +166,13 @@ def command(
         return
 
     size = f" ({width:g} x {height:g} mm)" if placed else ""
+    # one model whose density is per layer: say so in the header
+    symbol = YIELD_MODELS[chosen[0][0]].density_symbol if len(chosen) == 1 else "D0"
+    per_layer = " and layer" if symbol == "D_layer" else ""
     lines = [
-        f"die area {area:,.6g} mm²{size}, D0 {defect_density_per_cm2:g} /cm², "
+        f"die area {area:,.6g} mm²{size}, {symbol} {defect_density_per_cm2:g} /cm², "
         f"gross yield {gross_yield:g}, critical area fraction {critical_area_fraction:g}",
-        f"mean fatal defects per die (λ) {format_significant(float(lam))}",
+        f"mean fatal defects per die{per_layer} (λ) {format_significant(float(lam))}",
     ]
     if placement is not None:
         lines.append(
@@ -173,6 +194,7 @@ def command(
     for key, header in zip(columns[2:], headers[2:], strict=True):
         right_aligned(table_rows, key, header)
     lines += ["", format_table(table_rows, columns, headers=headers)]
+    lines += density_notes(results)
     for item in skipped:
         lines.append(f"{item['model']}: not shown, {item['reason']}")
     click.echo("\n".join(lines))

@@ -44,6 +44,7 @@ D0 = "defect_density_per_cm2"
 MODEL_PARAMETERS: dict[str, dict[str, float]] = {
     "negative_binomial": {"alpha": 0.7},
     "bose_einstein": {"n_layers": 4},
+    "bose_einstein_per_layer": {"n_layers": 4},
 }
 
 
@@ -587,6 +588,42 @@ def test_comparison_splits_fitted_and_held_out_met() -> None:
     alone = compare_models(ga100, models=["poisson"])
     assert alone.rows()[0]["held_out_met"] is None
     assert "held-out met" not in alone.table()
+
+
+def test_fit_recovers_a_known_per_layer_density() -> None:
+    # Synthetic yields written out from (1 + A·D_layer)^-n with D_layer = 0.08 /cm²,
+    # n = 8 and Y0 = 0.9, chosen before fitting: 0.9 · (1 + A/100 · 0.08)^-8.
+    d_layer, n, y0 = 0.08, 8, 0.9
+    obs = [point(f"a{a:g}", a, y0 * (1 + a / 100 * d_layer) ** -n) for a in (50.0, 300.0, 800.0)]
+    fit = fit_yield_model(
+        obs, "bose_einstein_per_layer", free=(D0, "gross_yield"), fixed={"n_layers": n}
+    )
+    assert fit.parameters[D0] == pytest.approx(d_layer, rel=1e-7)
+    assert fit.parameters["gross_yield"] == pytest.approx(y0, rel=1e-7)
+    assert fit.all_met and fit.constraint == "over-determined"
+    assert fit.label() == "Bose–Einstein (per layer), D_layer = 0.08 /cm², n = 8, Y0 = 0.9"
+    # the same yields under bose_einstein (total density) need D0 = n·D_layer
+    total = fit_yield_model(obs, "bose_einstein", free=(D0, "gross_yield"), fixed={"n_layers": n})
+    assert total.parameters[D0] == pytest.approx(n * d_layer, rel=1e-7)
+    assert total.label().startswith("Bose–Einstein, D0 = 0.64 /cm²")
+
+
+def test_compare_models_skips_the_restated_model_unless_named() -> None:
+    from waferlab.calibration import default_comparison_models
+
+    names = default_comparison_models()
+    assert "bose_einstein_per_layer" not in names
+    assert names == tuple(n for n in YIELD_MODELS if n != "bose_einstein_per_layer")
+    obs = [point("a", 100.0, 1.1**-10), point("b", 400.0, 1.4**-10)]  # D_layer = 0.1, n = 10
+    default = compare_models(obs, free_sets=[(D0,)])
+    assert "bose_einstein_per_layer" not in {r.model for r in default.results}
+    assert "bose_einstein" in {r.model for r in default.results}
+    named = compare_models(obs, models=["bose_einstein", "bose_einstein_per_layer"])
+    per_layer = named.find("bose_einstein_per_layer", n_layers=10)
+    total = named.find("bose_einstein", n_layers=10)
+    assert per_layer.parameters[D0] == pytest.approx(0.1, rel=1e-8) and per_layer.all_met
+    assert total.parameters[D0] == pytest.approx(1.0, rel=1e-8)
+    assert "D_layer" in named.table()
 
 
 def test_comparison_title_names_a_way_of_counting_other_than_fully_good() -> None:

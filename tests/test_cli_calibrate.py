@@ -158,6 +158,24 @@ def test_alpha_and_n_layers_fixed(runner, cli) -> None:  # type: ignore[no-untyp
     variants = [r["variant"] for r in compared["comparisons"][0]["rows"]]
     assert "negative_binomial α=3" in variants and "bose_einstein n=4" in variants
     assert "negative_binomial α=0.5" not in variants
+    # --model all leaves out the per-layer restatement of bose_einstein
+    assert not any(v.startswith("bose_einstein_per_layer") for v in variants)
+
+
+def test_per_layer_model_by_name(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # GA100, 41.5 % at 826 mm², 10 layers: (1 + 8.26 D_layer)^-10 = 0.415, so
+    # D_layer = (0.415^(-1/10) − 1) / 8.26, a tenth of bose_einstein's total D0.
+    args = ["--model", "bose_einstein_per_layer", "--n-layers", "10", "--fit-to", "GA100"]
+    data = run_json(runner, cli, args)
+    (fit,) = data["fits"]
+    d_layer = (0.415 ** (-1 / 10) - 1) / 8.26
+    assert fit["model"] == "bose_einstein_per_layer"
+    assert fit["parameters"][D0] == pytest.approx(d_layer, rel=1e-8)
+    assert fit["parameters"]["n_layers"] == 10
+    total = run_json(runner, cli, [*args[:1], "bose_einstein", *args[2:]])["fits"][0]
+    assert total["parameters"][D0] == pytest.approx(10 * d_layer, rel=1e-8)
+    text = run(runner, cli, args).stdout
+    assert "bose_einstein_per_layer: the density and λ are those of each layer" in text
 
 
 def test_gross_yield_fixed(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -311,8 +329,15 @@ def test_plot_comparison_and_single(runner, cli, tmp_path: Path) -> None:  # typ
         (["--model", "poisson", "--free", "d0"], ["--free", "defect_density_per_cm2"]),
         (["--model", "poisson", "--free", ","], ["--free", "at least one"]),
         (["--model", "poisson", "--alpha", "2"], ["--alpha", "negative_binomial only"]),
-        (["--model", "seeds", "--n-layers", "2"], ["--n-layers", "bose_einstein only"]),
+        (
+            ["--model", "seeds", "--n-layers", "2"],
+            ["--n-layers", "bose_einstein and bose_einstein_per_layer only"],
+        ),
         (["--model", "bose_einstein"], ["--n-layers", "requires", "bose_einstein"]),
+        (
+            ["--model", "bose_einstein_per_layer"],
+            ["--n-layers", "bose_einstein_per_layer requires"],
+        ),
         (["--alpha", "0"], ["--alpha", "> 0"]),
         (["--alpha", "nan"], ["--alpha"]),
         (["--n-layers", "0"], ["--n-layers"]),

@@ -42,6 +42,7 @@ def test_text_reproduces_the_report_d0(runner, cli) -> None:  # type: ignore[no-
     assert "0.1156" in lines["murphy"]
     assert "D0 [/cm²]" in result.stdout and "λ per die" in result.stdout
     assert "bose_einstein: not shown, needs --n-layers" in result.stdout
+    assert "bose_einstein_per_layer: not shown, needs --n-layers" in result.stdout
     assert "die area 826 mm², die yield 0.415" in result.stdout
 
 
@@ -60,10 +61,15 @@ def test_json_all_models(runner, cli) -> None:  # type: ignore[no-untyped-def]
     )
     assert rows["negative_binomial"]["parameters"] == {"alpha": 2.0}
     assert rows["poisson"]["defect_load"] == pytest.approx(-math.log(y))
-    assert data["skipped"] == [{"model": "bose_einstein", "reason": "needs --n-layers"}]
+    assert data["skipped"] == [
+        {"model": "bose_einstein", "reason": "needs --n-layers"},
+        {"model": "bose_einstein_per_layer", "reason": "needs --n-layers"},
+    ]
 
 
-@pytest.mark.parametrize("name", [n for n in YIELD_MODELS if n != "bose_einstein"])
+@pytest.mark.parametrize(
+    "name", [n for n in YIELD_MODELS if not YIELD_MODELS[n].required_parameters]
+)
 def test_single_model(runner, cli, name: str) -> None:  # type: ignore[no-untyped-def]
     data = run_json(runner, cli, [*GA100, "--model", name])
     assert [r["model"] for r in data["results"]] == [name]
@@ -78,6 +84,19 @@ def test_alpha_and_n_layers(runner, cli) -> None:  # type: ignore[no-untyped-def
     )
     assert rows["bose_einstein"]["defect_density_per_cm2"] == pytest.approx(4 * (y**-0.25 - 1) / a)
     assert rows["bose_einstein"]["parameters"] == {"n_layers": 4}
+    # per layer: (1 + A·D_layer)^-4 = y  =>  D_layer = (y^(-1/4) − 1) / A
+    per_layer = rows["bose_einstein_per_layer"]
+    assert per_layer["defect_density_per_cm2"] == pytest.approx((y**-0.25 - 1) / a)
+    assert per_layer["defect_load"] == pytest.approx(y**-0.25 - 1)
+    assert per_layer["equivalent"]["model"] == "bose_einstein"
+    assert per_layer["equivalent"]["defect_density_per_cm2"] == pytest.approx(
+        4 * (y**-0.25 - 1) / a
+    )
+    assert per_layer["equivalent"]["defect_load"] == pytest.approx(4 * (y**-0.25 - 1))
+    text = run(runner, cli, [*GA100, "--n-layers", "4"]).stdout
+    assert "bose_einstein_per_layer: the density and λ are those of each layer" in text
+    one = run(runner, cli, [*GA100, "--n-layers", "4", "--model", "bose_einstein_per_layer"])
+    assert "D_layer [/cm²]" in one.stdout and "λ per die and layer" in one.stdout
 
 
 def test_gross_yield_and_critical_area_fraction(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -157,7 +176,8 @@ def test_unreachable_tiny_yield_is_a_domain_error(runner, cli) -> None:  # type:
 def test_absurd_densities_print_in_scientific_notation(runner, cli, args: list[str]) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, args)
     assert result.exit_code == 0, result.stderr
-    assert max(len(word) for word in result.stdout.split()) < 20
+    words = [w for w in result.stdout.split() if w.rstrip(":") not in YIELD_MODELS]
+    assert max(len(word) for word in words) < 20
     assert "e+" in result.stdout
 
 

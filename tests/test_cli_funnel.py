@@ -429,6 +429,19 @@ def test_missing_model_parameter_is_a_usage_error_saying_what_to_set(runner, cli
     assert "n_layers = 10:" in good["note"]
 
 
+def test_scenario_yield_model_takes_the_per_layer_convention_by_name(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    args = ["tsmc-n7-counterfactual", "--set", "yield_model=bose_einstein_per_layer"]
+    args += ["--set", "yield_model_parameters={n_layers=10}"]
+    data = run_json(runner, cli, *args)
+    inputs = data["inputs"]
+    area = inputs["die_area_mm2"] or inputs["die_width_mm"] * inputs["die_height_mm"]
+    # the scenario's D0 read per layer: (1 + A·D)^-10, written out
+    expected = (1 + area / 100 * inputs["defect_density_per_cm2"]) ** -10
+    assert data["die_yield"] == pytest.approx(expected, rel=1e-12)
+    good = next(s for s in data["stages"] if s["name"] == "good dies")
+    assert "bose_einstein_per_layer yield at D_layer = " in good["note"]
+
+
 def test_model_parameters_with_a_given_die_yield_are_a_usage_error(runner, cli) -> None:  # type: ignore[no-untyped-def]
     result = run(runner, cli, "csis-2025-smic-target", "--set", "yield_model_parameters={alpha=2}")
     err = assert_one_line_error(result, 2)

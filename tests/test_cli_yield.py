@@ -52,6 +52,7 @@ def test_text_table_all_models(runner, cli) -> None:  # type: ignore[no-untyped-
     assert f"{1 / 1.826:.4f}" in out
     assert "alpha=2" in out
     assert "bose_einstein: not shown, needs --n-layers" in out
+    assert "bose_einstein_per_layer: not shown, needs --n-layers" in out
     assert "good dies per wafer" not in out  # no placement for an area alone
 
 
@@ -63,7 +64,7 @@ def test_json_all_models(runner, cli) -> None:  # type: ignore[no-untyped-def]
     assert data["gross_dies_per_wafer"] is None and data["wafer"] is None
     assert data["die_width_mm"] is None
     rows = by_model(data)
-    assert list(rows) == [n for n in YIELD_MODELS if n != "bose_einstein"]
+    assert list(rows) == [n for n in YIELD_MODELS if not n.startswith("bose_einstein")]
     lam = 0.826
     expected = {
         "poisson": math.exp(-lam),
@@ -77,10 +78,15 @@ def test_json_all_models(runner, cli) -> None:  # type: ignore[no-untyped-def]
         assert rows[name]["die_yield"] == pytest.approx(value, rel=1e-12)
     assert rows["negative_binomial"]["parameters"] == {"alpha": 2.0}
     assert rows["poisson"]["parameters"] == {}
-    assert data["skipped"] == [{"model": "bose_einstein", "reason": "needs --n-layers"}]
+    assert data["skipped"] == [
+        {"model": "bose_einstein", "reason": "needs --n-layers"},
+        {"model": "bose_einstein_per_layer", "reason": "needs --n-layers"},
+    ]
 
 
-@pytest.mark.parametrize("name", [n for n in YIELD_MODELS if n != "bose_einstein"])
+@pytest.mark.parametrize(
+    "name", [n for n in YIELD_MODELS if not YIELD_MODELS[n].required_parameters]
+)
 def test_single_model(runner, cli, name: str) -> None:  # type: ignore[no-untyped-def]
     data = run_json(runner, cli, [*GA100, "--model", name])
     assert [r["model"] for r in data["results"]] == [name]
@@ -100,6 +106,38 @@ def test_alpha_and_n_layers(runner, cli) -> None:  # type: ignore[no-untyped-def
     assert one["results"][0]["die_yield"] == pytest.approx((1 + 0.826 / 3) ** -3)
     text = run(runner, cli, [*GA100, "--n-layers", "10"]).stdout
     assert "n_layers=10" in text
+    # the same density read per layer: (1 + 0.826)^-10
+    assert rows["bose_einstein_per_layer"]["die_yield"] == pytest.approx(1.826**-10)
+
+
+def test_both_bose_einstein_conventions_side_by_side(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # The SemiAnalysis calculator's inputs: 0.1 /cm² per layer, 10 layers, 100 mm²
+    # -> (1 + 0.1)^-10 = 38.55 %; read as the total over the layers (waferlab's
+    # bose_einstein): (1 + 0.01)^-10 = 90.53 %.
+    args = ["--die-area-mm2", "100", "--defect-density-per-cm2", "0.1", "--n-layers", "10"]
+    rows = by_model(run_json(runner, cli, args))
+    assert rows["bose_einstein_per_layer"]["die_yield"] == pytest.approx(1.1**-10, rel=1e-12)
+    assert rows["bose_einstein"]["die_yield"] == pytest.approx(1.01**-10, rel=1e-12)
+    assert rows["bose_einstein_per_layer"]["parameters"] == {"n_layers": 10}
+    # the same die under bose_einstein: D0 = n · D_layer = 1 /cm², λ = 1 per die
+    same = rows["bose_einstein_per_layer"]["equivalent"]
+    assert same["model"] == "bose_einstein"
+    assert same["defect_density_per_cm2"] == pytest.approx(1.0)
+    assert same["defect_load"] == pytest.approx(1.0)
+    assert "equivalent" not in rows["bose_einstein"]
+    lines = run(runner, cli, args).stdout.splitlines()
+    table = {line.split()[0]: line for line in lines if "n_layers=10" in line}
+    assert table["bose_einstein"].split()[-1] == f"{1.01**-10:.4f}" == "0.9053"
+    assert table["bose_einstein_per_layer"].split()[-1] == f"{1.1**-10:.4f}" == "0.3855"
+    notes = {line.split(":")[0]: line for line in lines if line.startswith("bose_einstein")}
+    assert "total over the n layers" in notes["bose_einstein"]
+    assert "each layer" in notes["bose_einstein_per_layer"]
+    assert "bose_einstein at D0 1 /cm² (λ 1 per die)" in notes["bose_einstein_per_layer"]
+    # one per-layer model: the header names the density per layer
+    one = run(runner, cli, [*args, "--model", "bose_einstein_per_layer"])
+    assert one.exit_code == 0, one.stderr
+    assert "D_layer 0.1 /cm²" in one.stdout and "D0 0.1" not in one.stdout
+    assert "mean fatal defects per die and layer (λ) 0.1" in one.stdout
 
 
 def test_gross_yield_and_critical_area_fraction(runner, cli) -> None:  # type: ignore[no-untyped-def]
@@ -235,7 +273,8 @@ def test_huge_defect_load_is_printed_in_scientific_notation(runner, cli) -> None
     # λ = 1e300 × 826 / 100 = 8.26e300, finite.
     out = run(runner, cli, ["--die-area-mm2", "826", "--defect-density-per-cm2", "1e300"]).stdout
     assert "(λ) 8.260e+300" in out
-    assert max(len(word) for word in out.split()) < 20
+    # every number stays short (model names are not numbers)
+    assert max(len(word) for word in out.split() if word.rstrip(":") not in YIELD_MODELS) < 20
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,29 @@ def test_yield_from_negative_binomial_parameters() -> None:
     assert run_funnel(inputs).die_yield == pytest.approx(expected, rel=1e-12)
 
 
+def test_yield_from_the_per_layer_bose_einstein_model() -> None:
+    # A scenario's yield_model takes the per-layer convention by name: 0.1 /cm² per
+    # layer over 10 layers at 100 mm² is (1 + 0.1)^-10 (the SemiAnalysis calculator's
+    # inputs), not bose_einstein's (1 + 0.01)^-10.
+    inputs = csis(
+        die_yield=None,
+        defect_density_per_cm2=0.1,
+        die_area_mm2=100.0,
+        yield_model="bose_einstein_per_layer",
+        yield_model_parameters={"n_layers": 10},
+    )
+    result = run_funnel(inputs)
+    assert result.die_yield == pytest.approx(1.1**-10, rel=1e-12)
+    assert "bose_einstein_per_layer yield at D_layer = 0.1/cm²" in result.stage("good dies").note
+    with pytest.raises(InvalidParameterError, match="bose_einstein_per_layer needs n_layers"):
+        csis(
+            die_yield=None,
+            defect_density_per_cm2=0.1,
+            die_area_mm2=100.0,
+            yield_model="bose_einstein_per_layer",
+        )
+
+
 def test_with_calibration_uses_the_fitted_parameters() -> None:
     # The shape of waferlab.calibration.CalibrationResult.
     fitted = SimpleNamespace(

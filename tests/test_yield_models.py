@@ -28,6 +28,7 @@ from waferlab.yield_models import (
     YIELD_MODELS,
     YieldModel,
     bose_einstein,
+    bose_einstein_per_layer,
     defect_load,
     die_yield,
     get_model,
@@ -69,6 +70,12 @@ def reference(name: str, lam: float, alpha: float = 2.0, n: int = 4) -> float:
         for _ in range(n):
             y *= 1.0 / (1.0 + lam / n)
         return y
+    if name == "bose_einstein_per_layer":
+        # Price with the density given per layer: each layer 1 / (1 + A·D_layer)
+        y = 1.0
+        for _ in range(n):
+            y *= 1.0 / (1.0 + lam)
+        return y
     raise AssertionError(name)
 
 
@@ -82,7 +89,7 @@ def reference(name: str, lam: float, alpha: float = 2.0, n: int = 4) -> float:
 def test_model_values_at_reference_loads(name: str, lam: float) -> None:
     # λ = D0 · A with A = 1 cm²; tolerance: a few ulp of the formula.
     kwargs = {"alpha": 2.0} if name == "negative_binomial" else {}
-    if name == "bose_einstein":
+    if "n_layers" in YIELD_MODELS[name].parameters:
         kwargs = {"n_layers": 4}
     got = die_yield(name, ONE_CM2, lam, **kwargs)
     assert got == pytest.approx(reference(name, lam), rel=1e-13)
@@ -92,7 +99,7 @@ def test_model_values_at_reference_loads(name: str, lam: float) -> None:
 def test_gross_yield_and_critical_fraction_enter_as_documented(name: str) -> None:
     # A = 3 cm², f = 0.25, D0 = 0.8 -> λ = 0.6; Y = 0.9 · Y(0.6)
     kwargs = {"alpha": 2.0} if name == "negative_binomial" else {}
-    if name == "bose_einstein":
+    if "n_layers" in YIELD_MODELS[name].parameters:
         kwargs = {"n_layers": 4}
     got = die_yield(name, 300.0, 0.8, gross_yield=0.9, critical_area_fraction=0.25, **kwargs)
     assert got == pytest.approx(0.9 * reference(name, 0.6), rel=1e-13)
@@ -109,6 +116,9 @@ def test_named_functions_match_dispatch() -> None:
     )
     assert bose_einstein(250.0, 0.3, n_layers=5) == die_yield(
         "bose_einstein", 250.0, 0.3, n_layers=5
+    )
+    assert bose_einstein_per_layer(250.0, 0.3, n_layers=5) == die_yield(
+        "bose_einstein_per_layer", 250.0, 0.3, n_layers=5
     )
     # the registry entry is callable too
     assert YIELD_MODELS["seeds"](250.0, 0.3) == seeds(250.0, 0.3)
@@ -175,6 +185,85 @@ def test_bose_einstein_uses_per_layer_density() -> None:
     y = bose_einstein(ONE_CM2, 0.1, n_layers=10)
     assert y == pytest.approx(1.01**-10, rel=1e-14)
     assert abs(y - 1.1**-10) > 0.5
+
+
+def test_per_layer_convention_by_name() -> None:
+    # The SemiAnalysis die-yield calculator's inputs: D = 0.1 /cm² per layer, 10
+    # critical layers, 100 mm² (A·D = 0.1 per layer): (1 + 0.1)^-10 = 1.1^-10,
+    # written out as ten factors 1/1.1 (0.385543...); 1.01^-10 = 0.905 is the other convention.
+    by_hand = 1.0
+    for _ in range(10):
+        by_hand /= 1.0 + 100.0 / 100.0 * 0.1
+    assert round(by_hand, 5) == 0.38554
+    got = die_yield("bose_einstein_per_layer", 100.0, 0.1, n_layers=10)
+    assert got == pytest.approx(by_hand, rel=1e-14)
+    assert bose_einstein_per_layer(100.0, 0.1, n_layers=10) == got
+    assert YIELD_MODELS["bose_einstein_per_layer"](100.0, 0.1, n_layers=10) == got
+    assert die_yield("bose_einstein", 100.0, 0.1, n_layers=10) == pytest.approx(1.01**-10)
+    # gross yield, critical fraction and arrays of layer counts: 0.9 (1 + A f D)^-n
+    d = np.array([0.0, 0.05, 0.3])
+    n = np.array([1, 4, 12])
+    got_array = die_yield(
+        "bose_einstein_per_layer", 400.0, d, gross_yield=0.9, critical_area_fraction=0.5, n_layers=n
+    )
+    np.testing.assert_allclose(got_array, 0.9 * (1 + 4.0 * 0.5 * d) ** -n.astype(float), rtol=1e-14)
+    # n·D_layer is never formed: a per-layer density near the float limit is valid
+    assert bose_einstein_per_layer(100.0, 1e308, n_layers=10) == 0.0
+    with pytest.raises(InvalidParameterError) as info:
+        bose_einstein_per_layer(100.0, [0.1, -1.0], n_layers=10)
+    assert info.value.parameter == "defect_density_per_layer_per_cm2"
+    with pytest.raises(InvalidParameterError) as info:
+        die_yield("bose_einstein_per_layer", 100.0, -1.0, n_layers=10)
+    assert info.value.parameter == "defect_density_per_cm2"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 25])
+@pytest.mark.parametrize("area", [0.0, 50.0, 100.0, 826.0])
+def test_per_layer_is_bose_einstein_at_n_times_the_density(n: int, area: float) -> None:
+    # The registry's equivalent_to: per layer at D equals the total-density form at n·D.
+    assert YIELD_MODELS["bose_einstein_per_layer"].equivalent_to == "bose_einstein"
+    for d in (0.0, 1e-9, 0.01, 0.1, 1.0, 30.0):
+        per_layer = die_yield("bose_einstein_per_layer", area, d, n_layers=n, gross_yield=0.8)
+        total = die_yield("bose_einstein", area, n * d, n_layers=n, gross_yield=0.8)
+        assert per_layer == pytest.approx(total, rel=1e-13, abs=1e-300)
+
+
+def test_equivalent_models_name_a_registered_model() -> None:
+    restated = {name: m.equivalent_to for name, m in YIELD_MODELS.items() if m.equivalent_to}
+    assert restated == {"bose_einstein_per_layer": "bose_einstein"}
+    for name, target in restated.items():
+        model = YIELD_MODELS[name]
+        assert YIELD_MODELS[target].equivalent_to is None
+        assert YIELD_MODELS[target].parameters == model.parameters
+        # the conversion the entry carries gives the same yield under the other model
+        assert model.equivalent_density is not None
+        p = params_for(model)
+        d = np.array([0.0, 0.02, 0.3, 4.0])
+        converted = model.equivalent_density(d, **p)
+        np.testing.assert_allclose(
+            die_yield(name, 250.0, d, **p), die_yield(target, 250.0, converted, **p), rtol=1e-13
+        )
+    for model in YIELD_MODELS.values():
+        if model.equivalent_to is None:
+            assert model.equivalent_density is None
+    # n · D_layer, per draw when the layer counts are an array
+    convert = YIELD_MODELS["bose_einstein_per_layer"].equivalent_density
+    assert convert is not None
+    assert convert(0.1, n_layers=10) == pytest.approx(1.0)
+    np.testing.assert_allclose(convert(0.1, n_layers=np.array([1, 4])), [0.1, 0.4])
+
+
+def test_per_layer_density_is_not_the_mean_density() -> None:
+    # D_layer is a per-layer density, the die's mean is n·D_layer: at the same number
+    # the per-layer form lies *below* Poisson (Jensen's bound applies to mean densities
+    # only), while the same die at its mean density n·D_layer lies above it.
+    model = YIELD_MODELS["bose_einstein_per_layer"]
+    assert not model.mean_density
+    assert model.density_symbol == "D_layer" and "each layer" in model.density_note
+    assert YIELD_MODELS["bose_einstein"].density_symbol == "D0"
+    y = die_yield("bose_einstein_per_layer", ONE_CM2, 0.1, n_layers=10)
+    assert y < poisson(ONE_CM2, 0.1)
+    assert die_yield("bose_einstein", ONE_CM2, 1.0, n_layers=10) >= poisson(ONE_CM2, 1.0)
 
 
 MIXING_DENSITIES: dict[str, Callable[[float], float]] = {
@@ -247,6 +336,8 @@ SERIES: dict[str, Callable[[float], float]] = {
     "seeds": lambda x: 1 - x + x**2 - x**3,
     "negative_binomial": lambda x: 1 - x + 1.7 * x**2 / 1.4 - 1.7 * 2.7 * x**3 / (6 * 0.49),
     "bose_einstein": lambda x: 1 - x + 5 * x**2 / 8 - 5 * 6 * x**3 / (6 * 16),
+    # (1 + x)^-4 = 1 − 4x + 10x² − 20x³ + 35x⁴ − ... (binomial series, n = 4 layers)
+    "bose_einstein_per_layer": lambda x: 1 - 4 * x + 10 * x**2 - 20 * x**3 + 35 * x**4,
     "moore": lambda x: 1 - math.sqrt(x) + x / 2 - x**1.5 / 6,
 }
 
@@ -350,8 +441,11 @@ def test_contract_registry_entry(name: str) -> None:
     assert model.equation.startswith("Y = ")
     assert model.reference and model.aliases and model.mixing
     assert set(model.defaults) <= set(model.parameters)
+    assert model.display_name and model.density_symbol
+    assert model.equivalent_to is None or model.equivalent_to in YIELD_MODELS
     data = model.to_dict()
     assert json.loads(to_json(model))["name"] == name
+    assert data["equivalent_to"] == model.equivalent_to
     assert data["required_parameters"] == list(model.required_parameters)
     with pytest.raises(dataclasses.FrozenInstanceError):
         model.name = "other"  # type: ignore[misc]
@@ -366,16 +460,21 @@ def test_registry_is_read_only_and_complete() -> None:
         "moore",
         "negative_binomial",
         "bose_einstein",
+        "bose_einstein_per_layer",
     ]
     with pytest.raises(TypeError):
         YIELD_MODELS["gauss"] = YIELD_MODELS["poisson"]  # type: ignore[index]
     with pytest.raises(TypeError):
         YIELD_MODELS["negative_binomial"].defaults["alpha"] = 3.0  # type: ignore[index]
     assert YIELD_MODELS["bose_einstein"].required_parameters == ("n_layers",)
+    assert YIELD_MODELS["bose_einstein_per_layer"].required_parameters == ("n_layers",)
     assert YIELD_MODELS["negative_binomial"].required_parameters == ()
     # aliases document the ambiguous names
     assert "Seeds" in YIELD_MODELS["moore"].aliases
     assert "triangular" in YIELD_MODELS["murphy"].aliases
+    # H&P's process-complexity factor N takes the density per layer
+    assert "process-complexity factor model" in YIELD_MODELS["bose_einstein_per_layer"].aliases
+    assert "process-complexity factor model" not in YIELD_MODELS["bose_einstein"].aliases
 
 
 # --------------------------------------------------------------------------- #
@@ -433,10 +532,11 @@ def test_invalid_alpha(alpha: object) -> None:
     assert "> 0" in str(info.value)
 
 
+@pytest.mark.parametrize("function", [bose_einstein, bose_einstein_per_layer])
 @pytest.mark.parametrize("n_layers", [0, -2, 2.5, math.nan, math.inf, True, [3, 1.5]])
-def test_invalid_n_layers(n_layers: object) -> None:
+def test_invalid_n_layers(function: Callable[..., float], n_layers: object) -> None:
     with pytest.raises(InvalidParameterError) as info:
-        bose_einstein(100.0, 0.1, n_layers=n_layers)  # type: ignore[arg-type]
+        function(100.0, 0.1, n_layers=n_layers)
     assert info.value.parameter == "n_layers"
     assert "integer >= 1" in str(info.value)
 
@@ -446,6 +546,8 @@ def test_model_parameters_are_checked_by_name() -> None:
         die_yield("poisson", 100.0, 0.1, alpha=2.0)
     with pytest.raises(InvalidParameterError, match=r"n_layers.*requires"):
         die_yield("bose_einstein", 100.0, 0.1)
+    with pytest.raises(InvalidParameterError, match=r"n_layers.*bose_einstein_per_layer requires"):
+        die_yield("bose_einstein_per_layer", 100.0, 0.1)
     with pytest.raises(InvalidParameterError, match="takes alpha"):
         die_yield("negative_binomial", 100.0, 0.1, n_layers=3)
     with pytest.raises(TypeError):

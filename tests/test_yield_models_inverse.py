@@ -38,6 +38,7 @@ def textbook(name: str, lam: float) -> float:
         "moore": lambda: math.exp(-math.sqrt(lam)),
         "negative_binomial": lambda: (1 + lam / 0.7) ** -0.7,
         "bose_einstein": lambda: (1 + lam / 4) ** -4,
+        "bose_einstein_per_layer": lambda: (1 + lam) ** -4,  # λ = D_layer · A
     }[name]()
 
 
@@ -116,6 +117,40 @@ def test_inverse_near_yield_one(name: str, eps: float) -> None:
     expected = eps_exact + SMALL_LOAD_INVERSE[name] * eps_exact**2
     got = defect_density_for_yield(name, 100.0, y, **params_for(name))
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("eps", [1e-12, 1e-9, 1e-6])
+def test_per_layer_inverse_near_yield_one(eps: float) -> None:
+    # (1 + λ)^-4 = 1 − ε  =>  λ = (1 − ε)^(-1/4) − 1 = ε/4 + 5ε²/32 + O(ε³)
+    y = 1.0 - eps
+    e = 1.0 - y
+    got = defect_density_for_yield("bose_einstein_per_layer", 100.0, y, n_layers=4)
+    assert got == pytest.approx(e / 4 + 5 * e**2 / 32, rel=1e-12)
+
+
+def test_per_layer_inverse_closed_form_and_the_other_convention() -> None:
+    # The SemiAnalysis example backwards: 1.1^-10 at 100 mm² over 10 layers is
+    # D_layer = 0.1 /cm²; under bose_einstein (total over the layers) the same yield
+    # is D0 = n·D_layer = 1 /cm². At 826 mm² and 41.5 % (the GA100, CSIS 2025):
+    # D_layer = (0.415^(-1/10) − 1) / 8.26, written out with math.
+    assert defect_density_for_yield(
+        "bose_einstein_per_layer", 100.0, 1.1**-10, n_layers=10
+    ) == pytest.approx(0.1, rel=1e-13)
+    assert defect_density_for_yield("bose_einstein", 100.0, 1.1**-10, n_layers=10) == (
+        pytest.approx(1.0, rel=1e-13)
+    )
+    expected = (0.415 ** (-1 / 10) - 1) / 8.26
+    got = defect_density_for_yield("bose_einstein_per_layer", 826.0, 0.415, n_layers=10)
+    assert got == pytest.approx(expected, rel=1e-13)
+    total = defect_density_for_yield("bose_einstein", 826.0, 0.415, n_layers=10)
+    assert total == pytest.approx(10 * got, rel=1e-13)
+    # arrays of layer counts and a gross yield: r = 0.5 / 0.8
+    layers = defect_density_for_yield(
+        "bose_einstein_per_layer", 200.0, 0.5, gross_yield=0.8, n_layers=[1, 2, 7]
+    )
+    np.testing.assert_allclose(
+        layers, [((0.5 / 0.8) ** (-1 / n) - 1) / 2.0 for n in (1, 2, 7)], rtol=1e-14
+    )
 
 
 def test_moore_inverse_near_yield_one() -> None:

@@ -66,6 +66,7 @@ __all__ = [
     "Observation",
     "ObservationFileError",
     "compare_models",
+    "default_comparison_models",
     "feasible_range",
     "feasible_ranges",
     "feasible_yield_models",
@@ -381,7 +382,7 @@ class CalibrationResult:
 
     @property
     def defect_density_per_cm2(self) -> float:
-        """The calibrated defect density D0 [/cm²]."""
+        """The calibrated defect density [/cm²] (per layer for ``bose_einstein_per_layer``)."""
         return self.parameters["defect_density_per_cm2"]
 
     def predict(self, die_area_mm2: Any) -> Any:
@@ -504,6 +505,13 @@ _SYMBOLS = {
 }
 
 
+def _symbol(model: str, name: str) -> str:
+    """The symbol of parameter ``name`` of ``model`` (the density's comes from the registry)."""
+    if name == "defect_density_per_cm2" and model in YIELD_MODELS:
+        return YIELD_MODELS[model].density_symbol
+    return _SYMBOLS[name]
+
+
 def _display_name(model: str) -> str:
     """The registry's display name of ``model``; an unregistered name spelled out in words."""
     if model in YIELD_MODELS:
@@ -554,7 +562,7 @@ def model_label(model: str, parameters: Mapping[str, float]) -> str:
         value = float(parameters[name])
         if name in ("gross_yield", "critical_area_fraction") and f"{value:.3g}" == "1":
             continue
-        parts.append(f"{_SYMBOLS[name]} = {_format_value(name, value)}")
+        parts.append(f"{_symbol(model, name)} = {_format_value(name, value)}")
     return ", ".join(parts)
 
 
@@ -670,7 +678,9 @@ def fit_yield_model(
         Values of the other parameters (``gross_yield``,
         ``critical_area_fraction``, ``alpha``, ``n_layers``, or the defect
         density when it is not free). Unset ones take the model's defaults;
-        ``n_layers`` of ``bose_einstein`` has none and must be given.
+        ``n_layers`` of ``bose_einstein`` and ``bose_einstein_per_layer`` has
+        none and must be given. The density is the model's own density
+        argument: per layer for ``bose_einstein_per_layer``.
     tolerance : float, default 0.01
         Largest log-yield distance from an observation's interval that counts
         as met (0.01 is about 1 % of the yield).
@@ -1075,7 +1085,7 @@ class ModelComparison:
         for result in self.results:
             row: dict[str, Any] = {
                 "variant": _variant_label(result),
-                "free": "+".join(_SYMBOLS[p] for p in result.free),
+                "free": "+".join(_symbol(result.model, p) for p in result.free),
                 "d0": result.parameters["defect_density_per_cm2"],
                 "y0": result.parameters.get("gross_yield", 1.0),
                 "alpha": result.parameters.get("alpha"),
@@ -1122,6 +1132,22 @@ def _variant_label(result: CalibrationResult) -> str:
     return result.model + (f" {' '.join(extras)}" if extras else "")
 
 
+def default_comparison_models() -> tuple[str, ...]:
+    """Return the models :func:`compare_models` fits when none are named.
+
+    Every registered model except those that restate another one in a
+    different parametrisation (``YieldModel.equivalent_to`` is set): their
+    fits would repeat the other model's rows at a converted density.
+
+    Examples
+    --------
+    >>> names = default_comparison_models()
+    >>> "bose_einstein" in names, "bose_einstein_per_layer" in names
+    (True, False)
+    """
+    return tuple(name for name, entry in YIELD_MODELS.items() if entry.equivalent_to is None)
+
+
 def compare_models(
     observations: Iterable[Observation],
     *,
@@ -1140,12 +1166,16 @@ def compare_models(
     observations : iterable of Observation
         Observations of one process (see :func:`select`).
     models : iterable of str, optional
-        Registry names; default every model in ``YIELD_MODELS``.
+        Registry names; default every model in ``YIELD_MODELS`` except those
+        that restate another one (``YieldModel.equivalent_to``, i.e.
+        ``bose_einstein_per_layer``, whose rows would repeat the
+        ``bose_einstein`` rows at D0 = n · D_layer). Name such a model here to
+        fit it.
     alphas : iterable of float, default (0.5, 1, 2, 5)
         Fixed α values of the negative binomial rows (α = 1 is Seeds' formula;
         large α approaches Poisson).
     n_layers : iterable of int, default (10,)
-        Fixed layer counts of the Bose–Einstein rows.
+        Fixed layer counts of the Bose–Einstein rows (both conventions).
     free_sets : iterable of iterables of str, optional
         Free-parameter sets to fit. Default: D0 alone, D0 with the gross
         yield, and (for models with α) D0 with α, where α is fitted rather
@@ -1197,7 +1227,7 @@ def compare_models(
     for obs in extra:
         if not isinstance(obs, Observation):
             raise InvalidParameterError("held_out", obs, "a sequence of Observation")
-    names = tuple(YIELD_MODELS) if models is None else tuple(models)
+    names = default_comparison_models() if models is None else tuple(models)
     for name in names:
         _check_model(name)
     alpha_values = tuple(check_real("alphas", a, low=0.0, low_open=True) for a in alphas)
@@ -1676,7 +1706,8 @@ def feasible_ranges(
     For a model with α (``negative_binomial``) the range of α; for every
     model without parameters of its own, the range of the gross yield; in
     both cases with D0 solved for. Models with a required parameter
-    (``bose_einstein``) are skipped: fix it and call :func:`feasible_range`.
+    (``bose_einstein``, ``bose_einstein_per_layer``) are skipped: fix it and call
+    :func:`feasible_range`.
 
     Parameters
     ----------

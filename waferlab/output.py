@@ -762,6 +762,20 @@ def feasible_range_text(result: FeasibleRange) -> str:
     return head + "; ".join(parts)
 
 
+def _density_note(model: str) -> str:
+    """What the model's density is when it is not simply the die's mean D0 (else empty)."""
+    from waferlab.yield_models import YIELD_MODELS
+
+    return YIELD_MODELS[model].density_note if model in YIELD_MODELS else ""
+
+
+def _density_symbol(model: str) -> str:
+    """The symbol of the model's density (``D0``, ``D_layer``)."""
+    from waferlab.yield_models import YIELD_MODELS
+
+    return YIELD_MODELS[model].density_symbol if model in YIELD_MODELS else "D0"
+
+
 def calibration_fit_text(
     result: CalibrationResult, held: Sequence[tuple[Observation, float, bool]] = ()
 ) -> str:
@@ -775,6 +789,9 @@ def calibration_fit_text(
         f"fitted observations met: {'yes' if result.all_met else 'no'} (tolerance "
         f"{result.tolerance:g} in log-yield); cost {format_significant(result.cost)}",
     ]
+    note = _density_note(result.model)
+    if note:
+        lines.insert(2, f"{result.model}: {note}")
     if held:
         every = all(ok for _, _, ok in held)
         lines.append(f"held-out observations met: {'yes' if every else 'no'}")
@@ -830,12 +847,13 @@ def _note_die_yield(d: Mapping[str, Any]) -> str:
             note += f"; die_yield is given, so the yield model {d['model']} is not used"
         return note
     d0 = d["d0"]
+    symbol = _density_symbol(d["model"])
     if d0["kind"] == "learning":
-        d0_text = f"D0 learning {d0['law']} from {d0['start']:g}/cm²"
+        d0_text = f"{symbol} learning {d0['law']} from {d0['start']:g}/cm²"
     elif d0["kind"] == "series":
-        d0_text = "D0 from a monthly series"
+        d0_text = f"{symbol} from a monthly series"
     else:
-        d0_text = f"D0 = {d0['value']:g}/cm²"
+        d0_text = f"{symbol} = {d0['value']:g}/cm²"
     parts = [
         f"{name} = {'(series)' if value is None else format(value, 'g')}"
         + ("" if given else " (default)")

@@ -23,6 +23,18 @@ name                   Y(λ)                                   density mixing
 ``bose_einstein``      (1 + λ/n)^(−n)                         n layers, D0/n each
 =====================  =====================================  ===================
 
+and one model under a second parametrisation, registered so that it can be
+used by name (``equivalent_to`` says which model it restates):
+
+===========================  ==========================================  ===================
+name                         Y                                           density argument
+===========================  ==========================================  ===================
+``bose_einstein_per_layer``  (1 + A·f·D_layer)^(−n) = (1 + λ_layer)^(−n)  D_layer, per layer
+===========================  ==========================================  ===================
+
+Its density argument is the density of each of the n layers, so its load is
+λ_layer = D_layer · A · f and it equals ``bose_einstein`` at D0 = n · D_layer.
+
 The literature reuses names for different formulas ("Murphy" for the
 triangular and the rectangular mixing, "Seeds" for ``1/(1 + λ)`` and for
 ``e^(−√λ)``); waferlab names each variant unambiguously and lists the aliases
@@ -341,6 +353,11 @@ def _log_gamma_mixture(lam: NDArray[np.float64], shape: NDArray[np.float64]) -> 
         return np.where(big, -shape * log_big, -lam * ratio)
 
 
+def _log_per_layer(lam: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
+    """−n · log1p(λ) for the load λ = D_layer · A · f of one layer (−inf at λ = inf)."""
+    return -n * np.log1p(lam)
+
+
 # Scalar twins of the kernels (math module; the scalar fast path of _evaluate).
 # Same branches and thresholds as the array kernels above.
 
@@ -383,6 +400,10 @@ def _log_gamma_mixture_scalar(lam: float, shape: float) -> float:
     if x > _BIG_X:
         return -shape * (math.log(lam) - math.log(shape) + math.log1p(shape / lam))
     return -lam * (math.log1p(x) / x)
+
+
+def _log_per_layer_scalar(lam: float, n: float) -> float:
+    return -n * math.log1p(lam)
 
 
 # --------------------------------------------------------------------------- #
@@ -859,6 +880,10 @@ def bose_einstein_per_layer(
     The per-layer convention of the same model as :func:`bose_einstein`:
     each of the ``n_layers`` critical layers has the fatal-defect density
     ``defect_density_per_layer_per_cm2``, so the total is n times larger.
+    Registered as ``"bose_einstein_per_layer"`` in :data:`YIELD_MODELS`, so
+    :func:`die_yield`, :func:`defect_density_for_yield`, the calibration fits,
+    scenario files and the CLI take it by name (their density argument is then
+    this per-layer density).
 
     Parameters
     ----------
@@ -889,24 +914,60 @@ def bose_einstein_per_layer(
     Y = Y0 · (1 + A·f·D_layer)^(−n): Price's product of n factors
     1 / (1 + A·D_i) with equal per-layer densities [1]_. This is the form
     of the "process-complexity factor" N in Hennessy & Patterson's
-    *Computer Architecture* and of the SemiAnalysis die-yield calculator [2]_.
-    It is :func:`bose_einstein` at the total density D0 = n · D_layer
-    (which is how it is computed). Which convention a published D belongs to
-    is part of the figure: quote it with the model name.
+    *Computer Architecture* [2]_ and of the SemiAnalysis die-yield
+    calculator [3]_. It is :func:`bose_einstein` at the total density
+    D0 = n · D_layer; it is computed directly as −n · log1p(A·f·D_layer), so
+    the product n · D_layer is never formed and cannot overflow. Which
+    convention a published D belongs to is part of the figure: quote it with
+    the model name.
 
     References
     ----------
     .. [1] J. E. Price, "A new look at yield of integrated circuits",
        Proc. IEEE 58(8), 1290–1291, 1970.
-    .. [2] SemiAnalysis, "Die Yield Calculator" (Bose–Einstein option, with
+    .. [2] J. L. Hennessy and D. A. Patterson, *Computer Architecture: A
+       Quantitative Approach*, ch. 1 (die yield with the process-complexity
+       factor N).
+    .. [3] SemiAnalysis, "Die Yield Calculator" (Bose–Einstein option, with
        the defect density and the number of critical layers as inputs).
 
     Examples
     --------
     >>> round(bose_einstein_per_layer(100.0, 0.1, n_layers=10), 4)
     0.3855
-    >>> bose_einstein_per_layer(100.0, 0.01, n_layers=10) == bose_einstein(100.0, 0.1, n_layers=10)
-    True
+    >>> round(bose_einstein(100.0, 1.0, n_layers=10), 4)  # the same die at D0 = 10 × 0.1
+    0.3855
+    """
+    try:
+        return _bose_einstein_per_layer(
+            die_area_mm2,
+            defect_density_per_layer_per_cm2,
+            n_layers=n_layers,
+            gross_yield=gross_yield,
+            critical_area_fraction=critical_area_fraction,
+        )
+    except InvalidParameterError as exc:
+        if exc.parameter != "defect_density_per_cm2":
+            raise
+        raise InvalidParameterError(
+            "defect_density_per_layer_per_cm2", exc.value, exc.allowed, exc.detail
+        ) from None
+
+
+def _bose_einstein_per_layer(
+    die_area_mm2: ArrayLike,
+    defect_density_per_cm2: ArrayLike,
+    *,
+    n_layers: ArrayLike,
+    gross_yield: ArrayLike = 1.0,
+    critical_area_fraction: ArrayLike = 1.0,
+) -> FloatOrArray:
+    """:func:`bose_einstein_per_layer` with the registry's common signature.
+
+    The registry calls every model as ``function(die_area_mm2,
+    defect_density_per_cm2, ...)`` and errors name ``defect_density_per_cm2``,
+    the argument the caller of :func:`die_yield` gave; here it is the density
+    per layer, D_layer.
     """
     plain_n = _plain_positive(n_layers)
     n: NDArray[np.float64] | float
@@ -914,20 +975,14 @@ def bose_einstein_per_layer(
         n = plain_n
     else:
         n = _integer_array("n_layers", n_layers, low=1)
-    per_layer = _plain(defect_density_per_layer_per_cm2)
-    if per_layer is None or not 0.0 <= per_layer < math.inf:
-        per_layer_array = check_array(
-            "defect_density_per_layer_per_cm2", defect_density_per_layer_per_cm2, low=0.0
-        )
-        total: Any = per_layer_array * n
-    else:
-        total = per_layer * n
-    return bose_einstein(
+    return _evaluate(
+        _log_per_layer,
+        _log_per_layer_scalar,
         die_area_mm2,
-        total,
-        n_layers=n_layers,
-        gross_yield=gross_yield,
-        critical_area_fraction=critical_area_fraction,
+        defect_density_per_cm2,
+        gross_yield,
+        critical_area_fraction,
+        n_layers=n,
     )
 
 
@@ -955,6 +1010,12 @@ def _lambda_gamma_mixture(
     # r = (1 + λ/α)^(−α)  <=>  λ = α · (r^(−1/α) − 1) = α · expm1(−log(r) / α)
     with np.errstate(over="ignore", invalid="ignore"):
         return shape * np.expm1(-np.log(r) / shape)
+
+
+def _lambda_per_layer(r: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
+    # r = (1 + λ)^(−n), λ = D_layer · A · f  <=>  λ = r^(−1/n) − 1 = expm1(−log(r) / n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.expm1(-np.log(r) / n)
 
 
 def _exprel_slope(u: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -1021,7 +1082,9 @@ class YieldModel:
         The name used by :func:`die_yield`, the CLI and calibration results.
     function : callable
         The model function, ``function(die_area_mm2, defect_density_per_cm2,
-        *, gross_yield=1.0, critical_area_fraction=1.0, **parameters)``.
+        *, gross_yield=1.0, critical_area_fraction=1.0, **parameters)``
+        (for ``bose_einstein_per_layer`` a private twin of the public
+        :func:`bose_einstein_per_layer` with this signature).
     parameters : tuple of str
         Names of the model-specific keyword parameters (besides
         ``gross_yield`` and ``critical_area_fraction``, which every model takes).
@@ -1029,7 +1092,8 @@ class YieldModel:
         Default values of those parameters; a parameter without a default is
         required (see :attr:`required_parameters`).
     equation : str
-        Y as a function of λ = D0 · A · f, in plain text.
+        Y as a function of the load λ = D · A · f (D the model's density
+        argument), in plain text.
     aliases : tuple of str
         Names other tools and papers use for this formula.
     reference : str
@@ -1037,13 +1101,36 @@ class YieldModel:
     mixing : str
         How the defect density is distributed from die to die.
     mean_density : bool
-        Whether D0 is the mean density of that distribution (False for
-        ``moore``, whose D0 is only a scale).
+        Whether the density argument is the die's mean fatal-defect density
+        D0, the mean of that distribution. False for ``moore``, whose D0 is
+        only a scale, and for ``bose_einstein_per_layer``, whose density is
+        that of one layer (the die's mean is n times larger). Only the
+        mean-density models lie at or above Poisson at the same density
+        (Jensen's inequality).
     display_name : str
         The model's name in prose, legends and tables (``"Negative binomial"``).
     inverse : callable
         Maps the relative yield r = Y / Y0 in (0, 1] and the model's parameters
-        (positional, in the order of ``parameters``) to λ.
+        (positional, in the order of ``parameters``) to the load λ = D · A · f
+        in the model's own density D; :func:`defect_density_for_yield`
+        divides it by A · f.
+    equivalent_to : str or None
+        The registered model this one restates in another parametrisation
+        (the same yields at a converted density), or None. ``bose_einstein_per_layer``
+        is ``bose_einstein`` at D0 = n · D_layer. Such a model is registered so
+        that it can be used by name, but :func:`waferlab.calibration.compare_models`
+        leaves it out of its default list (its rows would repeat the other
+        model's); an explicit ``models=[...]`` still fits it.
+    equivalent_density : callable or None
+        With ``equivalent_to``: ``equivalent_density(density, **parameters)``
+        is the density at which that model gives the same yield, with the
+        same parameters (n · D_layer for ``bose_einstein_per_layer``).
+    density_symbol : str
+        The symbol of the density argument in labels (``"D0"``; ``"D_layer"``
+        for a density per layer).
+    density_note : str
+        What the density argument is, where a reader could take it for
+        something else (shown beside results by the CLI); empty otherwise.
 
     Examples
     --------
@@ -1056,6 +1143,9 @@ class YieldModel:
     ('n_layers',)
     >>> YIELD_MODELS["murphy_rectangular"].display_name
     'Murphy (rectangular)'
+    >>> per_layer = YIELD_MODELS["bose_einstein_per_layer"]
+    >>> per_layer.equivalent_to, per_layer.equivalent_density(0.1, n_layers=10)
+    ('bose_einstein', 1.0)
     """
 
     name: str
@@ -1071,6 +1161,10 @@ class YieldModel:
     inverse: Callable[..., NDArray[np.float64]] | None = field(
         default=None, repr=False, compare=False
     )
+    equivalent_to: str | None = None
+    equivalent_density: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    density_symbol: str = "D0"
+    density_note: str = ""
 
     def __repr__(self) -> str:
         params = ", ".join(
@@ -1090,6 +1184,8 @@ class YieldModel:
                 ("parameters", ", ".join(self.parameters) or "-"),
                 ("defaults", ", ".join(f"{k}={v:g}" for k, v in self.defaults.items()) or "-"),
                 ("mixing", self.mixing),
+                *([("density", self.density_note)] if self.density_note else []),
+                *([("equivalent to", self.equivalent_to)] if self.equivalent_to else []),
                 ("aliases", ", ".join(self.aliases) or "-"),
                 ("reference", self.reference),
             ],
@@ -1118,12 +1214,27 @@ class YieldModel:
             "reference": self.reference,
             "mixing": self.mixing,
             "mean_density": self.mean_density,
+            "equivalent_to": self.equivalent_to,
+            "density_symbol": self.density_symbol,
+            "density_note": self.density_note,
         }
 
 
 _MURPHY_1964 = (
     'B. T. Murphy, "Cost-size optima of monolithic integrated circuits", '
     "Proc. IEEE 52(12), 1537-1545, 1964"
+)
+
+
+def _total_over_layers(density_per_layer: ArrayLike, *, n_layers: ArrayLike) -> Any:
+    """The total density over the layers, n · D_layer (bose_einstein's D0)."""
+    if _is_scalar(density_per_layer, n_layers):
+        return float(density_per_layer) * float(n_layers)  # type: ignore[arg-type]
+    return np.multiply(density_per_layer, n_layers, dtype=np.float64)
+
+
+_PRICE_1970 = (
+    'J. E. Price, "A new look at yield of integrated circuits", Proc. IEEE 58(8), 1290-1291, 1970'
 )
 
 _MODELS = (
@@ -1216,18 +1327,47 @@ _MODELS = (
         parameters=("n_layers",),
         defaults=MappingProxyType({}),
         equation="Y = Y0 * (1 + A f D0/n)^(-n) = Y0 * (1 + λ/n)^(-n)",
-        aliases=("Bose-Einstein", "Price", "Okabe", "process-complexity factor model"),
-        reference=(
-            'J. E. Price, "A new look at yield of integrated circuits", '
-            "Proc. IEEE 58(8), 1290-1291, 1970"
-        ),
+        aliases=("Bose-Einstein", "Price", "Okabe"),
+        reference=_PRICE_1970,
         mixing="n layers, each with density D0/n (equivalent to gamma with shape n)",
         display_name="Bose–Einstein",
         inverse=_lambda_gamma_mixture,
+        density_note="D0 is the total over the n layers (D0/n per layer)",
+    ),
+    YieldModel(
+        name="bose_einstein_per_layer",
+        function=_bose_einstein_per_layer,
+        parameters=("n_layers",),
+        defaults=MappingProxyType({}),
+        equation="Y = Y0 * (1 + A f D_layer)^(-n) = Y0 * (1 + λ)^(-n), λ = D_layer A f",
+        aliases=(
+            "Bose-Einstein (density per layer)",
+            "process-complexity factor model",
+            "Hennessy & Patterson die yield",
+            "SemiAnalysis die yield calculator (Bose-Einstein)",
+        ),
+        reference=(
+            _PRICE_1970 + "; J. L. Hennessy and D. A. Patterson, Computer Architecture: "
+            "A Quantitative Approach, ch. 1 (the process-complexity factor N); "
+            'SemiAnalysis, "Die Yield Calculator" (Bose-Einstein option)'
+        ),
+        mixing=(
+            "n layers, each with density D_layer; the die's mean density is n D_layer "
+            "(gamma with shape n)"
+        ),
+        mean_density=False,
+        display_name="Bose–Einstein (per layer)",
+        inverse=_lambda_per_layer,
+        equivalent_to="bose_einstein",
+        equivalent_density=_total_over_layers,
+        density_symbol="D_layer",
+        density_note="the density and λ are those of each layer (n times them in total)",
     ),
 )
 
 #: Every yield model by name, read-only. The CLI builds its choices from it.
+#: ``bose_einstein`` takes the total density D0 over the n layers (the default
+#: convention); ``bose_einstein_per_layer`` the density of each layer.
 YIELD_MODELS: Mapping[str, YieldModel] = MappingProxyType({m.name: m for m in _MODELS})
 
 
@@ -1333,14 +1473,17 @@ def die_yield(
     die_area_mm2 : float or array_like
         Die area [mm²], >= 0.
     defect_density_per_cm2 : float or array_like
-        Fatal defect density D0 [defects/cm²], >= 0.
+        Fatal defect density D0 [defects/cm²], >= 0: the die's mean density
+        for most models, the total over the layers for ``bose_einstein`` and
+        the density of each layer for ``bose_einstein_per_layer``.
     gross_yield : float or array_like, default 1.0
         Area-independent yield factor Y0, in [0, 1].
     critical_area_fraction : float or array_like, default 1.0
         Fraction of the die area in which a defect is fatal, in [0, 1].
     **model_parameters
         The model's own parameters (``alpha`` for ``negative_binomial``,
-        ``n_layers`` for ``bose_einstein``); defaults from the registry.
+        ``n_layers`` for ``bose_einstein`` and ``bose_einstein_per_layer``);
+        defaults from the registry.
 
     Returns
     -------
@@ -1357,7 +1500,8 @@ def die_yield(
 
     Notes
     -----
-    Y = Y0 · Y_model(λ), λ = D0 · (A / 100 mm²/cm²) · f.
+    Y = Y0 · Y_model(λ), λ = D0 · (A / 100 mm²/cm²) · f (D_layer in place of
+    D0 for ``bose_einstein_per_layer``).
 
     References
     ----------
@@ -1367,6 +1511,10 @@ def die_yield(
     --------
     >>> round(die_yield("negative_binomial", 826.0, 0.1, alpha=1.0), 4)
     0.5476
+    >>> round(die_yield("bose_einstein", 100.0, 0.1, n_layers=10), 4)  # D0 in total
+    0.9053
+    >>> round(die_yield("bose_einstein_per_layer", 100.0, 0.1, n_layers=10), 4)  # per layer
+    0.3855
     >>> die_yield("poisson", 100.0, 1.0, alpha=2.0)
     Traceback (most recent call last):
     ...
@@ -1414,8 +1562,9 @@ def defect_density_for_yield(
     Returns
     -------
     float or ndarray
-        D0 [defects/cm²] >= 0; exactly 0 where ``die_yield == gross_yield``.
-        A float when every argument is a scalar.
+        D0 [defects/cm²] >= 0, in the model's own convention (per layer for
+        ``bose_einstein_per_layer``); exactly 0 where ``die_yield ==
+        gross_yield``. A float when every argument is a scalar.
 
     Raises
     ------
@@ -1436,6 +1585,7 @@ def defect_density_for_yield(
     - seeds: λ = (1 − r) / r
     - moore: λ = (ln r)²
     - negative_binomial: λ = α · expm1(−ln(r) / α); bose_einstein: α = n
+    - bose_einstein_per_layer: λ = D_layer · A · f = expm1(−ln(r) / n)
     - murphy_rectangular: (1 − e^(−u))/u = r with u = 2λ;
       murphy: (1 − e^(−λ))/λ = √r.
 
