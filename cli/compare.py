@@ -12,7 +12,7 @@ from waferlab.analysis import attribute_funnels
 from waferlab.economics import cost_per_tested_unit_usd
 from waferlab.errors import InvalidParameterError
 from waferlab.funnel import BINDING_CONSTRAINTS_BY_CODE, run_timeline
-from waferlab.output import format_table, to_csv
+from waferlab.output import binding_text, format_table, to_csv
 from waferlab.scenarios import Scenario
 
 from .helpers import emit_json, resolve_scenario, save_plot
@@ -212,7 +212,13 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
     lines = [
         "each scenario over its own horizon (totals), and the average per month:",
         format_table(
-            [{k: ("" if v is None else v) for k, v in row.items()} for row in rows],
+            [
+                {
+                    **{k: ("" if v is None else v) for k, v in row.items()},
+                    "binding_constraint": binding_text(row["binding_constraint"]),
+                }
+                for row in rows
+            ],
             COLUMNS,
             headers=HEADERS,
             float_format=",.0f",

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from waferlab.funnel import MAX_MONTHS, FunnelInputs, FunnelResult, run_funnel, run_timeline
-from waferlab.output import SCIENTIFIC_FROM, format_quantity, format_table, to_csv
+from waferlab.output import SCIENTIFIC_FROM, binding_text, format_quantity, format_table, to_csv
 from waferlab.scenarios import Scenario
 from waferlab.timeline import PERIODS
 
@@ -257,7 +257,7 @@ def _by_period(
     lines.append("")
     lines.append(
         format_table(
-            rows,
+            [{**r, "binding_constraint": binding_text(r["binding_constraint"])} for r in rows],
             [c for c, _ in columns],
             headers=[h for _, h in columns],
             float_format=",.0f",

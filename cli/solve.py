@@ -12,7 +12,7 @@ import numpy as np
 from waferlab.analysis import MODEL_OUTPUT_NAMES, crossovers, scenario_model, solve
 from waferlab.errors import NoSolutionError, ScenarioError
 from waferlab.funnel import STOCK_NAMES
-from waferlab.output import format_table
+from waferlab.output import binding_text, format_table
 from waferlab.scenarios import (
     NUMERIC_INPUT_PATTERNS,
     Scenario,
@@ -215,7 +215,7 @@ def command(
         best = solve(f, vary, target, low=lo, high=hi, output=key, reduce=reduce, strict=False)
         binds = np.asarray(best.outputs["binding_constraint"])[months[-1]].item()
         message = str(exc).replace("target", "--target", 1)
-        raise DomainError(f"{message}; binding constraint there: {binds}") from exc
+        raise DomainError(f"{message}; binding constraint there: {binding_text(binds)}") from exc
     # the output passes the target already at the low end of the range: every value in
     # the range reaches it, and the lowest is the answer, but it does not equal the target
     passed_at_low_end = result.value == lo and not np.isclose(
@@ -249,7 +249,8 @@ def command(
         "",
         f"{vary} = {result.value:,.10g}",
         f"{key} {span}: {result.achieved:,.10g}",
-        f"binding constraint ({'last month' if len(months) > 1 else 'that month'}): {binding}",
+        f"binding constraint ({'last month' if len(months) > 1 else 'that month'}): "
+        f"{binding_text(binding)}",
         f"searched {vary} in [{lo:,.10g}, {hi:,.10g}]",
     ]
     if passed_at_low_end:
@@ -262,7 +263,10 @@ def command(
         )
     if switches:
         lines += ["", f"the binding constraint switches as {vary} rises:"]
-        rows = [{"at": c.value, "below": c.before, "from": c.after} for c in switches]
+        rows = [
+            {"at": c.value, "below": binding_text(c.before), "from": binding_text(c.after)}
+            for c in switches
+        ]
         lines.append(
             format_table(
                 rows,

@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from waferlab.analysis import by_period, scenario_model
-from waferlab.output import format_table, to_csv
+from waferlab.output import binding_text, format_table, to_csv
 from waferlab.scenarios import DISTRIBUTION_SOURCE_PREFIX, Scenario
 from waferlab.timeline import PERIODS
 from waferlab.uncertainty import SAMPLING_METHODS, run_uncertainty, sobol_sensitivity, tornado
@@ -291,7 +291,11 @@ def command(
             {"period": label, **{k: f"{v[j]:.0%}" for k, v in shares.items()}}
             for j, label in enumerate(labels)
         ]
-        lines.append(format_table(share_rows, ["period", *shares]))
+        lines.append(
+            format_table(
+                share_rows, ["period", *shares], headers=["period", *map(binding_text, shares)]
+            )
+        )
     if sens is not None:
         lines += ["", _sensitivity_text(sens, sensitivity, inputs)]
     click.echo("\n".join(lines))

@@ -45,7 +45,7 @@ def test_text_shows_stages_summary_and_published_comparison(runner, cli) -> None
     for name in ("wafer starts", "gross dies", "good dies", "good packages", "tested units"):
         assert name in out
     assert "300,000 tested units over 1 month" in out
-    assert "binding constraint: none" in out
+    assert "binding constraint: die supply (HBM unconstrained)" in out
     # the report's figures next to the funnel's
     row = next(line for line in out.splitlines() if line.startswith("good_packages"))
     assert row.split()[1:] == ["300,000", "300,000"]

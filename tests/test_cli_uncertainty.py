@@ -299,7 +299,7 @@ def test_solve_out_of_reach_says_what_binds(runner, cli) -> None:  # type: ignor
         "--vary", "die_yield",
     )  # fmt: skip
     assert_one_line_error(
-        result, 1, "reaches at most 1406250", "binding constraint there: hbm", command="solve"
+        result, 1, "reaches at most 1406250", "binding constraint there: HBM", command="solve"
     )
 
 

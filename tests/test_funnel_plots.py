@@ -67,7 +67,7 @@ def test_funnel_plot_names_hbm_binding_and_the_stock() -> None:
         months=12, die_bank_dies=2_900_000, hbm_stacks_per_package=8, hbm_stock_stacks=13e6
     )
     text = _texts(plot_funnel(result))
-    assert "HBM-limited" in text and "hbm" in text
+    assert "HBM-limited" in text and "binding constraint: HBM" in text
     assert "die bank" in text
 
 

@@ -1079,7 +1079,7 @@ class FunnelResult:
     937,500 tested units over 3 months
     312,500 tested units per month (average)
     includes the die bank of 100,000 dies; the fab flow alone gives 900,000
-    binding constraint: none
+    binding constraint: die supply (HBM unconstrained)
     """
 
     inputs: FunnelInputs

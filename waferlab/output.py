@@ -21,6 +21,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from waferlab.observations import Observation, SkippedGroup
 
 __all__ = [
+    "BINDING_TEXT",
     "SKIP_REASONS",
+    "binding_text",
     "calibration_fit_text",
     "feasible_range_text",
     "figure_bytes",
@@ -897,7 +900,8 @@ def _note_packages(d: Mapping[str, Any]) -> str:
         if d["hbm_available"] is None:
             note += " (HBM unconstrained)"
         else:
-            note += f"; HBM available {d['hbm_available']:,.0f}; binding: {d['binding']}"
+            available = f"{d['hbm_available']:,.0f}"
+            note += f"; HBM available {available}; binding: {binding_text(d['binding'])}"
     for name, count, worth in d["die_types"]:
         note += f"; {count} × {name} per package ({worth:,.0f} packages' worth)"
     if d["packaging_capacity"] is not None:
@@ -950,6 +954,29 @@ def stage_note(detail: Mapping[str, Any]) -> str:
     return render(detail) if render is not None else ""
 
 
+#: How each binding-constraint code of the engine reads, the same in tables, plots and
+#: the report ("none": no HBM is modelled, so the die supply alone sets the packages).
+BINDING_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "dies": "die supply (HBM to spare)",
+        "hbm": "HBM",
+        "packaging": "packaging capacity",
+        "none": "die supply (HBM unconstrained)",
+    }
+)
+
+
+def binding_text(code: str) -> str:
+    """What binds, in words, for a binding-constraint code of the engine.
+
+    Examples
+    --------
+    >>> binding_text("none"), binding_text("hbm")
+    ('die supply (HBM unconstrained)', 'HBM')
+    """
+    return BINDING_TEXT.get(str(code), str(code))
+
+
 def funnel_summary(result: Any) -> str:
     """Return the closing lines of a funnel: final units, stocks, equivalents, binding.
 
@@ -962,7 +989,7 @@ def funnel_summary(result: Any) -> str:
     ...     wafer_starts_per_month=50_000, gross_dies_per_wafer=80, die_yield=0.2,
     ...     dies_per_package=2, packaging_yield=0.75))))
     300,000 tested units over 1 month
-    binding constraint: none
+    binding constraint: die supply (HBM unconstrained)
     """
     m = result.inputs.months
     span = "1 month" if m == 1 else f"{m} months"
@@ -989,7 +1016,7 @@ def funnel_summary(result: Any) -> str:
             f"{result.compute_equivalents:,.0f} {result.inputs.compute_equivalent_unit} "
             f"(basis: {result.inputs.compute_equivalent_basis})"
         )
-    lines.append(f"binding constraint: {result.binding_constraint}")
+    lines.append(f"binding constraint: {binding_text(result.binding_constraint)}")
     return "\n".join(lines)
 
 

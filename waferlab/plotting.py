@@ -130,6 +130,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
 
     from waferlab.errors import InvalidParameterError
     from waferlab.funnel import FunnelResult
+    from waferlab.output import binding_text
 
     if not isinstance(result, FunnelResult):
         raise InvalidParameterError("result", result, "a FunnelResult from run_funnel")
@@ -200,10 +201,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     span = "1 month" if months == 1 else f"{months} months"
     ax.set_xlabel(f"quantity over {span} (each bar in its own unit{', log scale' if log else ''})")
     title = f"Funnel: {result.final_units:,.0f} {result.final_unit} over {span}"
-    binding = result.binding_constraint
-    if binding == "none":
-        binding = "none (HBM unconstrained; dies alone set the packages)"
-    notes = [f"binding constraint: {binding}"]
+    notes = [f"binding constraint: {binding_text(result.binding_constraint)}"]
     if result.includes_stock:
         bank = f"{result.inputs.die_bank_dies:,.0f}"
         if result.fab_only_final_units >= result.final_units:
@@ -279,6 +277,7 @@ def plot_timeline(
 
     from waferlab.errors import InvalidParameterError, check_choice
     from waferlab.funnel import BINDING_CONSTRAINTS_BY_CODE, TimelineResult
+    from waferlab.output import binding_text
     from waferlab.timeline import period_labels
 
     if not isinstance(result, TimelineResult):
@@ -373,7 +372,7 @@ def plot_timeline(
     for name in ("dies", "hbm", "packaging"):
         if name in seen:
             handles.append(Patch(color=colours[name]))
-            names.append(f"{'HBM' if name == 'hbm' else name} binding")
+            names.append(f"binding: {binding_text(name)}")
     ax.legend(
         handles,
         names,

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from waferlab import __version__
 from waferlab._data import load_json
 from waferlab.errors import InvalidParameterError
-from waferlab.output import figure_bytes, holds_working_directory, to_json, write_folder_atomic
+from waferlab.output import (
+    binding_text,
+    figure_bytes,
+    holds_working_directory,
+    to_json,
+    write_folder_atomic,
+)
 from waferlab.output import format_percent as _pct
 
 if TYPE_CHECKING:
@@ -700,12 +706,13 @@ def _binding_text(r: Mapping[str, Any]) -> str:
     if max(shares) > 0:
         first = next(i for i, s in enumerate(shares) if s > 0)
         return (
-            f"the dies bind at the point values; HBM in up to {_pct(max(shares), 0)} of draws"
+            f"{binding_text('dies')} at the point values; HBM in up to "
+            f"{_pct(max(shares), 0)} of draws"
             f" from {_month_text(labels[first])}"
         )
     if all(b == "none" for b in published):
-        return "HBM unconstrained, the die supply binds"
-    return "the dies bind (HBM modelled, never binding)"
+        return binding_text("none")
+    return binding_text("dies")
 
 
 def _months_note(year: Mapping[str, Any]) -> str:
@@ -1322,10 +1329,6 @@ The under-determined TSMC rows, likewise:
 # --------------------------------------------------------------------------- 3. funnels
 
 
-#: How the engine's binding constraint reads in the report (one term everywhere).
-_BINDING_TEXT = {"none": "HBM unconstrained", "hbm": "HBM", "dies": "dies"}
-
-
 def _time_bases(result: FunnelResult, fab_flow: bool) -> list[str]:
     """Finished units on one time basis per column: per month, per calendar year, stock.
 
@@ -1384,14 +1387,14 @@ def _funnel_section(
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 yield_text,
                 *_time_bases(result, fab_flow),
-                _BINDING_TEXT.get(result.binding_constraint, result.binding_constraint),
+                binding_text(result.binding_constraint),
             ]
         )
         span = "1 month" if result.months == 1 else f"{result.months} months"
         stock = ", incl. a die-bank stock" if result.includes_stock else ""
         summary.append(
             f"  {name:<28} {result.final_units:>12,.0f} units over {span}{stock}"
-            f" (binding: {_BINDING_TEXT.get(result.binding_constraint)})"
+            f" (binding: {binding_text(result.binding_constraint)})"
         )
 
     # The report's chain vs computed geometry, same yield (calibrated to the same 20 % point).
