@@ -161,6 +161,32 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: Each command's summary in ``waferlab --help``: its short help (shown whole), or the
+#: first paragraph of its help (cut to the width, as click does), so that listing the
+#: commands imports none of their modules (tests/test_cli_main.py checks that the
+#: listing is the one the commands themselves give).
+SUMMARIES: dict[str, tuple[str, bool]] = {
+    "report": ("Recompute the CSIS report's fab arithmetic end to end.", False),
+    "dies": ("Gross dies per wafer: exact placement and the classic formula.", False),
+    "yield": ("Die yield at a defect density, for one model or all of them.", True),
+    "d0": ("Defect density D0 implied by an observed die yield, per model.", True),
+    "calibrate": ("Fit yield models to published yields.", True),
+    "harvest": ("Fully good, degraded and dead dies; or the harvestable fraction.", False),
+    "simulate": ("Monte Carlo of killer defects on a die map.", False),
+    "funnel": ("Run the die-to-chip funnel of SCENARIO.", True),
+    "cost": ("Build up the cost of a finished unit of SCENARIO.", True),
+    "uncertainty": ("Carry the published ranges of SCENARIO's inputs to its outputs.", True),
+    "solve": ("Find the value of one input that makes an output of SCENARIO reach a target.", True),
+    "compare": ("Compare scenarios side by side, and split the difference between two.", True),
+    "scenarios": (
+        "List the built-in scenarios, or show one with every value and its source.",
+        True,
+    ),
+    "package": ("Package yield, consumption and scrap cost.", True),
+    "catalog": ("List or show the sourced catalogue.", True),
+}
+
+
 #: Runs of text without spaces longer than this in an error message (a pasted
 #: 5,000-digit number) are shortened to their start and their length; paths, which
 #: messages must name whole, are far shorter in practice.
@@ -183,6 +209,20 @@ class WaferlabGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands from :data:`SUMMARIES`, without importing their modules."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = []
+        for name in COMMANDS:
+            text, cut = SUMMARIES[name]
+            # a stand-in command with the same help: click cuts it as it would the real one
+            stand_in = (
+                click.Command(name, help=text) if cut else click.Command(name, short_help=text)
+            )
+            rows.append((name, stand_in.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module_name = COMMANDS.get(cmd_name)

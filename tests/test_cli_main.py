@@ -104,3 +104,33 @@ def test_no_solution_exits_1_from_cost(runner, cli) -> None:  # type: ignore[no-
 
     result = runner.invoke(cli, ["cost", *_NO_SOLUTION_FUNNEL])
     assert_one_line_error(result, 1, "die_yield", command="cost")
+
+
+def test_help_lists_the_commands_as_they_describe_themselves_without_importing_them() -> None:
+    # click's own listing (which imports every command) against the lazy one, at two widths
+    import click
+    from click.testing import CliRunner
+
+    from waferlab.cli.main import WaferlabGroup
+
+    for width in (60, 100):
+        lazy = CliRunner().invoke(cli_module().cli, ["--help"], terminal_width=width).output
+        formatter = click.HelpFormatter(width=width)
+        ctx = click.Context(cli_module().cli, terminal_width=width)
+        click.Group.format_commands(cli_module().cli, ctx, formatter)
+        assert formatter.getvalue().strip() in lazy
+        assert isinstance(cli_module().cli, WaferlabGroup)
+    # and listing them imports no command module (nor numpy or scipy)
+    code = (
+        "import sys; from waferlab.cli.main import cli\n"
+        "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('scipy', 'waferlab.cli.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['waferlab.cli.main']"
+
+
+def cli_module():  # type: ignore[no-untyped-def]
+    import waferlab.cli.main as main
+
+    return main
