@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import brentq, least_squares
 
 from waferlab.errors import (
     CalibrationError,
@@ -736,6 +735,8 @@ def fit_yield_model(
     >>> fit.all_met, fit.constraint
     (True, 'exactly determined')
     """
+    from scipy.optimize import least_squares
+
     _check_model(model)
     pool = _check_observations(observations)
     tol = check_real("tolerance", tolerance, low=0.0)
@@ -1659,6 +1660,8 @@ def feasible_range(
     step = max(1, _MARGIN_CELLS // len(pool))
     values = np.concatenate([margins(grid[k : k + step]) for k in range(0, grid_n, step)])
     feasible = values >= 0.0
+
+    from scipy.optimize import brentq
 
     def edge(a: float, b: float) -> float:
         if parameter == "alpha":  # solve on log α for a well-scaled bracket
