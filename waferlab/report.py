@@ -891,13 +891,28 @@ def _dies_section(
         cases[1]["street-centered"],
         cases[1]["optimal"],
     )
+    # R's "roughly 80" (the CSIS chain's dies per wafer): which conventions give it.
+    r_dies = round(float(inputs.scenarios[_COST_SCENARIO].parameters["gross_dies_per_wafer"]))
+    formula_text = (
+        f"the classic formula ({formula_r:.1f}, whole wafer, no edge exclusion or scribe)"
+    )
+    grid_text = f"an exact street-centred grid with a 3 mm edge exclusion ({streets})"
+    if round(formula_r) == r_dies and streets == r_dies:
+        origin = (
+            f"Two conventions give R's {r_dies}: {formula_text} and {grid_text}; R does not say"
+            " which it used."
+        )
+        origin_short = "fits two conventions (above) and R does not say which"
+    else:
+        origin = f"R's {r_dies} is closest to {formula_text}; R does not state its convention."
+        origin_short = "is closest to the classic formula, and R does not state its convention"
     md = f"""## 1. Dies per wafer
 
 The report: "each 300-millimeter diameter silicon wafer produces roughly 80 chip dies" for the
 {area_mm2:g} mm² Ascend 910B die, "simply counting the number of small rectangles (chip
 dies) that can fit inside the large circle". The classic formula π·d²/(4S) − π·d/√(2S) with
-d = 300 mm, S = {area_mm2:g} mm², no edge exclusion and no scribe gives **{formula_r:.1f}**:
-that is where the 80 comes from. Morgan Stanley (Sep 2025) uses 78.
+d = 300 mm, S = {area_mm2:g} mm², no edge exclusion and no scribe gives **{formula_r:.1f}**.
+Morgan Stanley (Sep 2025) uses 78.
 
 An exact placement of the real die ({width_mm:g} × {height_mm:g} mm, die-shot measurement)
 counts whole rectangles inside the usable circle:
@@ -909,14 +924,13 @@ count depends on the die's shape and on where the grid sits. Averaged over all g
 the real die fits {mean_bare:.1f} with no edge exclusion. With a 3 mm edge exclusion and
 0.1 mm streets, a die-centred grid fits **{centred}** dies of the real 910B, a street-centred
 grid {streets}, and the best grid position **{best_count}** (certified optimal: no grid shift
-fits more). The report's 80 matches a street-centred grid and is a slightly conservative
-round number for the best one; the funnels below use the report's 80 where they reproduce
-its arithmetic and show the exact count beside it.
+fits more). {origin} The funnels below use the report's {r_dies} where they reproduce its
+arithmetic and show the exact count beside it.
 
 ![Wafer map](wafer_map_910b.png)
 
 **What it means.** The die count is a convention, and the figures that meet here use three:
-R's 80 is the classic formula (whole wafer, no edge exclusion, no scribe lines); Morgan
+R's {r_dies} {origin_short}; Morgan
 Stanley's 78 is published without its convention; waferlab's {best_count} is an exact
 placement with a 3 mm edge exclusion and 0.1 mm streets at the best grid offset, an upper
 bound (a fab's grid need not sit there; a street-centred grid gives {streets}). Every count
@@ -938,10 +952,6 @@ instead of 78 {_pct(best_count / 78 - 1, 0)}.
 
 
 # --------------------------------------------------------------------------- 2. yield
-
-
-#: Yield models with partial-good (harvest) bins whose SMIC feasible set is a range.
-_HARVEST_MODELS = ("poisson", "seeds", "negative_binomial")
 
 
 def harvest_range(
@@ -971,11 +981,11 @@ def harvest_range(
         and ``fraction_range`` ((low, high), or None when neither end reaches it).
     """
     from waferlab.errors import CalibrationError
-    from waferlab.harvest import harvestable_fraction_for
+    from waferlab.harvest import HARVEST_MODELS, harvestable_fraction_for
 
     out = []
     for r in ranges:
-        if r.model not in _HARVEST_MODELS or r.is_empty:
+        if r.model not in HARVEST_MODELS or r.is_empty:
             continue
         low, high = r.intervals[0][0], r.intervals[-1][1]
         at_ends: list[float | None] = []
@@ -1016,14 +1026,29 @@ _MAX_BAD_CORES = 2
 _PARAM_TEXT = {"gross_yield": "gross yield", "alpha": "α"}
 
 
+def _ends_text(low: float, high: float) -> str:
+    """``[low, high]`` to 3 significant figures, or more where 3 would print a range as a point."""
+    for digits in range(3, 8):
+        a, b = f"{low:.{digits}g}", f"{high:.{digits}g}"
+        if a != b or low == high:
+            break
+    return f"[{a}, {b}]"
+
+
 def _interval_text(r: Any) -> str:
     if r.is_empty:
         return "none"
-    text = " ∪ ".join(f"[{a:.3g}, {b:.3g}]" for a, b in r.intervals)
+    text = " ∪ ".join(_ends_text(a, b) for a, b in r.intervals)
     top = r.search_bounds[1]
     if r.parameter == "alpha" and r.intervals[-1][1] >= top:  # open-ended: up to Poisson
         text += f" (to the search bound {top:g}: α → ∞ is Poisson)"
     return text
+
+
+def _names_text(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(n) for n in names]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _range_pct(span: Sequence[float] | None) -> str:
@@ -1090,8 +1115,16 @@ _FREE_TEXT = {"defect_density_per_cm2": "D0", "gross_yield": "Y0", "alpha": "α"
 def _yield_section(
     inputs: _Inputs, figures: dict[str, bytes]
 ) -> tuple[str, list[str], dict[str, Any]]:
-    from waferlab.calibration import compare_models, feasible_ranges, fit_yield_model, select
+    from waferlab.calibration import (
+        DEFAULT_TOLERANCE,
+        compare_models,
+        feasible_ranges,
+        fit_yield_model,
+        select,
+    )
     from waferlab.plotting import plot_yield_curves
+
+    tolerance_text = f"{DEFAULT_TOLERANCE:g} in log-yield, about 1 % of the yield, relative"
 
     observations = inputs.observations
     tsmc = select(observations, process="TSMC N7")
@@ -1176,6 +1209,15 @@ def _yield_section(
         f"{_range_pct(overall_cores)} if up to {_MAX_BAD_CORES} of the {die['ai_cores']} "
         "DaVinci cores may be fused off."
     )
+    covered = {h["model"] for h in harvest_one}
+    left_out = [e.model for e in exact if not e.is_empty and e.model not in covered]
+    if left_out:
+        harvest_sentence += (
+            f" The models {_names_text(left_out)} also meet both points but are left out:"
+            " waferlab's partial-good (harvest) formulas cover Poisson defects and their gamma"
+            " mixtures (Seeds, negative binomial), not Murphy's or Moore's mixing"
+            " (docs/harvest-and-simulation.md)."
+        )
 
     claim_rows = [
         [
@@ -1256,11 +1298,16 @@ take 20 % as known. (Each model's fit to both processes: Appendix A.)
 Every registered model fitted to each process's published yields, with one and with two
 free parameters. Rows marked under-determined fit as well at other parameter values (see the
 feasible ranges in section 2); the value shown is the fit's starting point, not an estimate.
+Predicted yields are in percent: ✗ marks a prediction that misses its published value or
+range, ≈ one that meets it only within the fits' tolerance ({tolerance_text}), not exactly.
+"cost" is what each fit minimises: the sum over the published points of the squared
+distance, in log-yield, from the prediction to the published value or range (0 inside it);
+0 means every point is met exactly.
 
 ### SMIC N+2
 
 ```
-{comparison_smic.table()}
+{comparison_smic.table(mark_tolerance=True)}
 ```
 
 The under-determined SMIC rows, with the exact range (tolerance 0) of the parameter that
@@ -1271,7 +1318,7 @@ the two points leave free; every value in it fits as well as the one in the tabl
 ### TSMC N7
 
 ```
-{comparison_tsmc.table()}
+{comparison_tsmc.table(mark_tolerance=True)}
 ```
 
 The under-determined TSMC rows, likewise:
