@@ -49,6 +49,23 @@ def die_bank_report():  # type: ignore[no-untyped-def]
     return build_report("csis-2025-tsmc-die-bank", render=False)
 
 
+# --------------------------------------------------------------------------- 5. cost shares
+
+
+def test_cost_shares_say_which_definition(built_report) -> None:  # type: ignore[no-untyped-def]
+    # CSIS chain at its point values: a good die costs 13,552 / (80 x 20 %) = 847; a package
+    # 2 x 847 + 8 x 300 + 1,150 = 5,244; / 75 % + 80 test = 7,072 per finished 910C.
+    unit = (2 * 13_552 / (80 * 0.2) + 8 * 300 + 1_150) / 0.75 + 80
+    assert unit == pytest.approx(7_072)
+    in_unit = 8 * 300 / unit  # 33.94 %: the stacks the finished unit holds
+    all_spend = 8 * 300 / 0.75 / unit  # 45.25 %: with the HBM of failed packages
+    md = built_report.markdown
+    meaning = " ".join(_section(md, "## 4.", "## Method").split())
+    assert f"HBM: {100 * in_unit:.0f} % of the cost per finished 910C" in meaning
+    assert f"HBM takes {100 * all_spend:.0f} % of all spend" in meaning
+    assert "HBM                        2,400.00    33.94" in md  # the table's definition
+
+
 # --------------------------------------------------------------------------- 10. appendix
 
 

@@ -1578,19 +1578,79 @@ time basis: a monthly rate, a calendar year, or a one-off stock.
 # --------------------------------------------------------------------------- 4. cost
 
 
-def _largest_spend(breakdown: Any) -> str:
-    spends = {
-        "wafers": breakdown.wafer_spend_usd,
-        "the die bank": breakdown.die_bank_spend_usd,
-        "HBM": breakdown.hbm_spend_usd,
-        "packaging": breakdown.packaging_spend_usd,
-        "test": breakdown.test_spend_usd,
-    }
-    total = sum(spends.values())
-    if total <= 0:
-        return "nothing is spent"
-    name = max(spends, key=lambda k: spends[k])
-    return f"the largest share is {name} ({_pct(spends[name] / total, 0)} of the spend)"
+#: Where the money goes (the cost table's components) -> the spend that buys it.
+_SPEND_OF = {
+    "silicon": ("wafer_spend_usd", "die_bank_spend_usd"),
+    "HBM": ("hbm_spend_usd",),
+    "packaging": ("packaging_spend_usd",),
+    "test": ("test_spend_usd",),
+}
+
+
+def largest_cost_share(breakdown: Any) -> dict[str, Any] | None:
+    """The largest slice of the cost per finished unit, on both definitions of a share.
+
+    ``share_of_unit_cost`` is the component's share of the cost per finished
+    unit, as in the cost table and its figure (what the finished unit itself
+    holds; the dies, HBM and packaging of failed packages sit in the scrap
+    rows). ``share_of_spend`` is everything spent on that input over the
+    horizon, scrapped parts included, over all spend (None for the scrap rows).
+
+    Examples
+    --------
+    >>> from waferlab.economics import cost_breakdown
+    >>> from waferlab.funnel import run_funnel
+    >>> from waferlab.scenarios import load_scenario
+    >>> sc = load_scenario("csis-2025-smic-target")
+    >>> top = largest_cost_share(cost_breakdown(run_funnel(sc.funnel_inputs()),
+    ...                                         sc.cost_inputs()))
+    >>> top["component"], round(top["share_of_unit_cost"], 4), round(top["share_of_spend"], 4)
+    ('HBM', 0.3394, 0.4525)
+    """
+    parts = [c for c in breakdown.components if c.share is not None]
+    if not parts:
+        return None
+    top = max(parts, key=lambda c: c.usd_per_unit)
+    if top.usd_per_unit <= 0:
+        return None
+    total = breakdown.all_in_spend_usd
+    spend = None
+    if top.name in _SPEND_OF and total > 0:
+        spend = sum(getattr(breakdown, key) for key in _SPEND_OF[top.name]) / total
+    return {"component": top.name, "share_of_unit_cost": top.share, "share_of_spend": spend}
+
+
+def _largest_share_text(breakdown: Any) -> str:
+    top = largest_cost_share(breakdown)
+    if top is None:
+        return "nothing is costed"
+    name = top["component"]
+    text = (
+        f"the largest slice is {name}: {_pct(top['share_of_unit_cost'], 0)} of the cost per"
+        " finished 910C, as in the table and the figure (what the finished unit holds)"
+    )
+    if top["share_of_spend"] is not None and round(100 * top["share_of_spend"]) != round(
+        100 * top["share_of_unit_cost"]
+    ):
+        text += (
+            f"; counting also the {name} scrapped in failed packages (the table's scrap rows),"
+            f" {name} takes {_pct(top['share_of_spend'], 0)} of all spend"
+        )
+    return text
+
+
+def _value_text(value: Any) -> str:
+    """A cost input for the table: a number, or "not set" (never None)."""
+    if value is None:
+        return "not set"
+    if isinstance(value, int | float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _same_scenario(inputs: _Inputs, scenario: Scenario) -> bool:
+    """Whether ``scenario`` is the built-in preset of that name, unchanged (its funnel is run)."""
+    return inputs.scenarios.get(scenario.name) == scenario
 
 
 def _cost_section(
@@ -1601,30 +1661,59 @@ def _cost_section(
     from waferlab.plotting import plot_cost_breakdown
 
     scenario = inputs.chosen
+    intro = f"Scenario `{scenario.name}` with its cost inputs (as published, no draws):"
+    instead = ""
     if scenario.cost_inputs() is None:
+        instead = scenario.name
         scenario = inputs.scenarios[_COST_SCENARIO]
+        intro = (
+            f"`{instead}`, the scenario of the bottom line, has no cost inputs (no `[costs]`"
+            f" table), so this section costs `{scenario.name}`, the report's own inputs,"
+            " instead (as published, no draws):"
+        )
     costs = scenario.cost_inputs()
     if costs is None:  # pragma: no cover - the built-in preset has costs
         return "", [], {}
-    funnel = inputs.funnels.get(scenario.name) or run_funnel(scenario.funnel_inputs())
+    funnel = (
+        inputs.funnels[scenario.name]
+        if _same_scenario(inputs, scenario)
+        else run_funnel(scenario.funnel_inputs())
+    )
+    cost_sources = [
+        [
+            f"`{k}`",
+            _value_text(v),
+            scenario.sources.get(k)
+            or ("not set by the scenario" if v is None else "default (not set by the scenario)"),
+        ]
+        for k, v in costs.to_dict().items()
+    ]
+    costed = f"{scenario.name}, at its point values"
+    if instead:
+        costed = f"{scenario.name} instead of {instead}, which has no costs; at its point values"
+    inputs_table = _md_table(cost_sources, ["input", "value [USD]", "source"])
+    if funnel.final_units <= 0:
+        md = f"""## 4. Cost per finished 910C
+
+{intro}
+
+{inputs_table}
+
+**What it means.** `{scenario.name}` finishes no 910C (every unit is lost in its funnel:
+`waferlab funnel {scenario.name}` shows where), so there is no cost per finished unit to give.
+"""
+        summary = [f"Cost ({costed}): none, since the scenario finishes no unit"]
+        return md, summary, {"cost": None, "costed_scenario": scenario.name}
     breakdown = cost_breakdown(funnel, costs)
     if inputs.render:
         ax = plot_cost_breakdown(breakdown)
         ax.figure.suptitle(f"Cost per finished Ascend 910C, {scenario.name}", y=1.03)
         figures["cost_breakdown.png"] = _png(ax)
-    cost_sources = [
-        [
-            f"`{k}`",
-            f"{v:,.2f}" if isinstance(v, int | float) else str(v),
-            scenario.sources.get(k) or "default (not set by the scenario)",
-        ]
-        for k, v in costs.to_dict().items()
-    ]
     md = f"""## 4. Cost per finished 910C
 
-Scenario `{scenario.name}` with its cost inputs (as published, no draws):
+{intro}
 
-{_md_table(cost_sources, ["input", "value [USD]", "source"])}
+{inputs_table}
 
 ```
 {breakdown.table()}
@@ -1633,16 +1722,21 @@ Scenario `{scenario.name}` with its cost inputs (as published, no draws):
 ![Cost breakdown](cost_breakdown.png)
 
 **What it means.** With the scenario's point values a finished 910C costs
-${breakdown.cost_per_tested_unit_usd:,.0f}; {_largest_spend(breakdown)}. Over the published
-price and yield ranges the bottom line gives the range. The prices are the least sourced
-inputs here (see each source above): treat the cost as an order of magnitude.
+${breakdown.cost_per_tested_unit_usd:,.0f}; {_largest_share_text(breakdown)}. Over the
+published price and yield ranges the bottom line gives the range. The prices are the least
+sourced inputs here (see each source above): treat the cost as an order of magnitude.
 """
+    per_die = breakdown.cost_per_good_die_usd
+    die_text = "" if per_die is None else f"${per_die:,.0f} per good die, "
     summary = [
-        f"Cost ({scenario.name}, at its point values):"
-        f" ${breakdown.cost_per_good_die_usd:,.0f} per good die, "
-        f"${breakdown.cost_per_tested_unit_usd:,.0f} per finished 910C"
+        f"Cost ({costed}): {die_text}${breakdown.cost_per_tested_unit_usd:,.0f} per finished 910C"
     ]
-    return md, summary, {"cost": breakdown.to_dict()}
+    data = {
+        "cost": breakdown.to_dict(),
+        "costed_scenario": scenario.name,
+        "largest_share": largest_cost_share(breakdown),
+    }
+    return md, summary, data
 
 
 # --------------------------------------------------------------------------- assembly
