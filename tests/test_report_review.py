@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,102 @@ def die_bank_report():  # type: ignore[no-untyped-def]
     return build_report("csis-2025-tsmc-die-bank", render=False)
 
 
+# --------------------------------------------------------------------------- 1. stocks
+
+
+def test_a_die_bank_is_a_one_off_total_never_a_rate(die_bank_report) -> None:  # type: ignore[no-untyped-def]
+    # CSIS 2025: more than 2,000,000 TSMC dies, 2 per 910C, 75 % packaging survival:
+    # 2,000,000 / 2 x 0.75 = 750,000 finished 910C, all of them from the stock.
+    md, summary = die_bank_report.markdown, die_bank_report.summary
+    main = die_bank_report.data["bottom_line"]["scenario"]
+    assert main["horizon"]["as_published"] == pytest.approx(2_000_000 / 2 * 0.75)
+    assert main["stock"]["driven"]
+    assert main["stock"]["final_units_from_die_bank_as_published"] == pytest.approx(750_000)
+    headline = next(line for line in _bottom(md).splitlines() if line.startswith("- **Finished"))
+    assert "one-off total" in headline and "all (100 %) from the one-off die bank" in headline
+    assert "not a monthly or a yearly rate" in headline
+    for wrong in ("per month", "for 12 months", "per year"):
+        assert wrong not in headline
+    first = summary.splitlines()[1]
+    assert "one-off total" in first and "per month" not in first
+    assert "that rate for 12 months" not in md
+
+
+def test_a_die_bank_and_hbm_stock_say_what_share_the_stock_gives() -> None:
+    # SemiAnalysis 2025: in January the 2,900,000 bank dies (1,450,000 packages) go first,
+    # within the HBM of 13,000,000 + 2,000,000 / 12 stacks at 8 per 910C; 75 % survive.
+    from waferlab.report import _bottom_line
+    from waferlab.scenarios import load_scenario
+
+    md, summary, data = _bottom_line(load_scenario("semianalysis-2025-hbm-bound"), {})
+    hbm_packages_jan = (13_000_000 + 2_000_000 / 12) // 8
+    from_bank = min(2_900_000 / 2, hbm_packages_jan) * 0.75
+    total = (13_000_000 + 2_000_000) / 8 * 0.75  # HBM binds over the year: 1,406,250
+    main = data["scenario"]
+    assert main["stock"]["final_units_from_die_bank_as_published"] == pytest.approx(from_bank)
+    assert main["horizon"]["as_published"] == pytest.approx(total)
+    headline = next(line for line in md.splitlines() if line.startswith("- **Finished"))
+    assert f"{from_bank:,.0f} ({100 * from_bank / total:.0f} %) from the one-off die bank" in (
+        headline
+    )
+    assert f"{100 * 13 / 15:.0f} % of it a one-off stock" in headline  # 13 M of 15 M stacks
+    assert "per month" not in headline and "one-off total" in summary[1]
+
+
+# --------------------------------------------------------------------------- 2. point values
+
+
+def test_every_median_has_its_point_value_and_the_ramp_says_why_it_is_outside(
+    built_report,
+) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.report import _sig
+    from waferlab.scenarios import load_scenario
+
+    md = built_report.markdown
+    paths = built_report.data["bottom_line"]["paths"]
+    for name, r in paths.items():
+        row = _path_row(md, name)
+        for q in r["years"].values():
+            assert f"point {_sig(q['as_published'])}" in row, name
+        assert row.count("point ") == len(r["years"]) + 1, name  # + the 1 M month
+    # CSIS ramp (its notes): 6 finished 910C per wafer start x (20,000 + 50,000) / 2 x 12.
+    ramp = paths["csis-2025-ramp"]["years"]["2025"]
+    assert ramp["as_published"] == pytest.approx(6 * (20_000 + 50_000) / 2 * 12)
+    assert ramp["as_published"] < ramp["p5"]
+    # die_yield is Triangular(0.2, 0.3, 0.4): the preset's 20 % (CSIS) is its minimum.
+    scenario = load_scenario("csis-2025-ramp")
+    d = scenario.input_distributions()["die_yield"]
+    assert float(d.ppf(0.0)) == scenario.parameters["die_yield"] == 0.2
+    note = _note(md, "csis-2025-ramp")
+    assert "below the p5" in note and "`die_yield` is drawn from 20 %–40 % (median 30 %)" in note
+    assert "above the preset's 20 %" in note
+    # The headline carries the point value too: R's chain, 50,000 x 80 x 20 % / 2 x 75 %.
+    headline = next(line for line in _bottom(md).splitlines() if line.startswith("- **Finished"))
+    assert f"point {50_000 * 80 * 0.2 / 2 * 0.75:,.0f}" in headline
+    assert "point $" in next(line for line in _bottom(md).splitlines() if "**Cost" in line)
+
+
+def test_no_note_where_the_point_value_is_inside_the_range(built_report) -> None:  # type: ignore[no-untyped-def]
+    r = built_report.data["bottom_line"]["paths"]["morgan-stanley-2025-2027"]
+    for q in r["years"].values():
+        assert q["p5"] <= q["as_published"] <= q["p95"]
+    assert "morgan-stanley-2025-2027" not in built_report.data["bottom_line"]["notes"]
+
+
+# --------------------------------------------------------------------------- 4. FT caveat
+
+
+def test_ft_yield_path_carries_its_caveats(built_report) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.scenarios import load_scenario
+
+    scenario = load_scenario("ft-2025-yield-learning")
+    wpm = scenario.parameters["wafer_starts_per_month"]
+    assert wpm == load_scenario("csis-2025-smic-target").parameters["wafer_starts_per_month"]
+    note = _note(built_report.markdown, "ft-2025-yield-learning")
+    assert f"holds {wpm:,} wafer starts a month from Feb 2024, CSIS's end-2025 target" in note
+    assert "FT's 40 %" in note and "degraded dies" in note
+
+
 # --------------------------------------------------------------------------- 5. cost shares
 
 
@@ -64,6 +161,57 @@ def test_cost_shares_say_which_definition(built_report) -> None:  # type: ignore
     assert f"HBM: {100 * in_unit:.0f} % of the cost per finished 910C" in meaning
     assert f"HBM takes {100 * all_spend:.0f} % of all spend" in meaning
     assert "HBM                        2,400.00    33.94" in md  # the table's definition
+
+
+# --------------------------------------------------------------------------- 7. no costs
+
+
+def test_a_scenario_without_costs_says_which_is_costed(die_bank_report) -> None:  # type: ignore[no-untyped-def]
+    md, summary = die_bank_report.markdown, die_bank_report.summary
+    cost = next(line for line in _bottom(md).splitlines() if "**Cost" in line)
+    assert "no cost inputs" in cost and "`csis-2025-smic-target`" in cost
+    intro = _section(md, "## 4.", "| input |")
+    assert "`csis-2025-tsmc-die-bank`" in intro and "`csis-2025-smic-target`" in intro
+    assert "has no costs" in summary and "csis-2025-smic-target instead" in summary
+    assert die_bank_report.data["cost"]["costed_scenario"] == "csis-2025-smic-target"
+
+
+def test_never_a_raw_none_or_nan(built_report, die_bank_report) -> None:  # type: ignore[no-untyped-def]
+    for report in (built_report, die_bank_report):
+        for text in (report.markdown, report.summary):
+            assert not re.search(r"\bNone\b|\bnan\b", text)
+    assert "| `die_bank_cost_usd_per_die` | not set |" in die_bank_report.markdown
+
+
+# --------------------------------------------------------------------------- 8. no units
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(("key", "value"), [("die_yield", 0), ("wafer_starts_per_month", 0)])
+def test_a_scenario_that_finishes_nothing_says_so(key: str, value: float) -> None:
+    from waferlab.report import _bottom_line
+    from waferlab.scenarios import load_scenario
+
+    scenario = load_scenario("csis-2025-smic-target").set_parameter(key, value)
+    md, summary, data = _bottom_line(scenario, {})
+    assert data["scenario"]["finishes_no_unit"] and data["top_inputs"] == []
+    text = md + "\n".join(summary)
+    assert not re.search(r"\bnan\b|\$nan|\bNone\b", text)
+    assert "**none** in any draw" in md and "no cost per finished 910C" in md
+    assert "finished 910C: none" in summary[1]
+    assert summary[3] == "  inputs that matter most: none (nothing finishes)"
+
+
+@pytest.mark.filterwarnings("error")
+def test_report_command_on_a_scenario_that_finishes_nothing(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "zero"
+    result = runner.invoke(cli, ["report", "--set", "die_yield=0", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert "nan" not in result.stdout and "finished 910C: none" in result.stdout
+    md = (out / "report.md").read_text()
+    assert "finishes no 910C" in _section(md, "## 4.", "## Method")
+    assert "cost_breakdown.png" not in md and not (out / "cost_breakdown.png").exists()
 
 
 # --------------------------------------------------------------------------- 10. appendix
