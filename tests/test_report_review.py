@@ -132,6 +132,39 @@ def test_no_note_where_the_point_value_is_inside_the_range(built_report) -> None
     assert "morgan-stanley-2025-2027" not in built_report.data["bottom_line"]["notes"]
 
 
+# --------------------------------------------------------------------------- 3. published
+
+
+def test_semianalysis_published_figure_and_the_packaging_line_that_gives_it(
+    built_report,
+) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.funnel import run_timeline
+    from waferlab.scenarios import load_scenario
+
+    published = load_scenario("semianalysis-2025-2027-ramp").published["ascend_units_2025"]
+    line = math.ceil(published / 0.75 / 12)  # packages a month: 805,000 / 75 % / 12
+    assert line == 89_445
+    md, summary = built_report.markdown, built_report.summary
+    row = _path_row(md, "semianalysis-2025-2027-ramp")
+    assert f"SemiAnalysis: {published:,.0f}" in row and "stock packaged at once" in row
+    note = _note(md, "semianalysis-2025-2027-ramp")
+    # With that line, whole packages: 89,445 x 75 % x 12 = 805,005 in 2025.
+    assert f"a line of {line:,} packages a month" in note
+    assert f"gives {line * 0.75 * 12:,.0f} in 2025" in note
+    # The month 1 M is reached with the line, from the engine run another way.
+    inputs = load_scenario("semianalysis-2025-2027-ramp").funnel_inputs()
+    monthly = run_timeline(inputs.replace(packaging_capacity_per_month=line)).final_units[0]
+    k = int(next(i for i, c in enumerate(monthly.cumsum()) if c >= 1_000_000))
+    year, month = 2025 + k // 12, k % 12 + 1
+    assert f"reaches 1 M in {['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun'][month - 1]} {year}" in note
+    assert "89,445 packages a month" in summary
+    # Section 3 puts SemiAnalysis's figure beside the HBM-bound preset's.
+    _, rows = _table(md, "| scenario |")
+    assert rows["semianalysis-2025-hbm-bound"]["published, same span"] == (
+        f"{published:,.0f} in 2025 (SemiAnalysis)"
+    )
+
+
 # --------------------------------------------------------------------------- 4. FT caveat
 
 
@@ -161,6 +194,32 @@ def test_cost_shares_say_which_definition(built_report) -> None:  # type: ignore
     assert f"HBM: {100 * in_unit:.0f} % of the cost per finished 910C" in meaning
     assert f"HBM takes {100 * all_spend:.0f} % of all spend" in meaning
     assert "HBM                        2,400.00    33.94" in md  # the table's definition
+
+
+# --------------------------------------------------------------------------- 6. die bank
+
+
+def test_hbm_bound_row_does_not_call_stock_output_a_fab_flow(built_report) -> None:  # type: ignore[no-untyped-def]
+    md = built_report.markdown
+    columns, rows = _table(md, "| scenario |")
+    for column in columns:  # one time basis per column
+        assert not ("month" in column and "year" in column), column
+    row = rows["semianalysis-2025-hbm-bound"]
+    hbm_packages_jan = (13_000_000 + 2_000_000 / 12) // 8
+    assert row["of which from the die bank, month by month"] == (
+        f"{min(2_900_000 / 2, hbm_packages_jan) * 0.75:,.0f}"
+    )
+    assert row["finished per month, fab flow only"] == "— (set by a stock)"
+    assert f"{1_406_250 / 12:,.0f}" not in row.values()
+    assert row["one-off stocks"] == "2,900,000 die-bank dies; 13,000,000 HBM stacks"
+    # Morgan Stanley 2025, a fab flow: 7,000 x 78 x 30 % / 2 x 75 % a month.
+    assert rows["morgan-stanley-2025"]["finished per month, fab flow only"] == (
+        f"{7_000 * 78 * 0.3 / 2 * 0.75:,.0f}"
+    )
+    section = _section(md, "## 3.", "### The report's arithmetic")
+    assert "adds no finished unit while HBM is the limit" in section
+    assert "month by month the bank's dies are used first" in section
+    assert "adds 0 units" not in md
 
 
 # --------------------------------------------------------------------------- 7. no costs
@@ -212,6 +271,20 @@ def test_report_command_on_a_scenario_that_finishes_nothing(runner, cli, tmp_pat
     md = (out / "report.md").read_text()
     assert "finishes no 910C" in _section(md, "## 4.", "## Method")
     assert "cost_breakdown.png" not in md and not (out / "cost_breakdown.png").exists()
+
+
+# --------------------------------------------------------------------------- 9. Morgan Stanley
+
+
+def test_the_two_morgan_stanley_2025_figures_are_linked(built_report) -> None:  # type: ignore[no-untyped-def]
+    # morgan-stanley-2025: 7,000 WPM x 12 x 78 x 30 % / 2 x 75 % = 737,100; the 2025-2027
+    # path ramps the yield 20 % -> 30 % over 2025: the year's average 25 % gives 614,250.
+    flat = 7_000 * 12 * 78 * 0.30 / 2 * 0.75
+    ramp = 7_000 * 12 * 78 * 0.25 / 2 * 0.75
+    section = _section(built_report.markdown, "## 3.", "### The report's arithmetic")
+    link = next(line for line in section.splitlines() if line.startswith("- `morgan-stanley-2025`"))
+    assert f"({flat:,.0f} in 2025)" in link and f"{ramp:,.0f} at the point values" in link
+    assert "from 20 % in Jan 2025 to 30 % in Dec 2025" in link
 
 
 # --------------------------------------------------------------------------- 10. appendix

@@ -1888,30 +1888,149 @@ The under-determined TSMC rows, likewise:
 # --------------------------------------------------------------------------- 3. funnels
 
 
-def _time_bases(result: FunnelResult, fab_flow: bool) -> list[str]:
-    """Finished units on one time basis per column: per month, per calendar year, stock.
-
-    The fab flow alone (the funnel without the die bank) per month (averaged
-    over the horizon) and per calendar year (only for a 12-month horizon); the
-    die bank as the one-off stock it is, with the finished units it adds to the
-    horizon (total minus the fab flow alone). "—" where a basis does not apply.
-    """
-    fab = result.fab_only_final_units
-    per_month = _n(fab / result.months) if fab_flow else "—"
-    per_year = _n(fab) if fab_flow and result.months == 12 else "—"
+def _stocks_text(result: FunnelResult) -> str:
+    """The one-off stocks of a funnel, in words ("—" without any)."""
+    parts = []
     if result.includes_stock:
-        return [per_month, per_year, _n(result.die_bank_dies), _n(result.final_units - fab)]
-    return [per_month, per_year, "—", "—"]
+        parts.append(f"{_n(result.die_bank_dies)} die-bank dies")
+    opening = result.inputs.hbm_stock_stacks
+    if result.inputs.hbm_constrained and opening is not None and float(opening) > 0:
+        parts.append(f"{_n(float(opening))} HBM stacks")
+    return "; ".join(parts) or "—"
 
 
-def _stock_adds(result: FunnelResult) -> str:
-    added = result.final_units - result.fab_only_final_units
-    if added <= 0:
-        return (
-            f"the one-off stock of {_n(result.die_bank_dies)} TSMC dies adds no finished unit"
-            " over the horizon, since the HBM stacks, not the dies, run out."
+def _hbm_stock_binds(result: FunnelResult) -> bool:
+    opening = result.inputs.hbm_stock_stacks
+    return result.binding_constraint == "hbm" and opening is not None and float(opening) > 0
+
+
+def _fab_flow_per_month(result: FunnelResult, fab_flow: bool) -> str:
+    """Finished units a month from the fab flow, only where no one-off stock drives them."""
+    if not fab_flow:
+        return "—"
+    if result.includes_stock or _hbm_stock_binds(result):
+        return "— (set by a stock)"
+    return _n(result.final_units / result.months)
+
+
+def _published_text(scenario: Scenario | None, result: FunnelResult) -> str:
+    """The publication's own finished units over the same calendar span, if it gives them."""
+    if scenario is None or result.inputs.start_month is None:
+        return "—"
+    from waferlab.timeline import period_labels
+
+    labels, _ = period_labels("year", result.months, result.inputs.start_month)
+    texts = [
+        f"{_n(f['published'])} in {f['year']} ({f['by']})"
+        for f in published_year_figures(scenario)
+        if labels == [f["year"]] and result.months == 12
+    ]
+    return "; ".join(texts) or "—"
+
+
+def _monthly_text(values: Any, labels: Sequence[str]) -> str:
+    """A month-by-month series in words: the first month, then the rest."""
+    first = f"{_n(values[0])} in {_month_text(labels[0])}"
+    rest = values[1:]
+    if not len(rest):
+        return first
+    low, high = float(min(rest)), float(max(rest))
+    # whole packages a month make a flat flow alternate by a unit or so: "about" it
+    then = (
+        f"about {_n(sum(rest) / len(rest))}"
+        if high - low <= 0.01 * high
+        else f"{_n(low)}–{_n(high)}"
+    )
+    return f"{first}, then {then} a month"
+
+
+def _stock_notes(scenario: Scenario | None, result: FunnelResult) -> tuple[list[str], float | None]:
+    """Month-by-month facts a stock funnel's horizon totals hide (the engine at point values).
+
+    Returns the notes and the finished units made from die-bank dies (None without a bank).
+    """
+    import numpy as np
+
+    from waferlab.funnel import run_timeline
+    from waferlab.timeline import period_labels
+
+    if not (result.includes_stock or _hbm_stock_binds(result)):
+        return [], None
+    timeline = run_timeline(result.inputs, outputs=["final_units", "final_units_from_die_bank"])
+    monthly = timeline.final_units[0]
+    from_bank = timeline["final_units_from_die_bank"][0]
+    labels, _ = period_labels("month", result.months, result.inputs.start_month)
+    notes = []
+    if result.includes_stock and result.fab_only_final_units > 0:
+        used = np.flatnonzero(from_bank > 0)
+        when = ""
+        if used.size and result.months > 1:
+            first, last = _month_text(labels[used[0]]), _month_text(labels[used[-1]])
+            when = f" (in {first})" if first == last else f" ({first} to {last})"
+        if result.fab_only_final_units >= result.final_units:
+            limit = "HBM" if result.binding_constraint == "hbm" else "the packaging chain"
+            notes.append(
+                f"over the horizon the die bank of {_n(result.die_bank_dies)} dies adds no"
+                f" finished unit while {limit} is the limit (the fab flow alone gives the same"
+                f" {_n(result.final_units)}); month by month the bank's dies are used first, so"
+                f" {_n(float(from_bank.sum()))} of the finished units are made from them{when}"
+            )
+        else:
+            notes.append(
+                f"the die bank of {_n(result.die_bank_dies)} dies gives"
+                f" {_n(float(from_bank.sum()))} of the {_n(result.final_units)} finished"
+                f" units{when}; the fab flow alone gives {_n(result.fab_only_final_units)}"
+            )
+    if result.months > 1:
+        if scenario is not None and result.inputs.packaging_capacity_per_month is None:
+            years, _ = period_labels("year", result.months, result.inputs.start_month)
+            span = f"in {years[0]}" if len(years) == 1 else "over the horizon"
+            at_once = stock_at_once(
+                scenario, labels[0], float(monthly[0]), result.final_units, span
+            )
+            notes.append(at_once["text"])
+        else:
+            notes.append(
+                f"its finished units month by month: {_monthly_text(monthly, labels)} (the"
+                " horizon's total divided by its months is not a rate any month sees)"
+            )
+    return notes, (float(from_bank.sum()) if result.includes_stock else None)
+
+
+def _morgan_stanley_link(inputs: _Inputs) -> str | None:
+    """Why morgan-stanley-2025's 2025 differs from morgan-stanley-2025-2027's (the path)."""
+    import numpy as np
+
+    flat, path = "morgan-stanley-2025", "morgan-stanley-2025-2027"
+    if flat not in inputs.funnels or path not in inputs.paths or path not in inputs.path_scenarios:
+        return None
+    flat_result = inputs.funnels[flat]
+    ramp = inputs.path_scenarios[path].timeline.get("die_yield")
+    year = inputs.paths[path]["years"].get("2025")
+    if not isinstance(ramp, Mapping) or year is None or flat_result.inputs.die_yield is None:
+        return None
+    points = {k: v for k, v in ramp.items() if _month_text(k) != k}
+    first, last = min(points), max(points)
+    path_inputs = inputs.path_scenarios[path].funnel_inputs()
+    same = (
+        float(np.asarray(path_inputs.wafer_starts_per_month, dtype=float).ravel()[0])
+        == float(flat_result.inputs.wafer_starts_per_month)
+        and path_inputs.gross_dies_per_wafer == flat_result.inputs.gross_dies_per_wafer
+    )
+    text = (
+        f"`{flat}` ({_n(flat_result.final_units)} in 2025) holds Morgan Stanley's end-2025 die"
+        f" yield of {_pct(float(flat_result.inputs.die_yield), 0)} all year, while `{path}`,"
+        f" the bottom line's path, ramps it from {_pct(points[first], 0)} in"
+        f" {_month_text(first)} to {_pct(points[last], 0)} in {_month_text(last)}, so its 2025"
+        f" is lower: {_n(year['as_published'])} at the point values"
+    )
+    if same:
+        text += (
+            f" (both at {_n(float(flat_result.inputs.wafer_starts_per_month))} wafers a month"
+            f" and {float(flat_result.inputs.gross_dies_per_wafer or 0):g} dies per wafer in"
+            " 2025)"
         )
-    return f"the one-off stock of {_n(result.die_bank_dies)} dies adds {_n(added)} units."
+    return text
 
 
 def _funnel_section(
@@ -1922,10 +2041,12 @@ def _funnel_section(
 
     rows: list[list[Any]] = []
     results: dict[str, Any] = {}
+    notes: dict[str, list[str]] = {}
     summary = ["Funnels (finished units over each scenario's horizon)"]
     for name, result in inputs.funnels.items():
         given = result.inputs
         results[name] = result
+        scenario = inputs.scenarios.get(name)
         dies = result.stage("gross dies").quantity
         fab_flow = bool(given.wafer_starts_per_month and given.capacity_share)
         per_wafer = (
@@ -1938,6 +2059,8 @@ def _funnel_section(
         yield_text = "-" if used_yield is None else _pct(used_yield, 1)
         if used_yield is not None and given.die_yield is None:
             yield_text += f" ({given.yield_model})"
+        stock_notes, bank_units = _stock_notes(scenario, result)
+        from_bank = "—" if bank_units is None else _n(bank_units)
         rows.append(
             [
                 f"`{name}`",
@@ -1945,10 +2068,16 @@ def _funnel_section(
                 given.months,
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 yield_text,
-                *_time_bases(result, fab_flow),
+                _n(result.final_units),
+                _published_text(scenario, result),
+                _fab_flow_per_month(result, fab_flow),
+                _stocks_text(result),
+                from_bank,
                 binding_text(result.binding_constraint),
             ]
         )
+        if stock_notes:
+            notes[name] = stock_notes
         span = "1 month" if result.months == 1 else f"{result.months} months"
         stock = ", incl. a die-bank stock" if result.includes_stock else ""
         summary.append(
@@ -2016,13 +2145,24 @@ def _funnel_section(
             "months",
             "dies / wafer",
             "die yield",
-            "fab flow: finished per month",
-            "fab flow: finished per calendar year",
-            "one-off stock: die-bank dies",
-            "one-off stock: finished units it adds",
+            "finished over the horizon",
+            "published, same span",
+            "finished per month, fab flow only",
+            "one-off stocks",
+            "of which from the die bank, month by month",
             "binding constraint",
         ],
     )
+    link = _morgan_stanley_link(inputs)
+    table_notes = []
+    for name, texts in notes.items():
+        if len(texts) == 1:
+            table_notes.append(f"- `{name}`: {texts[0]}.")
+        else:
+            table_notes += [f"- `{name}`:", *(f"  - {t[0].upper()}{t[1:]}." for t in texts)]
+    if link:
+        table_notes.append(f"- {link[0].upper()}{link[1:]}.")
+    table_notes_md = "\n".join(table_notes)
     check_table = _md_table(
         check_rows,
         [
@@ -2036,8 +2176,12 @@ def _funnel_section(
     md = f"""## 3. From wafer starts to finished 910C
 
 Each scenario is a built-in file with a source for every number (`waferlab scenarios show NAME`).
+Each column holds one time basis: the scenario's whole horizon (its months), one month of fab
+flow (only where no one-off stock sets the output), or a one-off stock, counted once.
 
 {scenario_table}
+
+{table_notes_md}
 
 ### The report's arithmetic, reproduced — and with the exact die count
 
@@ -2060,13 +2204,18 @@ published {die["die_area_mm2"]:g} mm², where the model gives
 {hbm.stage_table()}
 ```
 
+The stage table's "out per month" column is each total divided by the {hbm.months} months, an
+average: with one-off stocks it is not a rate any month sees (month by month: the notes under
+the table of scenarios above).
+
 ![HBM-bound funnel](funnel_hbm_bound.png)
 
 **What it means.** At R's inputs one month of SMIC's 50,000-wafer target gives
 {_n(reported.final_units)} finished 910C; the published estimates differ mainly in the wafer
 starts they assume ({_n(min_wpm)} to {_n(max_wpm)} a month) and in whether HBM is counted.
-Where it is (SemiAnalysis), HBM binds: {_stock_adds(hbm)} Each column of the table holds one
-time basis: a monthly rate, a calendar year, or a one-off stock.
+Where it is (SemiAnalysis), HBM binds, and the one-off stocks (the TSMC die bank, the HBM
+that entered China before the controls) set the total: they are used once, so their output
+is a total over the horizon, never a monthly rate.
 """
     summary.append(
         f"  report's chain at 50,000 WPM: {_n(reported.stage('gross dies').quantity)} dies -> "
