@@ -144,8 +144,9 @@ def test_scenario_table_has_one_time_basis_per_column(built_report) -> None:  # 
     row = next(line for line in md.splitlines() if "`semianalysis-2025-hbm-bound`" in line)
     cells = dict(zip(columns, [c.strip() for c in row.strip("|").split("|")], strict=True))
     result = built_report.data["funnels"]["scenarios"]["semianalysis-2025-hbm-bound"]
-    assert cells["fab flow: finished per calendar year"] == f"{result['fab_only_final_units']:,.0f}"
-    assert cells["one-off stock: die-bank dies"] == "2,900,000"  # SemiAnalysis: 2.9 M TSMC dies
+    assert cells["finished over the horizon"] == f"{result['final_units']:,.0f}"
+    # SemiAnalysis: 2.9 M TSMC dies, 13 M HBM stacks
+    assert cells["one-off stocks"] == "2,900,000 die-bank dies; 13,000,000 HBM stacks"
     target = next(line for line in md.splitlines() if line.startswith("| `csis-2025-smic-target`"))
     assert "300,000" in target  # R: 300,000 a month
 

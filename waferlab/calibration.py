@@ -903,6 +903,10 @@ class ModelComparison:
 
     def held_out_predictions(self, result: CalibrationResult) -> tuple[tuple[float, bool], ...]:
         """Return (prediction, met) of every held-out observation under ``result``."""
+        return tuple((y, ok) for y, ok, _ in self._held_out(result))
+
+    def _held_out(self, result: CalibrationResult) -> tuple[tuple[float, bool, float], ...]:
+        """(prediction, met, log-yield residual) of every held-out observation."""
         if not self.held_out:
             return ()
         area = np.array([o.die_area_mm2 for o in self.held_out])
@@ -913,7 +917,7 @@ class ModelComparison:
             np.array([o.yield_high for o in self.held_out]),
         )
         ok = _within(r, result.tolerance)
-        return tuple((float(v), bool(m)) for v, m in zip(y, ok, strict=True))
+        return tuple((float(v), bool(m), float(res)) for v, m, res in zip(y, ok, r, strict=True))
 
     def rows(self) -> list[dict[str, Any]]:
         """Return one dict per fit: model, fixed and free parameters, fitted values, predictions.
@@ -1042,13 +1046,20 @@ class ModelComparison:
                 return result
         raise KeyError(f"no row for {model} with free {wanted_free} and fixed {fixed}")
 
-    def table(self) -> str:
+    def table(self, *, mark_tolerance: bool = False) -> str:
         """Return the comparison as a text table (yields in percent, ✗ = not met).
 
         Held-out observations are marked with ``*`` in the header: predicted,
         not fitted. "fit met" says whether every fitted observation is met;
         with held-out observations a "held-out met" column says the same of
-        them. "constraint" is :attr:`CalibrationResult.constraint`.
+        them. "constraint" is :attr:`CalibrationResult.constraint`; "cost" is
+        :attr:`CalibrationResult.cost`, the sum of squared log-yield residuals.
+
+        Parameters
+        ----------
+        mark_tolerance : bool, default False
+            Also mark with ``≈`` a prediction that is met only within the
+            fit's tolerance (a non-zero residual), not exactly.
         """
         fitted = [obs.name for obs in self.observations]
         held = [obs.name for obs in self.held_out]
@@ -1094,11 +1105,14 @@ class ModelComparison:
                 "constraint": result.constraint,
                 "cost": result.cost,
             }
-            held_pairs = self.held_out_predictions(result)
-            row["held_met"] = all(ok for _, ok in held_pairs)
-            pairs = list(zip(result.predictions, result.met, strict=True)) + list(held_pairs)
-            for key, (pred, ok) in zip(keys, pairs, strict=True):
-                row[key] = f"{100.0 * pred:.1f}" + ("" if ok else " ✗")
+            held_out = self._held_out(result)
+            row["held_met"] = all(ok for _, ok, _ in held_out)
+            triples = list(
+                zip(result.predictions, result.met, result.residuals, strict=True)
+            ) + list(held_out)
+            for key, (pred, ok, residual) in zip(keys, triples, strict=True):
+                mark = " ✗" if not ok else (" ≈" if mark_tolerance and residual != 0.0 else "")
+                row[key] = f"{100.0 * pred:.1f}" + mark
             rows.append(row)
         counted = "" if self.counts == "fully-good" else f" ({self.counts} yields)"
         title = f"{self.process or 'observations'}{counted}: fitted to " + _listed(

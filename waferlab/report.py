@@ -24,6 +24,7 @@ existing folders it replaces).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 from collections.abc import Mapping, Sequence
@@ -257,6 +258,8 @@ class _Inputs:
     comparison_smic: ModelComparison  # every model fitted to SMIC's points (once)
     chosen: Scenario  # the bottom line's and the cost section's scenario
     render: bool = True  # draw the figures (False: numbers and text only)
+    paths: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scenario_ranges
+    path_scenarios: Mapping[str, Scenario] = field(default_factory=dict)  # the paths' presets
 
 
 def _inputs(render: bool, chosen: Scenario) -> _Inputs:
@@ -529,7 +532,9 @@ def scenario_ranges(
     if costs is not None:
         wanted.append("cost_per_tested_unit_usd")
     f = scenario_model(scenario, outputs=wanted)
-    with_binding = scenario_model(scenario, outputs=[*wanted, "binding_constraint"])
+    with_binding = scenario_model(
+        scenario, outputs=[*wanted, "binding_constraint", "final_units_from_die_bank"]
+    )
     point = with_binding({})
     distributions = scenario.input_distributions()
     binding: Any = np.asarray(point["binding_constraint"])
@@ -582,10 +587,35 @@ def scenario_ranges(
     binding_point = [str(b) for b in np.asarray(point["binding_constraint"])[0]]
     cost = None
     if costs is not None:
-        cost = {
-            **_quantiles(outs["cost_per_tested_unit_usd"]),
-            "as_published": float(np.asarray(point["cost_per_tested_unit_usd"])[0]),
-        }
+        # A draw that finishes no unit has no cost per unit (the engine gives inf): the
+        # range is over the draws that finish units, and None when none does.
+        per_unit = np.asarray(outs["cost_per_tested_unit_usd"], dtype=float)
+        finite = np.isfinite(per_unit)
+        cost_point = float(np.asarray(point["cost_per_tested_unit_usd"])[0])
+        if finite.any():
+            cost = {
+                **_quantiles(per_unit[finite]),
+                "as_published": cost_point if np.isfinite(cost_point) else None,
+                "share_of_draws_with_units": float(finite.mean()),
+            }
+    from_bank = float(np.asarray(point["final_units_from_die_bank"], dtype=float).sum())
+    opening = 0.0 if inputs.hbm_stock_stacks is None else inputs.hbm_stock_stacks
+    hbm_stock = inputs.hbm_constrained and bool(np.any(np.asarray(opening) > 0))
+    supply = (
+        0.0 if inputs.hbm_supply_stacks_per_month is None else inputs.hbm_supply_stacks_per_month
+    )
+    supply_total = float(np.sum(np.broadcast_to(np.asarray(supply, dtype=float), (months,))))
+    opening_total = float(np.max(opening))
+    stock = {
+        "die_bank": bool(np.any(np.asarray(inputs.die_bank_dies) > 0)),
+        "hbm_stock": hbm_stock,
+        # the share of the HBM available over the horizon that is the opening stock
+        "hbm_stock_share": opening_total / (opening_total + supply_total) if hbm_stock else None,
+        "packaging_capacity": inputs.packaging_capacity_per_month is not None,
+        "final_units_from_die_bank_as_published": from_bank,
+        # units come from a one-off stock: the die bank's dies, or an HBM stock that binds
+        "driven": from_bank > 0 or (hbm_stock and "hbm" in binding_point),
+    }
     return {
         "scenario": scenario.name,
         "months": months,
@@ -595,7 +625,10 @@ def scenario_ranges(
         "method": BOTTOM_LINE_METHOD if distributions else "none (no [distributions])",
         "seed": seed,
         "uncertain_inputs": list(distributions),
-        "die_bank": bool(np.any(np.asarray(inputs.die_bank_dies) > 0)),
+        "die_bank": stock["die_bank"],
+        "stock": stock,
+        "finishes_no_unit": not (np.any(units > 0) or np.any(units_point > 0)),
+        "first_month_as_published": float(units_point[0]),
         "per_month": _quantiles(units.sum(axis=1) / months),
         "per_month_as_published": float(units_point.sum() / months),
         "horizon": {**_quantiles(units.sum(axis=1)), "as_published": float(units_point.sum())},
@@ -669,8 +702,12 @@ def _sig(x: float, digits: int = 3) -> str:
 
 
 def _sig_range(q: Mapping[str, Any], money: bool = False) -> str:
+    """``**median** (p5–p95), point x``: the point value (no draws) beside every median."""
     sign = "$" if money else ""
-    return f"**{sign}{_sig(q['p50'])}** ({sign}{_sig(q['p5'])}–{sign}{_sig(q['p95'])})"
+    text = f"**{sign}{_sig(q['p50'])}** ({sign}{_sig(q['p5'])}–{sign}{_sig(q['p95'])})"
+    if q.get("as_published") is not None:
+        text += f", point {sign}{_sig(q['as_published'])}"
+    return text
 
 
 def _month_text(label: str) -> str:
@@ -682,15 +719,19 @@ def _month_text(label: str) -> str:
 
 
 def _milestone_text(r: Mapping[str, Any]) -> str:
+    """When the milestone is reached: median (p5 – p95), point month (no draws)."""
     m, labels = r["milestone"], r["month_labels"]
     end = _month_text(labels[-1])
+    point = m["as_published"]
+    point_text = f"point {'not by ' + end if point is None else _month_text(labels[point])}"
     if m["p50"] is None:
         share = m["share_of_draws_reaching"]
-        return f"not by {end} ({_pct(share, 0)} of draws reach it)"
+        return f"not by {end} ({_pct(share, 0)} of draws reach it), {point_text}"
     text = _month_text(labels[m["p50"]])
     early = _month_text(labels[m["p5"]])
     late = f"not by {end}" if m["p95"] is None else _month_text(labels[m["p95"]])
-    return text if early == late == text else f"{text} ({early} – {late})"
+    spread = text if early == late == text else f"{text} ({early} – {late})"
+    return f"{spread}, {point_text}"
 
 
 def _binding_text(r: Mapping[str, Any]) -> str:
@@ -720,100 +761,571 @@ def _months_note(year: Mapping[str, Any]) -> str:
     return "" if n == 12 else f" ({n} months)"
 
 
-def _bottom_line(
-    scenario: Scenario, paths: Mapping[str, Mapping[str, Any]]
-) -> tuple[str, list[str], dict[str, Any]]:
-    main = scenario_ranges(scenario)
-    top = top_inputs(scenario)
-    per_month = main["per_month"]
-    span = f"{main['months']} month{'s' if main['months'] > 1 else ''}"
-    if main["months"] == 1:
-        year_text = (
-            f"that rate for 12 months: {_sig_range({k: 12 * per_month[k] for k in _Q})} per year"
+# --------------------------------------------------------------------------- published figures
+
+
+def published_year_figures(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's published calendar-year counts of finished units.
+
+    ``[published]`` entries named ``<what>_units_<YYYY>`` (e.g.
+    ``ascend_units_2025``), with the publisher (the ``source`` entry up to its
+    first comma).
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> [(f["year"], f["published"], f["by"])
+    ...  for f in published_year_figures(load_scenario("semianalysis-2025-hbm-bound"))]
+    [('2025', 805000.0, 'SemiAnalysis')]
+    """
+    by = str(scenario.published.get("source", "")).split(",")[0].strip() or "published"
+    out = []
+    for key, value in scenario.published.items():
+        stem, _, year = key.rpartition("_")
+        if key == "source" or not (year.isdigit() and len(year) == 4):
+            continue
+        if not stem.endswith("units") or isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            out.append({"figure": key, "year": year, "published": float(value), "by": by})
+    return out
+
+
+def packaging_line_for(
+    scenario: Scenario, figure: Mapping[str, Any], *, milestone_units: float = MILESTONE_UNITS
+) -> dict[str, Any] | None:
+    """The packaging line that makes the engine reproduce a published calendar-year count.
+
+    For a scenario without a packaging capacity, the packages a month that
+    turn into the published finished units of ``figure``'s year (published /
+    (packaging yield × test yield) / months of that year in the horizon,
+    rounded up to a whole package), and what the month-by-month engine then
+    gives: the year's finished units and the month the cumulative count
+    reaches ``milestone_units``. None when the scenario already has a
+    packaging capacity, has no calendar, its horizon misses the year, or its
+    packaging or test yield changes over time.
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> sc = load_scenario("semianalysis-2025-hbm-bound")
+    >>> line = packaging_line_for(sc, published_year_figures(sc)[0])
+    >>> line["packages_per_month"], line["final_units_in_year"]
+    (89445, 805005.0)
+    """
+    import math
+
+    import numpy as np
+
+    from waferlab.funnel import run_timeline
+    from waferlab.timeline import period_labels
+
+    inputs = scenario.funnel_inputs()
+    if inputs.start_month is None or inputs.packaging_capacity_per_month is not None:
+        return None
+    labels, index = period_labels("year", inputs.months, inputs.start_month)
+    if figure["year"] not in labels:
+        return None
+    in_year = index == labels.index(figure["year"])
+    survive = np.asarray(inputs.packaging_yield, dtype=float) * np.asarray(
+        inputs.test_yield, dtype=float
+    )
+    if survive.size != 1 or not float(survive) > 0:
+        return None
+    capacity = math.ceil(figure["published"] / float(survive) / int(in_year.sum()))
+    monthly = run_timeline(
+        inputs.replace(packaging_capacity_per_month=float(capacity)), outputs=["final_units"]
+    ).final_units[0]
+    reached = np.flatnonzero(np.cumsum(monthly) >= milestone_units)
+    month_labels, _ = period_labels("month", inputs.months, inputs.start_month)
+    return {
+        "packages_per_month": capacity,
+        "packaging_and_test_yield": float(survive),
+        "months_in_year": int(in_year.sum()),
+        "year": figure["year"],
+        "final_units_in_year": float(monthly[in_year].sum()),
+        "milestone": month_labels[reached[0]] if reached.size else None,
+    }
+
+
+def stock_at_once(
+    scenario: Scenario, first_month: str, first_units: float, total: float, total_span: str
+) -> dict[str, str]:
+    """Why a stock scenario without packaging capacity front-loads, and its published figure.
+
+    ``text`` for the report (one or two sentences) and ``summary``, a short
+    form for the terminal. ``first_units`` finish in ``first_month`` out of
+    ``total`` over ``total_span`` (e.g. "in 2025"), all at the point values.
+    """
+    text = (
+        "no packaging capacity is set, so the engine packages the one-off stock as soon as dies"
+        f" and HBM allow: {_n(first_units)} of the {_n(total)} finished units {total_span} come"
+        f" in {_month_text(first_month)} (point values): the fastest possible assembly, not a"
+        " forecast"
+    )
+    summary = "no packaging capacity: the stock is packaged at once"
+    for figure in published_year_figures(scenario):
+        line = packaging_line_for(scenario, figure)
+        if line is None:
+            continue
+        text += (
+            f". {figure['by']}'s own figure for {figure['year']} is"
+            f" **{_n(figure['published'])}**; the gap is the packaging pace: a line of"
+            f" {_n(line['packages_per_month'])} packages a month ({_n(figure['published'])}"
+            f" / {_pct(line['packaging_and_test_yield'], 0)} surviving packaging and test"
+            f" / {line['months_in_year']} months) gives {_n(line['final_units_in_year'])}"
+            f" in {figure['year']} in the same engine"
         )
+        summary += (
+            f"; {figure['by']}'s {_n(figure['published'])} in {figure['year']} needs"
+            f" {_n(line['packages_per_month'])} packages a month"
+        )
+        if line["milestone"] is not None:
+            text += f" and reaches 1 M in {_month_text(line['milestone'])}"
+            summary += f", 1 M by {_month_text(line['milestone'])}"
+        break
+    return {"text": text, "summary": summary}
+
+
+# --------------------------------------------------------------------------- point vs range
+
+
+def _point_value(scenario: Scenario, key: str) -> float | None:
+    """The preset's own value of a drawn input (``name`` or ``name.timeline_key``)."""
+    base, _, sub = key.partition(".")
+    value: Any
+    if sub:
+        entry = scenario.timeline.get(base)
+        value = entry.get(sub) if isinstance(entry, Mapping) else None
     else:
-        year_text = (
-            "; ".join(
-                f"{label}{_months_note(y)}: {_sig_range(y)}" for label, y in main["years"].items()
-            )
-            or f"over its {span}: {_sig_range(main['horizon'])}"
+        value = scenario.parameters.get(key)
+        if value is None:
+            value = getattr(scenario.funnel_inputs(), key, None)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def drawn_input_shifts(scenario: Scenario) -> list[dict[str, Any]]:
+    """Drawn inputs that move the units and whose draws do not centre on the preset's value.
+
+    For each input of ``[distributions]`` that is not a price: the preset's
+    own value (``point``), the draws' median and range (``low``, ``high``: the
+    support, or p5–p95 for an unbounded one) and whether the median is
+    ``above`` the point. Inputs whose median equals the point are left out.
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> [(s["input"], s["point"], s["median"], s["above"])
+    ...  for s in drawn_input_shifts(load_scenario("csis-2025-ramp"))]
+    [('die_yield', 0.2, 0.3, True), ('wafer_starts_per_month.2025-12', 50000.0, 47500.0, False)]
+    """
+    import dataclasses
+    import math
+
+    from waferlab.economics import CostInputs
+
+    prices = {f.name for f in dataclasses.fields(CostInputs)}
+    out = []
+    for key, d in scenario.input_distributions().items():
+        if key.partition(".")[0] in prices:
+            continue
+        point = _point_value(scenario, key)
+        if point is None:
+            continue
+        median = float(d.ppf(0.5))
+        low, high = float(d.ppf(0.0)), float(d.ppf(1.0))
+        if not (math.isfinite(low) and math.isfinite(high)):
+            low, high = float(d.ppf(0.05)), float(d.ppf(0.95))
+        if math.isclose(median, point, rel_tol=1e-9, abs_tol=1e-12):
+            continue
+        out.append(
+            {
+                "input": key,
+                "point": point,
+                "median": median,
+                "low": low,
+                "high": high,
+                "above": median > point,
+            }
         )
-    average = ""
-    if main["months"] > 1:
-        first = _month_text(main["month_labels"][0])
-        average = f" on average over its {main['months']} months from {first}"
-        year_text = "per calendar year, " + year_text
+    return out
+
+
+def _input_value_text(name: str, value: float) -> str:
+    base = name.partition(".")[0]
+    if base.endswith(("_yield", "_share", "_fraction")):
+        return _pct(value, 0 if round(100 * value, 6).is_integer() else 1)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _input_label(name: str) -> str:
+    """A drawn input by name: `die_yield`, `wafer_starts_per_month` in Dec 2025."""
+    base, _, sub = name.partition(".")
+    return f"`{base}` in {_month_text(sub)}" if _month_text(sub) != sub else f"`{name}`"
+
+
+def _shift_text(shift: Mapping[str, Any]) -> str:
+    name = shift["input"]
+    label = _input_label(name)
+
+    def value(x: float) -> str:
+        return _input_value_text(name, x)
+
+    point = shift["point"]
+    text = (
+        f"{label} is drawn from {value(shift['low'])}–{value(shift['high'])}"
+        f" (median {value(shift['median'])}), {'above' if shift['above'] else 'below'}"
+        f" the preset's {value(point)}"
+    )
+    if point <= shift["low"] or point >= shift["high"]:
+        text += f", the range's {'low' if point <= shift['low'] else 'high'} end"
+    return text
+
+
+def _outside_range(r: Mapping[str, Any]) -> list[str]:
+    """The figures whose point value lies outside the draws' p5–p95, in words."""
+    out = []
+    figures = list(r["years"].items()) or [("over the horizon", r["horizon"])]
+    for label, q in figures:
+        point = q["as_published"]
+        where = f"in {label}" if label in r["years"] else label
+        if point < q["p5"]:
+            out.append(f"{_sig(point)} {where}, below the p5")
+        elif point > q["p95"]:
+            out.append(f"{_sig(point)} {where}, above the p95")
+    m, months = r["milestone"], r["months"]
+
+    def index(v: int | None) -> int:
+        return months if v is None else v
+
+    point = index(m["as_published"])
+    if point < index(m["p5"]) or point > index(m["p95"]):
+        labels = r["month_labels"]
+        when = "not reached" if point >= months else f"by {_month_text(labels[point])}"
+        side = "earlier than the p5" if point < index(m["p5"]) else "later than the p95"
+        out.append(f"1 M {when}, {side}")
+    return out
+
+
+def _outside_range_text(scenario: Scenario, r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why the point value lies outside the range, where it does: for the report and short."""
+    outside = _outside_range(r)
+    if not outside:
+        return None
+    shifts = drawn_input_shifts(scenario)
+    reason = (
+        "the draws do not centre on the preset's values: "
+        + "; ".join(_shift_text(s) for s in shifts)
+        if shifts
+        else "the output is not linear in the drawn inputs"
+    )
+    short = f"the point value ({'; '.join(outside)}) lies outside the range: " + (
+        ", ".join(
+            f"{_input_label(s['input'])} drawn {'above' if s['above'] else 'below'} the"
+            f" preset's {_input_value_text(s['input'], s['point'])}"
+            for s in shifts
+        ).replace("`", "")
+        if shifts
+        else "the output is not linear in the drawn inputs"
+    )
+    return f"the point value ({'; '.join(outside)}) lies outside the range because {reason}", short
+
+
+def _caveat_ft(scenario: Scenario, inputs: _Inputs | None) -> tuple[str, str] | None:
+    """The FT yield path: CSIS's target wafer starts throughout, and a 40 % with degraded dies.
+
+    Returns the caveat for the report and a short form for the terminal.
+    """
+    import numpy as np
+
+    from waferlab.calibration import load_dataset
+    from waferlab.scenarios import load_scenario
+
+    given = scenario.funnel_inputs()
+    starts = np.unique(np.asarray(given.wafer_starts_per_month, dtype=float))
+    if starts.size != 1 or given.start_month is None:
+        return None
+    observations = inputs.observations if inputs else load_dataset(_DATASET)
+    scenarios = inputs.scenarios if inputs else {}
+
+    def wpm(name: str) -> float:
+        sc = scenarios.get(name) or load_scenario(name)
+        return float(np.max(sc.funnel_inputs().wafer_starts_per_month))
+
+    target, current = wpm("csis-2025-smic-target"), wpm("csis-2025-smic-current")
+    ft = next(o for o in observations if o.counts == "good-or-degraded")
+    held = (
+        f"holds {_n(float(starts[0]))} wafer starts a month from {_month_text(given.start_month)}"
+    )
+    if float(starts[0]) == target:
+        held += f", CSIS's end-2025 target (CSIS puts SMIC at {_n(current)} in early 2025)"
+    return (
+        f"{held}, and its yield path runs through the FT's {ft.yield_text}, which likely counts"
+        " degraded dies too (section 2): an upper bound, not a forecast",
+        f"{_n(float(starts[0]))} wafer starts a month from {_month_text(given.start_month)}"
+        f" and the FT's {ft.yield_text}, which likely counts degraded dies: an upper bound",
+    )
+
+
+#: Caveats a path preset carries wherever the report shows it, by preset name.
+_CAVEATS = {"ft-2025-yield-learning": _caveat_ft}
+
+
+def _notes(
+    scenario: Scenario, r: Mapping[str, Any], inputs: _Inputs | None
+) -> tuple[list[str], list[str]]:
+    """What a reader must know beside a preset's figures (caveats, stocks, point vs range).
+
+    Returns the notes and short forms of the caveats and stock notes for the terminal.
+    """
+    notes: list[str] = []
+    shorts: list[str] = []
+    caveat = _CAVEATS.get(scenario.name)
+    texts = caveat(scenario, inputs) if caveat else None
+    if texts:
+        notes.append(texts[0])
+        shorts.append(texts[1])
+    if r["stock"]["driven"] and not r["stock"]["packaging_capacity"] and r["months"] > 1:
+        if r["years"]:
+            year, q = next(iter(r["years"].items()))
+            total, span = q["as_published"], f"in {year}"
+        else:
+            total, span = r["horizon"]["as_published"], "over the horizon"
+        at_once = stock_at_once(
+            scenario, r["month_labels"][0], r["first_month_as_published"], total, span
+        )
+        notes.append(at_once["text"])
+        shorts.append(at_once["summary"])
+    outside = _outside_range_text(scenario, r)
+    if outside:
+        notes.append(outside[0])
+        shorts.append(outside[1])
+    return notes, shorts
+
+
+# --------------------------------------------------------------------------- 0. bottom line
+
+
+def _stock_share_text(r: Mapping[str, Any]) -> str:
+    stock = r["stock"]
+    total = r["horizon"]["as_published"]
+    from_bank = stock["final_units_from_die_bank_as_published"]
+    parts = []
+    if from_bank > 0 and total > 0:
+        share = from_bank / total
+        amount = "all" if share >= 1 - 1e-9 else _n(from_bank)
+        parts.append(f"{amount} ({_pct(share, 0)}) from the one-off die bank")
+    if stock["hbm_stock"] and "hbm" in r["binding"]["as_published"]:
+        parts.append(
+            f"HBM binds, {_pct(stock['hbm_stock_share'], 0)} of it a one-off stock"
+            " (the rest a flow)"
+        )
+    return "; ".join(parts) + " (point values)" if parts else ""
+
+
+def _headline(scenario: Scenario, main: Mapping[str, Any]) -> tuple[str, str]:
+    """The bottom line's first bullet and the summary's first figure line."""
+    months = main["months"]
+    span = f"{months} month{'s' if months > 1 else ''}"
+    drawn = len(main["uncertain_inputs"])
+    uncertain = f"{drawn} inputs drawn" if drawn else "no input drawn: no [distributions]"
+    name = f"`{scenario.name}` ({uncertain})"
+    if main["finishes_no_unit"]:
+        return (
+            f"- **Finished 910C** under {name}: **none** in any draw: every unit is lost in the"
+            f" funnel (`waferlab funnel {scenario.name}` shows where), so there is no cost per"
+            " finished 910C and no input that matters most.",
+            "  finished 910C: none (the scenario finishes no unit: no cost, no sensitivity)",
+        )
+    start = main["month_labels"][0]
+    years = main["years"]
+    per_year = "; ".join(f"{label}{_months_note(y)}: {_sig_range(y)}" for label, y in years.items())
+    horizon = main["horizon"]
+    q = main["per_month"]
+    point = f", point {_sig(main['per_month_as_published'])}"
+    summary_range = (
+        f"{_sig(q['p50'])} ({_sig(q['p5'])}-{_sig(q['p95'])}){point.replace(',', ';', 1)}"
+    )
+    if main["stock"]["driven"]:
+        over = f"over its horizon of {span}" + (f" from {_month_text(start)}" if years else "")
+        share = _stock_share_text(main)
+        line = (
+            f"- **Finished 910C, a one-off total from a stock** under {name}:"
+            f" {_sig_range(horizon)}, in total {over}"
+            + (f"; {share}" if share else "")
+            + ". A stock is used once: this is not a monthly or a yearly rate"
+        )
+        if len(years) > 1:
+            line += f"; per calendar year, {per_year}"
+        h = horizon
+        summary = (
+            f"  finished 910C, one-off total over {span} (from a stock, not a rate):"
+            f" {_sig(h['p50'])} ({_sig(h['p5'])}-{_sig(h['p95'])}); point {_sig(h['as_published'])}"
+            + (f", {share}" if share else "")
+        )
+        return line + ".", summary
+    if months == 1:
+        year_text = (
+            "that rate for 12 months: "
+            + _sig_range({k: 12 * q[k] for k in _Q})
+            + f" per year (point {_sig(12 * main['per_month_as_published'])})"
+        )
+        average = ""
+    else:
+        year_text = "per calendar year, " + (per_year or f"over its {span}: {_sig_range(horizon)}")
+        average = f" on average over its {months} months from {_month_text(start)}"
+    line = (
+        f"- **Finished 910C per month** under {name}:"
+        f" {_sig_range({**q, 'as_published': None})} per month{average}{point}; {year_text}."
+    )
+    return line, f"  finished 910C per month: {summary_range}"
+
+
+def _cost_texts(scenario: Scenario, main: Mapping[str, Any]) -> tuple[str, str]:
+    """The bottom line's cost bullet and the summary's cost line."""
+    cost = main["cost_per_tested_unit_usd"]
+    if main["finishes_no_unit"]:
+        return (
+            f"none: `{scenario.name}` finishes no 910C",
+            "  cost per finished 910C: none (no unit finished)",
+        )
+    if scenario.cost_inputs() is None:
+        return (
+            "none: this scenario has no cost inputs (no `[costs]` table); section 4 costs"
+            f" `{_COST_SCENARIO}`, the report's own inputs, instead",
+            f"  cost per finished 910C: none ({scenario.name} has no costs;"
+            f" section 4 costs {_COST_SCENARIO} instead)",
+        )
+    if cost is None:
+        return (
+            "none: no draw finishes a unit",
+            "  cost per finished 910C: none (no draw finishes a unit)",
+        )
+    text = f"{_sig_range(cost, money=True)} (CSIS publishes no cost)"
+    share = cost.get("share_of_draws_with_units", 1.0)
+    if share < 1:
+        text += f"; over the {_pct(share, 0)} of draws that finish a unit"
+    given = scenario.cost_inputs()
+    if main["stock"]["die_bank"] and given is not None and given.die_bank_cost_usd_per_die is None:
+        text += "; the die bank's dies are not priced by the scenario and count as $0"
+    point = "" if cost["as_published"] is None else f"; point ${_sig(cost['as_published'])}"
+    return (
+        text,
+        f"  cost per finished 910C: ${_sig(cost['p50'])} (${_sig(cost['p5'])}-"
+        f"${_sig(cost['p95'])}){point}",
+    )
+
+
+def _bottom_line(
+    scenario: Scenario,
+    paths: Mapping[str, Mapping[str, Any]],
+    inputs: _Inputs | None = None,
+) -> tuple[str, list[str], dict[str, Any]]:
+    from waferlab.scenarios import load_scenario
+
+    main = scenario_ranges(scenario)
+    top = [] if main["finishes_no_unit"] else top_inputs(scenario)
+    headline, summary_headline = _headline(scenario, main)
+
+    known = inputs.path_scenarios if inputs else {}
+    path_scenarios = {
+        name: scenario if name == scenario.name else (known.get(name) or load_scenario(name))
+        for name in paths
+    }
     years = sorted({y for r in paths.values() for y in r["years"]})
     rows = []
+    notes: dict[str, list[str]] = {}
+    shorts: dict[str, list[str]] = {}
     for name, r in paths.items():
+        sc = path_scenarios[name]
+        published = {f["year"]: f for f in published_year_figures(sc)}
         cells = []
         for y in years:
             if y not in r["years"]:
                 cells.append("—")
                 continue
             q = r["years"][y]
-            cells.append(f"{_sig(q['p50'])} ({_sig(q['p5'])}–{_sig(q['p95'])}){_months_note(q)}")
+            cell = (
+                f"{_sig(q['p50'])} ({_sig(q['p5'])}–{_sig(q['p95'])}),"
+                f" point {_sig(q['as_published'])}{_months_note(q)}"
+            )
+            if y in published:
+                cell += f"; {published[y]['by']}: {_n(published[y]['published'])}"
+            cells.append(cell)
         stock = " (incl. a one-off die bank)" if r["die_bank"] else ""
-        rows.append([f"`{name}`{stock}", *cells, _milestone_text(r)])
+        when = _milestone_text(r)
+        if r["stock"]["driven"] and not r["stock"]["packaging_capacity"]:
+            when += " (stock packaged at once: see below)"
+        rows.append([f"`{name}`{stock}", *cells, when])
+        notes[name], shorts[name] = _notes(sc, r, inputs)
+    if scenario.name not in notes:
+        notes[scenario.name], _ = _notes(scenario, main, inputs)
     path_table = _md_table(
         rows, ["preset (finished 910C per calendar year)", *years, "1 M to date by"]
     )
-    cost = main["cost_per_tested_unit_usd"]
-    cost_text = (
-        "no cost inputs in this scenario"
-        if cost is None
-        else f"{_sig_range(cost, money=True)} (at the preset's point values "
-        f"${_sig(cost['as_published'])}; CSIS publishes no cost)"
+    note_lines = "\n".join(
+        f"- `{name}`: " + "; ".join(texts) + "." for name, texts in notes.items() if texts
     )
-    top_text = (
-        "; ".join(
-            f"{row['input']} ({_sig(row['units_at_p5'])} → {_sig(row['units_at_p95'])})"
-            for row in top
+    cost_text, cost_summary = _cost_texts(scenario, main)
+    if main["finishes_no_unit"]:
+        top_text = "none: nothing finishes, so no input moves the units"
+    else:
+        top_text = (
+            "; ".join(
+                f"{row['input']} ({_sig(row['units_at_p5'])} → {_sig(row['units_at_p95'])})"
+                for row in top
+            )
+            or "none drawn (the scenario has no [distributions])"
         )
-        or "none drawn (the scenario has no [distributions])"
-    )
     by_text: dict[str, list[str]] = {}
     for name, r in paths.items():
         by_text.setdefault(_binding_text(r), []).append(f"`{name}`")
     bind_text = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_text.items())
-    drawn = len(main["uncertain_inputs"])
-    uncertain = f"{drawn} inputs drawn" if drawn else "no input drawn: no [distributions]"
-    point = _sig(main["per_month_as_published"])
-    md = f"""## Bottom line
-
-Central figure = median; brackets = p5–p95 over the published input ranges in each preset's
-`[distributions]` ({main["draws"]:,} scrambled Sobol' draws; 3 significant figures).
-
-- **Finished 910C per month** under `{scenario.name}` ({uncertain}):
-  {_sig_range(per_month)} per month{average} (the preset's point values give {point});
-  {year_text}.
-- **Path, 2025–2027**, finished 910C per calendar year under the time-aware presets, and the
-  month the cumulative count reaches 1 M (median; p5–p95 of the draws), counted from each
-  preset's first month:
-
-{path_table}
-
-- **Cost per finished 910C** (`{scenario.name}`): {cost_text}.
-- **Inputs that matter most** (finished units with each at its p5 → p95, others at medians):
-  {top_text}.
-- **What binds**: {bind_text}.
-
-Sections 1–4 show how each number is built; method details and sources are at the end.
-"""
-    summary = [
-        f"Bottom line ({scenario.name}; median, p5-p95 over the published input ranges)",
-        f"  finished 910C per month: {_sig(per_month['p50'])}"
-        f" ({_sig(per_month['p5'])}-{_sig(per_month['p95'])})",
+    # One line per paragraph, bullet and table row: the answers fit the first screen.
+    blocks = [
+        "## Bottom line",
+        "Central figure = median; brackets = p5–p95 over the published input ranges in each"
+        f" preset's `[distributions]` ({main['draws']:,} scrambled Sobol' draws; 3 significant"
+        " figures); point = the preset's own values, no draws.",
+        headline
+        + (
+            "\n- **Path, 2025–2027**: finished 910C per calendar year under the time-aware"
+            " presets, and the month the cumulative count reaches 1 M, counted from each"
+            " preset's first month:"
+            if paths
+            else ""
+        ),
+        path_table if paths else "",
+        note_lines,
+        f"- **Cost per finished 910C** (`{scenario.name}`): {cost_text}.\n"
+        "- **Inputs that matter most** (finished units with each at its p5 → p95, others at"
+        f" medians): {top_text}." + (f"\n- **What binds**: {bind_text}." if bind_text else ""),
+        "Sections 1–4 show how each number is built; method details and sources are at the end.",
     ]
-    if cost is not None:
+    md = "\n\n".join(b for b in blocks if b) + "\n"
+    summary = [
+        f"Bottom line ({scenario.name}; median, p5-p95 over the published input ranges;"
+        " point = the preset's own values)",
+        summary_headline,
+        cost_summary,
+    ]
+    if main["finishes_no_unit"]:
+        summary.append("  inputs that matter most: none (nothing finishes)")
+    else:
         summary.append(
-            f"  cost per finished 910C: ${_sig(cost['p50'])}"
-            f" (${_sig(cost['p5'])}-${_sig(cost['p95'])})"
+            "  inputs that matter most: " + (", ".join(row["input"] for row in top) or "none drawn")
         )
-    summary.append("  inputs that matter most: " + ", ".join(row["input"] for row in top))
     for name, r in paths.items():
         summary.append(f"  {name}: 1 M to date by {_milestone_text(r)}")
-    data = {"scenario": main, "top_inputs": top, "paths": dict(paths)}
+        summary += [f"    {short}" for short in shorts.get(name, [])]
+    data = {
+        "scenario": main,
+        "top_inputs": top,
+        "paths": dict(paths),
+        "notes": {name: texts for name, texts in notes.items() if texts},
+    }
     return md, summary, data
 
 
@@ -891,13 +1403,28 @@ def _dies_section(
         cases[1]["street-centered"],
         cases[1]["optimal"],
     )
+    # R's "roughly 80" (the CSIS chain's dies per wafer): which conventions give it.
+    r_dies = round(float(inputs.scenarios[_COST_SCENARIO].parameters["gross_dies_per_wafer"]))
+    formula_text = (
+        f"the classic formula ({formula_r:.1f}, whole wafer, no edge exclusion or scribe)"
+    )
+    grid_text = f"an exact street-centred grid with a 3 mm edge exclusion ({streets})"
+    if round(formula_r) == r_dies and streets == r_dies:
+        origin = (
+            f"Two conventions give R's {r_dies}: {formula_text} and {grid_text}; R does not say"
+            " which it used."
+        )
+        origin_short = "fits two conventions (above) and R does not say which"
+    else:
+        origin = f"R's {r_dies} is closest to {formula_text}; R does not state its convention."
+        origin_short = "is closest to the classic formula, and R does not state its convention"
     md = f"""## 1. Dies per wafer
 
 The report: "each 300-millimeter diameter silicon wafer produces roughly 80 chip dies" for the
 {area_mm2:g} mm² Ascend 910B die, "simply counting the number of small rectangles (chip
 dies) that can fit inside the large circle". The classic formula π·d²/(4S) − π·d/√(2S) with
-d = 300 mm, S = {area_mm2:g} mm², no edge exclusion and no scribe gives **{formula_r:.1f}**:
-that is where the 80 comes from. Morgan Stanley (Sep 2025) uses 78.
+d = 300 mm, S = {area_mm2:g} mm², no edge exclusion and no scribe gives **{formula_r:.1f}**.
+Morgan Stanley (Sep 2025) uses 78.
 
 An exact placement of the real die ({width_mm:g} × {height_mm:g} mm, die-shot measurement)
 counts whole rectangles inside the usable circle:
@@ -909,14 +1436,13 @@ count depends on the die's shape and on where the grid sits. Averaged over all g
 the real die fits {mean_bare:.1f} with no edge exclusion. With a 3 mm edge exclusion and
 0.1 mm streets, a die-centred grid fits **{centred}** dies of the real 910B, a street-centred
 grid {streets}, and the best grid position **{best_count}** (certified optimal: no grid shift
-fits more). The report's 80 matches a street-centred grid and is a slightly conservative
-round number for the best one; the funnels below use the report's 80 where they reproduce
-its arithmetic and show the exact count beside it.
+fits more). {origin} The funnels below use the report's {r_dies} where they reproduce its
+arithmetic and show the exact count beside it.
 
 ![Wafer map](wafer_map_910b.png)
 
 **What it means.** The die count is a convention, and the figures that meet here use three:
-R's 80 is the classic formula (whole wafer, no edge exclusion, no scribe lines); Morgan
+R's {r_dies} {origin_short}; Morgan
 Stanley's 78 is published without its convention; waferlab's {best_count} is an exact
 placement with a 3 mm edge exclusion and 0.1 mm streets at the best grid offset, an upper
 bound (a fab's grid need not sit there; a street-centred grid gives {streets}). Every count
@@ -938,10 +1464,6 @@ instead of 78 {_pct(best_count / 78 - 1, 0)}.
 
 
 # --------------------------------------------------------------------------- 2. yield
-
-
-#: Yield models with partial-good (harvest) bins whose SMIC feasible set is a range.
-_HARVEST_MODELS = ("poisson", "seeds", "negative_binomial")
 
 
 def harvest_range(
@@ -971,11 +1493,11 @@ def harvest_range(
         and ``fraction_range`` ((low, high), or None when neither end reaches it).
     """
     from waferlab.errors import CalibrationError
-    from waferlab.harvest import harvestable_fraction_for
+    from waferlab.harvest import HARVEST_MODELS, harvestable_fraction_for
 
     out = []
     for r in ranges:
-        if r.model not in _HARVEST_MODELS or r.is_empty:
+        if r.model not in HARVEST_MODELS or r.is_empty:
             continue
         low, high = r.intervals[0][0], r.intervals[-1][1]
         at_ends: list[float | None] = []
@@ -1016,14 +1538,29 @@ _MAX_BAD_CORES = 2
 _PARAM_TEXT = {"gross_yield": "gross yield", "alpha": "α"}
 
 
+def _ends_text(low: float, high: float) -> str:
+    """``[low, high]`` to 3 significant figures, or more where 3 would print a range as a point."""
+    for digits in range(3, 8):
+        a, b = f"{low:.{digits}g}", f"{high:.{digits}g}"
+        if a != b or low == high:
+            break
+    return f"[{a}, {b}]"
+
+
 def _interval_text(r: Any) -> str:
     if r.is_empty:
         return "none"
-    text = " ∪ ".join(f"[{a:.3g}, {b:.3g}]" for a, b in r.intervals)
+    text = " ∪ ".join(_ends_text(a, b) for a, b in r.intervals)
     top = r.search_bounds[1]
     if r.parameter == "alpha" and r.intervals[-1][1] >= top:  # open-ended: up to Poisson
         text += f" (to the search bound {top:g}: α → ∞ is Poisson)"
     return text
+
+
+def _names_text(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(n) for n in names]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _range_pct(span: Sequence[float] | None) -> str:
@@ -1090,8 +1627,16 @@ _FREE_TEXT = {"defect_density_per_cm2": "D0", "gross_yield": "Y0", "alpha": "α"
 def _yield_section(
     inputs: _Inputs, figures: dict[str, bytes]
 ) -> tuple[str, list[str], dict[str, Any]]:
-    from waferlab.calibration import compare_models, feasible_ranges, fit_yield_model, select
+    from waferlab.calibration import (
+        DEFAULT_TOLERANCE,
+        compare_models,
+        feasible_ranges,
+        fit_yield_model,
+        select,
+    )
     from waferlab.plotting import plot_yield_curves
+
+    tolerance_text = f"{DEFAULT_TOLERANCE:g} in log-yield, about 1 % of the yield, relative"
 
     observations = inputs.observations
     tsmc = select(observations, process="TSMC N7")
@@ -1176,6 +1721,15 @@ def _yield_section(
         f"{_range_pct(overall_cores)} if up to {_MAX_BAD_CORES} of the {die['ai_cores']} "
         "DaVinci cores may be fused off."
     )
+    covered = {h["model"] for h in harvest_one}
+    left_out = [e.model for e in exact if not e.is_empty and e.model not in covered]
+    if left_out:
+        harvest_sentence += (
+            f" The models {_names_text(left_out)} also meet both points but are left out:"
+            " waferlab's partial-good (harvest) formulas cover Poisson defects and their gamma"
+            " mixtures (Seeds, negative binomial), not Murphy's or Moore's mixing"
+            " (docs/harvest-and-simulation.md)."
+        )
 
     claim_rows = [
         [
@@ -1256,11 +1810,16 @@ take 20 % as known. (Each model's fit to both processes: Appendix A.)
 Every registered model fitted to each process's published yields, with one and with two
 free parameters. Rows marked under-determined fit as well at other parameter values (see the
 feasible ranges in section 2); the value shown is the fit's starting point, not an estimate.
+Predicted yields are in percent: ✗ marks a prediction that misses its published value or
+range, ≈ one that meets it only within the fits' tolerance ({tolerance_text}), not exactly.
+"cost" is what each fit minimises: the sum over the published points of the squared
+distance, in log-yield, from the prediction to the published value or range (0 inside it);
+0 means every point is met exactly.
 
 ### SMIC N+2
 
 ```
-{comparison_smic.table()}
+{comparison_smic.table(mark_tolerance=True)}
 ```
 
 The under-determined SMIC rows, with the exact range (tolerance 0) of the parameter that
@@ -1271,7 +1830,7 @@ the two points leave free; every value in it fits as well as the one in the tabl
 ### TSMC N7
 
 ```
-{comparison_tsmc.table()}
+{comparison_tsmc.table(mark_tolerance=True)}
 ```
 
 The under-determined TSMC rows, likewise:
@@ -1329,30 +1888,149 @@ The under-determined TSMC rows, likewise:
 # --------------------------------------------------------------------------- 3. funnels
 
 
-def _time_bases(result: FunnelResult, fab_flow: bool) -> list[str]:
-    """Finished units on one time basis per column: per month, per calendar year, stock.
-
-    The fab flow alone (the funnel without the die bank) per month (averaged
-    over the horizon) and per calendar year (only for a 12-month horizon); the
-    die bank as the one-off stock it is, with the finished units it adds to the
-    horizon (total minus the fab flow alone). "—" where a basis does not apply.
-    """
-    fab = result.fab_only_final_units
-    per_month = _n(fab / result.months) if fab_flow else "—"
-    per_year = _n(fab) if fab_flow and result.months == 12 else "—"
+def _stocks_text(result: FunnelResult) -> str:
+    """The one-off stocks of a funnel, in words ("—" without any)."""
+    parts = []
     if result.includes_stock:
-        return [per_month, per_year, _n(result.die_bank_dies), _n(result.final_units - fab)]
-    return [per_month, per_year, "—", "—"]
+        parts.append(f"{_n(result.die_bank_dies)} die-bank dies")
+    opening = result.inputs.hbm_stock_stacks
+    if result.inputs.hbm_constrained and opening is not None and float(opening) > 0:
+        parts.append(f"{_n(float(opening))} HBM stacks")
+    return "; ".join(parts) or "—"
 
 
-def _stock_adds(result: FunnelResult) -> str:
-    added = result.final_units - result.fab_only_final_units
-    if added <= 0:
-        return (
-            f"the one-off stock of {_n(result.die_bank_dies)} TSMC dies adds no finished unit"
-            " over the horizon, since the HBM stacks, not the dies, run out."
+def _hbm_stock_binds(result: FunnelResult) -> bool:
+    opening = result.inputs.hbm_stock_stacks
+    return result.binding_constraint == "hbm" and opening is not None and float(opening) > 0
+
+
+def _fab_flow_per_month(result: FunnelResult, fab_flow: bool) -> str:
+    """Finished units a month from the fab flow, only where no one-off stock drives them."""
+    if not fab_flow:
+        return "—"
+    if result.includes_stock or _hbm_stock_binds(result):
+        return "— (set by a stock)"
+    return _n(result.final_units / result.months)
+
+
+def _published_text(scenario: Scenario | None, result: FunnelResult) -> str:
+    """The publication's own finished units over the same calendar span, if it gives them."""
+    if scenario is None or result.inputs.start_month is None:
+        return "—"
+    from waferlab.timeline import period_labels
+
+    labels, _ = period_labels("year", result.months, result.inputs.start_month)
+    texts = [
+        f"{_n(f['published'])} in {f['year']} ({f['by']})"
+        for f in published_year_figures(scenario)
+        if labels == [f["year"]] and result.months == 12
+    ]
+    return "; ".join(texts) or "—"
+
+
+def _monthly_text(values: Any, labels: Sequence[str]) -> str:
+    """A month-by-month series in words: the first month, then the rest."""
+    first = f"{_n(values[0])} in {_month_text(labels[0])}"
+    rest = values[1:]
+    if not len(rest):
+        return first
+    low, high = float(min(rest)), float(max(rest))
+    # whole packages a month make a flat flow alternate by a unit or so: "about" it
+    then = (
+        f"about {_n(sum(rest) / len(rest))}"
+        if high - low <= 0.01 * high
+        else f"{_n(low)}–{_n(high)}"
+    )
+    return f"{first}, then {then} a month"
+
+
+def _stock_notes(scenario: Scenario | None, result: FunnelResult) -> tuple[list[str], float | None]:
+    """Month-by-month facts a stock funnel's horizon totals hide (the engine at point values).
+
+    Returns the notes and the finished units made from die-bank dies (None without a bank).
+    """
+    import numpy as np
+
+    from waferlab.funnel import run_timeline
+    from waferlab.timeline import period_labels
+
+    if not (result.includes_stock or _hbm_stock_binds(result)):
+        return [], None
+    timeline = run_timeline(result.inputs, outputs=["final_units", "final_units_from_die_bank"])
+    monthly = timeline.final_units[0]
+    from_bank = timeline["final_units_from_die_bank"][0]
+    labels, _ = period_labels("month", result.months, result.inputs.start_month)
+    notes = []
+    if result.includes_stock and result.fab_only_final_units > 0:
+        used = np.flatnonzero(from_bank > 0)
+        when = ""
+        if used.size and result.months > 1:
+            first, last = _month_text(labels[used[0]]), _month_text(labels[used[-1]])
+            when = f" (in {first})" if first == last else f" ({first} to {last})"
+        if result.fab_only_final_units >= result.final_units:
+            limit = "HBM" if result.binding_constraint == "hbm" else "the packaging chain"
+            notes.append(
+                f"over the horizon the die bank of {_n(result.die_bank_dies)} dies adds no"
+                f" finished unit while {limit} is the limit (the fab flow alone gives the same"
+                f" {_n(result.final_units)}); month by month the bank's dies are used first, so"
+                f" {_n(float(from_bank.sum()))} of the finished units are made from them{when}"
+            )
+        else:
+            notes.append(
+                f"the die bank of {_n(result.die_bank_dies)} dies gives"
+                f" {_n(float(from_bank.sum()))} of the {_n(result.final_units)} finished"
+                f" units{when}; the fab flow alone gives {_n(result.fab_only_final_units)}"
+            )
+    if result.months > 1:
+        if scenario is not None and result.inputs.packaging_capacity_per_month is None:
+            years, _ = period_labels("year", result.months, result.inputs.start_month)
+            span = f"in {years[0]}" if len(years) == 1 else "over the horizon"
+            at_once = stock_at_once(
+                scenario, labels[0], float(monthly[0]), result.final_units, span
+            )
+            notes.append(at_once["text"])
+        else:
+            notes.append(
+                f"its finished units month by month: {_monthly_text(monthly, labels)} (the"
+                " horizon's total divided by its months is not a rate any month sees)"
+            )
+    return notes, (float(from_bank.sum()) if result.includes_stock else None)
+
+
+def _morgan_stanley_link(inputs: _Inputs) -> str | None:
+    """Why morgan-stanley-2025's 2025 differs from morgan-stanley-2025-2027's (the path)."""
+    import numpy as np
+
+    flat, path = "morgan-stanley-2025", "morgan-stanley-2025-2027"
+    if flat not in inputs.funnels or path not in inputs.paths or path not in inputs.path_scenarios:
+        return None
+    flat_result = inputs.funnels[flat]
+    ramp = inputs.path_scenarios[path].timeline.get("die_yield")
+    year = inputs.paths[path]["years"].get("2025")
+    if not isinstance(ramp, Mapping) or year is None or flat_result.inputs.die_yield is None:
+        return None
+    points = {k: v for k, v in ramp.items() if _month_text(k) != k}
+    first, last = min(points), max(points)
+    path_inputs = inputs.path_scenarios[path].funnel_inputs()
+    same = (
+        float(np.asarray(path_inputs.wafer_starts_per_month, dtype=float).ravel()[0])
+        == float(flat_result.inputs.wafer_starts_per_month)
+        and path_inputs.gross_dies_per_wafer == flat_result.inputs.gross_dies_per_wafer
+    )
+    text = (
+        f"`{flat}` ({_n(flat_result.final_units)} in 2025) holds Morgan Stanley's end-2025 die"
+        f" yield of {_pct(float(flat_result.inputs.die_yield), 0)} all year, while `{path}`,"
+        f" the bottom line's path, ramps it from {_pct(points[first], 0)} in"
+        f" {_month_text(first)} to {_pct(points[last], 0)} in {_month_text(last)}, so its 2025"
+        f" is lower: {_n(year['as_published'])} at the point values"
+    )
+    if same:
+        text += (
+            f" (both at {_n(float(flat_result.inputs.wafer_starts_per_month))} wafers a month"
+            f" and {float(flat_result.inputs.gross_dies_per_wafer or 0):g} dies per wafer in"
+            " 2025)"
         )
-    return f"the one-off stock of {_n(result.die_bank_dies)} dies adds {_n(added)} units."
+    return text
 
 
 def _funnel_section(
@@ -1363,10 +2041,12 @@ def _funnel_section(
 
     rows: list[list[Any]] = []
     results: dict[str, Any] = {}
+    notes: dict[str, list[str]] = {}
     summary = ["Funnels (finished units over each scenario's horizon)"]
     for name, result in inputs.funnels.items():
         given = result.inputs
         results[name] = result
+        scenario = inputs.scenarios.get(name)
         dies = result.stage("gross dies").quantity
         fab_flow = bool(given.wafer_starts_per_month and given.capacity_share)
         per_wafer = (
@@ -1379,6 +2059,8 @@ def _funnel_section(
         yield_text = "-" if used_yield is None else _pct(used_yield, 1)
         if used_yield is not None and given.die_yield is None:
             yield_text += f" ({given.yield_model})"
+        stock_notes, bank_units = _stock_notes(scenario, result)
+        from_bank = "—" if bank_units is None else _n(bank_units)
         rows.append(
             [
                 f"`{name}`",
@@ -1386,10 +2068,16 @@ def _funnel_section(
                 given.months,
                 "-" if per_wafer is None else f"{per_wafer:.0f}",
                 yield_text,
-                *_time_bases(result, fab_flow),
+                _n(result.final_units),
+                _published_text(scenario, result),
+                _fab_flow_per_month(result, fab_flow),
+                _stocks_text(result),
+                from_bank,
                 binding_text(result.binding_constraint),
             ]
         )
+        if stock_notes:
+            notes[name] = stock_notes
         span = "1 month" if result.months == 1 else f"{result.months} months"
         stock = ", incl. a die-bank stock" if result.includes_stock else ""
         summary.append(
@@ -1457,13 +2145,24 @@ def _funnel_section(
             "months",
             "dies / wafer",
             "die yield",
-            "fab flow: finished per month",
-            "fab flow: finished per calendar year",
-            "one-off stock: die-bank dies",
-            "one-off stock: finished units it adds",
+            "finished over the horizon",
+            "published, same span",
+            "finished per month, fab flow only",
+            "one-off stocks",
+            "of which from the die bank, month by month",
             "binding constraint",
         ],
     )
+    link = _morgan_stanley_link(inputs)
+    table_notes = []
+    for name, texts in notes.items():
+        if len(texts) == 1:
+            table_notes.append(f"- `{name}`: {texts[0]}.")
+        else:
+            table_notes += [f"- `{name}`:", *(f"  - {t[0].upper()}{t[1:]}." for t in texts)]
+    if link:
+        table_notes.append(f"- {link[0].upper()}{link[1:]}.")
+    table_notes_md = "\n".join(table_notes)
     check_table = _md_table(
         check_rows,
         [
@@ -1477,8 +2176,12 @@ def _funnel_section(
     md = f"""## 3. From wafer starts to finished 910C
 
 Each scenario is a built-in file with a source for every number (`waferlab scenarios show NAME`).
+Each column holds one time basis: the scenario's whole horizon (its months), one month of fab
+flow (only where no one-off stock sets the output), or a one-off stock, counted once.
 
 {scenario_table}
+
+{table_notes_md}
 
 ### The report's arithmetic, reproduced — and with the exact die count
 
@@ -1501,13 +2204,18 @@ published {die["die_area_mm2"]:g} mm², where the model gives
 {hbm.stage_table()}
 ```
 
+The stage table's "out per month" column is each total divided by the {hbm.months} months, an
+average: with one-off stocks it is not a rate any month sees (month by month: the notes under
+the table of scenarios above).
+
 ![HBM-bound funnel](funnel_hbm_bound.png)
 
 **What it means.** At R's inputs one month of SMIC's 50,000-wafer target gives
 {_n(reported.final_units)} finished 910C; the published estimates differ mainly in the wafer
 starts they assume ({_n(min_wpm)} to {_n(max_wpm)} a month) and in whether HBM is counted.
-Where it is (SemiAnalysis), HBM binds: {_stock_adds(hbm)} Each column of the table holds one
-time basis: a monthly rate, a calendar year, or a one-off stock.
+Where it is (SemiAnalysis), HBM binds, and the one-off stocks (the TSMC die bank, the HBM
+that entered China before the controls) set the total: they are used once, so their output
+is a total over the horizon, never a monthly rate.
 """
     summary.append(
         f"  report's chain at 50,000 WPM: {_n(reported.stage('gross dies').quantity)} dies -> "
@@ -1531,19 +2239,79 @@ time basis: a monthly rate, a calendar year, or a one-off stock.
 # --------------------------------------------------------------------------- 4. cost
 
 
-def _largest_spend(breakdown: Any) -> str:
-    spends = {
-        "wafers": breakdown.wafer_spend_usd,
-        "the die bank": breakdown.die_bank_spend_usd,
-        "HBM": breakdown.hbm_spend_usd,
-        "packaging": breakdown.packaging_spend_usd,
-        "test": breakdown.test_spend_usd,
-    }
-    total = sum(spends.values())
-    if total <= 0:
-        return "nothing is spent"
-    name = max(spends, key=lambda k: spends[k])
-    return f"the largest share is {name} ({_pct(spends[name] / total, 0)} of the spend)"
+#: Where the money goes (the cost table's components) -> the spend that buys it.
+_SPEND_OF = {
+    "silicon": ("wafer_spend_usd", "die_bank_spend_usd"),
+    "HBM": ("hbm_spend_usd",),
+    "packaging": ("packaging_spend_usd",),
+    "test": ("test_spend_usd",),
+}
+
+
+def largest_cost_share(breakdown: Any) -> dict[str, Any] | None:
+    """The largest slice of the cost per finished unit, on both definitions of a share.
+
+    ``share_of_unit_cost`` is the component's share of the cost per finished
+    unit, as in the cost table and its figure (what the finished unit itself
+    holds; the dies, HBM and packaging of failed packages sit in the scrap
+    rows). ``share_of_spend`` is everything spent on that input over the
+    horizon, scrapped parts included, over all spend (None for the scrap rows).
+
+    Examples
+    --------
+    >>> from waferlab.economics import cost_breakdown
+    >>> from waferlab.funnel import run_funnel
+    >>> from waferlab.scenarios import load_scenario
+    >>> sc = load_scenario("csis-2025-smic-target")
+    >>> top = largest_cost_share(cost_breakdown(run_funnel(sc.funnel_inputs()),
+    ...                                         sc.cost_inputs()))
+    >>> top["component"], round(top["share_of_unit_cost"], 4), round(top["share_of_spend"], 4)
+    ('HBM', 0.3394, 0.4525)
+    """
+    parts = [c for c in breakdown.components if c.share is not None]
+    if not parts:
+        return None
+    top = max(parts, key=lambda c: c.usd_per_unit)
+    if top.usd_per_unit <= 0:
+        return None
+    total = breakdown.all_in_spend_usd
+    spend = None
+    if top.name in _SPEND_OF and total > 0:
+        spend = sum(getattr(breakdown, key) for key in _SPEND_OF[top.name]) / total
+    return {"component": top.name, "share_of_unit_cost": top.share, "share_of_spend": spend}
+
+
+def _largest_share_text(breakdown: Any) -> str:
+    top = largest_cost_share(breakdown)
+    if top is None:
+        return "nothing is costed"
+    name = top["component"]
+    text = (
+        f"the largest slice is {name}: {_pct(top['share_of_unit_cost'], 0)} of the cost per"
+        " finished 910C, as in the table and the figure (what the finished unit holds)"
+    )
+    if top["share_of_spend"] is not None and round(100 * top["share_of_spend"]) != round(
+        100 * top["share_of_unit_cost"]
+    ):
+        text += (
+            f"; counting also the {name} scrapped in failed packages (the table's scrap rows),"
+            f" {name} takes {_pct(top['share_of_spend'], 0)} of all spend"
+        )
+    return text
+
+
+def _value_text(value: Any) -> str:
+    """A cost input for the table: a number, or "not set" (never None)."""
+    if value is None:
+        return "not set"
+    if isinstance(value, int | float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _same_scenario(inputs: _Inputs, scenario: Scenario) -> bool:
+    """Whether ``scenario`` is the built-in preset of that name, unchanged (its funnel is run)."""
+    return inputs.scenarios.get(scenario.name) == scenario
 
 
 def _cost_section(
@@ -1554,30 +2322,59 @@ def _cost_section(
     from waferlab.plotting import plot_cost_breakdown
 
     scenario = inputs.chosen
+    intro = f"Scenario `{scenario.name}` with its cost inputs (as published, no draws):"
+    instead = ""
     if scenario.cost_inputs() is None:
+        instead = scenario.name
         scenario = inputs.scenarios[_COST_SCENARIO]
+        intro = (
+            f"`{instead}`, the scenario of the bottom line, has no cost inputs (no `[costs]`"
+            f" table), so this section costs `{scenario.name}`, the report's own inputs,"
+            " instead (as published, no draws):"
+        )
     costs = scenario.cost_inputs()
     if costs is None:  # pragma: no cover - the built-in preset has costs
         return "", [], {}
-    funnel = inputs.funnels.get(scenario.name) or run_funnel(scenario.funnel_inputs())
+    funnel = (
+        inputs.funnels[scenario.name]
+        if _same_scenario(inputs, scenario)
+        else run_funnel(scenario.funnel_inputs())
+    )
+    cost_sources = [
+        [
+            f"`{k}`",
+            _value_text(v),
+            scenario.sources.get(k)
+            or ("not set by the scenario" if v is None else "default (not set by the scenario)"),
+        ]
+        for k, v in costs.to_dict().items()
+    ]
+    costed = f"{scenario.name}, at its point values"
+    if instead:
+        costed = f"{scenario.name} instead of {instead}, which has no costs; at its point values"
+    inputs_table = _md_table(cost_sources, ["input", "value [USD]", "source"])
+    if funnel.final_units <= 0:
+        md = f"""## 4. Cost per finished 910C
+
+{intro}
+
+{inputs_table}
+
+**What it means.** `{scenario.name}` finishes no 910C (every unit is lost in its funnel:
+`waferlab funnel {scenario.name}` shows where), so there is no cost per finished unit to give.
+"""
+        summary = [f"Cost ({costed}): none, since the scenario finishes no unit"]
+        return md, summary, {"cost": None, "costed_scenario": scenario.name}
     breakdown = cost_breakdown(funnel, costs)
     if inputs.render:
         ax = plot_cost_breakdown(breakdown)
         ax.figure.suptitle(f"Cost per finished Ascend 910C, {scenario.name}", y=1.03)
         figures["cost_breakdown.png"] = _png(ax)
-    cost_sources = [
-        [
-            f"`{k}`",
-            f"{v:,.2f}" if isinstance(v, int | float) else str(v),
-            scenario.sources.get(k) or "default (not set by the scenario)",
-        ]
-        for k, v in costs.to_dict().items()
-    ]
     md = f"""## 4. Cost per finished 910C
 
-Scenario `{scenario.name}` with its cost inputs (as published, no draws):
+{intro}
 
-{_md_table(cost_sources, ["input", "value [USD]", "source"])}
+{inputs_table}
 
 ```
 {breakdown.table()}
@@ -1586,16 +2383,21 @@ Scenario `{scenario.name}` with its cost inputs (as published, no draws):
 ![Cost breakdown](cost_breakdown.png)
 
 **What it means.** With the scenario's point values a finished 910C costs
-${breakdown.cost_per_tested_unit_usd:,.0f}; {_largest_spend(breakdown)}. Over the published
-price and yield ranges the bottom line gives the range. The prices are the least sourced
-inputs here (see each source above): treat the cost as an order of magnitude.
+${breakdown.cost_per_tested_unit_usd:,.0f}; {_largest_share_text(breakdown)}. Over the
+published price and yield ranges the bottom line gives the range. The prices are the least
+sourced inputs here (see each source above): treat the cost as an order of magnitude.
 """
+    per_die = breakdown.cost_per_good_die_usd
+    die_text = "" if per_die is None else f"${per_die:,.0f} per good die, "
     summary = [
-        f"Cost ({scenario.name}, at its point values):"
-        f" ${breakdown.cost_per_good_die_usd:,.0f} per good die, "
-        f"${breakdown.cost_per_tested_unit_usd:,.0f} per finished 910C"
+        f"Cost ({costed}): {die_text}${breakdown.cost_per_tested_unit_usd:,.0f} per finished 910C"
     ]
-    return md, summary, {"cost": breakdown.to_dict()}
+    data = {
+        "cost": breakdown.to_dict(),
+        "costed_scenario": scenario.name,
+        "largest_share": largest_cost_share(breakdown),
+    }
+    return md, summary, data
 
 
 # --------------------------------------------------------------------------- assembly
@@ -1666,7 +2468,8 @@ def build_report(scenario: Scenario | str | None = None, *, render: bool = True)
     if cal.months > 1 and cal.start_month is not None and chosen.name not in path_scenarios:
         path_scenarios[chosen.name] = chosen
     paths = {name: scenario_ranges(sc, with_cost=False) for name, sc in path_scenarios.items()}
-    bottom, lines, numbers = _bottom_line(chosen, paths)
+    inputs = dataclasses.replace(inputs, paths=paths, path_scenarios=path_scenarios)
+    bottom, lines, numbers = _bottom_line(chosen, paths, inputs)
     summary += [*lines, ""]
     data["bottom_line"] = numbers
     for key, section in (
