@@ -10,8 +10,8 @@ waferlab.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,6 +21,7 @@ __all__ = [
     "GeometryError",
     "InvalidParameterError",
     "NoSolutionError",
+    "Registry",
     "ScenarioError",
     "UnknownNameError",
     "WaferlabError",
@@ -92,6 +93,57 @@ class UnknownNameError(InvalidParameterError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+_V = TypeVar("_V")
+
+
+class Registry(Mapping[str, _V], Generic[_V]):
+    """A read-only mapping of names whose lookup error lists the valid names.
+
+    Indexing with a name that is not registered raises :class:`UnknownNameError`
+    (a :class:`KeyError` and an :class:`InvalidParameterError`) naming
+    ``parameter``, the name asked for and every valid name; ``in``, ``get``,
+    iteration and ``len`` behave as for any mapping. Assignment is not supported.
+
+    Parameters
+    ----------
+    parameter : str
+        What the names name, as the API spells the argument (``"model"``).
+    items : mapping of str to object
+        The entries, in the order they are listed.
+
+    Examples
+    --------
+    >>> shapes = Registry("shape", {"square": 4, "triangle": 3})
+    >>> shapes["square"], "circle" in shapes, list(shapes)
+    (4, False, ['square', 'triangle'])
+    >>> shapes["circle"]
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.UnknownNameError: shape must be one of square, triangle (got 'circle')
+    """
+
+    __slots__ = ("_items", "parameter")
+
+    def __init__(self, parameter: str, items: Mapping[str, _V]) -> None:
+        self.parameter = parameter
+        self._items: dict[str, _V] = dict(items)
+
+    def __getitem__(self, key: str) -> _V:
+        try:
+            return self._items[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable key is not a name either
+            raise UnknownNameError(self.parameter, key, self._items) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.parameter!r}, {self._items!r})"
 
 
 class NoSolutionError(InvalidParameterError):

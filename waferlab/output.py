@@ -21,10 +21,11 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
+
+from waferlab.errors import Registry
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -956,13 +957,14 @@ def stage_note(detail: Mapping[str, Any]) -> str:
 
 #: How each binding-constraint code of the engine reads, the same in tables, plots and
 #: the report ("none": no HBM is modelled, so the die supply alone sets the packages).
-BINDING_TEXT: Mapping[str, str] = MappingProxyType(
+BINDING_TEXT: Mapping[str, str] = Registry(
+    "binding_constraint",
     {
         "dies": "die supply (HBM to spare)",
         "hbm": "HBM",
         "packaging": "packaging capacity",
         "none": "die supply (HBM unconstrained)",
-    }
+    },
 )
 
 

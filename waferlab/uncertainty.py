@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from waferlab.errors import InvalidParameterError, check_choice, check_integer, check_real
+from waferlab.errors import (
+    InvalidParameterError,
+    Registry,
+    check_choice,
+    check_integer,
+    check_real,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -641,14 +647,17 @@ class Discrete:
 # --------------------------------------------------------------------------- parsing
 
 #: Scenario-file forms of each distribution: name → accepted key sets.
-DISTRIBUTIONS: Mapping[str, tuple[frozenset[str], ...]] = {
-    "lognormal": (frozenset({"p5", "p95"}), frozenset({"median", "sigma"})),
-    "normal": (frozenset({"p5", "p95"}), frozenset({"mean", "sd"})),
-    "uniform": (frozenset({"low", "high"}),),
-    "triangular": (frozenset({"low", "mode", "high"}),),
-    "pert": (frozenset({"low", "mode", "high"}), frozenset({"low", "mode", "high", "shape"})),
-    "discrete": (frozenset({"values"}), frozenset({"values", "weights"})),
-}
+DISTRIBUTIONS: Mapping[str, tuple[frozenset[str], ...]] = Registry(
+    "distribution",
+    {
+        "lognormal": (frozenset({"p5", "p95"}), frozenset({"median", "sigma"})),
+        "normal": (frozenset({"p5", "p95"}), frozenset({"mean", "sd"})),
+        "uniform": (frozenset({"low", "high"}),),
+        "triangular": (frozenset({"low", "mode", "high"}),),
+        "pert": (frozenset({"low", "mode", "high"}), frozenset({"low", "mode", "high", "shape"})),
+        "discrete": (frozenset({"values"}), frozenset({"values", "weights"})),
+    },
+)
 
 _FORM_HELP = (
     "a table with one distribution, e.g. { lognormal = { p5 = 0.15, p95 = 0.40 } }; "

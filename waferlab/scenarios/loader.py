@@ -1694,7 +1694,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         If ``name_or_path`` is neither a built-in name nor a path-like string
         (the message lists the built-in names).
     InvalidParameterError
-        If a path is given that is not an existing file.
+        If a path is given that is not an existing file, or ``name_or_path``
+        is neither a string nor a path-like object.
     ScenarioError
         If the file is malformed; the message names the file, the key and
         what is wrong (TOML syntax with its line, unknown keys with the nearest
@@ -1713,6 +1714,14 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     >>> s.sources["die_yield"][:9]
     'CSIS 2025'
     """
+    if not isinstance(name_or_path, str | os.PathLike) or isinstance(
+        os.fspath(name_or_path), bytes
+    ):
+        raise InvalidParameterError(
+            "name_or_path",
+            name_or_path,
+            "a built-in scenario name or the path of a .toml file (a str or os.PathLike)",
+        )
     text = os.fspath(name_or_path)
     if not isinstance(name_or_path, os.PathLike) and text in list_scenarios():
         path, builtin = _builtin_dir() / f"{text}.toml", True
