@@ -96,7 +96,7 @@ def _total(y: Any) -> Any:
 @set_option
 @click.option(
     "--draws",
-    type=click.IntRange(2, MAX_DRAWS),
+    type=Integer(2, MAX_DRAWS),
     default=10_000,
     show_default=True,
     help="Number of draws of the uncertain inputs.",
