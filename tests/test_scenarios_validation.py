@@ -367,3 +367,54 @@ def test_cross_field_messages_have_no_python_none(tmp_path: Path) -> None:
     message = error_for(write(tmp_path / "t.toml", text))
     assert "give die_yield, or defect_density_per_cm2" in message
     assert "None" not in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "name"),
+    [
+        ("die_yield = { gamma = { k = 1 } }", "gamma"),
+        ('die_yield = { gamma = { k = 1 }, out_of_range = "clip" }', "gamma"),
+        ("die_yield = { beta = { a = 2, b = 5 } }", "beta"),
+    ],
+)
+def test_unknown_distribution_is_named_with_the_real_ones(
+    tmp_path: Path, entry: str, name: str
+) -> None:
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[distributions]\n" + entry)
+    message = error_for(path)
+    assert f"[distributions] die_yield: unknown distribution {name!r}; one of " in message
+    # the names the uncertainty module documents (docs/uncertainty.md), written out here
+    for real in ("lognormal", "normal", "uniform", "triangular", "pert", "discrete"):
+        assert real in message
+    assert "gamma.k" not in message and "must be a table" not in message
+
+
+def test_misspelt_distribution_suggests_the_nearest(tmp_path: Path) -> None:
+    entry = "die_yield = { lognorml = { p5 = 0.1, p95 = 0.3 } }"
+    path = write(tmp_path / "t.toml", HEAD + VALID_PARAMETERS + "[distributions]\n" + entry)
+    assert "did you mean 'lognormal'?" in error_for(path)
+
+
+def test_timeline_number_distribution_is_still_read_through_its_tables(tmp_path: Path) -> None:
+    text = HEAD + """
+    [parameters]
+    gross_dies_per_wafer = 80
+    die_yield = 0.2
+    months = 6
+    start_month = "2025-01"
+    [timeline]
+    wafer_starts_per_month = { shape = "logistic", start = 100, end = 1000, midpoint_month = "2025-03", months_10_to_90 = 2 }
+    [distributions]
+    wafer_starts_per_month = { end = { uniform = { low = 500, high = 1500 } } }
+    """  # fmt: skip
+    scenario = load_scenario(write(tmp_path / "t.toml", text))
+    assert "wafer_starts_per_month.end" in scenario.input_distributions()
+
+
+def test_library_unknown_distribution_lists_the_names() -> None:
+    from waferlab.uncertainty import parse_distribution
+
+    with pytest.raises(UnknownNameError) as info:
+        parse_distribution("die_yield", {"gamma": {"k": 1}})
+    assert info.value.value == "gamma"
+    assert "lognormal, normal, uniform, triangular, pert, discrete" in str(info.value)

@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from waferlab.errors import (
     InvalidParameterError,
     Registry,
+    UnknownNameError,
     check_choice,
     check_integer,
     check_real,
@@ -717,7 +718,9 @@ def parse_distribution(
     if policy not in OUT_OF_RANGE_POLICIES:
         raise InvalidParameterError(f"{key}.out_of_range", policy, "one of truncate, clip, reject")
     names = [k for k in spec if k != "out_of_range"]
-    if len(names) != 1 or names[0] not in DISTRIBUTIONS:
+    if len(names) == 1 and names[0] not in DISTRIBUTIONS:
+        raise UnknownNameError(f"{key} distribution", names[0], DISTRIBUTIONS)
+    if len(names) != 1:
         raise InvalidParameterError(key, dict(spec), _FORM_HELP)
     name = names[0]
     params = spec[name]

@@ -1132,6 +1132,31 @@ def _is_distribution(spec: Mapping[str, Any]) -> bool:
     return any(key in DISTRIBUTIONS or key in ("out_of_range", CALIBRATED) for key in spec)
 
 
+def _unknown_distribution(spec: Mapping[str, Any]) -> str | None:
+    """The key of ``spec`` standing where a distribution's name belongs, if no such name.
+
+    ``{ gamma = { k = 1 } }`` and ``{ gamma = ..., out_of_range = "clip" }`` are
+    distributions with an unknown name (a table of numbers under a name, or a
+    policy beside it); ``{ end = { uniform = {...} } }`` names a number of a
+    ``[timeline]`` entry and is read further.
+    """
+    from waferlab.uncertainty import DISTRIBUTIONS
+
+    names = [k for k in spec if k != "out_of_range"]
+    if CALIBRATED in spec or any(n in DISTRIBUTIONS for n in names):
+        return None
+    for name in names:
+        params = spec[name]
+        numbers_only = (
+            isinstance(params, Mapping)
+            and bool(params)
+            and not any(isinstance(v, Mapping) for v in params.values())
+        )
+        if numbers_only or "out_of_range" in spec:
+            return str(name)
+    return None
+
+
 #: The form of a yield model drawn from a calibration's feasible set.
 CALIBRATED = "from_calibration"
 #: Keys of that form.
@@ -1192,6 +1217,14 @@ def _flatten_distributions(path: Path, table: Mapping[str, Any]) -> dict[str, An
             raise ScenarioError(
                 f"{path}: [distributions] {prefix} must be a table with one distribution, e.g. "
                 f"{{ lognormal = {{ p5 = 0.15, p95 = 0.40 }} }}, got {_type_name(spec)}"
+            )
+        unknown = _unknown_distribution(spec)
+        if unknown is not None:
+            from waferlab.uncertainty import DISTRIBUTIONS
+
+            raise ScenarioError(
+                f"{path}: [distributions] {prefix}: unknown distribution {unknown!r}; one of "
+                f"{', '.join(DISTRIBUTIONS)}{_suggest(unknown, DISTRIBUTIONS)}"
             )
         if _is_distribution(spec) or not spec:
             out[prefix] = dict(spec)
