@@ -403,7 +403,8 @@ def test_timeline_number_distribution_is_still_read_through_its_tables(tmp_path:
     months = 6
     start_month = "2025-01"
     [timeline]
-    wafer_starts_per_month = { shape = "logistic", start = 100, end = 1000, midpoint_month = "2025-03", months_10_to_90 = 2 }
+    wafer_starts_per_month = { shape = "logistic", start = 100, end = 1000, \
+midpoint_month = "2025-03", months_10_to_90 = 2 }
     [distributions]
     wafer_starts_per_month = { end = { uniform = { low = 500, high = 1500 } } }
     """  # fmt: skip

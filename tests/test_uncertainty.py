@@ -201,7 +201,7 @@ def test_parse_every_form() -> None:
     ("spec", "name", "allowed"),
     [
         (0.3, "die_yield", "lognormal = { p5"),
-        ({"gauss": {"mean": 1}}, "die_yield", "one of: lognormal"),
+        ({"gauss": {"mean": 1}}, "die_yield", "distribution must be one of lognormal, normal"),
         ({"normal": {"mean": 1, "sd": 1}, "uniform": {"low": 0, "high": 1}}, "die_yield", "one"),
         ({"lognormal": {"p5": 0.15}}, "die_yield.lognormal", "{ p5, p95 } or { median, sigma }"),
         ({"lognormal": [0.1, 0.2]}, "die_yield.lognormal", "{ p5, p95 }"),

@@ -79,17 +79,26 @@ class InvalidParameterError(WaferlabError, ValueError):
 class UnknownNameError(InvalidParameterError, KeyError):
     """A name (model, dataset, scenario, ...) is not in its registry.
 
-    The message lists the valid names.
+    The message lists the valid names; ``what``, if given, is what the message
+    calls the name (the argument stays ``parameter``).
 
     Examples
     --------
     >>> str(UnknownNameError("model", "gauss", ["poisson", "murphy"]))
     "model must be one of poisson, murphy (got 'gauss')"
+    >>> err = UnknownNameError("die_yield", "gamma", ["normal"], what="die_yield distribution")
+    >>> str(err), err.parameter
+    ("die_yield distribution must be one of normal (got 'gamma')", 'die_yield')
     """
 
-    def __init__(self, parameter: str, value: object, valid: Iterable[str]) -> None:
+    def __init__(
+        self, parameter: str, value: object, valid: Iterable[str], *, what: str | None = None
+    ) -> None:
         self.valid = tuple(valid)
-        super().__init__(parameter, value, "one of " + ", ".join(self.valid))
+        allowed = "one of " + ", ".join(self.valid)
+        super().__init__(parameter, value, allowed)
+        if what is not None:  # the message names what the name is of ("die_yield distribution")
+            self.args = (f"{what} must be {allowed} (got {_show(value)})",)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

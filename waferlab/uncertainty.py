@@ -719,7 +719,7 @@ def parse_distribution(
         raise InvalidParameterError(f"{key}.out_of_range", policy, "one of truncate, clip, reject")
     names = [k for k in spec if k != "out_of_range"]
     if len(names) == 1 and names[0] not in DISTRIBUTIONS:
-        raise UnknownNameError(f"{key} distribution", names[0], DISTRIBUTIONS)
+        raise UnknownNameError(key, names[0], DISTRIBUTIONS, what=f"{key} distribution")
     if len(names) != 1:
         raise InvalidParameterError(key, dict(spec), _FORM_HELP)
     name = names[0]
