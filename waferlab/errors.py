@@ -9,6 +9,7 @@ waferlab.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,7 @@ __all__ = [
     "NoSolutionError",
     "Registry",
     "ScenarioError",
+    "UnknownKeyError",
     "UnknownNameError",
     "WaferlabError",
     "check_array",
@@ -102,6 +104,42 @@ class UnknownNameError(InvalidParameterError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class UnknownKeyError(UnknownNameError):
+    """A table of a description (a package, a file) holds a key its reader does not know.
+
+    Its ``parameter`` is the key's path (``components[0].yeld``), its ``value``
+    the key and ``valid`` the keys the table takes; the message keeps the key
+    apart from the value and suggests the nearest valid key.
+
+    Parameters
+    ----------
+    table : str
+        Where the key is (``components[0]``); empty for the top level.
+    key : str
+        The unknown key.
+    valid : iterable of str
+        The keys the table takes.
+
+    Examples
+    --------
+    >>> err = UnknownKeyError("components[0]", "yeild", ["count", "part_yield"])
+    >>> str(err)
+    "unknown key 'yeild' in components[0]; valid: count, part_yield; did you mean 'part_yield'?"
+    >>> err.parameter, err.value
+    ('components[0].yeild', 'yeild')
+    >>> str(UnknownKeyError("", "nmae", ["name", "flow"]))
+    "unknown key 'nmae' at the top level; valid: name, flow; did you mean 'name'?"
+    """
+
+    def __init__(self, table: str, key: str, valid: Iterable[str]) -> None:
+        super().__init__(f"{table}.{key}" if table else str(key), key, valid)
+        self.table = table
+        where = f"in {table}" if table else "at the top level"
+        close = difflib.get_close_matches(str(key), self.valid, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self.args = (f"unknown key {_show(key)} {where}; valid: {', '.join(self.valid)}{hint}",)
 
 
 _V = TypeVar("_V")
