@@ -124,11 +124,11 @@ class UnknownKeyError(UnknownNameError):
 
     Examples
     --------
-    >>> err = UnknownKeyError("components[0]", "yeild", ["count", "part_yield"])
-    >>> str(err)
-    "unknown key 'yeild' in components[0]; valid: count, part_yield; did you mean 'part_yield'?"
+    >>> err = UnknownKeyError("components[0]", "part_yeild", ["count", "part_yield"])
+    >>> print(err)
+    unknown key 'part_yeild' in components[0]; valid: count, part_yield; did you mean 'part_yield'?
     >>> err.parameter, err.value
-    ('components[0].yeild', 'yeild')
+    ('components[0].part_yeild', 'part_yeild')
     >>> str(UnknownKeyError("", "nmae", ["name", "flow"]))
     "unknown key 'nmae' at the top level; valid: name, flow; did you mean 'name'?"
     """
