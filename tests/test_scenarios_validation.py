@@ -215,7 +215,43 @@ def test_costs_without_a_wafer_price_load(tmp_path: Path) -> None:
 def test_missing_name_or_description(tmp_path: Path, key: str) -> None:
     head = "\n".join(row for row in HEAD.splitlines() if not row.startswith(key))
     path = write(tmp_path / "t.toml", head + VALID_PARAMETERS)
-    assert f"missing required key {key!r}" in error_for(path)
+    assert f"missing required top-level key {key!r}" in error_for(path)
+
+
+def test_missing_name_and_description_are_reported_together(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.toml", VALID_PARAMETERS)
+    message = error_for(path)
+    assert "missing required top-level keys 'name' and 'description'" in message
+    assert "only a file with inherits may omit the description" in message
+
+
+def test_child_needs_only_a_name(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", 'inherits = "csis-2025-smic-target"\n[parameters]\n')
+    message = error_for(path)
+    assert "missing required top-level key 'name'" in message
+    assert "description" not in message
+
+
+def test_child_without_description_is_described_by_parent_and_changes(tmp_path: Path) -> None:
+    text = """
+    name = "c"
+    inherits = "csis-2025-smic-target"
+    [parameters]
+    die_yield = 0.3
+    wafer_starts_per_month = 20_000
+    [distributions]
+    packaging_yield = { uniform = { low = 0.7, high = 0.8 } }
+    """
+    child = load_scenario(write(tmp_path / "c.toml", text))
+    parent = load_scenario("csis-2025-smic-target")
+    # not the parent's description, which states the parent's 50,000 WPM and 20 % yield
+    assert child.description != parent.description
+    assert child.description == (
+        "Based on csis-2025-smic-target; sets die_yield, wafer_starts_per_month; "
+        "ranges on packaging_yield."
+    )
+    bare = load_scenario(write(tmp_path / "b.toml", 'name = "b"\ninherits = "c.toml"\n'))
+    assert bare.description == "Based on c, unchanged."
 
 
 def test_funnel_cross_field_rule_names_file_and_key(tmp_path: Path) -> None:

@@ -851,7 +851,7 @@ class _Document:
 
     path: Path
     name: str
-    description: str
+    description: str | None  # None: a child that leaves it to _child_description
     inherits: str | None
     notes: str
     parameters: dict[str, Any]
@@ -946,9 +946,16 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
                 f"{path}: unknown top-level key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
                 f"(valid: {', '.join(TOP_LEVEL_KEYS)})"
             )
-    for key in ("name", "description"):
-        if key not in doc:
-            raise ScenarioError(f"{path}: missing required key {key!r}")
+    # a child (inherits) may leave out its description; everything else needs both
+    required = ("name",) if "inherits" in doc else ("name", "description")
+    missing = [key for key in required if key not in doc]
+    if missing:
+        keys = " and ".join(repr(key) for key in missing)
+        plural = "s" if len(missing) > 1 else ""
+        hint = ""
+        if "description" in missing:
+            hint = " (only a file with inherits may omit the description)"
+        raise ScenarioError(f"{path}: missing required top-level key{plural} {keys}{hint}")
     for key in ("name", "description", "inherits", "chip", "process", "notes"):
         if key in doc and not isinstance(doc[key], str):
             raise ScenarioError(f"{path}: {key} must be a string, got {_type_name(doc[key])}")
@@ -1024,7 +1031,7 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
     return _Document(
         path=path,
         name=doc["name"].strip(),
-        description=" ".join(doc["description"].split()),
+        description=" ".join(doc["description"].split()) if "description" in doc else None,
         inherits=doc.get("inherits"),
         notes=doc.get("notes", "").strip(),
         parameters=tables["parameters"],
@@ -1587,6 +1594,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     timeline: dict[str, Any] = {}
     distributions: dict[str, Any] = {}
     correlations: list[dict[str, Any]] = []
+    parent_name = ""
     if doc.inherits is not None:
         parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
         seen = (*chain, resolved)
@@ -1596,6 +1604,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
                 f"{path}: inherits = {doc.inherits!r} closes an inheritance cycle: {names}"
             )
         parent = _load_chain(parent_path, parent_builtin, seen)
+        parent_name = parent.name
         parameters.update(parent.parameters)
         costs.update(parent.costs)
         sources.update(parent.sources)
@@ -1669,7 +1678,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
             sources[DISTRIBUTION_SOURCE_PREFIX + key] = NO_SOURCE
     return Scenario(
         name=doc.name,
-        description=doc.description,
+        description=doc.description or _child_description(doc, parent_name),
         path=path,
         parameters=parameters,
         sources=sources,
@@ -1682,6 +1691,31 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         distributions=distributions,
         correlations=correlations,
     )
+
+
+def _child_description(doc: _Document, parent: str) -> str:
+    """The description of a child file that gives none: its parent and what it changes.
+
+    Not the parent's description, which describes the parent's numbers.
+
+    Examples
+    --------
+    >>> doc = _Document(Path("c.toml"), "c", None, "p", "", {"die_yield": 0.3}, {}, {}, {})
+    >>> _child_description(doc, "p")
+    'Based on p; sets die_yield.'
+    """
+    changes = []
+    if doc.chip is not None or doc.process is not None:
+        named = [f"{k} {v}" for k, v in (("chip", doc.chip), ("process", doc.process)) if v]
+        changes.append("takes " + " and ".join(named))
+    keys = [*doc.parameters, *doc.costs, *doc.timeline]
+    if keys:
+        changes.append("sets " + ", ".join(keys))
+    if doc.distributions:
+        changes.append("ranges on " + ", ".join(doc.distributions))
+    if doc.correlations is not None:
+        changes.append("its own correlations")
+    return f"Based on {parent}; " + "; ".join(changes) + "." if changes else f"Based on {parent}, unchanged."
 
 
 def _is_file(path: Path) -> bool:
