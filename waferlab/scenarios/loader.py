@@ -1715,7 +1715,9 @@ def _child_description(doc: _Document, parent: str) -> str:
         changes.append("ranges on " + ", ".join(doc.distributions))
     if doc.correlations is not None:
         changes.append("its own correlations")
-    return f"Based on {parent}; " + "; ".join(changes) + "." if changes else f"Based on {parent}, unchanged."
+    if not changes:
+        return f"Based on {parent}, unchanged."
+    return f"Based on {parent}; " + "; ".join(changes) + "."
 
 
 def _is_file(path: Path) -> bool:
