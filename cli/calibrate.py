@@ -392,18 +392,18 @@ def command(
         )
         predictions = ModelComparison(fitted, (result,), held).held_out_predictions(result)
         held_rows = [(o, p, ok) for o, (p, ok) in zip(held, predictions, strict=True)]
-        feasible = None
+        feasible: tuple[FeasibleRange, FeasibleRange] | None = None
         if range_parameter is not None:
             range_fixed = {k: v for k, v in fixed_model.items() if k != range_parameter}
-            widened = feasible_range(
+            widened_range = feasible_range(
                 fitted, model, range_parameter, fixed=range_fixed, tolerance=tolerance
             )
-            exact = (
+            exact_range = (
                 feasible_range(fitted, model, range_parameter, fixed=range_fixed, tolerance=0.0)
                 if tolerance
-                else widened
+                else widened_range
             )
-            feasible = (exact, widened)
+            feasible = (exact_range, widened_range)
         fits.append((result, held_rows, feasible, context))
     if plot_path is not None:
         _plot([(_result_title(r), [r], ctx_obs) for r, _, _, ctx_obs in fits], plot_path)
