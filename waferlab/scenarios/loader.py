@@ -798,8 +798,74 @@ def _build_funnel_inputs(
     try:
         return FunnelInputs.from_dict(values)
     except WaferlabError as exc:
-        table = "timeline" if timeline and _named(exc) in timeline else "parameters"
+        named_key = _named(exc)
+        if timeline and named_key is not None and named_key in timeline:
+            said = _timeline_range_text(values, named_key, timeline[named_key], exc, start_month)
+            if said is not None:
+                raise ScenarioError(f"{label}: [timeline] {said}") from exc
+        table = "timeline" if timeline and named_key in timeline else "parameters"
         raise ScenarioError(f"{label}: [{table}] {_one_line(exc)}") from exc
+
+
+def _timeline_range_text(
+    values: Mapping[str, Any], key: str, spec: Any, exc: WaferlabError, start_month: Any
+) -> str | None:
+    """Say what of a ``[timeline]`` entry is out of range, in the numbers the user wrote.
+
+    The library checks the monthly series built from the entry and names its first
+    value out of range, which for a ramp or between dated points is a number the user
+    never wrote. This names instead the entry's own numbers that the library refuses
+    (a dated point ``"2025-12" = 1.3``, a ramp's ``end``), asked of the library one
+    at a time, or, for a list, the month; when every number is in range but the
+    series leaves it, the month where it first does. None if the error is not about
+    the series' range.
+    """
+    from waferlab.funnel import FunnelInputs
+    from waferlab.timeline import format_month, parse_month
+
+    series = values.get(key)
+    value = getattr(exc, "value", None)
+    allowed = getattr(exc, "allowed", None)
+    if not isinstance(series, np.ndarray) or not isinstance(value, float) or not allowed:
+        return None
+    flat = series.reshape(-1)
+    where = np.flatnonzero(flat == value)
+    if where.size == 0:
+        return None
+    month = int(where[0]) % (flat.size if series.ndim == 1 else series.shape[-1])
+    when = f"month {month + 1}"
+    if isinstance(start_month, str):
+        when += f" ({format_month(parse_month(start_month) + month)})"
+    if isinstance(spec, list | tuple):
+        return f"{key}: {when} = {spec[month]!r} must be {allowed}"
+
+    def refused(number: Any) -> bool:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return False
+        try:
+            FunnelInputs.from_dict({**values, key: number})
+        except InvalidParameterError as probe:
+            return probe.parameter == key
+        except WaferlabError:
+            return False
+        return False
+
+    if isinstance(spec, Mapping) and ("shape" in spec or "learning" in spec):
+        numbers = [(name, spec[name]) for name in ("start", "end", "floor") if name in spec]
+    elif isinstance(spec, Mapping):
+        numbers = [(f'"{date}"', v) for date, v in spec.items() if date != "interpolation"]
+    else:
+        numbers = []
+    bad = [f"{name} = {number!r}" for name, number in numbers if refused(number)]
+    if bad:
+        shown = bad[:3] + ([f"{len(bad) - 3} more"] if len(bad) > 3 else [])
+        each = " each" if len(bad) > 1 else ""
+        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+        return f"{key}: {listed} must{each} be {allowed}"
+    return (
+        f"{key} must be {allowed}, but the series built from its entry reaches "
+        f"{value:.6g} in {when}"
+    )
 
 
 def _named(exc: WaferlabError) -> str | None:
