@@ -392,12 +392,18 @@ def command(
         )
         predictions = ModelComparison(fitted, (result,), held).held_out_predictions(result)
         held_rows = [(o, p, ok) for o, (p, ok) in zip(held, predictions, strict=True)]
-        feasible = None
+        feasible: tuple[FeasibleRange, FeasibleRange] | None = None
         if range_parameter is not None:
             range_fixed = {k: v for k, v in fixed_model.items() if k != range_parameter}
-            feasible = feasible_range(
+            widened_range = feasible_range(
                 fitted, model, range_parameter, fixed=range_fixed, tolerance=tolerance
             )
+            exact_range = (
+                feasible_range(fitted, model, range_parameter, fixed=range_fixed, tolerance=0.0)
+                if tolerance
+                else widened_range
+            )
+            feasible = (exact_range, widened_range)
         fits.append((result, held_rows, feasible, context))
     if plot_path is not None:
         _plot([(_result_title(r), [r], ctx_obs) for r, _, _, ctx_obs in fits], plot_path)
@@ -413,7 +419,8 @@ def command(
                         "held_out": [
                             {**o.to_dict(), "prediction": p, "met": ok} for o, p, ok in held_rows
                         ],
-                        "feasible_range": None if feasible is None else feasible.to_dict(),
+                        "feasible_range_exact": None if feasible is None else feasible[0].to_dict(),
+                        "feasible_range": None if feasible is None else feasible[1].to_dict(),
                     }
                     for result, held_rows, feasible, _ in fits
                 ],
@@ -425,11 +432,25 @@ def command(
     for result, held_rows, feasible, _ in fits:
         text = calibration_fit_text(result, held_rows)
         if feasible is not None:
-            text += "\nValues that meet every fitted observation:\n" + feasible_range_text(feasible)
+            text += "\n" + _feasible_text(feasible[0], feasible[1], tolerance)
         blocks.append(text)
     if skipped:
         blocks.append(skipped_groups_text(skipped, _SKIP_REASONS))
     click.echo("\n\n".join(blocks))
+
+
+def _feasible_text(exact: FeasibleRange, widened: FeasibleRange, tolerance: float) -> str:
+    """The exact feasible range, then (with a tolerance) the tolerance-widened one, labelled."""
+    solved = "" if exact.parameter == D0 else " (D0 solved for)"
+    text = f"Values that meet every fitted observation exactly{solved}:\n" + feasible_range_text(
+        exact
+    )
+    if tolerance:
+        text += (
+            f"\nThe same, widened by the fit tolerance ({tolerance:g} in log-yield):\n"
+            + feasible_range_text(widened)
+        )
+    return text
 
 
 def _plot(

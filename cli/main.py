@@ -9,7 +9,7 @@ Errors never end in a traceback, and this module is the one place where they
 become exit codes: usage errors (a bad option value, a missing argument, an
 :class:`~waferlab.errors.InvalidParameterError`) print one line on stderr and
 exit with status 2; domain errors (a question with no answer, a malformed
-scenario file, a file that cannot be written) print one line and exit with
+scenario or package file, a file that cannot be written) print one line and exit with
 status 1. The module imports only click, so ``waferlab --version`` is quick.
 """
 

@@ -105,8 +105,12 @@ class Number(click.ParamType):
             if parsed is None:
                 self.fail(f"must be a number {self._allowed()} {_written(value)}", param, ctx)
             x = parsed
-        ok = math.isfinite(x)
-        if ok and self.low is not None:
+        if not math.isfinite(x):  # infinity and NaN: say "finite", not only the range
+            allowed = self._allowed()
+            finite = allowed if allowed == "a finite number" else f"a finite number {allowed}"
+            self.fail(f"must be {finite} (got {value!r})", param, ctx)
+        ok = True
+        if self.low is not None:
             ok = x > self.low if self.low_open else x >= self.low
         if ok and self.high is not None:
             ok = x < self.high if self.high_open else x <= self.high
@@ -137,8 +141,15 @@ class Integer(click.IntRange):
     """An integer in a range, written with ASCII digits only (see :func:`parse_number`)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not _plain_ascii(value.strip()):
-            self.fail(f"must be an integer {_written(value)}", param, ctx)
+        if isinstance(value, str):
+            if not _plain_ascii(value.strip()):
+                self.fail(f"must be an integer {_written(value)}", param, ctx)
+            try:
+                int(value.strip())
+            except ValueError:  # 1.5, inf, nan, text: say so with the range
+                bounded = self.min is not None or self.max is not None
+                allowed = f" {describe_range(self.min, self.max)}" if bounded else ""
+                self.fail(f"must be an integer{allowed} (got {value!r})", param, ctx)
         return super().convert(value, param, ctx)
 
 

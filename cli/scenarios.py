@@ -79,7 +79,11 @@ def _show_text(scenario: Scenario) -> str:
             source = scenario.sources.get(key)
             if source is not None:
                 lines += wrap.wrap(source)
+    from waferlab.output import outside_range_text
+    from waferlab.uncertainty import outside_valid_range
+
     distributions = scenario.input_distributions()
+    outside = outside_valid_range(distributions)
     if distributions:
         lines += ["", "distributions (waferlab uncertainty):"]
         for key, d in distributions.items():
@@ -91,6 +95,8 @@ def _show_text(scenario: Scenario) -> str:
             source = scenario.sources.get(f"distributions.{key}")
             if source is not None:
                 lines += wrap.wrap(source)
+            if key in outside:
+                lines += wrap.wrap("note: " + outside_range_text(key, d, outside[key]))
         for a, b, rho in scenario.input_correlations():
             lines.append(f"  rank correlation {a} ~ {b}: {rho:+g}")
     if scenario.published:
@@ -166,6 +172,9 @@ def show_command(name: str, output_format: str) -> None:
         data["units"] = {
             key: parameter_unit(key) for key in (*scenario.parameters, *scenario.costs)
         }
+        from waferlab.uncertainty import outside_valid_range
+
+        data["outside_valid_range"] = outside_valid_range(scenario.input_distributions())
         emit_json(data)
         return
     click.echo(_show_text(scenario))

@@ -24,7 +24,7 @@ from waferlab.timeline import PERIODS, period_labels
 from .helpers import emit_json, resolve_scenario
 from .main import DomainError
 from .main import command as waferlab_command
-from .options import format_option, parse_value, scenario_argument, set_option
+from .options import Number, format_option, parse_value, scenario_argument, set_option
 
 #: Outputs a target may name (numbers, not the binding constraint).
 TARGETS: tuple[str, ...] = tuple(n for n in MODEL_OUTPUT_NAMES if n != "binding_constraint")
@@ -128,8 +128,8 @@ def search_range(
     help='The period of the target with --by: "2026", "2026-Q1", "2026-03" (or Y1, Q1, M1 '
     "without a start month).",
 )
-@click.option("--low", type=float, default=None, help="Low end of the search range.")
-@click.option("--high", type=float, default=None, help="High end of the search range.")
+@click.option("--low", type=Number(), default=None, help="Low end of the search range.")
+@click.option("--high", type=Number(), default=None, help="High end of the search range.")
 @format_option(("text", "json"))
 def command(
     scenario: str,

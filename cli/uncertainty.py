@@ -11,10 +11,16 @@ import click
 import numpy as np
 
 from waferlab.analysis import by_period, scenario_model
-from waferlab.output import binding_text, format_table, to_csv
+from waferlab.output import binding_text, format_table, outside_range_text, to_csv
 from waferlab.scenarios import DISTRIBUTION_SOURCE_PREFIX, Scenario
 from waferlab.timeline import PERIODS
-from waferlab.uncertainty import SAMPLING_METHODS, run_uncertainty, sobol_sensitivity, tornado
+from waferlab.uncertainty import (
+    SAMPLING_METHODS,
+    outside_valid_range,
+    run_uncertainty,
+    sobol_sensitivity,
+    tornado,
+)
 
 from .helpers import emit_json, resolve_scenario, save_plot
 from .main import DomainError
@@ -96,7 +102,7 @@ def _total(y: Any) -> Any:
 @set_option
 @click.option(
     "--draws",
-    type=click.IntRange(2, MAX_DRAWS),
+    type=Integer(2, MAX_DRAWS),
     default=10_000,
     show_default=True,
     help="Number of draws of the uncertain inputs.",
@@ -222,6 +228,7 @@ def command(
 
     summary = result.to_dict()
     quantiles = summary["quantiles"]
+    outside = outside_valid_range(distributions)
     if output_format == "json":
         data: dict[str, Any] = {
             "scenario": resolved.name,
@@ -234,7 +241,10 @@ def command(
             "quantiles": quantiles,
             "shares": summary["shares"],
             "distributions": {
-                row["input"]: {k: row[k] for k in ("distribution", "p5", "p50", "p95", "source")}
+                row["input"]: {
+                    **{k: row[k] for k in ("distribution", "p5", "p50", "p95", "source")},
+                    "outside_valid_range": outside.get(row["input"]),
+                }
                 for row in distribution_rows(resolved, distributions)
             },
             "correlations": [list(c) for c in correlations],
@@ -270,6 +280,8 @@ def command(
             ["input", "distribution", "p5", "p50", "p95"],
         )
     )
+    for name, info in outside.items():
+        lines.append("note: " + outside_range_text(name, distributions[name], info))
     if correlations:
         lines.append(
             "rank correlations: " + ", ".join(f"{a} ~ {b}: {rho:+g}" for a, b, rho in correlations)

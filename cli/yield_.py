@@ -59,6 +59,37 @@ def _gross_dies(
     return gross_dies_per_wafer(wafer, die), description
 
 
+#: Options that only act when the die is placed on the wafer (given by its sides).
+PLACEMENT_OPTIONS = (
+    "aspect_ratio",
+    "scribe_mm",
+    "scribe_y_mm",
+    "wafer_diameter_mm",
+    "edge_exclusion_mm",
+    "notch_keepout_mm",
+    "flat_length_mm",
+)
+
+
+def _refuse_placement_options(ctx: click.Context) -> None:
+    """Refuse, naming them, the placement options given with --die-area-mm2 (they do nothing)."""
+    from click.core import ParameterSource
+
+    given = [
+        "--" + name.replace("_", "-")
+        for name in PLACEMENT_OPTIONS
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+    ]
+    if given:
+        names = given[0] if len(given) == 1 else ", ".join(given[:-1]) + " and " + given[-1]
+        acts = "acts" if len(given) == 1 else "act"
+        raise click.UsageError(
+            f"{names} {acts} only when the die is placed on the wafer, which needs "
+            "--die-width-mm and --die-height-mm; --die-area-mm2 gives the yield alone "
+            f"(drop {'it' if len(given) == 1 else 'them'}, or give the die's sides)"
+        )
+
+
 @waferlab_command("yield")
 @die_size_options
 @click.option(
@@ -95,7 +126,8 @@ def command(
     Give the die as
       --die-width-mm and --die-height-mm   (also places it on the wafer and
                                             adds good dies per wafer), or
-      --die-area-mm2                       (yield only).
+      --die-area-mm2                       (yield only: the wafer, scribe and
+                                            aspect-ratio options are refused).
     With --model all, bose_einstein (the density is the total over the
     layers) and bose_einstein_per_layer (the density is that of each layer)
     are shown when --n-layers is given.
@@ -105,6 +137,8 @@ def command(
       waferlab yield --die-width-mm 21.32 --die-height-mm 31.22 \\
         --defect-density-per-cm2 0.1 --alpha 0.5 --n-layers 10
     """
+    if die_area_mm2 is not None:
+        _refuse_placement_options(click.get_current_context())
     width, height = resolve_die_size(die_width_mm, die_height_mm, die_area_mm2, aspect_ratio)
     placed = die_area_mm2 is None
     area = die_area_mm2 if die_area_mm2 is not None else width * height

@@ -210,6 +210,41 @@ def test_feasible_range_of_the_defect_density(runner, cli) -> None:  # type: ign
     assert f"defect_density_per_cm2: {lam[0] / 6.6561:.4g} – {lam[1] / 6.6561:.4g} /cm²" in text
 
 
+def _nb_alpha_giving(kirin_yield: float) -> float:
+    """The α at which NB, with D0 solved from the 910B's 20 % at 665.61 mm², gives the
+    Kirin 9000S (107 mm²) ``kirin_yield``: Y2 = (1 + (A2/A1)(Y1^(-1/α) - 1))^(-α), which
+    rises from Y1 (α → 0) to the Poisson limit; solved by bisection on log-yield."""
+    from scipy.optimize import brentq
+
+    def log_y2(alpha: float) -> float:
+        load = (107.0 / 665.61) * math.expm1(-math.log(0.2) / alpha)
+        return -alpha * math.log1p(load) - math.log(kirin_yield)
+
+    return float(brentq(log_y2, 0.01, 1000.0, xtol=1e-12))
+
+
+def test_feasible_range_is_the_exact_one_and_the_widened_one_is_labelled(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    # Exact (tolerance 0): the Kirin 9000S's 50-70 % bounds α, the 910B's 20 % gives D0.
+    low, high = _nb_alpha_giving(0.5), _nb_alpha_giving(0.7)
+    args = ["--model", "negative_binomial", "--free", f"{D0},alpha", *SMIC]
+    args += ["--feasible-range", "alpha"]
+    fit = run_json(runner, cli, args)["fits"][0]
+    exact, widened = fit["feasible_range_exact"], fit["feasible_range"]
+    assert exact["tolerance"] == 0.0 and widened["tolerance"] == 0.01
+    assert (exact["low"], exact["high"]) == pytest.approx((low, high), rel=1e-6)
+    assert widened["low"] < low and widened["high"] > high  # the tolerance widens it
+    text = run(runner, cli, args).stdout
+    exact_line = f"  negative_binomial    alpha: [{low:.4g}, {high:.4g}]"
+    labelled = "Values that meet every fitted observation exactly (D0 solved for):\n" + exact_line
+    assert labelled in text
+    widened_line = f"alpha: [{widened['low']:.4g}, {widened['high']:.4g}]"
+    assert "The same, widened by the fit tolerance (0.01 in log-yield):" in text
+    assert text.index(widened_line) > text.index("widened by the fit tolerance")
+    # at tolerance 0 only the exact range is printed
+    text0 = run(runner, cli, [*args, "--tolerance", "0"]).stdout
+    assert exact_line in text0 and "widened" not in text0
+
+
 def test_tolerance_decides_met(runner, cli) -> None:  # type: ignore[no-untyped-def]
     # NB α = 2 fitted to the GA100 alone predicts the A12 just under 90 %.
     d0 = defect_density_for_yield("negative_binomial", 826.0, 0.415, alpha=2.0)

@@ -247,6 +247,22 @@ def test_set_fraction_out_of_range(runner, cli) -> None:  # type: ignore[no-unty
     assert "die_yield must be in [0, 1] (got 1.5)" in err
 
 
+def test_set_dated_point_out_of_range_names_the_point(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # the series from 0.2 (Jan) to 1.5 (Dec) first exceeds 1 in August (1.027...); the
+    # error names the point set on the command line instead
+    path = tmp_path / "t.toml"
+    path.write_text(
+        'name = "t"\ndescription = "d"\n[parameters]\nwafer_starts_per_month = 1000\n'
+        'months = 12\nstart_month = "2025-01"\ngross_dies_per_wafer = 80\n'
+        '[timeline]\ndie_yield = { "2025-01" = 0.2, "2025-12" = 0.9 }\n',
+        "utf-8",
+    )
+    result = run(runner, cli, str(path), "--set", "die_yield.2025-12=1.5")
+    err = assert_one_line_error(result, 2, command="funnel")
+    assert '[timeline] die_yield: "2025-12" = 1.5 must be in [0, 1]' in err
+    assert "1.027" not in err
+
+
 def test_set_wrong_type(runner, cli) -> None:  # type: ignore[no-untyped-def]
     err = assert_one_line_error(
         run(runner, cli, "csis-2025-smic-target", "--set", "wafer_starts_per_month=lots"), 2

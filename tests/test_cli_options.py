@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 import pytest
+from _cli import assert_one_line_error
 
 from waferlab.cli.main import COMMANDS
 from waferlab.cli.options import NON_NEGATIVE, POSITIVE, Number, parse_number, resolve_die_size
@@ -94,3 +95,33 @@ def test_aspect_ratio_with_width_and_height_is_a_usage_error_everywhere(
     line = result.stderr.strip()
     assert line.startswith(f"waferlab {name}: error: --aspect-ratio applies to --die-area-mm2")
     assert "\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "said"),
+    [
+        (["dies", "--die-width-mm", "inf", "--die-height-mm", "10"], "--die-width-mm",
+         "must be a finite number > 0 (got 'inf')"),
+        (["dies", "--die-width-mm", "nan", "--die-height-mm", "10"], "--die-width-mm",
+         "must be a finite number > 0 (got 'nan')"),
+        (["dies", "--die-width-mm", "-inf", "--die-height-mm", "10"], "--die-width-mm",
+         "must be a finite number > 0 (got '-inf')"),
+        (["yield", "--die-area-mm2", "100", "--defect-density-per-cm2", "0.1",
+          "--critical-area-fraction", "inf"], "--critical-area-fraction",
+         "must be a finite number in [0, 1] (got 'inf')"),
+        (["solve", "bis-2025-ceiling", "--target", "final_units=200000", "--vary",
+          "wafer_starts_per_month", "--low", "inf"], "--low",
+         "must be a finite number (got 'inf')"),
+        (["uncertainty", "csis-2025-smic-target", "--draws", "inf"], "--draws",
+         "must be an integer in [2, 1000000] (got 'inf')"),
+        (["funnel", "csis-2025-smic-target", "--months", "1.5"], "--months",
+         "must be an integer in [1, 1200] (got '1.5')"),
+        (["simulate", "--die-area-mm2", "100", "--defect-density-per-cm2", "0.1", "--seed",
+          "nan"], "--seed", "must be an integer >= 0 (got 'nan')"),
+    ],
+)  # fmt: skip
+def test_non_finite_and_non_integer_options_are_called_so(
+    runner: Any, cli: Any, args: list[str], option: str, said: str
+) -> None:
+    result = runner.invoke(cli, args)
+    assert_one_line_error(result, 2, f"'{option}': {said}", command=args[0])

@@ -89,11 +89,81 @@ def test_entry_without_a_description_is_a_domain_error(runner, cli) -> None:  # 
     assert_one_line_error(result, 1, "no package description", command="package")
 
 
-def test_bad_file_value_names_the_key(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_file_value_names_the_file_and_key(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # a bad file is a domain error (exit 1), as a bad scenario file is
     spec = tmp_path / "bad.toml"
     spec.write_text('[[components]]\nname = "d"\ncount = 2\nbond_yield = 1.5\n', "utf-8")
     result = runner.invoke(cli, ["package", str(spec)])
-    assert_one_line_error(result, 2, "components[0].bond_yield", command="package")
+    assert_one_line_error(
+        result,
+        1,
+        f"{spec}: components[0].bond_yield must be in (0, 1] (got 1.5)",
+        command="package",
+    )
+
+
+#: A package file that is valid but for one line, added to its only component.
+_ONE_DIE = 'name = "pk"\n[[components]]\nname = "die"\ncount = 2\npart_yield = 0.5\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "table", "nearest"),
+    [
+        (_ONE_DIE + "yield = 1.5\n", "yield", "in components[0]", "part_yield"),
+        (_ONE_DIE + "test_coverag = 0.9\n", "test_coverag", "in components[0]", "test_coverage"),
+        ("substrat_cost_usd = 40.0\n" + _ONE_DIE, "substrat_cost_usd", "at the top level",
+         "substrate_cost_usd"),
+        (_ONE_DIE + "die = { width_mm = 10, heigth_mm = 3, wafer_cost_usd = 1 }\n", "heigth_mm",
+         "in components[0].die", "height_mm"),
+        ("[interposer]\nwidht_mm = 10\n" + _ONE_DIE, "widht_mm", "in interposer", "width_mm"),
+    ],
+)  # fmt: skip
+def test_unknown_key_in_a_file_names_file_table_and_nearest_key(  # type: ignore[no-untyped-def]
+    runner, cli, tmp_path: Path, text: str, key: str, table: str, nearest: str
+) -> None:
+    spec = tmp_path / "pk1.toml"
+    spec.write_text(text, "utf-8")
+    result = runner.invoke(cli, ["package", str(spec)])
+    line = assert_one_line_error(
+        result, 1, f"{spec}: unknown key {key!r} {table}; valid: ", command="package"
+    )
+    assert f"did you mean {nearest!r}?" in line
+    assert "(got" not in line  # the key is not shown as a value
+
+
+def test_unknown_key_far_from_any_has_no_suggestion(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "pk.toml"
+    spec.write_text(_ONE_DIE + "zzz = 1\n", "utf-8")
+    result = runner.invoke(cli, ["package", str(spec)])
+    line = assert_one_line_error(result, 1, "unknown key 'zzz' in components[0]; valid: ")
+    assert "did you mean" not in line and "part_yield" in line
+
+
+def test_bad_package_file_exits_as_a_bad_scenario_file(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    package = tmp_path / "pk.toml"
+    package.write_text(_ONE_DIE + "yield = 1.5\n", "utf-8")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'name = "s"\ndescription = "d"\n[parameters]\nwafer_starts_per_month = 100\n'
+        'gross_dies_per_wafer = 80\ndie_yield = 0.2\npackage = "pk.toml"\n',
+        "utf-8",
+    )
+    direct = runner.invoke(cli, ["package", str(package)])
+    via_scenario = runner.invoke(cli, ["funnel", str(scenario)])
+    assert direct.exit_code == via_scenario.exit_code == 1
+    assert "unknown key 'yield' in components[0]" in via_scenario.stderr
+
+
+def test_library_unknown_key_is_an_invalid_parameter_error() -> None:
+    from waferlab.errors import InvalidParameterError, UnknownKeyError
+    from waferlab.package import package_from_spec
+
+    with pytest.raises(UnknownKeyError) as info:
+        package_from_spec({"components": [{"name": "d", "count": 1, "yield": 1.5}]})
+    err = info.value
+    assert isinstance(err, InvalidParameterError)
+    assert err.parameter == "components[0].yield" and err.value == "yield"
+    assert "part_yield" in err.valid
 
 
 def test_unreadable_toml_is_a_domain_error(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,96 @@ def test_uncertainty_quantiles_match_the_chain_at_the_input_quantiles(runner, cl
     assert cost["p5"] < cost["p50"] < cost["p95"]
 
 
+#: A minimal scenario whose [distributions] entry the tests below fill in.
+_ONE_DIE_FILE = """
+name = "t"
+description = "d"
+[parameters]
+wafer_starts_per_month = 1000
+gross_dies_per_wafer = 80
+die_yield = 0.2
+dies_per_package = 2
+packaging_yield = 0.75
+[distributions]
+"""
+
+
+def _phi(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def test_truncated_distribution_is_said_with_the_mass_cut(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Normal(0.3, 0.5) on [0, 1]: Phi(-0.6) = 27.4 % below 0, 1 - Phi(1.4) = 8.08 % above 1
+    path = tmp_path / "t.toml"
+    path.write_text(_ONE_DIE_FILE + "die_yield = { normal = { mean = 0.3, sd = 0.5 } }\n")
+    below, above = _phi(-0.6), 1.0 - _phi(1.4)
+    text = invoke(runner, cli, "uncertainty", str(path), "--draws", "200").stdout
+    assert (
+        "note: die_yield: truncated to its valid range in [0, 1]: "
+        f"{100 * (below + above):.3g} % of Normal(mean=0.3, sd=0.5) is cut "
+        f"({100 * below:.3g} % below 0, {100 * above:.3g} % above 1)"
+    ) in text
+    info = run_json(runner, cli, "uncertainty", str(path), "--draws", "200")["distributions"]
+    cut = info["die_yield"]["outside_valid_range"]
+    assert cut["policy"] == "truncate" and cut["valid_range"] == "in [0, 1]"
+    assert (cut["below"], cut["above"]) == pytest.approx((below, above), rel=1e-9)
+    assert cut["mass_outside"] == pytest.approx(below + above, rel=1e-9)
+    shown = invoke(runner, cli, "scenarios", "show", str(path)).stdout
+    assert "note: die_yield: truncated to its valid range in [0, 1]" in shown
+
+
+def test_clipped_distribution_is_said_with_the_draws_on_the_bounds(
+    runner, cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # Normal(0.9, 0.1) clipped at 1: 1 - Phi(1) = 15.9 % of the draws at 1
+    path = tmp_path / "t.toml"
+    path.write_text(
+        _ONE_DIE_FILE
+        + 'packaging_yield = { normal = { mean = 0.9, sd = 0.1 }, out_of_range = "clip" }\n'
+    )
+    text = invoke(runner, cli, "uncertainty", str(path), "--draws", "200").stdout
+    share = f"{100 * (1.0 - _phi(1.0)):.3g} %"
+    assert (
+        f"note: packaging_yield: clipped to its valid range in [0, 1]: {share} of the draws of "
+        f"Normal(mean=0.9, sd=0.1) fall on its bounds (< 0.01 % below 0, {share} above 1)"
+    ) in text
+
+
+def test_distribution_inside_its_range_gets_no_note(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "t.toml"
+    path.write_text(_ONE_DIE_FILE + "die_yield = { uniform = { low = 0.1, high = 0.3 } }\n")
+    assert (
+        "valid range" not in invoke(runner, cli, "uncertainty", str(path), "--draws", "200").stdout
+    )
+    info = run_json(runner, cli, "uncertainty", str(path), "--draws", "200")["distributions"]
+    assert info["die_yield"]["outside_valid_range"] is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        # 100 of its 101 units below the valid range x >= 0
+        ("wafer_starts_per_month = { uniform = { low = -100, high = 1 } }",
+         "[distributions] wafer_starts_per_month: Uniform(low=-100, high=1) lies 99 % outside "
+         "the valid range >= 0 (99 % below 0)"),
+        ("die_yield = { uniform = { low = 2, high = 3 } }",
+         "[distributions] die_yield: Uniform(low=2, high=3) lies entirely outside the valid "
+         "range in [0, 1] (100 % above 1)"),
+        # a yield written as a percentage: Phi((1 - 30) / 5) ~ 0 inside
+        ('die_yield = { normal = { mean = 30, sd = 5 }, out_of_range = "clip" }',
+         "[distributions] die_yield: Normal(mean=30, sd=5), 90 % of it in [21.78, 38.22], lies "
+         "entirely outside the valid range in [0, 1]"),
+    ],
+)  # fmt: skip
+def test_distribution_mostly_outside_its_range_is_refused(  # type: ignore[no-untyped-def]
+    runner, cli, tmp_path: Path, entry: str, said: str
+) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text(_ONE_DIE_FILE + entry + "\n")
+    result = invoke(runner, cli, "uncertainty", str(path))
+    assert_one_line_error(result, 1, f"{path}: {said}", command="uncertainty")
+
+
 def test_uncertainty_with_a_yield_model_from_the_calibration(runner, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from _scenario_files import CALIBRATED_FILE
 

@@ -150,10 +150,35 @@ def test_gross_yield_and_critical_area_fraction(runner, cli) -> None:  # type: i
     assert "gross yield 0.9" in text
 
 
-def test_aspect_ratio_does_not_change_the_yield(runner, cli) -> None:  # type: ignore[no-untyped-def]
-    a = run_json(runner, cli, [*GA100, "--model", "seeds"])
-    b = run_json(runner, cli, [*GA100, "--model", "seeds", "--aspect-ratio", "3"])
-    assert a["results"] == b["results"]
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--scribe-mm", "5", "--wafer-diameter-mm", "50"],
+         "--scribe-mm and --wafer-diameter-mm act only"),
+        (["--aspect-ratio", "3"], "--aspect-ratio acts only"),
+        (["--wafer-diameter-mm", "150", "--flat-length-mm", "57.5", "--edge-exclusion-mm", "3"],
+         "--wafer-diameter-mm, --edge-exclusion-mm and --flat-length-mm act only"),
+        (["--scribe-y-mm", "0.1", "--notch-keepout-mm", "1"],
+         "--scribe-y-mm and --notch-keepout-mm act only"),
+    ],
+)  # fmt: skip
+def test_placement_options_with_an_area_are_a_usage_error(  # type: ignore[no-untyped-def]
+    runner, cli, extra: list[str], named: str
+) -> None:
+    # with --die-area-mm2 the die is not placed: these options would be ignored silently
+    area = ["--die-area-mm2", "100", "--defect-density-per-cm2", "0.1"]
+    result = runner.invoke(cli, ["yield", *area, *extra])
+    assert_one_line_error(
+        result, 2, named, "needs --die-width-mm and --die-height-mm", command="yield"
+    )
+
+
+def test_placement_options_with_the_sides_place_the_die(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    from waferlab.geometry import Die, Wafer, gross_dies_per_wafer
+
+    sides = ["--die-width-mm", "10", "--die-height-mm", "10", "--defect-density-per-cm2", "0.1"]
+    data = run_json(runner, cli, [*sides, "--scribe-mm", "5", "--wafer-diameter-mm", "50"])
+    assert data["gross_dies_per_wafer"] == gross_dies_per_wafer(Wafer(50.0, 3.0), Die(10, 10, 5))
 
 
 def test_width_and_height_add_good_dies_per_wafer(runner, cli) -> None:  # type: ignore[no-untyped-def]

@@ -239,7 +239,7 @@ def test_distribution_forms_sources_inheritance_and_set(tmp_path: Path) -> None:
         ),
         ("dies_per_package = { uniform = { low = 1, high = 3 } }", "cannot carry a distribution"),
         ("wafer_starts = { uniform = { low = 1, high = 3 } }", "unknown input 'wafer_starts'"),
-        ("die_yield = { beta = { a = 1 } }", "one distribution"),
+        ("die_yield = { beta = { a = 1 } }", "unknown distribution 'beta'; one of lognormal"),
         ('"die_yield.end" = { uniform = { low = 0.2, high = 0.3 } }', "no [timeline] entry"),
         ("die_yield = 3", "must be a table"),
         ('yield_model = { discrete = { values = ["poisson", "murphy"] } }', "not used"),

@@ -160,3 +160,53 @@ def test_unanswerable_inverse_raises_no_solution_error() -> None:
     with pytest.raises(InvalidParameterError) as plain:
         defect_density_for_yield("poisson", 100.0, 1.5)
     assert not isinstance(plain.value, NoSolutionError)
+
+
+# The public registries, the argument each one's names fill, and a few of its names
+# (written out here, not read from the registry under test).
+REGISTRIES = [
+    ("waferlab.yield_models", "YIELD_MODELS", "model", ("poisson", "negative_binomial")),
+    ("waferlab.harvest", "HARVEST_MODELS", "model", ("poisson", "seeds")),
+    ("waferlab.observations", "DATASETS", "dataset", ("csis-2025",)),
+    ("waferlab.funnel", "COMPUTE_EQUIVALENT_BASES", "compute_equivalent_basis", ("reported",)),
+    ("waferlab.uncertainty", "DISTRIBUTIONS", "distribution", ("lognormal", "pert")),
+    ("waferlab.output", "BINDING_TEXT", "binding_constraint", ("dies", "hbm")),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "parameter", "some"), REGISTRIES)
+def test_registry_lookup_error_lists_the_names(
+    module: str, name: str, parameter: str, some: tuple[str, ...]
+) -> None:
+    import importlib
+
+    registry = getattr(importlib.import_module(module), name)
+    with pytest.raises(UnknownNameError) as info:
+        registry["no-such-name"]
+    err = info.value
+    assert isinstance(err, KeyError) and isinstance(err, InvalidParameterError)
+    assert err.parameter == parameter and err.value == "no-such-name"
+    assert str(err).startswith(f"{parameter} must be one of ")
+    for valid in some:
+        assert valid in err.valid and valid in str(err)
+    assert registry.get("no-such-name") is None and "no-such-name" not in registry
+    assert ["unhashable"] not in registry  # a list is no name: no TypeError
+    with pytest.raises(TypeError):
+        registry["no-such-name"] = 1  # read-only
+
+
+def test_top_level_yield_models_lookup_lists_the_models() -> None:
+    import waferlab
+
+    with pytest.raises(KeyError, match=r"model must be one of poisson, murphy, .*\(got 'x'\)"):
+        waferlab.YIELD_MODELS["x"]
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"csis-2025-ramp", ["csis-2025-ramp"]])
+def test_load_scenario_rejects_a_non_path_by_name(bad: object) -> None:
+    import waferlab
+
+    with pytest.raises(InvalidParameterError) as info:
+        waferlab.load_scenario(bad)  # type: ignore[arg-type]
+    assert info.value.parameter == "name_or_path"
+    assert "a built-in scenario name or the path of a .toml file" in str(info.value)

@@ -322,7 +322,7 @@ def test_with_parameters_sets_one_number_of_a_timeline_entry() -> None:
         ({"die_yield.end": 0.3}, "a dated point is a month YYYY-MM"),
         ({"die_yield.2025-12": "high"}, "must be a number"),
         ({"die_yield.2025-12": True}, "must be a number"),
-        ({"die_yield.2025-12": 1.5}, r"die_yield must be in \[0, 1\]"),
+        ({"die_yield.2025-12": 1.5}, r'die_yield: "2025-12" = 1.5 must be in \[0, 1\]'),
     ]:
         with pytest.raises(ScenarioError, match=needle):
             base.with_parameters(bad)

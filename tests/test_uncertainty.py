@@ -16,11 +16,13 @@ from waferlab.uncertainty import (
     Discrete,
     Lognormal,
     Normal,
+    OutsideRangeError,
     Pert,
     Triangular,
     Uniform,
     ValidRange,
     correlation_matrix,
+    outside_valid_range,
     parse_correlations,
     parse_distribution,
     parse_distributions,
@@ -107,13 +109,69 @@ def test_reject_refuses_mass_outside_the_range() -> None:
 
 
 def test_range_without_mass_is_an_error() -> None:
-    with pytest.raises(InvalidParameterError, match="millionth"):
+    with pytest.raises(
+        OutsideRangeError, match=r"lies entirely outside the valid range in \[0, 1\]"
+    ):
         Uniform(2.0, 3.0, valid=ValidRange(0.0, 1.0))
-    # P(X > 8) = 6e-16 for a standard normal: too little to truncate to.
-    with pytest.raises(InvalidParameterError, match="millionth"):
+    # P(X > 8) = 6e-16 for a standard normal: nothing to truncate to.
+    with pytest.raises(OutsideRangeError, match="lies entirely outside"):
         Normal(0.0, 1.0, valid=ValidRange(8.0, None))
     with pytest.raises(InvalidParameterError, match="ValidRange"):
         Normal(0.0, 1.0, valid=(0.0, 1.0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("policy", ["truncate", "clip"])
+def test_more_than_half_outside_the_range_is_refused(policy: str) -> None:
+    # Uniform(-100, 1) on x >= 0: 100/101 of the mass lies below 0
+    with pytest.raises(OutsideRangeError) as info:
+        Uniform(-100.0, 1.0, valid=ValidRange(0.0), out_of_range=policy)  # type: ignore[arg-type]
+    err = info.value
+    assert err.below == pytest.approx(100 / 101) and err.above == 0.0
+    assert isinstance(err, InvalidParameterError) and err.parameter == "valid"
+    assert "Uniform(low=-100, high=1) lies 99 % outside the valid range >= 0 (99 % below 0)" in (
+        str(err)
+    )
+    # a standard normal on x >= 0 has exactly half of its mass outside: allowed;
+    # on x >= 0.01 it has Phi(0.01) = 0.504 outside: refused
+    assert Normal(0.0, 1.0, valid=ValidRange(0.0), out_of_range=policy).mass_outside == (  # type: ignore[arg-type]
+        pytest.approx(0.5),
+        0.0,
+    )
+    with pytest.raises(OutsideRangeError, match=r"50\.4 % outside the valid range >= 0\.01"):
+        Normal(0.0, 1.0, valid=ValidRange(0.01), out_of_range=policy)  # type: ignore[arg-type]
+
+
+def test_mass_outside_is_the_normal_tails() -> None:
+    # die_yield ~ Normal(0.3, 0.5) on [0, 1]: Phi(-0.6) below, 1 - Phi(1.4) above
+    d = Normal(0.3, 0.5, valid=ValidRange(0.0, 1.0))
+    phi = lambda z: 0.5 * math.erfc(-z / math.sqrt(2.0))  # noqa: E731
+    assert d.mass_outside == pytest.approx((phi(-0.6), 1.0 - phi(1.4)), rel=1e-12)
+    info = outside_valid_range({"die_yield": d, "inside": Uniform(0.2, 0.4, valid=UNIT)})
+    assert list(info) == ["die_yield"]
+    assert info["die_yield"] == {
+        "policy": "truncate",
+        "valid_range": "in [0, 1]",
+        "low": 0.0,
+        "high": 1.0,
+        "mass_outside": pytest.approx(phi(-0.6) + 1.0 - phi(1.4)),
+        "below": pytest.approx(phi(-0.6)),
+        "above": pytest.approx(1.0 - phi(1.4)),
+    }
+    assert Discrete((0.2, 0.3), valid=UNIT).mass_outside == (0.0, 0.0)
+
+
+def test_parse_names_the_key_of_a_distribution_mostly_outside() -> None:
+    with pytest.raises(OutsideRangeError) as info:
+        parse_distribution(
+            "die_yield", {"normal": {"mean": 1.5, "sd": 0.5}}, valid=ValidRange(0.0, 1.0)
+        )
+    assert info.value.parameter == "die_yield" and info.value.key == "die_yield"
+    # the normal's own 90 % interval, 1.5 -/+ 1.6449 x 0.5, is shown beside it; outside:
+    # Phi(-3) = 0.135 % below 0 and 1 - Phi(-1) = 84.1 % above 1, 84.3 % in all
+    assert str(info.value).startswith(
+        "die_yield: Normal(mean=1.5, sd=0.5), 90 % of it in [0.6776, 2.322], lies 84.3 % "
+        "outside the valid range in [0, 1] (0.135 % below 0, 84.1 % above 1)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -201,7 +259,7 @@ def test_parse_every_form() -> None:
     ("spec", "name", "allowed"),
     [
         (0.3, "die_yield", "lognormal = { p5"),
-        ({"gauss": {"mean": 1}}, "die_yield", "one of: lognormal"),
+        ({"gauss": {"mean": 1}}, "die_yield", "distribution must be one of lognormal, normal"),
         ({"normal": {"mean": 1, "sd": 1}, "uniform": {"low": 0, "high": 1}}, "die_yield", "one"),
         ({"lognormal": {"p5": 0.15}}, "die_yield.lognormal", "{ p5, p95 } or { median, sigma }"),
         ({"lognormal": [0.1, 0.2]}, "die_yield.lognormal", "{ p5, p95 }"),

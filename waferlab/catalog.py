@@ -692,6 +692,25 @@ def package_spec(spec: str | Path) -> tuple[dict[str, Any], str]:
 def load_package(spec: str | Path) -> Any:
     """Return the :class:`waferlab.package.Package` that ``spec`` describes.
 
+    Parameters
+    ----------
+    spec : str or Path
+        A catalogue package or chip name, or the path of a package TOML file.
+
+    Returns
+    -------
+    waferlab.package.Package
+
+    Raises
+    ------
+    UnknownNameError
+        If a name is neither in the catalogue nor an existing file.
+    CatalogError
+        If the description is malformed: the message names the file (or the
+        catalogue entry) and the key, as a scenario file's errors do (an
+        unknown key with the valid keys and the nearest one, a value out of
+        range, a target no package reaches).
+
     Examples
     --------
     >>> pkg = load_package("ascend-910c")  # a chip: its package's description
@@ -700,5 +719,9 @@ def load_package(spec: str | Path) -> Any:
     """
     from waferlab.package import package_from_spec
 
-    data, _ = package_spec(spec)
-    return package_from_spec(data)
+    data, origin = package_spec(spec)
+    try:
+        return package_from_spec(data)
+    except WaferlabError as exc:  # a bad description is a bad file, named as such
+        message = " ".join(str(exc).split())
+        raise CatalogError(f"{origin}: {message}") from exc

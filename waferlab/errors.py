@@ -9,9 +9,10 @@ waferlab.
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,7 +22,9 @@ __all__ = [
     "GeometryError",
     "InvalidParameterError",
     "NoSolutionError",
+    "Registry",
     "ScenarioError",
+    "UnknownKeyError",
     "UnknownNameError",
     "WaferlabError",
     "check_array",
@@ -78,20 +81,116 @@ class InvalidParameterError(WaferlabError, ValueError):
 class UnknownNameError(InvalidParameterError, KeyError):
     """A name (model, dataset, scenario, ...) is not in its registry.
 
-    The message lists the valid names.
+    The message lists the valid names; ``what``, if given, is what the message
+    calls the name (the argument stays ``parameter``).
 
     Examples
     --------
     >>> str(UnknownNameError("model", "gauss", ["poisson", "murphy"]))
     "model must be one of poisson, murphy (got 'gauss')"
+    >>> err = UnknownNameError("die_yield", "gamma", ["normal"], what="die_yield distribution")
+    >>> str(err), err.parameter
+    ("die_yield distribution must be one of normal (got 'gamma')", 'die_yield')
     """
 
-    def __init__(self, parameter: str, value: object, valid: Iterable[str]) -> None:
+    def __init__(
+        self, parameter: str, value: object, valid: Iterable[str], *, what: str | None = None
+    ) -> None:
         self.valid = tuple(valid)
-        super().__init__(parameter, value, "one of " + ", ".join(self.valid))
+        allowed = "one of " + ", ".join(self.valid)
+        super().__init__(parameter, value, allowed)
+        if what is not None:  # the message names what the name is of ("die_yield distribution")
+            self.args = (f"{what} must be {allowed} (got {_show(value)})",)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class UnknownKeyError(UnknownNameError):
+    """A table of a description (a package, a file) holds a key its reader does not know.
+
+    Its ``parameter`` is the key's path (``components[0].yeld``), its ``value``
+    the key and ``valid`` the keys the table takes; the message keeps the key
+    apart from the value and suggests the nearest valid key.
+
+    Parameters
+    ----------
+    table : str
+        Where the key is (``components[0]``); empty for the top level.
+    key : str
+        The unknown key.
+    valid : iterable of str
+        The keys the table takes.
+
+    Examples
+    --------
+    >>> err = UnknownKeyError("components[0]", "part_yeild", ["count", "part_yield"])
+    >>> print(err)
+    unknown key 'part_yeild' in components[0]; valid: count, part_yield; did you mean 'part_yield'?
+    >>> err.parameter, err.value
+    ('components[0].part_yeild', 'part_yeild')
+    >>> str(UnknownKeyError("", "nmae", ["name", "flow"]))
+    "unknown key 'nmae' at the top level; valid: name, flow; did you mean 'name'?"
+    """
+
+    def __init__(self, table: str, key: str, valid: Iterable[str]) -> None:
+        super().__init__(f"{table}.{key}" if table else str(key), key, valid)
+        self.table = table
+        where = f"in {table}" if table else "at the top level"
+        close = difflib.get_close_matches(str(key), self.valid, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self.args = (f"unknown key {_show(key)} {where}; valid: {', '.join(self.valid)}{hint}",)
+
+
+_V = TypeVar("_V")
+
+
+class Registry(Mapping[str, _V], Generic[_V]):
+    """A read-only mapping of names whose lookup error lists the valid names.
+
+    Indexing with a name that is not registered raises :class:`UnknownNameError`
+    (a :class:`KeyError` and an :class:`InvalidParameterError`) naming
+    ``parameter``, the name asked for and every valid name; ``in``, ``get``,
+    iteration and ``len`` behave as for any mapping. Assignment is not supported.
+
+    Parameters
+    ----------
+    parameter : str
+        What the names name, as the API spells the argument (``"model"``).
+    items : mapping of str to object
+        The entries, in the order they are listed.
+
+    Examples
+    --------
+    >>> shapes = Registry("shape", {"square": 4, "triangle": 3})
+    >>> shapes["square"], "circle" in shapes, list(shapes)
+    (4, False, ['square', 'triangle'])
+    >>> shapes["circle"]
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.UnknownNameError: shape must be one of square, triangle (got 'circle')
+    """
+
+    __slots__ = ("_items", "parameter")
+
+    def __init__(self, parameter: str, items: Mapping[str, _V]) -> None:
+        self.parameter = parameter
+        self._items: dict[str, _V] = dict(items)
+
+    def __getitem__(self, key: str) -> _V:
+        try:
+            return self._items[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable key is not a name either
+            raise UnknownNameError(self.parameter, key, self._items) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.parameter!r}, {self._items!r})"
 
 
 class NoSolutionError(InvalidParameterError):

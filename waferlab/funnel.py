@@ -45,6 +45,7 @@ from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import (
     GeometryError,
     InvalidParameterError,
+    Registry,
     UnknownNameError,
     WaferlabError,
     check_array,
@@ -87,7 +88,8 @@ __all__ = [
 ]
 
 #: Accepted values of ``FunnelInputs.compute_equivalent_basis`` and what each means.
-COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType(
+COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = Registry(
+    "compute_equivalent_basis",
     {
         "bf16-spec": "ratio of dense BF16 TFLOPS from data sheets",
         "int8-tops": "ratio of dense 8-bit TOPS from data sheets",
@@ -95,7 +97,7 @@ COMPUTE_EQUIVALENT_BASES: Mapping[str, str] = MappingProxyType(
         "measured": "a performance ratio measured on benchmarks by the source",
         "reported": "a performance ratio a publication reports without its measurement "
         "(e.g. CSIS's 60 % of an H100)",
-    }
+    },
 )
 
 #: Possible values of ``FunnelResult.binding_constraint``.

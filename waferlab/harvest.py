@@ -33,7 +33,6 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,7 @@ from waferlab._display import frame, html_table, short_repr
 from waferlab.errors import (
     CalibrationError,
     InvalidParameterError,
+    Registry,
     UnknownNameError,
     check_array,
     check_integer,
@@ -65,13 +65,14 @@ __all__ = [
 FloatOrArray = float | NDArray[np.float64]
 
 #: Models with a harvest formula, and the parameters each accepts.
-HARVEST_MODELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+HARVEST_MODELS: Mapping[str, tuple[str, ...]] = Registry(
+    "model",
     {
         "poisson": (),
         "negative_binomial": ("alpha",),
         "seeds": (),
         "bose_einstein": ("n_layers",),
-    }
+    },
 )
 
 #: Largest ``n_blocks`` the block repair rule accepts.

@@ -21,12 +21,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from waferlab.errors import (
     CalibrationError,
     InvalidParameterError,
+    Registry,
     UnknownNameError,
     check_choice,
     check_real,
@@ -60,7 +60,7 @@ COUNTS: tuple[str, ...] = ("fully-good", "good-or-degraded", "unspecified")
 STATUSES: tuple[str, ...] = ("reported", "forecast")
 
 #: Built-in datasets: name -> file in ``waferlab/data``.
-DATASETS: Mapping[str, str] = MappingProxyType({"csis-2025": "csis-2025.json"})
+DATASETS: Mapping[str, str] = Registry("dataset", {"csis-2025": "csis-2025.json"})
 
 #: Most observations a file may hold. Published yields come by the handful (the
 #: built-in dataset has 8); 10,000 rows keep a full model comparison under a

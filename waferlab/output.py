@@ -21,10 +21,11 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
+
+from waferlab.errors import Registry
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,6 +49,7 @@ __all__ = [
     "group_title",
     "holds_working_directory",
     "html_table",
+    "outside_range_text",
     "save_figure_atomic",
     "short_repr",
     "skipped_groups_text",
@@ -184,6 +186,42 @@ def format_percent(fraction: SupportsFloat, decimals: int = 1) -> str:
     ('20.0 %', '20.24 %', '90 %')
     """
     return f"{100.0 * float(fraction):.{decimals}f} %"
+
+
+def _share_text(fraction: float) -> str:
+    """A share of a distribution's mass, three significant digits (``< 0.01 %`` below)."""
+    if 0.0 < fraction < 1e-4:
+        return "< 0.01 %"
+    return f"{100.0 * fraction:.3g} %"
+
+
+def outside_range_text(name: str, distribution: Any, info: Mapping[str, Any]) -> str:
+    """One line saying how a distribution is held inside its input's valid range.
+
+    ``info`` is an entry of :func:`waferlab.uncertainty.outside_valid_range`.
+
+    Examples
+    --------
+    >>> from waferlab.uncertainty import Normal, ValidRange, outside_valid_range
+    >>> d = Normal(0.3, 0.5, valid=ValidRange(0.0, 1.0))
+    >>> print(outside_range_text("die_yield", d, outside_valid_range({"x": d})["x"]))
+    die_yield: truncated to its valid range in [0, 1]: 35.5 % of Normal(mean=0.3, sd=0.5) is
+    cut (27.4 % below 0, 8.08 % above 1); its quantiles are those of the truncated distribution
+    """
+    sides = ", ".join(
+        f"{_share_text(info[side])} {side} {bound:g}"
+        for side, bound in (("below", info["low"]), ("above", info["high"]))
+        if info[side] > 0.0 and bound is not None
+    )
+    share = _share_text(info["mass_outside"])
+    head = f"{name}: {'clipped' if info['policy'] == 'clip' else 'truncated'} to its valid "
+    head += f"range {info['valid_range']}: "
+    if info["policy"] == "clip":
+        return head + f"{share} of the draws of {distribution!r} fall on its bounds ({sides})"
+    return (
+        head + f"{share} of {distribution!r} is cut ({sides}); its quantiles are those of the "
+        "truncated distribution"
+    )
 
 
 def format_fields(rows: Sequence[tuple[str, str]]) -> str:
@@ -956,13 +994,14 @@ def stage_note(detail: Mapping[str, Any]) -> str:
 
 #: How each binding-constraint code of the engine reads, the same in tables, plots and
 #: the report ("none": no HBM is modelled, so the die supply alone sets the packages).
-BINDING_TEXT: Mapping[str, str] = MappingProxyType(
+BINDING_TEXT: Mapping[str, str] = Registry(
+    "binding_constraint",
     {
         "dies": "die supply (HBM to spare)",
         "hbm": "HBM",
         "packaging": "packaging capacity",
         "none": "die supply (HBM unconstrained)",
-    }
+    },
 )
 
 

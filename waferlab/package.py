@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from waferlab.errors import (
     InvalidParameterError,
     NoSolutionError,
+    UnknownKeyError,
     check_array,
     check_choice,
     check_integer,
@@ -1260,9 +1261,7 @@ def _table(where: str, value: Any) -> Mapping[str, Any]:
 def _known_keys(where: str, table: Mapping[str, Any], allowed: frozenset[str]) -> None:
     for key in table:
         if key not in allowed:
-            raise InvalidParameterError(
-                f"{where}{key}", table[key], "a known key: " + ", ".join(sorted(allowed))
-            )
+            raise UnknownKeyError(where.rstrip("."), key, sorted(allowed))
 
 
 def _renamed(where: str, exc: InvalidParameterError) -> InvalidParameterError:
@@ -1405,9 +1404,11 @@ def package_from_spec(spec: Mapping[str, Any]) -> Package:
 
     Raises
     ------
+    UnknownKeyError
+        For a key the table does not take, naming the table, the key, the
+        valid keys and the nearest one (an :class:`InvalidParameterError`).
     InvalidParameterError
-        Naming the key (``components[1].die.width_mm``) for an unknown key or
-        a value out of range.
+        Naming the key (``components[1].die.width_mm``) for a value out of range.
 
     Examples
     --------

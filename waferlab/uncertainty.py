@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from waferlab.errors import InvalidParameterError, check_choice, check_integer, check_real
+from waferlab.errors import (
+    InvalidParameterError,
+    Registry,
+    UnknownNameError,
+    check_choice,
+    check_integer,
+    check_real,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BINS",
     "DISTRIBUTIONS",
+    "MAX_MASS_OUTSIDE",
     "OUT_OF_RANGE_POLICIES",
     "SAMPLING_METHODS",
     "Z_95",
@@ -48,6 +56,7 @@ __all__ = [
     "Histogram",
     "Lognormal",
     "Normal",
+    "OutsideRangeError",
     "Pert",
     "SobolResult",
     "StreamedOutput",
@@ -58,6 +67,7 @@ __all__ = [
     "ValidRange",
     "correlation_matrix",
     "model_outputs",
+    "outside_valid_range",
     "parse_correlations",
     "parse_distribution",
     "parse_distributions",
@@ -87,9 +97,11 @@ DEFAULT_PROBABILITIES = (0.05, 0.5, 0.95)
 #: The tail mass a distribution may leave outside its valid range under "reject".
 REJECT_TAIL = 0.001
 
-#: The least mass a distribution must have inside its valid range (else truncation
-#: would be numerically meaningless: the range is not where the distribution is).
-MIN_MASS_IN_RANGE = 1e-6
+#: The largest share of a distribution's mass that may lie outside its input's valid
+#: range. Truncating (or clipping) more would change the distribution more than it
+#: keeps of it: a range that is mostly outside the input's values is a mistake (a sign
+#: slip, a percentage for a fraction), not a judgement to be truncated silently.
+MAX_MASS_OUTSIDE = 0.5
 
 Policy: TypeAlias = Literal["truncate", "clip", "reject"]
 Method: TypeAlias = Literal["mc", "lhs", "sobol"]
@@ -97,6 +109,71 @@ Model: TypeAlias = Callable[[Mapping[str, Any]], Any]
 
 
 # --------------------------------------------------------------------------- ranges
+
+
+def _share(x: float) -> str:
+    """A share of a distribution's mass as a percentage (three significant digits)."""
+    if 0.0 < x < 1e-4:
+        return "< 0.01 %"
+    return f"{100.0 * x:.3g} %"
+
+
+class OutsideRangeError(InvalidParameterError):
+    """More than :data:`MAX_MASS_OUTSIDE` of a distribution lies outside its valid range.
+
+    Attributes
+    ----------
+    distribution : object
+        The distribution, unbounded (its ``repr`` names its parameters).
+    valid_range : ValidRange
+        The input's valid range.
+    below, above : float
+        The shares of the distribution's mass below and above the range.
+    key : str or None
+        The input, when known (:func:`parse_distribution` names it).
+
+    Examples
+    --------
+    >>> try:
+    ...     Uniform(-100.0, 1.0, valid=ValidRange(0.0))
+    ... except OutsideRangeError as err:
+    ...     print(err)
+    Uniform(low=-100, high=1) lies 99 % outside the valid range >= 0 (99 % below 0); at most
+    half of a distribution may lie outside its input's valid range
+    """
+
+    def __init__(
+        self,
+        distribution: Any,
+        valid: ValidRange,
+        below: float,
+        above: float,
+        key: str | None = None,
+    ) -> None:
+        self.distribution = distribution
+        self.valid_range = valid
+        self.below = below
+        self.above = above
+        self.key = key
+        super().__init__(
+            key or "valid", str(valid), "a range holding at least half of the distribution's mass"
+        )
+        outside = below + above
+        how = "entirely" if outside > 1.0 - 1e-6 else _share(outside)  # under a millionth in
+        sides = [
+            f"{_share(share)} {side} {bound:g}"
+            for share, side, bound in ((below, "below", valid.low), (above, "above", valid.high))
+            if share > 0.0 and bound is not None
+        ]
+        span = ""
+        if isinstance(distribution, Normal | Lognormal):
+            p5, p95 = distribution._raw_ppf(np.array([0.05, 0.95]))
+            span = f", 90 % of it in [{p5:.4g}, {p95:.4g}],"
+        self.args = (
+            f"{key + ': ' if key else ''}{distribution!r}{span} lies {how} outside the valid "
+            f"range {valid} ({', '.join(sides)}); at most half of a distribution may lie "
+            "outside its input's valid range",
+        )
 
 
 @dataclass(frozen=True)
@@ -202,13 +279,8 @@ class _Continuous:
         if not isinstance(self.valid, ValidRange):
             raise InvalidParameterError("valid", self.valid, "a ValidRange")
         lo, hi = self._cdf_bounds()
-        if not hi - lo >= MIN_MASS_IN_RANGE:
-            raise InvalidParameterError(
-                "valid",
-                str(self.valid),
-                "a range holding at least a millionth of the distribution's mass",
-                f"{self!r} has {max(hi - lo, 0.0):.3g} there",
-            )
+        if self.out_of_range != "reject" and lo + (1.0 - hi) > MAX_MASS_OUTSIDE:
+            raise OutsideRangeError(replace(self, valid=_UNBOUNDED), self.valid, lo, 1.0 - hi)
         if self.out_of_range == "reject":
             outside_low, outside_high = lo, 1.0 - hi
             if outside_low > REJECT_TAIL or outside_high > REJECT_TAIL:
@@ -224,6 +296,22 @@ class _Continuous:
         lo = 0.0 if self.valid.low is None else self._raw_cdf(self.valid.low)
         hi = 1.0 if self.valid.high is None else self._raw_cdf(self.valid.high)
         return lo, hi
+
+    @property
+    def mass_outside(self) -> tuple[float, float]:
+        """The shares of the distribution's mass below and above its valid range.
+
+        That mass is cut (``out_of_range = "truncate"`` or ``"reject"``) or drawn at
+        the bounds (``"clip"``); at most :data:`MAX_MASS_OUTSIDE` of it in all.
+
+        Examples
+        --------
+        >>> below, above = Normal(0.3, 0.5, valid=ValidRange(0.0, 1.0)).mass_outside
+        >>> round(below, 4), round(above, 4)  # Φ(-0.6), 1 - Φ(1.4)
+        (0.2743, 0.0808)
+        """
+        lo, hi = self._cdf_bounds()
+        return lo, 1.0 - hi
 
     def ppf(self, u: ArrayLike) -> NDArray[np.float64]:
         """Return the value at each cumulative probability ``u`` (vectorised).
@@ -629,6 +717,11 @@ class Discrete:
         """The 95th percentile."""
         return self.quantile(0.95)
 
+    @property
+    def mass_outside(self) -> tuple[float, float]:
+        """Always ``(0.0, 0.0)``: every value lies in the valid range (checked)."""
+        return 0.0, 0.0
+
     def within(self, valid: ValidRange, out_of_range: Policy | None = None) -> Discrete:
         """Return a copy whose values are checked against ``valid``."""
         return replace(self, valid=valid)
@@ -641,14 +734,17 @@ class Discrete:
 # --------------------------------------------------------------------------- parsing
 
 #: Scenario-file forms of each distribution: name → accepted key sets.
-DISTRIBUTIONS: Mapping[str, tuple[frozenset[str], ...]] = {
-    "lognormal": (frozenset({"p5", "p95"}), frozenset({"median", "sigma"})),
-    "normal": (frozenset({"p5", "p95"}), frozenset({"mean", "sd"})),
-    "uniform": (frozenset({"low", "high"}),),
-    "triangular": (frozenset({"low", "mode", "high"}),),
-    "pert": (frozenset({"low", "mode", "high"}), frozenset({"low", "mode", "high", "shape"})),
-    "discrete": (frozenset({"values"}), frozenset({"values", "weights"})),
-}
+DISTRIBUTIONS: Mapping[str, tuple[frozenset[str], ...]] = Registry(
+    "distribution",
+    {
+        "lognormal": (frozenset({"p5", "p95"}), frozenset({"median", "sigma"})),
+        "normal": (frozenset({"p5", "p95"}), frozenset({"mean", "sd"})),
+        "uniform": (frozenset({"low", "high"}),),
+        "triangular": (frozenset({"low", "mode", "high"}),),
+        "pert": (frozenset({"low", "mode", "high"}), frozenset({"low", "mode", "high", "shape"})),
+        "discrete": (frozenset({"values"}), frozenset({"values", "weights"})),
+    },
+)
 
 _FORM_HELP = (
     "a table with one distribution, e.g. { lognormal = { p5 = 0.15, p95 = 0.40 } }; "
@@ -708,7 +804,9 @@ def parse_distribution(
     if policy not in OUT_OF_RANGE_POLICIES:
         raise InvalidParameterError(f"{key}.out_of_range", policy, "one of truncate, clip, reject")
     names = [k for k in spec if k != "out_of_range"]
-    if len(names) != 1 or names[0] not in DISTRIBUTIONS:
+    if len(names) == 1 and names[0] not in DISTRIBUTIONS:
+        raise UnknownNameError(key, names[0], DISTRIBUTIONS, what=f"{key} distribution")
+    if len(names) != 1:
         raise InvalidParameterError(key, dict(spec), _FORM_HELP)
     name = names[0]
     params = spec[name]
@@ -723,6 +821,10 @@ def parse_distribution(
     }
     try:
         return _build(name, params, kwargs)
+    except OutsideRangeError as err:
+        raise OutsideRangeError(
+            err.distribution, err.valid_range, err.below, err.above, key=key
+        ) from None
     except InvalidParameterError as err:
         raise InvalidParameterError(
             f"{where}.{err.parameter}", err.value, err.allowed, err.detail
@@ -759,6 +861,46 @@ def _build(name: str, p: Mapping[str, Any], kwargs: dict[str, Any]) -> Distribut
     return Discrete(
         tuple(values), None if weights is None else tuple(weights), valid=kwargs["valid"]
     )
+
+
+def outside_valid_range(distributions: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The distributions whose valid range cuts (or clips) some of their mass, and how much.
+
+    Parameters
+    ----------
+    distributions : mapping of str to Distribution
+
+    Returns
+    -------
+    dict
+        Input name -> ``{"policy", "valid_range", "low", "high", "mass_outside",
+        "below", "above"}`` (the policy that holds the distribution in its range, the
+        range as text and its bounds, and the shares of the untruncated distribution's
+        mass outside, below and above it), for every distribution with mass outside its
+        range; the others are left out.
+
+    Examples
+    --------
+    >>> d = {"die_yield": Normal(0.3, 0.5, valid=ValidRange(0.0, 1.0)),
+    ...      "packaging_yield": Uniform(0.6, 0.9, valid=ValidRange(0.0, 1.0))}
+    >>> info = outside_valid_range(d)
+    >>> list(info), info["die_yield"]["policy"], round(info["die_yield"]["mass_outside"], 3)
+    (['die_yield'], 'truncate', 0.355)
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, d in distributions.items():
+        below, above = getattr(d, "mass_outside", (0.0, 0.0))
+        if below + above > 0.0:
+            out[name] = {
+                "policy": getattr(d, "out_of_range", "truncate"),
+                "valid_range": str(d.valid),
+                "low": d.valid.low,
+                "high": d.valid.high,
+                "mass_outside": below + above,
+                "below": below,
+                "above": above,
+            }
+    return out
 
 
 def parse_distributions(

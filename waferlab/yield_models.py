@@ -60,7 +60,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from waferlab._display import html_table, short_repr
-from waferlab.errors import InvalidParameterError, NoSolutionError, UnknownNameError, check_array
+from waferlab.errors import (
+    InvalidParameterError,
+    NoSolutionError,
+    Registry,
+    UnknownNameError,
+    check_array,
+)
 from waferlab.units import MM2_PER_CM2
 
 __all__ = [
@@ -1368,7 +1374,7 @@ _MODELS = (
 #: Every yield model by name, read-only. The CLI builds its choices from it.
 #: ``bose_einstein`` takes the total density D0 over the n layers (the default
 #: convention); ``bose_einstein_per_layer`` the density of each layer.
-YIELD_MODELS: Mapping[str, YieldModel] = MappingProxyType({m.name: m for m in _MODELS})
+YIELD_MODELS: Mapping[str, YieldModel] = Registry("model", {m.name: m for m in _MODELS})
 
 
 def get_model(name: str) -> YieldModel:

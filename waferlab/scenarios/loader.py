@@ -798,8 +798,74 @@ def _build_funnel_inputs(
     try:
         return FunnelInputs.from_dict(values)
     except WaferlabError as exc:
-        table = "timeline" if timeline and _named(exc) in timeline else "parameters"
+        named_key = _named(exc)
+        if timeline and named_key is not None and named_key in timeline:
+            said = _timeline_range_text(values, named_key, timeline[named_key], exc, start_month)
+            if said is not None:
+                raise ScenarioError(f"{label}: [timeline] {said}") from exc
+        table = "timeline" if timeline and named_key in timeline else "parameters"
         raise ScenarioError(f"{label}: [{table}] {_one_line(exc)}") from exc
+
+
+def _timeline_range_text(
+    values: Mapping[str, Any], key: str, spec: Any, exc: WaferlabError, start_month: Any
+) -> str | None:
+    """Say what of a ``[timeline]`` entry is out of range, in the numbers the user wrote.
+
+    The library checks the monthly series built from the entry and names its first
+    value out of range, which for a ramp or between dated points is a number the user
+    never wrote. This names instead the entry's own numbers that the library refuses
+    (a dated point ``"2025-12" = 1.3``, a ramp's ``end``), asked of the library one
+    at a time, or, for a list, the month; when every number is in range but the
+    series leaves it, the month where it first does. None if the error is not about
+    the series' range.
+    """
+    from waferlab.funnel import FunnelInputs
+    from waferlab.timeline import format_month, parse_month
+
+    series = values.get(key)
+    value = getattr(exc, "value", None)
+    allowed = getattr(exc, "allowed", None)
+    if not isinstance(series, np.ndarray) or not isinstance(value, float) or not allowed:
+        return None
+    flat = series.reshape(-1)
+    where = np.flatnonzero(flat == value)
+    if where.size == 0:
+        return None
+    month = int(where[0]) % (flat.size if series.ndim == 1 else series.shape[-1])
+    when = f"month {month + 1}"
+    if isinstance(start_month, str):
+        when += f" ({format_month(parse_month(start_month) + month)})"
+    if isinstance(spec, list | tuple):
+        return f"{key}: {when} = {spec[month]!r} must be {allowed}"
+
+    def refused(number: Any) -> bool:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return False
+        try:
+            FunnelInputs.from_dict({**values, key: number})
+        except InvalidParameterError as probe:
+            return probe.parameter == key
+        except WaferlabError:
+            return False
+        return False
+
+    if isinstance(spec, Mapping) and ("shape" in spec or "learning" in spec):
+        numbers = [(name, spec[name]) for name in ("start", "end", "floor") if name in spec]
+    elif isinstance(spec, Mapping):
+        numbers = [(f'"{date}"', v) for date, v in spec.items() if date != "interpolation"]
+    else:
+        numbers = []
+    bad = [f"{name} = {number!r}" for name, number in numbers if refused(number)]
+    if bad:
+        shown = bad[:3] + ([f"{len(bad) - 3} more"] if len(bad) > 3 else [])
+        each = " each" if len(bad) > 1 else ""
+        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+        return f"{key}: {listed} must{each} be {allowed}"
+    return (
+        f"{key} must be {allowed}, but the series built from its entry reaches "
+        f"{value:.6g} in {when}"
+    )
 
 
 def _named(exc: WaferlabError) -> str | None:
@@ -851,7 +917,7 @@ class _Document:
 
     path: Path
     name: str
-    description: str
+    description: str | None  # None: a child that leaves it to _child_description
     inherits: str | None
     notes: str
     parameters: dict[str, Any]
@@ -946,9 +1012,16 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
                 f"{path}: unknown top-level key {key!r}{_suggest(key, TOP_LEVEL_KEYS)} "
                 f"(valid: {', '.join(TOP_LEVEL_KEYS)})"
             )
-    for key in ("name", "description"):
-        if key not in doc:
-            raise ScenarioError(f"{path}: missing required key {key!r}")
+    # a child (inherits) may leave out its description; everything else needs both
+    required = ("name",) if "inherits" in doc else ("name", "description")
+    missing = [key for key in required if key not in doc]
+    if missing:
+        keys = " and ".join(repr(key) for key in missing)
+        plural = "s" if len(missing) > 1 else ""
+        hint = ""
+        if "description" in missing:
+            hint = " (only a file with inherits may omit the description)"
+        raise ScenarioError(f"{path}: missing required top-level key{plural} {keys}{hint}")
     for key in ("name", "description", "inherits", "chip", "process", "notes"):
         if key in doc and not isinstance(doc[key], str):
             raise ScenarioError(f"{path}: {key} must be a string, got {_type_name(doc[key])}")
@@ -1024,7 +1097,7 @@ def _parse(path: Path, doc: Mapping[str, Any]) -> _Document:
     return _Document(
         path=path,
         name=doc["name"].strip(),
-        description=" ".join(doc["description"].split()),
+        description=" ".join(doc["description"].split()) if "description" in doc else None,
         inherits=doc.get("inherits"),
         notes=doc.get("notes", "").strip(),
         parameters=tables["parameters"],
@@ -1132,6 +1205,31 @@ def _is_distribution(spec: Mapping[str, Any]) -> bool:
     return any(key in DISTRIBUTIONS or key in ("out_of_range", CALIBRATED) for key in spec)
 
 
+def _unknown_distribution(spec: Mapping[str, Any]) -> str | None:
+    """The key of ``spec`` standing where a distribution's name belongs, if no such name.
+
+    ``{ gamma = { k = 1 } }`` and ``{ gamma = ..., out_of_range = "clip" }`` are
+    distributions with an unknown name (a table of numbers under a name, or a
+    policy beside it); ``{ end = { uniform = {...} } }`` names a number of a
+    ``[timeline]`` entry and is read further.
+    """
+    from waferlab.uncertainty import DISTRIBUTIONS
+
+    names = [k for k in spec if k != "out_of_range"]
+    if CALIBRATED in spec or any(n in DISTRIBUTIONS for n in names):
+        return None
+    for name in names:
+        params = spec[name]
+        numbers_only = (
+            isinstance(params, Mapping)
+            and bool(params)
+            and not any(isinstance(v, Mapping) for v in params.values())
+        )
+        if numbers_only or "out_of_range" in spec:
+            return str(name)
+    return None
+
+
 #: The form of a yield model drawn from a calibration's feasible set.
 CALIBRATED = "from_calibration"
 #: Keys of that form.
@@ -1192,6 +1290,14 @@ def _flatten_distributions(path: Path, table: Mapping[str, Any]) -> dict[str, An
             raise ScenarioError(
                 f"{path}: [distributions] {prefix} must be a table with one distribution, e.g. "
                 f"{{ lognormal = {{ p5 = 0.15, p95 = 0.40 }} }}, got {_type_name(spec)}"
+            )
+        unknown = _unknown_distribution(spec)
+        if unknown is not None:
+            from waferlab.uncertainty import DISTRIBUTIONS
+
+            raise ScenarioError(
+                f"{path}: [distributions] {prefix}: unknown distribution {unknown!r}; one of "
+                f"{', '.join(DISTRIBUTIONS)}{_suggest(unknown, DISTRIBUTIONS)}"
             )
         if _is_distribution(spec) or not spec:
             out[prefix] = dict(spec)
@@ -1554,6 +1660,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
     timeline: dict[str, Any] = {}
     distributions: dict[str, Any] = {}
     correlations: list[dict[str, Any]] = []
+    parent_name = ""
     if doc.inherits is not None:
         parent_path, parent_builtin = _resolve_parent(path, doc.inherits, builtin)
         seen = (*chain, resolved)
@@ -1563,6 +1670,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
                 f"{path}: inherits = {doc.inherits!r} closes an inheritance cycle: {names}"
             )
         parent = _load_chain(parent_path, parent_builtin, seen)
+        parent_name = parent.name
         parameters.update(parent.parameters)
         costs.update(parent.costs)
         sources.update(parent.sources)
@@ -1636,7 +1744,7 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
             sources[DISTRIBUTION_SOURCE_PREFIX + key] = NO_SOURCE
     return Scenario(
         name=doc.name,
-        description=doc.description,
+        description=doc.description or _child_description(doc, parent_name),
         path=path,
         parameters=parameters,
         sources=sources,
@@ -1649,6 +1757,33 @@ def _load_chain(path: Path, builtin: bool, chain: tuple[Path, ...]) -> Scenario:
         distributions=distributions,
         correlations=correlations,
     )
+
+
+def _child_description(doc: _Document, parent: str) -> str:
+    """The description of a child file that gives none: its parent and what it changes.
+
+    Not the parent's description, which describes the parent's numbers.
+
+    Examples
+    --------
+    >>> doc = _Document(Path("c.toml"), "c", None, "p", "", {"die_yield": 0.3}, {}, {}, {})
+    >>> _child_description(doc, "p")
+    'Based on p; sets die_yield.'
+    """
+    changes = []
+    if doc.chip is not None or doc.process is not None:
+        named = [f"{k} {v}" for k, v in (("chip", doc.chip), ("process", doc.process)) if v]
+        changes.append("takes " + " and ".join(named))
+    keys = [*doc.parameters, *doc.costs, *doc.timeline]
+    if keys:
+        changes.append("sets " + ", ".join(keys))
+    if doc.distributions:
+        changes.append("ranges on " + ", ".join(doc.distributions))
+    if doc.correlations is not None:
+        changes.append("its own correlations")
+    if not changes:
+        return f"Based on {parent}, unchanged."
+    return f"Based on {parent}; " + "; ".join(changes) + "."
 
 
 def _is_file(path: Path) -> bool:
@@ -1694,7 +1829,8 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
         If ``name_or_path`` is neither a built-in name nor a path-like string
         (the message lists the built-in names).
     InvalidParameterError
-        If a path is given that is not an existing file.
+        If a path is given that is not an existing file, or ``name_or_path``
+        is neither a string nor a path-like object.
     ScenarioError
         If the file is malformed; the message names the file, the key and
         what is wrong (TOML syntax with its line, unknown keys with the nearest
@@ -1713,6 +1849,14 @@ def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:
     >>> s.sources["die_yield"][:9]
     'CSIS 2025'
     """
+    if not isinstance(name_or_path, str | os.PathLike) or isinstance(
+        os.fspath(name_or_path), bytes
+    ):
+        raise InvalidParameterError(
+            "name_or_path",
+            name_or_path,
+            "a built-in scenario name or the path of a .toml file (a str or os.PathLike)",
+        )
     text = os.fspath(name_or_path)
     if not isinstance(name_or_path, os.PathLike) and text in list_scenarios():
         path, builtin = _builtin_dir() / f"{text}.toml", True
