@@ -86,6 +86,203 @@ def _finish_bar_axes(ax: Axes) -> None:
         ax.spines[side].set_visible(False)
 
 
+# --------------------------------------------------------------------------- label placement
+
+
+class _Label:
+    """A text label of one marker: the annotation and the marker's extent.
+
+    The marker spans ``x`` and ``y_low`` … ``y_high`` in data coordinates,
+    widened by ``half_width_pt`` and ``half_height_pt`` points on each side (a
+    round marker: its radius; a range bar: half its cap).
+    """
+
+    __slots__ = ("arrow", "half_height_pt", "half_width_pt", "note", "x", "y_high", "y_low")
+
+    def __init__(
+        self,
+        note: Any,
+        x: float,
+        y_low: float,
+        y_high: float,
+        half_width_pt: float,
+        half_height_pt: float | None = None,
+    ) -> None:
+        self.note = note
+        # the leader line, shown only when the label cannot sit next to its marker
+        self.arrow = (note.arrowprops, note.arrow_patch) if note.arrowprops else None
+        note.arrowprops = note.arrow_patch = None
+        self.x, self.y_low, self.y_high = x, y_low, y_high
+        self.half_width_pt = half_width_pt
+        self.half_height_pt = half_width_pt if half_height_pt is None else half_height_pt
+
+    def marker_box(self, ax: Axes) -> Any:
+        """The marker's box in display pixels."""
+        from matplotlib.transforms import Bbox
+
+        scale = ax.figure.dpi / 72.0
+        (x0, y0), (x1, y1) = ax.transData.transform([(self.x, self.y_low), (self.x, self.y_high)])
+        dx, dy = self.half_width_pt * scale, self.half_height_pt * scale
+        return Bbox.from_extents(
+            min(x0, x1) - dx, min(y0, y1) - dy, max(x0, x1) + dx, max(y0, y1) + dy
+        )
+
+
+def _overlap_area(a: Any, b: Any) -> float:
+    """Area [px²] shared by two boxes (0 when they only touch)."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return width * height if width > 0 and height > 0 else 0.0
+
+
+def _distance(a: Any, b: Any) -> float:
+    """Gap [px] between two boxes (0 when they touch or overlap)."""
+    dx = max(a.x0 - b.x1, b.x0 - a.x1, 0.0)
+    dy = max(a.y0 - b.y1, b.y0 - a.y1, 0.0)
+    return float((dx * dx + dy * dy) ** 0.5)
+
+
+def _outside_area(box: Any, frame: Any) -> float:
+    """Area [px²] of ``box`` that lies outside ``frame``."""
+    return box.width * box.height - _overlap_area(box, frame)
+
+
+def _candidate_boxes(
+    marker: Any, width: float, height: float, gap: float
+) -> list[tuple[float, float, int]]:
+    """Lower-left corners (x, y) of label boxes around ``marker``, preferred first, and their ring.
+
+    Ring 0 touches the marker: beside it (centred, then slid up or down),
+    at its corners, above or below it. Rings 1 and 2 lie farther out (the
+    label then gets a leader line).
+    """
+    cx, cy = 0.5 * (marker.x0 + marker.x1), 0.5 * (marker.y0 + marker.y1)
+    out = []
+    for ring, g in enumerate((gap, 4.0 * gap, 8.0 * gap)):
+        right, left = marker.x1 + g, marker.x0 - g - width
+        top, bottom = marker.y1 + g, marker.y0 - g - height
+        middle, centre = cy - 0.5 * height, cx - 0.5 * width
+        spots = [(right, middle), (left, middle)]
+        for shift in (0.5, -0.5, 1.0, -1.0):
+            spots += [(right, middle + shift * height), (left, middle + shift * height)]
+        spots += [(right, top - g), (right, bottom + g), (left, top - g), (left, bottom + g)]
+        spots += [(centre, top), (centre, bottom)]
+        for shift in (0.25, -0.25, 0.5, -0.5):
+            spots += [(centre + shift * width, top), (centre + shift * width, bottom)]
+        out += [(x, y, ring) for x, y in spots]
+    return out
+
+
+def _place_labels(ax: Axes, labels: Sequence[_Label], renderer: Any = None) -> None:
+    """Put each label next to its marker, clear of the other labels, markers and the legend.
+
+    Each label takes the nearest free spot around its own marker (beside it,
+    above, below or at a corner), inside the axes and, where it can, off the
+    curves; the labels with the fewest free spots are placed first. A label
+    that has no free spot next to its marker goes a little farther out, with
+    a thin leader line to it.
+    """
+    if not labels:
+        return
+    from matplotlib.transforms import Bbox
+
+    figure = ax.figure
+    renderer = renderer or figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    scale = figure.dpi / 72.0  # pixels per point
+    gap = 4.0 * scale
+    frame = ax.get_window_extent(renderer)
+    markers = [label.marker_box(ax) for label in labels]
+    legend = ax.get_legend()
+    fixed = [legend.get_window_extent(renderer)] if legend is not None else []
+    curves = []
+    for line in ax.get_lines():
+        path: Any = line.get_path()
+        if line.get_linestyle() not in ("None", "none", "") and len(path.vertices) > 1:
+            curves.append(line.get_transform().transform_path(path))
+
+    sizes = []
+    for label in labels:
+        note = label.note
+        note.set_horizontalalignment("left")
+        note.set_verticalalignment("bottom")
+        note.arrowprops = note.arrow_patch = None
+        box = note.get_window_extent(renderer)
+        patch = note.get_bbox_patch()
+        pad = patch.get_boxstyle().pad * note.get_size() * scale if patch is not None else 0.0
+        sizes.append((box.width + 2 * pad, box.height + 2 * pad, pad))
+
+    def spots(i: int, placed: Sequence[Any]) -> list[tuple[float, float, int, Any]]:
+        width, height, _ = sizes[i]
+        others = [box for k, box in enumerate(markers) if k != i]
+        found = []
+        for order, (x, y, ring) in enumerate(_candidate_boxes(markers[i], width, height, gap)):
+            box = Bbox.from_bounds(x, y, width, height)
+            hard = _outside_area(box, frame)
+            hard += sum(_overlap_area(box, other) for other in (*others, *fixed, *placed))
+            # off the curves where it can; a curve under the label's white box still shows
+            soft = 5.0 * sum(int(curve.intersects_bbox(box, filled=False)) for curve in curves)
+            # nearer its own marker than any other, so that it cannot be read as theirs
+            own = _distance(box, markers[i])
+            soft += 40.0 * sum(1 for other in others if _distance(box, other) < own + 1.5 * gap)
+            found.append((hard, 30.0 * ring + soft + 0.01 * order, ring, box))
+        return sorted(found, key=lambda s: (s[0] > 0.5, s[0], s[1]))
+
+    free = [sum(1 for s in spots(i, []) if s[0] <= 0.5) for i in range(len(labels))]
+    placed: list[Any] = []
+    for i in sorted(range(len(labels)), key=lambda k: free[k]):
+        label, (_, _, pad) = labels[i], sizes[i]
+        _, _, ring, box = spots(i, placed)[0]
+        placed.append(box)
+        ax_x, ax_y = ax.transData.transform((label.x, 0.5 * (label.y_low + label.y_high)))
+        label.note.xy = (label.x, 0.5 * (label.y_low + label.y_high))
+        label.note.xyann = ((box.x0 + pad - ax_x) / scale, (box.y0 + pad - ax_y) / scale)
+        if ring > 0 and label.arrow is not None:
+            label.note.arrowprops, label.note.arrow_patch = label.arrow
+
+
+def _marker_note(ax: Axes, text: str, xy: tuple[float, float], **style: Any) -> Any:
+    """An annotation for a marker at ``xy`` (data), on a white box, placed by :func:`_place_labels`.
+
+    It carries a thin grey leader line, shown only if the label has to sit
+    away from its marker.
+    """
+    return ax.annotate(
+        text,
+        xy,
+        xytext=(9, 0),
+        textcoords="offset points",
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+        arrowprops={
+            "arrowstyle": "-",
+            "color": "0.5",
+            "linewidth": 0.6,
+            "shrinkA": 0,
+            "shrinkB": 5,
+        },
+        **style,
+    )
+
+
+def _keep_labels_placed(ax: Axes, labels: Sequence[_Label]) -> None:
+    """Place ``labels`` now and again at every draw, so a later layout change keeps them right.
+
+    A figure laid out after plotting (``tight_layout``, a legend outside the
+    axes, another size) moves markers relative to labels whose offsets are in
+    points; an invisible artist drawn before everything else places them anew.
+    """
+    from matplotlib.artist import Artist
+
+    class _Placer(Artist):
+        def draw(self, renderer: Any) -> None:
+            _place_labels(ax, labels, renderer)
+
+    placer = _Placer()
+    placer.set_zorder(-1e9)
+    placer.set_in_layout(False)
+    ax.add_artist(placer)
+    _place_labels(ax, labels)
+
+
 def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None) -> Axes:
     """Plot a funnel: one bar per stage, output solid and loss hatched.
 
@@ -719,6 +916,10 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
 # Yield curves (calibration)
 # --------------------------------------------------------------------------- #
 
+# Curves closer than this everywhere [percentage points of yield] look like one
+# on the page: plot_yield_curves dashes the later one and its legend entry says so.
+_COINCIDENT_POINTS = 0.5
+
 
 def plot_yield_curves(
     models: Any,
@@ -773,8 +974,19 @@ def plot_yield_curves(
     Notes
     -----
     Each curve is ``die_yield(model, A, **parameters)`` in percent; the
-    legend names the model and its parameters ("Murphy, D0 = 0.116 /cm²"),
-    prefixed with the process when a calibration was fitted to one process.
+    legend (below the axes, clear of the data) names the model and its
+    parameters ("Murphy, D0 = 0.116 /cm²"), prefixed with the process when a
+    calibration was fitted to one process. Curves that lie on top of each
+    other stay distinguishable: one within half a percentage point of an
+    earlier curve over the whole range is dashed, so the earlier one shows
+    through, and its legend entry says which curve it covers ("… (dashed: on
+    Seeds)"); the same curve again (same label) is drawn once.
+
+    Each observation's label sits next to its own marker (beside, above,
+    below or at a corner), nearer to it than to any other marker, inside the
+    axes, clear of the other labels and markers and, where it can, of the
+    curves. Labels are placed again at every draw, so a layout made after
+    plotting (``tight_layout``, another figure size) keeps them in place.
 
     Examples
     --------
@@ -859,21 +1071,26 @@ def plot_yield_curves(
 
     ax = _new_axes(ax, figsize=(8.0, 5.5))
     styles = ["-", "--", "-.", ":"]
+    drawn: list[tuple[str, Any]] = []  # (legend label, percent yields) of the curves drawn
     for k, (model, parameters, curve_label) in enumerate(curves):
-        y = np.asarray(die_yield(model, areas, **parameters), dtype=float)
-        ax.plot(
-            areas,
-            100.0 * y,
-            color=f"C{k % 10}",
-            linestyle=styles[(k // 10) % len(styles)] if len(curves) <= 10 else styles[k % 4],
-            linewidth=1.8,
-            label=curve_label,
-        )
+        y = 100.0 * np.asarray(die_yield(model, areas, **parameters), dtype=float)
+        style: Any = styles[(k // 10) % len(styles)] if len(curves) <= 10 else styles[k % 4]
+        # A curve on top of an earlier one stays distinguishable: the same curve
+        # again (same label) is drawn once; one within _COINCIDENT_POINTS of it
+        # everywhere is dashed, so the earlier one shows through, and says so.
+        gaps = [(name, float(np.max(np.abs(y - other)))) for name, other in drawn]
+        under = next((name for name, gap in gaps if gap < _COINCIDENT_POINTS), None)
+        if under == curve_label:
+            continue
+        if under is not None:
+            style = (0, (5, 4))
+            curve_label += f" (dashed: on {under.split(',')[0].split(': ')[-1]})"
+        drawn.append((curve_label, y))
+        ax.plot(areas, y, color=f"C{k % 10}", linestyle=style, linewidth=1.8, label=curve_label)
 
     x_low, x_high = float(areas[0]), float(areas[-1])
-    span_log = np.log(x_high / max(x_low, 1e-12)) if log_area else 0.0
     labelled: set[str] = set()
-    annotations = []
+    annotations: list[_Label] = []
     for obs in points:
         solid = obs.counts == "fully-good" and obs.status == "reported"
         kind = ("published yield" if obs.is_point else "published range") + (
@@ -908,28 +1125,15 @@ def plot_yield_curves(
                 label=label,
                 zorder=5,
             )
-        if log_area:
-            near_right = np.log(obs.die_area_mm2 / max(x_low, 1e-12)) > 0.8 * span_log
-        else:
-            near_right = obs.die_area_mm2 > x_low + 0.8 * (x_high - x_low)
-        note = ax.annotate(
-            f"{obs.name} ({obs.yield_text})",
-            (obs.die_area_mm2, mid),
-            xytext=(-9, 0) if near_right else (9, 0),
-            textcoords="offset points",
-            ha="right" if near_right else "left",
-            va="center",
-            fontsize=8.5,
-            color=color,
-            bbox={
-                "boxstyle": "round,pad=0.2",
-                "facecolor": "white",
-                "edgecolor": "none",
-                "alpha": 0.8,
-            },
-            zorder=6,
-        )
-        annotations.append(note)
+        note = _marker_note(
+            ax, f"{obs.name} ({obs.yield_text})", (obs.die_area_mm2, mid),
+            fontsize=8.5, color=color, zorder=6,
+        )  # fmt: skip
+        if obs.is_point:  # a 7-point marker: 3.5 points and its edge
+            annotations.append(_Label(note, obs.die_area_mm2, mid, mid, 4.5))
+        else:  # the bar from the low to the high yield, its caps 6 points each side
+            low, high = 100.0 * obs.yield_low, 100.0 * obs.yield_high
+            annotations.append(_Label(note, obs.die_area_mm2, low, high, 6.5, 1.5))
 
     if log_area:
         ax.set_xscale("log")
@@ -947,39 +1151,8 @@ def plot_yield_curves(
     if curves or points:
         # Below the axes: a legend inside would cover curves, points and their labels.
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, frameon=False)
-    markers = [(o.die_area_mm2, 100.0 * 0.5 * (o.yield_low + o.yield_high)) for o in points]
-    _separate_labels(ax, annotations, markers)
+    _keep_labels_placed(ax, annotations)
     return ax
-
-
-def _separate_labels(
-    ax: Axes, annotations: list[Any], markers: Sequence[tuple[float, float]] = ()
-) -> None:
-    """Move text labels up, lowest first, until none overlaps another label or a marker.
-
-    ``markers`` are data points (x, y) whose marker a label must not cover.
-    """
-    if not annotations:
-        return
-    from matplotlib.transforms import Bbox
-
-    figure = ax.figure
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    points_per_pixel = 72.0 / figure.dpi
-    radius = 5.0 / points_per_pixel  # a 7-point marker and a little room, in pixels
-    placed: list[Any] = []
-    for x, y in markers:
-        px, py = ax.transData.transform((x, y))
-        placed.append(Bbox.from_extents(px - radius, py - radius, px + radius, py + radius))
-    for note in sorted(annotations, key=lambda a: a.xy[1]):
-        for _ in range(len(annotations) + 1):
-            box = note.get_window_extent(renderer)
-            clash = next((other for other in placed if box.overlaps(other)), None)
-            if clash is None:
-                break
-            dx, dy = note.xyann
-            note.xyann = (dx, dy + (clash.y1 - box.y0 + 2.0) * points_per_pixel)
-        placed.append(note.get_window_extent(renderer))
 
 
 def plot_simulated_wafer(
