@@ -25,7 +25,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from waferlab.calibration import Observation, fit_yield_model, load_dataset, select
-from waferlab.plotting import plot_yield_curves
+from waferlab.funnel import FunnelInputs, run_timeline
+from waferlab.plotting import plot_timeline, plot_yield_curves
 
 D0 = "defect_density_per_cm2"
 DATA = load_dataset("csis-2025")
@@ -197,3 +198,102 @@ def test_calibrate_plot_puts_at_most_two_panels_in_a_row(monkeypatch: Any) -> No
     assert len(columns) == 2
     for ax in axes:
         _legend_clear(ax)
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def _ramp(start: str = "2025-01", months: int = 36) -> Any:
+    from waferlab.timeline import monthly
+
+    return run_timeline(
+        FunnelInputs(
+            wafer_starts_per_month=monthly(np.linspace(20_000, 50_000, months)),
+            months=months, start_month=start, gross_dies_per_wafer=80, die_yield=0.2,
+            dies_per_package=2, packaging_yield=0.75,
+        )
+    )  # fmt: skip
+
+
+def _cumulative_panel(ax: Any) -> Any:
+    (other,) = [a for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]
+    return other
+
+
+def _published_marks(ax: Any) -> list[Any]:
+    return [line for line in ax.get_lines() if line.get_marker() == "D"]
+
+
+def test_timeline_has_two_panels_one_scale_each() -> None:
+    timeline = _ramp()
+    ax = plot_timeline(timeline, by="month", published=[("2025", 805_000, "ascend_units_2025")])
+    renderer = _draw(ax)
+    cumulative = _cumulative_panel(ax)
+    # no twin axes: each panel has its own area, per period above the cumulative one
+    top, bottom = ax.get_window_extent(renderer), cumulative.get_window_extent(renderer)
+    assert not _overlaps(top, bottom) and top.y0 > bottom.y1
+    assert len(ax.figure.axes) == 2
+    assert ax.get_ylabel() == "finished units per month"
+    assert cumulative.get_ylabel() == "cumulative finished units"
+    # the bars' heights are the monthly units; the line, their running total
+    heights = [p.get_height() for p in ax.patches if p.get_width() == pytest.approx(0.8)]
+    np.testing.assert_allclose(heights, timeline.final_units[0])
+    (line,) = [x for x in cumulative.get_lines() if len(x.get_xdata()) == 36]
+    np.testing.assert_allclose(line.get_ydata(), np.cumsum(timeline.final_units[0]))
+    # the published 805,000 is a marker of the cumulative panel only
+    assert _published_marks(ax) == []
+    (mark,) = _published_marks(cumulative)
+    assert mark.get_xdata()[0] == 11  # 2025-12, the end of the year it counts
+    assert mark.get_ydata()[0] == pytest.approx(805_000)  # nothing before 2025
+
+
+def test_timeline_published_label_compares_the_calendar_year_totals() -> None:
+    timeline = _ramp()
+    ax = plot_timeline(timeline, by="quarter", published=[("2025", 805_000, "ascend_units_2025")])
+    cumulative = _cumulative_panel(ax)
+    model_2025 = float(timeline.final_units[0, :12].sum())
+    (label,) = [t for t in cumulative.texts if "805,000" in t.get_text()]
+    text = label.get_text()
+    assert "ascend_units_2025" in text and "in 2025" in text
+    assert f"{model_2025:,.0f}" in text
+    # the dotted gap runs from the published total to the model's, at the end of 2025
+    (gap,) = [x for x in cumulative.get_lines() if x.get_linestyle() == ":"]
+    assert sorted(gap.get_ydata()) == pytest.approx(sorted([805_000, model_2025]))
+    names = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sum("published" in n for n in names) == 1
+    assert any("cumulative" in n for n in names)
+    renderer = _draw(ax)
+    assert _overlaps(_text_box(label, renderer), cumulative.get_window_extent(renderer))
+
+
+def test_timeline_published_total_stacks_on_the_years_before() -> None:
+    # from 2024-01: the 2025 total is drawn on top of the model's 2024 cumulative count
+    timeline = _ramp("2024-01", 24)
+    ax = plot_timeline(timeline, by="quarter", published=[("2025", 805_000, "ascend_units_2025")])
+    cumulative = _cumulative_panel(ax)
+    before = float(timeline.final_units[0, :12].sum())
+    (mark,) = _published_marks(cumulative)
+    assert mark.get_xdata()[0] == 7  # 2025-Q4
+    assert mark.get_ydata()[0] == pytest.approx(before + 805_000)
+    (label,) = cumulative.texts
+    assert f"{before:,.0f} before 2025" in label.get_text()
+
+
+def test_timeline_leaves_out_a_year_the_horizon_only_partly_covers() -> None:
+    # from 2025-07 the horizon holds half of 2025: no calendar-year comparison for it
+    ax = plot_timeline(_ramp("2025-07", 18), published=[("2025", 805_000, "ascend_units_2025")])
+    assert _published_marks(_cumulative_panel(ax)) == []
+    assert not any("published" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_timeline_splits_a_given_subplot_in_its_own_cell() -> None:
+    _, (left, right) = plt.subplots(1, 2, figsize=(14, 6))
+    out = plot_timeline(_ramp(), by="quarter", ax=right)
+    assert out is right
+    cumulative = _cumulative_panel(out)
+    renderer = _draw(out)
+    cell = left.get_window_extent(renderer)
+    boxes = [panel.get_window_extent(renderer) for panel in (out, cumulative)]
+    assert not _overlaps(*boxes)
+    for box in boxes:
+        assert not _overlaps(box, cell)

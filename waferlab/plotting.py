@@ -427,6 +427,33 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
     return ax
 
 
+def _timeline_panels(ax: Axes | None) -> tuple[Axes, Axes]:
+    """The two panels of a timeline: per period above, cumulative below, sharing x.
+
+    With ``ax`` None, a new 10 × 7.2 inch figure. A given subplot is split in
+    two along its grid cell; any other axes along its box.
+    """
+    ratios = (3.0, 2.0)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(10.0, 7.2))
+        grid = figure.add_gridspec(2, 1, height_ratios=ratios, hspace=0.08)
+        top = figure.add_subplot(grid[0])
+        return top, figure.add_subplot(grid[1], sharex=top)
+    parent = ax.figure
+    spec = ax.get_subplotspec()
+    if spec is not None:
+        inner = spec.subgridspec(2, 1, height_ratios=ratios, hspace=0.08)
+        ax.set_subplotspec(inner[0])
+        return ax, parent.add_subplot(inner[1], sharex=ax)
+    box = ax.get_position()
+    upper = box.height * ratios[0] / sum(ratios)
+    ax.set_position((box.x0, box.y1 - 0.96 * upper, box.width, 0.96 * upper))
+    lower = (box.x0, box.y0, box.width, box.height - upper - 0.04 * box.height)
+    return ax, parent.add_axes(lower, sharex=ax)
+
+
 def plot_timeline(
     result: Any,
     *,
@@ -434,7 +461,7 @@ def plot_timeline(
     ax: Axes | None = None,
     published: list[tuple[str, float, str]] | None = None,
 ) -> Axes:
-    """Plot finished units over time: bars by die source, the cumulative line, bindings.
+    """Plot finished units over time: per period by die source above, cumulative below.
 
     Parameters
     ----------
@@ -443,22 +470,30 @@ def plot_timeline(
     by : {"month", "quarter", "year"}, default "month"
         Period of the bars.
     ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when None.
-    published : list of (period, value, label), optional
-        Published totals for a calendar year ("2025"), drawn on the cumulative
-        axis at the end of that year as the cumulative count up to the year's
-        start plus the published figure.
+        Axes to draw on, split in two panels (a subplot along its grid cell);
+        a new figure when None.
+    published : list of (year, value, label), optional
+        Published calendar-year totals ("2025"). Each is drawn in the
+        cumulative panel at the end of that year, stacked on the model's
+        cumulative count before the year, so that its gap to the model's line
+        is the gap between the two totals for that year; its label gives both.
+        A year not wholly inside the horizon is left out (different spans).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The bar axes; the cumulative line is on a twin axis.
+        The upper panel (finished units per period). The cumulative panel
+        below shares its x axis:
+        ``[a for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]``.
 
     Notes
     -----
-    Bars are finished units per period, split into units built from die-bank
-    dies and from new wafers (bank dies are drawn first). Shaded bands mark the
-    months in which each constraint limited the packages started.
+    Two panels rather than two y axes on one, so that no mark can be read
+    against the wrong scale. Bars are finished units per period, split into
+    units built from die-bank dies and from new wafers (bank dies are drawn
+    first); the line below is the running total. Shaded bands, in both
+    panels, mark the months in which each constraint limited the packages
+    started.
 
     Examples
     --------
@@ -466,9 +501,15 @@ def plot_timeline(
     >>> from waferlab.timeline import monthly
     >>> r = run_timeline(FunnelInputs(wafer_starts_per_month=monthly([1e4, 2e4, 3e4]),
     ...                               months=3, gross_dies_per_wafer=80, die_yield=0.2))
-    >>> plot_timeline(r).get_ylabel()
+    >>> ax = plot_timeline(r)
+    >>> ax.get_ylabel()
     'finished units per month'
+    >>> [a.get_ylabel() for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]
+    ['cumulative finished units']
     """
+    import math
+
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
@@ -480,25 +521,30 @@ def plot_timeline(
     if not isinstance(result, TimelineResult):
         raise InvalidParameterError("result", result, "a TimelineResult from run_timeline")
     check_choice("by", by, ("month", "quarter", "year"))
-    ax = _new_axes(ax, (10.0, 5.6))
+    ax, cum_ax = _timeline_panels(ax)
     labels, values = result.periods(by)
     x = list(range(len(labels)))
     total = values["final_units"][0]
     bank = values.get("final_units_from_die_bank")
     bank_part = bank[0] if bank is not None else 0.0 * total
     new_part = total - bank_part
-    ax.bar(x, new_part, color="#2f6f9f", label="from new wafers", width=0.8)
+    new_colour, bank_colour, line_colour, published_colour = (
+        "#2f6f9f", "#e08e3c", "#222222", "#c0392b",
+    )  # fmt: skip
+    handles: list[Any] = [Patch(color=new_colour)]
+    names = ["from new wafers"]
+    ax.bar(x, new_part, color=new_colour, width=0.8)
     if float(bank_part.sum()) > 0:
-        ax.bar(x, bank_part, bottom=new_part, color="#e08e3c", label="from the die bank", width=0.8)
+        ax.bar(x, bank_part, bottom=new_part, color=bank_colour, width=0.8)
+        handles.append(Patch(color=bank_colour))
+        names.append("from the die bank")
 
-    # bands where each constraint binds (by month, drawn on the period axis)
+    # bands where each constraint binds (by month, drawn on the period axis), in both panels
     _, index = period_labels(by, result.months, result.start_month)
     colours = {"dies": "#fbf3dc", "hbm": "#fbe0dd", "packaging": "#ece8f4"}
     counts: dict[int, int] = {}
-    for month, code in enumerate(result.binding[0]):
-        name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
-        period = int(index[month])
-        counts[period] = counts.get(period, 0) + 1
+    for month in range(result.months):
+        counts[int(index[month])] = counts.get(int(index[month]), 0) + 1
     seen: set[str] = set()
     for month, code in enumerate(result.binding[0]):
         name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
@@ -508,79 +554,78 @@ def plot_timeline(
         size = counts[period]
         position = sum(1 for m in range(month) if int(index[m]) == period)
         left = period - 0.5 + position / size
-        ax.axvspan(left, left + 1.0 / size, color=colours[name], zorder=0, linewidth=0)
+        for panel in (ax, cum_ax):
+            panel.axvspan(left, left + 1.0 / size, color=colours[name], zorder=0, linewidth=0)
         seen.add(name)
 
-    twin = ax.twinx()
     cumulative = values["cumulative_final_units"][0]
-    twin.plot(x, cumulative, color="#222222", marker="o", markersize=3, label="cumulative")
-    if published:
-        starts = {label: j for j, label in enumerate(labels)}
+    cum_ax.plot(x, cumulative, color=line_colour, marker="o", markersize=3)
+    handles.append(Line2D([], [], color=line_colour, marker="o", markersize=3))
+    names.append("cumulative (lower panel)")
+    notes: list[_Label] = []
+    for year, value, text in published or ():
+        if result.start_month is None:
+            break
         year_labels, year_values = result.periods("year")
-        year_end = dict(zip(year_labels, year_values["cumulative_final_units"][0], strict=True))
-        year_sum = dict(zip(year_labels, year_values["final_units"][0], strict=True))
-        for year, value, text in published:
-            if year not in year_end:
-                continue
-            before = float(year_end[year] - year_sum[year])
-            last = max(
-                (j for j, label in enumerate(labels) if label.startswith(year)),
-                default=starts.get(year),
-            )
-            if last is None:
-                continue
-            twin.plot(
-                [last], [before + value], marker="D", color="#c0392b", linestyle="none",
-                label="published",
-            )  # fmt: skip
-            twin.annotate(
-                f"{text}: {value:,.0f}",
-                (last, before + value),
-                textcoords="offset points",
-                xytext=(-6, 6),
-                ha="right",
-                fontsize=8,
-                color="#c0392b",
-                # readable over the bars and the bands
-                bbox={
-                    "boxstyle": "round,pad=0.2",
-                    "facecolor": "white",
-                    "edgecolor": "none",
-                    "alpha": 0.8,
-                },
-            )
-    thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
-    ax.yaxis.set_major_formatter(thousands)
-    twin.yaxis.set_major_formatter(thousands)
-    top = float(total.max()) if total.size else 0.0
-    ax.set_ylim(0, 1.12 * top if top > 0 else 1.0)
-    twin.set_ylim(bottom=0)
-    twin.set_ylabel("cumulative finished units")
-    ax.set_ylabel(f"finished units per {by}")
-    step = max(1, len(labels) // 12)
-    ax.set_xticks(x[::step])
-    ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=8)
-    ax.set_xlim(-0.6, len(labels) - 0.4)
-    handles, names = ax.get_legend_handles_labels()
-    twin_handles, twin_names = twin.get_legend_handles_labels()
-    shown = dict(zip(twin_names, twin_handles, strict=True))  # one "published" entry
-    handles += list(shown.values())
-    names += list(shown)
+        if year not in year_labels:
+            continue
+        j = year_labels.index(year)
+        if int(year_values["months"][j]) != 12:
+            continue  # a part of the year is no calendar-year total
+        model_year = float(year_values["final_units"][0, j])
+        before = float(year_values["cumulative_final_units"][0, j]) - model_year
+        last = max(k for k, label in enumerate(labels) if label.startswith(year))
+        point = before + value
+        cum_ax.plot([last], [point], marker="D", color=published_colour, linestyle="none")
+        # the gap between the published and the model's total for the year
+        cum_ax.plot(
+            [last, last], [point, before + model_year], color=published_colour,
+            linestyle=":", linewidth=1.0,
+        )  # fmt: skip
+        words = f"{text}: {value:,.0f} in {year} (published)\n"
+        words += f"this model: {model_year:,.0f} in {year}"
+        if before > 0:
+            words += f"\ndrawn on the model's {before:,.0f} before {year}"
+        note = _marker_note(cum_ax, words, (last, point), fontsize=8, color=published_colour)
+        notes.append(_Label(note, last, point, point, 4.5))
+        if len(notes) == 1:  # one legend entry for them all
+            handles.append(Line2D([], [], marker="D", color=published_colour, linestyle="none"))
+            names.append("published calendar-year total (lower panel)")
     for name in ("dies", "hbm", "packaging"):
         if name in seen:
             handles.append(Patch(color=colours[name]))
             names.append(f"binding: {binding_text(name)}")
-    ax.legend(
-        handles,
-        names,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.2),
-        ncol=len(names),
-        fontsize=8,
-        frameon=False,
+
+    thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+    ax.yaxis.set_major_formatter(thousands)
+    cum_ax.yaxis.set_major_formatter(thousands)
+    top = float(total.max()) if total.size else 0.0
+    ax.set_ylim(0, 1.12 * top if top > 0 else 1.0)
+    highest = max([float(cumulative.max()) if cumulative.size else 0.0, *(n.y_high for n in notes)])
+    cum_ax.set_ylim(0, (1.25 if notes else 1.1) * highest if highest > 0 else 1.0)
+    ax.set_ylabel(f"finished units per {by}")
+    cum_ax.set_ylabel("cumulative finished units")
+    step = max(1, math.ceil(len(labels) / 12))
+    shown = labels[::step]
+    crowded = sum(len(label) for label in shown) > 40
+    cum_ax.set_xticks(x[::step])
+    cum_ax.set_xticklabels(
+        shown, rotation=45 if crowded else 0, ha="right" if crowded else "center", fontsize=8
     )
+    ax.tick_params(axis="x", labelbottom=False)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    for panel in (ax, cum_ax):
+        panel.grid(axis="y", color="0.9", linewidth=0.6)
+        panel.set_axisbelow(True)
+    columns = min(len(names), 4)
+    rows = math.ceil(len(names) / columns)
+    ax.legend(
+        handles, names, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=columns,
+        fontsize=8, frameon=False, borderaxespad=0.3,
+    )  # fmt: skip
     span = f"{result.months} months" + (f" from {result.start_month}" if result.start_month else "")
-    ax.set_title(f"Finished units per {by} over {span}", fontsize=11)
+    ax.set_title(f"Finished units per {by} over {span}", fontsize=11, loc="left", pad=8 + 14 * rows)
+    _keep_labels_placed(cum_ax, notes)
     return ax
 
 
