@@ -10,6 +10,7 @@ the monthly results, not numbers read off a plot.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +26,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from waferlab.calibration import Observation, fit_yield_model, load_dataset, select
-from waferlab.funnel import FunnelInputs, run_timeline
-from waferlab.plotting import plot_timeline, plot_yield_curves
+from waferlab.funnel import FunnelInputs, run_funnel, run_timeline
+from waferlab.plotting import plot_fan_chart, plot_funnel, plot_timeline, plot_yield_curves
 
 D0 = "defect_density_per_cm2"
 DATA = load_dataset("csis-2025")
@@ -297,3 +298,92 @@ def test_timeline_splits_a_given_subplot_in_its_own_cell() -> None:
     assert not _overlaps(*boxes)
     for box in boxes:
         assert not _overlaps(box, cell)
+
+
+# --------------------------------------------------------------------------- uncertainty
+
+
+def test_fan_chart_published_labels_stay_inside_the_axes() -> None:
+    # published totals at the last period: their labels used to run off the right edge
+    draws = np.random.default_rng(0).uniform(0.9e5, 1.3e5, (400, 12)).cumsum(axis=1)
+    points = [(11, 805_000.0, "ascend_units_2025 (published)"), (11, 200_000.0, "BIS ceiling")]
+    ax = plot_fan_chart(draws, published=points)
+    renderer = _draw(ax)
+    frame = ax.get_window_extent(renderer)
+    boxes = [_text_box(t, renderer) for t in ax.texts]
+    assert len(boxes) == 2
+    for box, (x, y, _) in zip(boxes, points, strict=True):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+        px, py = ax.transData.transform((x, y))
+        assert _points(ax, _gap(box, Bbox.from_extents(px, py, px, py))) <= 12.0
+    assert not _overlaps(*boxes)
+
+
+def test_fan_chart_shows_at_most_twelve_period_labels() -> None:
+    draws = np.ones((10, 23)).cumsum(axis=1)
+    ax = plot_fan_chart(draws, periods=[f"p{i}" for i in range(23)])
+    assert len([t for t in ax.get_xticklabels() if t.get_text()]) <= 12
+
+
+def test_tornado_legend_and_ticks_clear(monkeypatch: Any) -> None:
+    # the die bank alone: two wide bars whose value labels reach the lower right corner,
+    # on an axis of seven-digit numbers
+    from waferlab.cli.main import cli
+
+    figures = _capture_plots(monkeypatch, "uncertainty")
+    args = ["uncertainty", "csis-2025-tsmc-die-bank", "--sensitivity", "tornado", "--plot", "t.png"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (ax,) = figures
+    _legend_clear(ax)
+    renderer = _draw(ax)
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    assert len(ticks) >= 2
+    room = 3.0 * ax.figure.dpi / 72.0
+    for a, b in itertools.pairwise(ticks):
+        assert b.x0 - a.x1 >= room  # at least 3 points apart
+
+
+# --------------------------------------------------------------------------- funnel and cost
+
+
+def test_funnel_legend_names_no_sliver_of_rounding() -> None:
+    # 50,000 x 80 x 0.20000001 = 800,000.04 good dies: 400,000 packages and 0.02 of a
+    # package's dies rounded away, which no bar can show
+    result = run_funnel(
+        FunnelInputs(
+            wafer_starts_per_month=50_000, gross_dies_per_wafer=80, die_yield=0.20000001,
+            dies_per_package=2, packaging_yield=0.75,
+        )
+    )  # fmt: skip
+    assert 0 < max(s.not_lost for s in result.stages) < 0.5
+    ax = plot_funnel(result)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["output", "loss"]
+    _legend_clear(ax)
+
+
+def test_funnel_legend_moves_off_the_last_bars_label() -> None:
+    # every stage as long as the first, the last one's label "599  (lost 40%)" in the
+    # lower right corner where the legend used to sit
+    result = run_funnel(
+        FunnelInputs(
+            wafer_starts_per_month=1_000, gross_dies_per_wafer=1, die_yield=1.0,
+            dies_per_package=1, packaging_yield=0.999, test_yield=0.6,
+        )
+    )  # fmt: skip
+    ax = plot_funnel(result)
+    assert any(t.get_text().startswith("599  (lost 40%)") for t in ax.texts)
+    _legend_clear(ax)
+
+
+def test_cost_plot_omits_an_all_in_figure_that_reads_as_the_total() -> None:
+    from waferlab.economics import cost_breakdown
+    from waferlab.plotting import plot_cost_breakdown
+    from waferlab.scenarios import load_scenario
+
+    # the TSMC counterfactual leaves a fraction of a die over: all-in is a hair above
+    scenario = load_scenario("tsmc-n7-counterfactual")
+    breakdown = cost_breakdown(run_funnel(scenario.funnel_inputs()), scenario.cost_inputs())
+    total, all_in = breakdown.cost_per_tested_unit_usd, breakdown.all_in_cost_per_tested_unit_usd
+    assert all_in > total and round(all_in) == round(total)
+    ax = plot_cost_breakdown(breakdown)
+    assert not any("all-in" in t.get_text() for t in ax.texts)

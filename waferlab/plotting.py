@@ -283,6 +283,70 @@ def _keep_labels_placed(ax: Axes, labels: Sequence[_Label]) -> None:
     _place_labels(ax, labels)
 
 
+def _legend_off_data(
+    ax: Axes, handles: list[Any], locations: Sequence[Any] = ("lower right",), **style: Any
+) -> Any:
+    """Put a legend at the first of ``locations`` where it covers nothing drawn, else below.
+
+    "Drawn" is every bar, text and line of the axes. Below means under the
+    x axis, its tick labels and its label, whatever the size of the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    figure = ax.figure
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax.get_xlim(), ax.get_ylim()  # apply any pending autoscaling before measuring
+    boxes = [p.get_window_extent(renderer) for p in ax.patches if p.get_visible()]
+    boxes += [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text()]
+    curves = [line.get_transform().transform_path(line.get_path()) for line in ax.get_lines()]
+    room = 3.0 * figure.dpi / 72.0  # 3 points clear of everything
+    for loc in locations:
+        legend = ax.legend(handles=handles, loc=loc, **style)
+        box = legend.get_window_extent(renderer).padded(room)
+        if not any(_overlap_area(box, other) > 0 for other in boxes) and not any(
+            curve.intersects_bbox(box, filled=False) for curve in curves
+        ):
+            return legend
+    decoration = ax.xaxis.get_tightbbox(renderer)
+    bottom = ax.get_window_extent(renderer).y0
+    drop_pt = (bottom - decoration.y0) * 72.0 / figure.dpi + 4.0 if decoration else 30.0
+    shift = ScaledTranslation(0.0, -drop_pt / 72.0, figure.dpi_scale_trans)
+    return ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + shift,
+        ncol=len(handles),
+        **style,
+    )
+
+
+def _spaced_locator() -> Any:
+    """A tick locator for a horizontal axis whose labels never touch: fewer ticks for long labels.
+
+    The number of ticks follows the width of the axes and of the widest label
+    (at the ends of the view) at every draw.
+    """
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
+
+    class SpacedLocator(MaxNLocator):
+        def __call__(self) -> Any:
+            axis = self.axis
+            vmin, vmax = axis.get_view_interval()  # type: ignore[union-attr]
+            axes = axis.axes  # type: ignore[union-attr]
+            width_pt = axes.get_window_extent().width * 72.0 / axes.figure.dpi
+            label = axis.get_major_formatter()  # type: ignore[union-attr]
+            chars = max(len(str(label(v))) for v in (vmin, vmax, 0.5 * (vmin + vmax)))
+            size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
+            per_tick = (0.6 * chars + 1.2) * size  # a label (digits 0.64 em, commas 0.32) and a gap
+            self.set_params(nbins=max(1, int(width_pt // per_tick) - 1))
+            return self.tick_values(vmin, vmax)
+
+    return SpacedLocator(steps=[1, 2, 2.5, 5, 10])
+
+
 def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None) -> Axes:
     """Plot a funnel: one bar per stage, output solid and loss hatched.
 
@@ -358,7 +422,8 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
             ("not lost", s.not_lost, {"color": held, "linewidth": 0.0}),
         )
         for kind, width, style in styles:
-            if width > 0 and start + width > left:
+            # a sliver under half a unit (rounding) is neither drawn nor named
+            if width >= 0.5 and start + width > left:
                 ax.barh(
                     yi, start + width - max(start, left), left=max(start, left), height=0.6, **style
                 )
@@ -394,6 +459,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         top = max(positive) if positive else 1.0
         ax.set_xlim(0.0, top * 1.3)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.xaxis.set_major_locator(_spaced_locator())
     months = result.inputs.months
     span = "1 month" if months == 1 else f"{months} months"
     ax.set_xlabel(f"quantity over {span} (each bar in its own unit{', log scale' if log else ''})")
@@ -417,9 +483,10 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         "loss": Patch(facecolor="white", edgecolor=lost, hatch="////", label="loss"),
         "not lost": Patch(color=held, label="not lost: kept in stock or to other uses"),
     }
-    ax.legend(
-        handles=[handle for kind, handle in handles.items() if kind in drawn],
-        loc="lower right",
+    _legend_off_data(
+        ax,
+        [handle for kind, handle in handles.items() if kind in drawn],
+        ("lower right", "upper right"),
         fontsize=8,
         frameon=False,
     )
@@ -724,6 +791,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     ax.set_yticklabels(["total"] + [c.name for c in components], fontsize=9)
     ax.set_xlim(0.0, total * 1.22 if total > 0 else 1.0)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: usd(v)))
+    ax.xaxis.set_major_locator(_spaced_locator())
     ax.set_xlabel("US dollars per tested unit")
     funnel = breakdown.funnel
     unit = funnel.final_unit[:-1]
@@ -734,7 +802,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
         per = ce_unit[:-1] if ce_unit.endswith("s") else ce_unit
         lines.append(f"{usd(breakdown.cost_per_compute_equivalent_usd)} per {per}")
     all_in = breakdown.all_in_cost_per_tested_unit_usd
-    if math.isfinite(all_in) and all_in > total * (1.0 + 1e-9):
+    if math.isfinite(all_in) and usd(all_in) != usd(total):  # not when it reads the same
         lines.append(f"all-in {usd(all_in)} per {unit} (leftover dies written off)")
     lines += [f"note: {n}" for n in breakdown.notes]
     heading = (
@@ -1335,7 +1403,8 @@ def plot_fan_chart(
     periods : sequence, optional
         Labels of the T periods (e.g. "2025-01"); default 1 … T.
     published : sequence of (period index, value, label), optional
-        Published figures drawn as points on the chart.
+        Published figures drawn as points on the chart, each label next to
+        its point and inside the axes.
     ylabel, title : str, optional
 
     Returns
@@ -1355,6 +1424,8 @@ def plot_fan_chart(
     >>> len(ax.collections) >= 2
     True
     """
+    import math
+
     import numpy as np
     from matplotlib.ticker import FuncFormatter
 
@@ -1382,14 +1453,16 @@ def plot_fan_chart(
     ax.fill_between(t, q["p5"], q["p95"], color=color, alpha=0.18, linewidth=0, label="p5–p95")
     ax.fill_between(t, q["p25"], q["p75"], color=color, alpha=0.35, linewidth=0, label="p25–p75")
     ax.plot(t, q["p50"], color=color, linewidth=2.0, label="median")
+    notes = []
     for i, point in enumerate(published or ()):
         x, value, label = point
         ax.plot(
             [x], [value], "D", color="#c0392b", markersize=6, label="published" if i == 0 else None
         )
-        ax.annotate(str(label), (x, value), xytext=(5, 5), textcoords="offset points", fontsize=8)
+        note = _marker_note(ax, str(label), (x, value), fontsize=8)
+        notes.append(_Label(note, float(x), float(value), float(value), 4.5))
     labels = list(periods) if periods is not None else [str(i + 1) for i in t]
-    step = max(1, len(labels) // 12)
+    step = max(1, math.ceil(len(labels) / 12))
     shown = labels[::step]
     crowded = sum(len(str(label)) for label in shown) > 40
     ax.set_xticks(t[::step])
@@ -1407,6 +1480,7 @@ def plot_fan_chart(
     _room_for_legend(ax, legend, t, np.asarray(q["p95"], dtype=float), points)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    _keep_labels_placed(ax, notes)
     return ax
 
 
@@ -1520,19 +1594,21 @@ def plot_tornado(
     ax.axvline(base, color="0.2", linewidth=1.0)
     ax.margins(x=0.2)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
+    ax.xaxis.set_major_locator(_spaced_locator())
     ax.set_xlabel(xlabel)
     ax.set_title(
         f"Tornado: each input from its {lo_name} to its {hi_name}, others at their medians",
         loc="left", fontsize=10,
     )  # fmt: skip
-    ax.legend(
-        handles=[
+    _finish_bar_axes(ax)
+    _legend_off_data(
+        ax,
+        [
             Patch(color=low_color, label=f"input at {lo_name}"),
             Patch(color=high_color, label=f"input at {hi_name}"),
         ],
-        loc="lower right", fontsize=8, frameon=False,
+        ("lower right", "upper right"), fontsize=8, frameon=False,
     )  # fmt: skip
-    _finish_bar_axes(ax)
     return ax
 
 
