@@ -287,6 +287,12 @@ def test_timeline_leaves_out_a_year_the_horizon_only_partly_covers() -> None:
     assert not any("published" in t.get_text() for t in ax.get_legend().get_texts())
 
 
+def test_timeline_title_says_1_month() -> None:
+    inputs = FunnelInputs(wafer_starts_per_month=1_000, gross_dies_per_wafer=80, die_yield=0.2)
+    timeline = run_timeline(inputs)
+    assert plot_timeline(timeline).get_title(loc="left") == "Finished units per month over 1 month"
+
+
 def test_timeline_splits_a_given_subplot_in_its_own_cell() -> None:
     _, (left, right) = plt.subplots(1, 2, figsize=(14, 6))
     out = plot_timeline(_ramp(), by="quarter", ax=right)

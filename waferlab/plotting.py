@@ -690,7 +690,8 @@ def plot_timeline(
         handles, names, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=columns,
         fontsize=8, frameon=False, borderaxespad=0.3,
     )  # fmt: skip
-    span = f"{result.months} months" + (f" from {result.start_month}" if result.start_month else "")
+    span = "1 month" if result.months == 1 else f"{result.months} months"
+    span += f" from {result.start_month}" if result.start_month else ""
     ax.set_title(f"Finished units per {by} over {span}", fontsize=11, loc="left", pad=8 + 14 * rows)
     _keep_labels_placed(cum_ax, notes)
     return ax
