@@ -456,54 +456,18 @@ def _feasible_text(exact: FeasibleRange, widened: FeasibleRange, tolerance: floa
 def _plot(
     panels: list[tuple[str, list[CalibrationResult], Sequence[Observation]]], path: str
 ) -> None:
-    """One yield-curve panel per process, side by side."""
+    """One yield-curve panel per process, two to a row, each with its legend below it."""
     import matplotlib.pyplot as plt
 
     from waferlab.plotting import plot_yield_curves
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(7.5 * len(panels), 5.5), squeeze=False)
-    for ax, (title, results, observations) in zip(axes[0], panels, strict=True):
+    columns = max(1, min(2, len(panels)))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.5 * columns, 7.0 * rows), squeeze=False)
+    for ax, (title, results, observations) in zip(axes.flat, panels, strict=False):
         plot_yield_curves(results, observations=observations, ax=ax)
-        _mark_coincident_curves(ax)
         ax.set_title(title)
+    for ax in axes.flat[len(panels) :]:
+        ax.remove()
     fig.tight_layout()
     save_plot(axes[0][0], path)
-
-
-# Curves closer than this everywhere [percentage points of yield] are drawn as
-# one on the page, so the later one is dashed and its legend entry says so.
-_COINCIDENT_POINTS = 0.5
-
-
-def _mark_coincident_curves(ax: Any) -> None:
-    """Keep curves that lie on top of each other distinguishable.
-
-    A curve identical to an earlier one (same legend label: e.g. Poisson with
-    D0 alone and with D0 + Y0 when the fitted Y0 is 1) is dropped; a curve
-    within ``_COINCIDENT_POINTS`` of an earlier one over the whole plotted
-    range (the negative binomial with α ≈ 1 over Seeds) is dashed, so the
-    earlier one shows through the gaps, and its legend entry names the curve
-    it covers.
-    """
-    import numpy as np
-
-    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
-    kept: list[Any] = []
-    for line in curves:
-        label = str(line.get_label())
-        if any(str(other.get_label()) == label for other in kept):
-            line.remove()
-            continue
-        y = np.asarray(line.get_ydata(), dtype=float)
-        for other in kept:
-            x_other = np.asarray(other.get_xdata(), dtype=float)
-            y_other = np.asarray(other.get_ydata(), dtype=float)
-            same_grid = np.array_equal(x_other, np.asarray(line.get_xdata(), dtype=float))
-            if same_grid and float(np.max(np.abs(y - y_other))) < _COINCIDENT_POINTS:
-                covered = str(other.get_label()).split(",")[0].split(": ")[-1]
-                line.set_linestyle((0, (5, 4)))
-                line.set_label(f"{label} (dashed: on {covered})")
-                break
-        kept.append(line)
-    if ax.get_legend() is not None:
-        ax.legend(loc="upper right", fontsize=8.5, framealpha=0.9)

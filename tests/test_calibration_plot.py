@@ -148,8 +148,6 @@ def test_calibrated_curves_name_their_process() -> None:
 
 
 def test_coincident_curves_stay_distinguishable() -> None:
-    from waferlab.cli.calibrate import _mark_coincident_curves
-
     # NB with α = 1 is Seeds' formula (1 + λ/α)^−α = 1/(1 + λ); α = 0.98 is
     # within a fraction of a point of it everywhere. Poisson with Y0 = 1 fitted
     # as D0 + Y0 is the D0-only Poisson curve itself.
@@ -165,7 +163,6 @@ def test_coincident_curves_stay_distinguishable() -> None:
     )
     assert 100.0 * gap.max() < 0.5
     ax = plot_yield_curves(models, die_area_mm2=(1.0, 800.0))
-    _mark_coincident_curves(ax)
     curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
     assert len(curves) == 3  # the duplicate Poisson curve is dropped
     seeds, nb, _ = curves

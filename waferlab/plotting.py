@@ -86,6 +86,267 @@ def _finish_bar_axes(ax: Axes) -> None:
         ax.spines[side].set_visible(False)
 
 
+# --------------------------------------------------------------------------- label placement
+
+
+class _Label:
+    """A text label of one marker: the annotation and the marker's extent.
+
+    The marker spans ``x`` and ``y_low`` … ``y_high`` in data coordinates,
+    widened by ``half_width_pt`` and ``half_height_pt`` points on each side (a
+    round marker: its radius; a range bar: half its cap).
+    """
+
+    __slots__ = ("arrow", "half_height_pt", "half_width_pt", "note", "x", "y_high", "y_low")
+
+    def __init__(
+        self,
+        note: Any,
+        x: float,
+        y_low: float,
+        y_high: float,
+        half_width_pt: float,
+        half_height_pt: float | None = None,
+    ) -> None:
+        self.note = note
+        # the leader line, shown only when the label cannot sit next to its marker
+        self.arrow = (note.arrowprops, note.arrow_patch) if note.arrowprops else None
+        note.arrowprops = note.arrow_patch = None
+        self.x, self.y_low, self.y_high = x, y_low, y_high
+        self.half_width_pt = half_width_pt
+        self.half_height_pt = half_width_pt if half_height_pt is None else half_height_pt
+
+    def marker_box(self, ax: Axes) -> Any:
+        """The marker's box in display pixels."""
+        from matplotlib.transforms import Bbox
+
+        scale = ax.figure.dpi / 72.0
+        (x0, y0), (x1, y1) = ax.transData.transform([(self.x, self.y_low), (self.x, self.y_high)])
+        dx, dy = self.half_width_pt * scale, self.half_height_pt * scale
+        return Bbox.from_extents(
+            min(x0, x1) - dx, min(y0, y1) - dy, max(x0, x1) + dx, max(y0, y1) + dy
+        )
+
+
+def _overlap_area(a: Any, b: Any) -> float:
+    """Area [px²] shared by two boxes (0 when they only touch)."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return width * height if width > 0 and height > 0 else 0.0
+
+
+def _distance(a: Any, b: Any) -> float:
+    """Gap [px] between two boxes (0 when they touch or overlap)."""
+    dx = max(a.x0 - b.x1, b.x0 - a.x1, 0.0)
+    dy = max(a.y0 - b.y1, b.y0 - a.y1, 0.0)
+    return float((dx * dx + dy * dy) ** 0.5)
+
+
+def _outside_area(box: Any, frame: Any) -> float:
+    """Area [px²] of ``box`` that lies outside ``frame``."""
+    return box.width * box.height - _overlap_area(box, frame)
+
+
+def _candidate_boxes(
+    marker: Any, width: float, height: float, gap: float
+) -> list[tuple[float, float, int]]:
+    """Lower-left corners (x, y) of label boxes around ``marker``, preferred first, and their ring.
+
+    Ring 0 touches the marker: beside it (centred, then slid up or down),
+    at its corners, above or below it. Rings 1 and 2 lie farther out (the
+    label then gets a leader line).
+    """
+    cx, cy = 0.5 * (marker.x0 + marker.x1), 0.5 * (marker.y0 + marker.y1)
+    out = []
+    for ring, g in enumerate((gap, 4.0 * gap, 8.0 * gap)):
+        right, left = marker.x1 + g, marker.x0 - g - width
+        top, bottom = marker.y1 + g, marker.y0 - g - height
+        middle, centre = cy - 0.5 * height, cx - 0.5 * width
+        spots = [(right, middle), (left, middle)]
+        for shift in (0.5, -0.5, 1.0, -1.0):
+            spots += [(right, middle + shift * height), (left, middle + shift * height)]
+        spots += [(right, top - g), (right, bottom + g), (left, top - g), (left, bottom + g)]
+        spots += [(centre, top), (centre, bottom)]
+        for shift in (0.25, -0.25, 0.5, -0.5):
+            spots += [(centre + shift * width, top), (centre + shift * width, bottom)]
+        out += [(x, y, ring) for x, y in spots]
+    return out
+
+
+def _place_labels(ax: Axes, labels: Sequence[_Label], renderer: Any = None) -> None:
+    """Put each label next to its marker, clear of the other labels, markers and the legend.
+
+    Each label takes the nearest free spot around its own marker (beside it,
+    above, below or at a corner), inside the axes and, where it can, off the
+    curves; the labels with the fewest free spots are placed first. A label
+    that has no free spot next to its marker goes a little farther out, with
+    a thin leader line to it.
+    """
+    if not labels:
+        return
+    from matplotlib.transforms import Bbox
+
+    figure = ax.figure
+    renderer = renderer or figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    scale = figure.dpi / 72.0  # pixels per point
+    gap = 4.0 * scale
+    frame = ax.get_window_extent(renderer)
+    markers = [label.marker_box(ax) for label in labels]
+    legend = ax.get_legend()
+    fixed = [legend.get_window_extent(renderer)] if legend is not None else []
+    curves = []
+    for line in ax.get_lines():
+        path: Any = line.get_path()
+        if line.get_linestyle() not in ("None", "none", "") and len(path.vertices) > 1:
+            curves.append(line.get_transform().transform_path(path))
+
+    sizes = []
+    for label in labels:
+        note = label.note
+        note.set_horizontalalignment("left")
+        note.set_verticalalignment("bottom")
+        note.arrowprops = note.arrow_patch = None
+        box = note.get_window_extent(renderer)
+        patch = note.get_bbox_patch()
+        pad = patch.get_boxstyle().pad * note.get_size() * scale if patch is not None else 0.0
+        sizes.append((box.width + 2 * pad, box.height + 2 * pad, pad))
+
+    def spots(i: int, placed: Sequence[Any]) -> list[tuple[float, float, int, Any]]:
+        width, height, _ = sizes[i]
+        others = [box for k, box in enumerate(markers) if k != i]
+        found = []
+        for order, (x, y, ring) in enumerate(_candidate_boxes(markers[i], width, height, gap)):
+            box = Bbox.from_bounds(x, y, width, height)
+            hard = _outside_area(box, frame)
+            hard += sum(_overlap_area(box, other) for other in (*others, *fixed, *placed))
+            # off the curves where it can; a curve under the label's white box still shows
+            soft = 5.0 * sum(int(curve.intersects_bbox(box, filled=False)) for curve in curves)
+            # nearer its own marker than any other, so that it cannot be read as theirs
+            own = _distance(box, markers[i])
+            soft += 40.0 * sum(1 for other in others if _distance(box, other) < own + 1.5 * gap)
+            found.append((hard, 30.0 * ring + soft + 0.01 * order, ring, box))
+        return sorted(found, key=lambda s: (s[0] > 0.5, s[0], s[1]))
+
+    free = [sum(1 for s in spots(i, []) if s[0] <= 0.5) for i in range(len(labels))]
+    placed: list[Any] = []
+    for i in sorted(range(len(labels)), key=lambda k: free[k]):
+        label, (_, _, pad) = labels[i], sizes[i]
+        _, _, ring, box = spots(i, placed)[0]
+        placed.append(box)
+        ax_x, ax_y = ax.transData.transform((label.x, 0.5 * (label.y_low + label.y_high)))
+        label.note.xy = (label.x, 0.5 * (label.y_low + label.y_high))
+        label.note.xyann = ((box.x0 + pad - ax_x) / scale, (box.y0 + pad - ax_y) / scale)
+        if ring > 0 and label.arrow is not None:
+            label.note.arrowprops, label.note.arrow_patch = label.arrow
+
+
+def _marker_note(ax: Axes, text: str, xy: tuple[float, float], **style: Any) -> Any:
+    """An annotation for a marker at ``xy`` (data), on a white box, placed by :func:`_place_labels`.
+
+    It carries a thin grey leader line, shown only if the label has to sit
+    away from its marker.
+    """
+    return ax.annotate(
+        text,
+        xy,
+        xytext=(9, 0),
+        textcoords="offset points",
+        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+        arrowprops={
+            "arrowstyle": "-",
+            "color": "0.5",
+            "linewidth": 0.6,
+            "shrinkA": 0,
+            "shrinkB": 5,
+        },
+        **style,
+    )
+
+
+def _keep_labels_placed(ax: Axes, labels: Sequence[_Label]) -> None:
+    """Place ``labels`` now and again at every draw, so a later layout change keeps them right.
+
+    A figure laid out after plotting (``tight_layout``, a legend outside the
+    axes, another size) moves markers relative to labels whose offsets are in
+    points; an invisible artist drawn before everything else places them anew.
+    """
+    from matplotlib.artist import Artist
+
+    class _Placer(Artist):
+        def draw(self, renderer: Any) -> None:
+            _place_labels(ax, labels, renderer)
+
+    placer = _Placer()
+    placer.set_zorder(-1e9)
+    placer.set_in_layout(False)
+    ax.add_artist(placer)
+    _place_labels(ax, labels)
+
+
+def _legend_off_data(
+    ax: Axes, handles: list[Any], locations: Sequence[Any] = ("lower right",), **style: Any
+) -> Any:
+    """Put a legend at the first of ``locations`` where it covers nothing drawn, else below.
+
+    "Drawn" is every bar, text and line of the axes. Below means under the
+    x axis, its tick labels and its label, whatever the size of the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    figure = ax.figure
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax.get_xlim(), ax.get_ylim()  # apply any pending autoscaling before measuring
+    boxes = [p.get_window_extent(renderer) for p in ax.patches if p.get_visible()]
+    boxes += [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text()]
+    curves = [line.get_transform().transform_path(line.get_path()) for line in ax.get_lines()]
+    room = 3.0 * figure.dpi / 72.0  # 3 points clear of everything
+    for loc in locations:
+        legend = ax.legend(handles=handles, loc=loc, **style)
+        box = legend.get_window_extent(renderer).padded(room)
+        if not any(_overlap_area(box, other) > 0 for other in boxes) and not any(
+            curve.intersects_bbox(box, filled=False) for curve in curves
+        ):
+            return legend
+    decoration = ax.xaxis.get_tightbbox(renderer)
+    bottom = ax.get_window_extent(renderer).y0
+    drop_pt = (bottom - decoration.y0) * 72.0 / figure.dpi + 4.0 if decoration else 30.0
+    shift = ScaledTranslation(0.0, -drop_pt / 72.0, figure.dpi_scale_trans)
+    return ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + shift,
+        ncol=len(handles),
+        **style,
+    )
+
+
+def _spaced_locator() -> Any:
+    """A tick locator for a horizontal axis whose labels never touch: fewer ticks for long labels.
+
+    The number of ticks follows the width of the axes and of the widest label
+    (at the ends of the view) at every draw.
+    """
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
+
+    class SpacedLocator(MaxNLocator):
+        def __call__(self) -> Any:
+            axis = self.axis
+            vmin, vmax = axis.get_view_interval()  # type: ignore[union-attr]
+            axes = axis.axes  # type: ignore[union-attr]
+            width_pt = axes.get_window_extent().width * 72.0 / axes.figure.dpi
+            label = axis.get_major_formatter()  # type: ignore[union-attr]
+            chars = max(len(str(label(v))) for v in (vmin, vmax, 0.5 * (vmin + vmax)))
+            size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
+            per_tick = (0.6 * chars + 1.2) * size  # a label (digits 0.64 em, commas 0.32) and a gap
+            self.set_params(nbins=max(1, int(width_pt // per_tick) - 1))
+            return self.tick_values(vmin, vmax)
+
+    return SpacedLocator(steps=[1, 2, 2.5, 5, 10])
+
+
 def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None) -> Axes:
     """Plot a funnel: one bar per stage, output solid and loss hatched.
 
@@ -161,7 +422,8 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
             ("not lost", s.not_lost, {"color": held, "linewidth": 0.0}),
         )
         for kind, width, style in styles:
-            if width > 0 and start + width > left:
+            # a sliver under half a unit (rounding) is neither drawn nor named
+            if width >= 0.5 and start + width > left:
                 ax.barh(
                     yi, start + width - max(start, left), left=max(start, left), height=0.6, **style
                 )
@@ -197,6 +459,7 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         top = max(positive) if positive else 1.0
         ax.set_xlim(0.0, top * 1.3)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.xaxis.set_major_locator(_spaced_locator())
     months = result.inputs.months
     span = "1 month" if months == 1 else f"{months} months"
     ax.set_xlabel(f"quantity over {span} (each bar in its own unit{', log scale' if log else ''})")
@@ -220,14 +483,42 @@ def plot_funnel(result: Any, *, ax: Axes | None = None, log: bool | None = None)
         "loss": Patch(facecolor="white", edgecolor=lost, hatch="////", label="loss"),
         "not lost": Patch(color=held, label="not lost: kept in stock or to other uses"),
     }
-    ax.legend(
-        handles=[handle for kind, handle in handles.items() if kind in drawn],
-        loc="lower right",
+    _legend_off_data(
+        ax,
+        [handle for kind, handle in handles.items() if kind in drawn],
+        ("lower right", "upper right"),
         fontsize=8,
         frameon=False,
     )
     _finish_bar_axes(ax)
     return ax
+
+
+def _timeline_panels(ax: Axes | None) -> tuple[Axes, Axes]:
+    """The two panels of a timeline: per period above, cumulative below, sharing x.
+
+    With ``ax`` None, a new 10 × 7.2 inch figure. A given subplot is split in
+    two along its grid cell; any other axes along its box.
+    """
+    ratios = (3.0, 2.0)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(10.0, 7.2))
+        grid = figure.add_gridspec(2, 1, height_ratios=ratios, hspace=0.08)
+        top = figure.add_subplot(grid[0])
+        return top, figure.add_subplot(grid[1], sharex=top)
+    parent = ax.figure
+    spec = ax.get_subplotspec()
+    if spec is not None:
+        inner = spec.subgridspec(2, 1, height_ratios=ratios, hspace=0.08)
+        ax.set_subplotspec(inner[0])
+        return ax, parent.add_subplot(inner[1], sharex=ax)
+    box = ax.get_position()
+    upper = box.height * ratios[0] / sum(ratios)
+    ax.set_position((box.x0, box.y1 - 0.96 * upper, box.width, 0.96 * upper))
+    lower = (box.x0, box.y0, box.width, box.height - upper - 0.04 * box.height)
+    return ax, parent.add_axes(lower, sharex=ax)
 
 
 def plot_timeline(
@@ -237,7 +528,7 @@ def plot_timeline(
     ax: Axes | None = None,
     published: list[tuple[str, float, str]] | None = None,
 ) -> Axes:
-    """Plot finished units over time: bars by die source, the cumulative line, bindings.
+    """Plot finished units over time: per period by die source above, cumulative below.
 
     Parameters
     ----------
@@ -246,22 +537,30 @@ def plot_timeline(
     by : {"month", "quarter", "year"}, default "month"
         Period of the bars.
     ax : matplotlib Axes, optional
-        Axes to draw on; a new figure when None.
-    published : list of (period, value, label), optional
-        Published totals for a calendar year ("2025"), drawn on the cumulative
-        axis at the end of that year as the cumulative count up to the year's
-        start plus the published figure.
+        Axes to draw on, split in two panels (a subplot along its grid cell);
+        a new figure when None.
+    published : list of (year, value, label), optional
+        Published calendar-year totals ("2025"). Each is drawn in the
+        cumulative panel at the end of that year, stacked on the model's
+        cumulative count before the year, so that its gap to the model's line
+        is the gap between the two totals for that year; its label gives both.
+        A year not wholly inside the horizon is left out (different spans).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The bar axes; the cumulative line is on a twin axis.
+        The upper panel (finished units per period). The cumulative panel
+        below shares its x axis:
+        ``[a for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]``.
 
     Notes
     -----
-    Bars are finished units per period, split into units built from die-bank
-    dies and from new wafers (bank dies are drawn first). Shaded bands mark the
-    months in which each constraint limited the packages started.
+    Two panels rather than two y axes on one, so that no mark can be read
+    against the wrong scale. Bars are finished units per period, split into
+    units built from die-bank dies and from new wafers (bank dies are drawn
+    first); the line below is the running total. Shaded bands, in both
+    panels, mark the months in which each constraint limited the packages
+    started.
 
     Examples
     --------
@@ -269,9 +568,15 @@ def plot_timeline(
     >>> from waferlab.timeline import monthly
     >>> r = run_timeline(FunnelInputs(wafer_starts_per_month=monthly([1e4, 2e4, 3e4]),
     ...                               months=3, gross_dies_per_wafer=80, die_yield=0.2))
-    >>> plot_timeline(r).get_ylabel()
+    >>> ax = plot_timeline(r)
+    >>> ax.get_ylabel()
     'finished units per month'
+    >>> [a.get_ylabel() for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]
+    ['cumulative finished units']
     """
+    import math
+
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
@@ -283,25 +588,30 @@ def plot_timeline(
     if not isinstance(result, TimelineResult):
         raise InvalidParameterError("result", result, "a TimelineResult from run_timeline")
     check_choice("by", by, ("month", "quarter", "year"))
-    ax = _new_axes(ax, (10.0, 5.6))
+    ax, cum_ax = _timeline_panels(ax)
     labels, values = result.periods(by)
     x = list(range(len(labels)))
     total = values["final_units"][0]
     bank = values.get("final_units_from_die_bank")
     bank_part = bank[0] if bank is not None else 0.0 * total
     new_part = total - bank_part
-    ax.bar(x, new_part, color="#2f6f9f", label="from new wafers", width=0.8)
+    new_colour, bank_colour, line_colour, published_colour = (
+        "#2f6f9f", "#e08e3c", "#222222", "#c0392b",
+    )  # fmt: skip
+    handles: list[Any] = [Patch(color=new_colour)]
+    names = ["from new wafers"]
+    ax.bar(x, new_part, color=new_colour, width=0.8)
     if float(bank_part.sum()) > 0:
-        ax.bar(x, bank_part, bottom=new_part, color="#e08e3c", label="from the die bank", width=0.8)
+        ax.bar(x, bank_part, bottom=new_part, color=bank_colour, width=0.8)
+        handles.append(Patch(color=bank_colour))
+        names.append("from the die bank")
 
-    # bands where each constraint binds (by month, drawn on the period axis)
+    # bands where each constraint binds (by month, drawn on the period axis), in both panels
     _, index = period_labels(by, result.months, result.start_month)
     colours = {"dies": "#fbf3dc", "hbm": "#fbe0dd", "packaging": "#ece8f4"}
     counts: dict[int, int] = {}
-    for month, code in enumerate(result.binding[0]):
-        name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
-        period = int(index[month])
-        counts[period] = counts.get(period, 0) + 1
+    for month in range(result.months):
+        counts[int(index[month])] = counts.get(int(index[month]), 0) + 1
     seen: set[str] = set()
     for month, code in enumerate(result.binding[0]):
         name = BINDING_CONSTRAINTS_BY_CODE[int(code)]
@@ -311,79 +621,79 @@ def plot_timeline(
         size = counts[period]
         position = sum(1 for m in range(month) if int(index[m]) == period)
         left = period - 0.5 + position / size
-        ax.axvspan(left, left + 1.0 / size, color=colours[name], zorder=0, linewidth=0)
+        for panel in (ax, cum_ax):
+            panel.axvspan(left, left + 1.0 / size, color=colours[name], zorder=0, linewidth=0)
         seen.add(name)
 
-    twin = ax.twinx()
     cumulative = values["cumulative_final_units"][0]
-    twin.plot(x, cumulative, color="#222222", marker="o", markersize=3, label="cumulative")
-    if published:
-        starts = {label: j for j, label in enumerate(labels)}
+    cum_ax.plot(x, cumulative, color=line_colour, marker="o", markersize=3)
+    handles.append(Line2D([], [], color=line_colour, marker="o", markersize=3))
+    names.append("cumulative (lower panel)")
+    notes: list[_Label] = []
+    for year, value, text in published or ():
+        if result.start_month is None:
+            break
         year_labels, year_values = result.periods("year")
-        year_end = dict(zip(year_labels, year_values["cumulative_final_units"][0], strict=True))
-        year_sum = dict(zip(year_labels, year_values["final_units"][0], strict=True))
-        for year, value, text in published:
-            if year not in year_end:
-                continue
-            before = float(year_end[year] - year_sum[year])
-            last = max(
-                (j for j, label in enumerate(labels) if label.startswith(year)),
-                default=starts.get(year),
-            )
-            if last is None:
-                continue
-            twin.plot(
-                [last], [before + value], marker="D", color="#c0392b", linestyle="none",
-                label="published",
-            )  # fmt: skip
-            twin.annotate(
-                f"{text}: {value:,.0f}",
-                (last, before + value),
-                textcoords="offset points",
-                xytext=(-6, 6),
-                ha="right",
-                fontsize=8,
-                color="#c0392b",
-                # readable over the bars and the bands
-                bbox={
-                    "boxstyle": "round,pad=0.2",
-                    "facecolor": "white",
-                    "edgecolor": "none",
-                    "alpha": 0.8,
-                },
-            )
-    thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
-    ax.yaxis.set_major_formatter(thousands)
-    twin.yaxis.set_major_formatter(thousands)
-    top = float(total.max()) if total.size else 0.0
-    ax.set_ylim(0, 1.12 * top if top > 0 else 1.0)
-    twin.set_ylim(bottom=0)
-    twin.set_ylabel("cumulative finished units")
-    ax.set_ylabel(f"finished units per {by}")
-    step = max(1, len(labels) // 12)
-    ax.set_xticks(x[::step])
-    ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=8)
-    ax.set_xlim(-0.6, len(labels) - 0.4)
-    handles, names = ax.get_legend_handles_labels()
-    twin_handles, twin_names = twin.get_legend_handles_labels()
-    shown = dict(zip(twin_names, twin_handles, strict=True))  # one "published" entry
-    handles += list(shown.values())
-    names += list(shown)
+        if year not in year_labels:
+            continue
+        j = year_labels.index(year)
+        if int(year_values["months"][j]) != 12:
+            continue  # a part of the year is no calendar-year total
+        model_year = float(year_values["final_units"][0, j])
+        before = float(year_values["cumulative_final_units"][0, j]) - model_year
+        last = max(k for k, label in enumerate(labels) if label.startswith(year))
+        point = before + value
+        cum_ax.plot([last], [point], marker="D", color=published_colour, linestyle="none")
+        # the gap between the published and the model's total for the year
+        cum_ax.plot(
+            [last, last], [point, before + model_year], color=published_colour,
+            linestyle=":", linewidth=1.0,
+        )  # fmt: skip
+        words = f"{text}: {value:,.0f} in {year} (published)\n"
+        words += f"this model: {model_year:,.0f} in {year}"
+        if before > 0:
+            words += f"\ndrawn on the model's {before:,.0f} before {year}"
+        note = _marker_note(cum_ax, words, (last, point), fontsize=8, color=published_colour)
+        notes.append(_Label(note, last, point, point, 4.5))
+        if len(notes) == 1:  # one legend entry for them all
+            handles.append(Line2D([], [], marker="D", color=published_colour, linestyle="none"))
+            names.append("published calendar-year total (lower panel)")
     for name in ("dies", "hbm", "packaging"):
         if name in seen:
             handles.append(Patch(color=colours[name]))
             names.append(f"binding: {binding_text(name)}")
-    ax.legend(
-        handles,
-        names,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.2),
-        ncol=len(names),
-        fontsize=8,
-        frameon=False,
+
+    thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+    ax.yaxis.set_major_formatter(thousands)
+    cum_ax.yaxis.set_major_formatter(thousands)
+    top = float(total.max()) if total.size else 0.0
+    ax.set_ylim(0, 1.12 * top if top > 0 else 1.0)
+    highest = max([float(cumulative.max()) if cumulative.size else 0.0, *(n.y_high for n in notes)])
+    cum_ax.set_ylim(0, (1.25 if notes else 1.1) * highest if highest > 0 else 1.0)
+    ax.set_ylabel(f"finished units per {by}")
+    cum_ax.set_ylabel("cumulative finished units")
+    step = max(1, math.ceil(len(labels) / 12))
+    shown = labels[::step]
+    crowded = sum(len(label) for label in shown) > 40
+    cum_ax.set_xticks(x[::step])
+    cum_ax.set_xticklabels(
+        shown, rotation=45 if crowded else 0, ha="right" if crowded else "center", fontsize=8
     )
-    span = f"{result.months} months" + (f" from {result.start_month}" if result.start_month else "")
-    ax.set_title(f"Finished units per {by} over {span}", fontsize=11)
+    ax.tick_params(axis="x", labelbottom=False)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    for panel in (ax, cum_ax):
+        panel.grid(axis="y", color="0.9", linewidth=0.6)
+        panel.set_axisbelow(True)
+    columns = min(len(names), 4)
+    rows = math.ceil(len(names) / columns)
+    ax.legend(
+        handles, names, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=columns,
+        fontsize=8, frameon=False, borderaxespad=0.3,
+    )  # fmt: skip
+    span = "1 month" if result.months == 1 else f"{result.months} months"
+    span += f" from {result.start_month}" if result.start_month else ""
+    ax.set_title(f"Finished units per {by} over {span}", fontsize=11, loc="left", pad=8 + 14 * rows)
+    _keep_labels_placed(cum_ax, notes)
     return ax
 
 
@@ -482,6 +792,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
     ax.set_yticklabels(["total"] + [c.name for c in components], fontsize=9)
     ax.set_xlim(0.0, total * 1.22 if total > 0 else 1.0)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: usd(v)))
+    ax.xaxis.set_major_locator(_spaced_locator())
     ax.set_xlabel("US dollars per tested unit")
     funnel = breakdown.funnel
     unit = funnel.final_unit[:-1]
@@ -492,7 +803,7 @@ def plot_cost_breakdown(breakdown: Any, *, ax: Axes | None = None) -> Axes:
         per = ce_unit[:-1] if ce_unit.endswith("s") else ce_unit
         lines.append(f"{usd(breakdown.cost_per_compute_equivalent_usd)} per {per}")
     all_in = breakdown.all_in_cost_per_tested_unit_usd
-    if math.isfinite(all_in) and all_in > total * (1.0 + 1e-9):
+    if math.isfinite(all_in) and usd(all_in) != usd(total):  # not when it reads the same
         lines.append(f"all-in {usd(all_in)} per {unit} (leftover dies written off)")
     lines += [f"note: {n}" for n in breakdown.notes]
     heading = (
@@ -719,6 +1030,10 @@ def plot_wafer_map(die_map: Any, *, ax: Axes | None = None, show_shots: bool = T
 # Yield curves (calibration)
 # --------------------------------------------------------------------------- #
 
+# Curves closer than this everywhere [percentage points of yield] look like one
+# on the page: plot_yield_curves dashes the later one and its legend entry says so.
+_COINCIDENT_POINTS = 0.5
+
 
 def plot_yield_curves(
     models: Any,
@@ -773,8 +1088,19 @@ def plot_yield_curves(
     Notes
     -----
     Each curve is ``die_yield(model, A, **parameters)`` in percent; the
-    legend names the model and its parameters ("Murphy, D0 = 0.116 /cm²"),
-    prefixed with the process when a calibration was fitted to one process.
+    legend (below the axes, clear of the data) names the model and its
+    parameters ("Murphy, D0 = 0.116 /cm²"), prefixed with the process when a
+    calibration was fitted to one process. Curves that lie on top of each
+    other stay distinguishable: one within half a percentage point of an
+    earlier curve over the whole range is dashed, so the earlier one shows
+    through, and its legend entry says which curve it covers ("… (dashed: on
+    Seeds)"); the same curve again (same label) is drawn once.
+
+    Each observation's label sits next to its own marker (beside, above,
+    below or at a corner), nearer to it than to any other marker, inside the
+    axes, clear of the other labels and markers and, where it can, of the
+    curves. Labels are placed again at every draw, so a layout made after
+    plotting (``tight_layout``, another figure size) keeps them in place.
 
     Examples
     --------
@@ -859,21 +1185,26 @@ def plot_yield_curves(
 
     ax = _new_axes(ax, figsize=(8.0, 5.5))
     styles = ["-", "--", "-.", ":"]
+    drawn: list[tuple[str, Any]] = []  # (legend label, percent yields) of the curves drawn
     for k, (model, parameters, curve_label) in enumerate(curves):
-        y = np.asarray(die_yield(model, areas, **parameters), dtype=float)
-        ax.plot(
-            areas,
-            100.0 * y,
-            color=f"C{k % 10}",
-            linestyle=styles[(k // 10) % len(styles)] if len(curves) <= 10 else styles[k % 4],
-            linewidth=1.8,
-            label=curve_label,
-        )
+        y = 100.0 * np.asarray(die_yield(model, areas, **parameters), dtype=float)
+        style: Any = styles[(k // 10) % len(styles)] if len(curves) <= 10 else styles[k % 4]
+        # A curve on top of an earlier one stays distinguishable: the same curve
+        # again (same label) is drawn once; one within _COINCIDENT_POINTS of it
+        # everywhere is dashed, so the earlier one shows through, and says so.
+        gaps = [(name, float(np.max(np.abs(y - other)))) for name, other in drawn]
+        under = next((name for name, gap in gaps if gap < _COINCIDENT_POINTS), None)
+        if under == curve_label:
+            continue
+        if under is not None:
+            style = (0, (5, 4))
+            curve_label += f" (dashed: on {under.split(',')[0].split(': ')[-1]})"
+        drawn.append((curve_label, y))
+        ax.plot(areas, y, color=f"C{k % 10}", linestyle=style, linewidth=1.8, label=curve_label)
 
     x_low, x_high = float(areas[0]), float(areas[-1])
-    span_log = np.log(x_high / max(x_low, 1e-12)) if log_area else 0.0
     labelled: set[str] = set()
-    annotations = []
+    annotations: list[_Label] = []
     for obs in points:
         solid = obs.counts == "fully-good" and obs.status == "reported"
         kind = ("published yield" if obs.is_point else "published range") + (
@@ -908,28 +1239,15 @@ def plot_yield_curves(
                 label=label,
                 zorder=5,
             )
-        if log_area:
-            near_right = np.log(obs.die_area_mm2 / max(x_low, 1e-12)) > 0.8 * span_log
-        else:
-            near_right = obs.die_area_mm2 > x_low + 0.8 * (x_high - x_low)
-        note = ax.annotate(
-            f"{obs.name} ({obs.yield_text})",
-            (obs.die_area_mm2, mid),
-            xytext=(-9, 0) if near_right else (9, 0),
-            textcoords="offset points",
-            ha="right" if near_right else "left",
-            va="center",
-            fontsize=8.5,
-            color=color,
-            bbox={
-                "boxstyle": "round,pad=0.2",
-                "facecolor": "white",
-                "edgecolor": "none",
-                "alpha": 0.8,
-            },
-            zorder=6,
-        )
-        annotations.append(note)
+        note = _marker_note(
+            ax, f"{obs.name} ({obs.yield_text})", (obs.die_area_mm2, mid),
+            fontsize=8.5, color=color, zorder=6,
+        )  # fmt: skip
+        if obs.is_point:  # a 7-point marker: 3.5 points and its edge
+            annotations.append(_Label(note, obs.die_area_mm2, mid, mid, 4.5))
+        else:  # the bar from the low to the high yield, its caps 6 points each side
+            low, high = 100.0 * obs.yield_low, 100.0 * obs.yield_high
+            annotations.append(_Label(note, obs.die_area_mm2, low, high, 6.5, 1.5))
 
     if log_area:
         ax.set_xscale("log")
@@ -947,39 +1265,8 @@ def plot_yield_curves(
     if curves or points:
         # Below the axes: a legend inside would cover curves, points and their labels.
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8.5, frameon=False)
-    markers = [(o.die_area_mm2, 100.0 * 0.5 * (o.yield_low + o.yield_high)) for o in points]
-    _separate_labels(ax, annotations, markers)
+    _keep_labels_placed(ax, annotations)
     return ax
-
-
-def _separate_labels(
-    ax: Axes, annotations: list[Any], markers: Sequence[tuple[float, float]] = ()
-) -> None:
-    """Move text labels up, lowest first, until none overlaps another label or a marker.
-
-    ``markers`` are data points (x, y) whose marker a label must not cover.
-    """
-    if not annotations:
-        return
-    from matplotlib.transforms import Bbox
-
-    figure = ax.figure
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    points_per_pixel = 72.0 / figure.dpi
-    radius = 5.0 / points_per_pixel  # a 7-point marker and a little room, in pixels
-    placed: list[Any] = []
-    for x, y in markers:
-        px, py = ax.transData.transform((x, y))
-        placed.append(Bbox.from_extents(px - radius, py - radius, px + radius, py + radius))
-    for note in sorted(annotations, key=lambda a: a.xy[1]):
-        for _ in range(len(annotations) + 1):
-            box = note.get_window_extent(renderer)
-            clash = next((other for other in placed if box.overlaps(other)), None)
-            if clash is None:
-                break
-            dx, dy = note.xyann
-            note.xyann = (dx, dy + (clash.y1 - box.y0 + 2.0) * points_per_pixel)
-        placed.append(note.get_window_extent(renderer))
 
 
 def plot_simulated_wafer(
@@ -1117,7 +1404,8 @@ def plot_fan_chart(
     periods : sequence, optional
         Labels of the T periods (e.g. "2025-01"); default 1 … T.
     published : sequence of (period index, value, label), optional
-        Published figures drawn as points on the chart.
+        Published figures drawn as points on the chart, each label next to
+        its point and inside the axes.
     ylabel, title : str, optional
 
     Returns
@@ -1137,6 +1425,8 @@ def plot_fan_chart(
     >>> len(ax.collections) >= 2
     True
     """
+    import math
+
     import numpy as np
     from matplotlib.ticker import FuncFormatter
 
@@ -1164,14 +1454,16 @@ def plot_fan_chart(
     ax.fill_between(t, q["p5"], q["p95"], color=color, alpha=0.18, linewidth=0, label="p5–p95")
     ax.fill_between(t, q["p25"], q["p75"], color=color, alpha=0.35, linewidth=0, label="p25–p75")
     ax.plot(t, q["p50"], color=color, linewidth=2.0, label="median")
+    notes = []
     for i, point in enumerate(published or ()):
         x, value, label = point
         ax.plot(
             [x], [value], "D", color="#c0392b", markersize=6, label="published" if i == 0 else None
         )
-        ax.annotate(str(label), (x, value), xytext=(5, 5), textcoords="offset points", fontsize=8)
+        note = _marker_note(ax, str(label), (x, value), fontsize=8)
+        notes.append(_Label(note, float(x), float(value), float(value), 4.5))
     labels = list(periods) if periods is not None else [str(i + 1) for i in t]
-    step = max(1, len(labels) // 12)
+    step = max(1, math.ceil(len(labels) / 12))
     shown = labels[::step]
     crowded = sum(len(str(label)) for label in shown) > 40
     ax.set_xticks(t[::step])
@@ -1189,6 +1481,7 @@ def plot_fan_chart(
     _room_for_legend(ax, legend, t, np.asarray(q["p95"], dtype=float), points)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    _keep_labels_placed(ax, notes)
     return ax
 
 
@@ -1302,19 +1595,21 @@ def plot_tornado(
     ax.axvline(base, color="0.2", linewidth=1.0)
     ax.margins(x=0.2)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _value_text(v)))
+    ax.xaxis.set_major_locator(_spaced_locator())
     ax.set_xlabel(xlabel)
     ax.set_title(
         f"Tornado: each input from its {lo_name} to its {hi_name}, others at their medians",
         loc="left", fontsize=10,
     )  # fmt: skip
-    ax.legend(
-        handles=[
+    _finish_bar_axes(ax)
+    _legend_off_data(
+        ax,
+        [
             Patch(color=low_color, label=f"input at {lo_name}"),
             Patch(color=high_color, label=f"input at {hi_name}"),
         ],
-        loc="lower right", fontsize=8, frameon=False,
+        ("lower right", "upper right"), fontsize=8, frameon=False,
     )  # fmt: skip
-    _finish_bar_axes(ax)
     return ax
 
 
