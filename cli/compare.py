@@ -9,9 +9,9 @@ import click
 import numpy as np
 
 from waferlab.analysis import attribute_funnels
-from waferlab.economics import cost_per_tested_unit_usd
+from waferlab.economics import cost_breakdown
 from waferlab.errors import InvalidParameterError
-from waferlab.funnel import BINDING_CONSTRAINTS_BY_CODE, run_timeline
+from waferlab.funnel import BINDING_CONSTRAINTS_BY_CODE, run_funnel, run_timeline
 from waferlab.output import binding_text, format_table, to_csv
 from waferlab.scenarios import Scenario
 
@@ -32,6 +32,7 @@ COLUMNS = [
     "compute_equivalents",
     "binding_constraint",
     "cost_per_tested_unit_usd",
+    "all_in_cost_per_tested_unit_usd",
 ]
 HEADERS = [
     "scenario",
@@ -45,6 +46,7 @@ HEADERS = [
     "compute equivalents",
     "binding (last month)",
     "USD per unit",
+    "USD per unit, all-in",
 ]
 
 
@@ -60,6 +62,15 @@ def scenario_row(scenario: Scenario) -> dict[str, Any]:
     for name in ("wafer_starts", "good_dies", "packages_started", "final_units"):
         row[name] = float(result.total(name)[0])
     row["final_units_per_month"] = row["final_units"] / inputs.months
+    # one-off stocks the totals draw on (their per-month figure is an average, not a rate)
+    row["one_off_stocks"] = [
+        name
+        for name, amount in (
+            ("die bank", inputs.die_bank_dies),
+            ("HBM stock", inputs.hbm_stock_stacks if inputs.hbm_constrained else 0.0),
+        )
+        if np.any(np.asarray(amount) > 0)
+    ]
     row["compute_equivalents"] = (
         float(result.total("compute_equivalents")[0])
         if "compute_equivalents" in result.arrays
@@ -67,9 +78,12 @@ def scenario_row(scenario: Scenario) -> dict[str, Any]:
     )
     row["binding_constraint"] = BINDING_CONSTRAINTS_BY_CODE[int(result.binding[0, -1])]
     costs = scenario.cost_inputs()
-    row["cost_per_tested_unit_usd"] = (
-        float(cost_per_tested_unit_usd(result, costs)[0]) if costs is not None else None
-    )
+    row["cost_per_tested_unit_usd"] = row["all_in_cost_per_tested_unit_usd"] = None
+    if costs is not None and row["final_units"] > 0:
+        # dies packaged only (leftover dies kept as inventory), and all spend over the units
+        breakdown = cost_breakdown(run_funnel(inputs), costs)
+        row["cost_per_tested_unit_usd"] = breakdown.cost_per_tested_unit_usd
+        row["all_in_cost_per_tested_unit_usd"] = breakdown.all_in_cost_per_tested_unit_usd
     return row
 
 
@@ -213,10 +227,7 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
         "each scenario over its own horizon (totals), and the average per month:",
         format_table(
             [
-                {
-                    **{k: ("" if v is None else v) for k, v in row.items()},
-                    "binding_constraint": binding_text(row["binding_constraint"]),
-                }
+                {**row, "binding_constraint": binding_text(row["binding_constraint"])}
                 for row in rows
             ],
             COLUMNS,
@@ -224,6 +235,13 @@ def command(scenarios: tuple[str, ...], output_format: str, plot_path: str | Non
             float_format=",.0f",
         ),
     ]
+    stocked = [f"{row['scenario']} ({', '.join(row['one_off_stocks'])})" for row in rows
+               if row["one_off_stocks"]]  # fmt: skip
+    if stocked:
+        lines.append(
+            "incl. one-off stocks: " + "; ".join(stocked) + " - their totals draw on a stock "
+            "used once, so 'per month' is an average over the horizon, not a rate"
+        )
     if len(resolved) == 2:
         a, b = resolved
         lines += ["", f"inputs that differ (A = {a.name}, B = {b.name}):"]

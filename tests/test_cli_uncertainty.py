@@ -587,3 +587,28 @@ def test_compare_falls_back_to_the_difference_when_a_mix_finishes_nothing(runner
     text = invoke(runner, cli, "compare", "csis-2025-smic-target", "csis-2025-tsmc-die-bank").stdout
     assert "as a difference, not a ratio" in text and "None" not in text
     assert re.search(r"wafer_cost_usd\s+13,552\s+not set", text)
+
+
+def test_compare_shows_both_cost_views_and_flags_one_off_stocks(runner, cli) -> None:  # type: ignore[no-untyped-def]
+    names = ["csis-2025-smic-target", "semianalysis-2025-2027-ramp", "csis-2025-tsmc-die-bank"]
+    data = run_json(runner, cli, "compare", *names)
+    rows = {row["scenario"]: row for row in data["scenarios"]}
+    # the two cost views are those of `waferlab cost` for the same scenario
+    cost = run_json(runner, cli, "cost", "semianalysis-2025-2027-ramp")
+    ramp = rows["semianalysis-2025-2027-ramp"]
+    assert ramp["cost_per_tested_unit_usd"] == pytest.approx(cost["cost_per_tested_unit_usd"])
+    assert ramp["all_in_cost_per_tested_unit_usd"] == pytest.approx(
+        cost["all_in_cost_per_tested_unit_usd"]
+    )
+    # without leftover dies the two views agree (CSIS chain: 400,000 packages of 2 dies)
+    target = rows["csis-2025-smic-target"]
+    assert target["all_in_cost_per_tested_unit_usd"] == pytest.approx(
+        target["cost_per_tested_unit_usd"]
+    )
+    assert rows["csis-2025-tsmc-die-bank"]["cost_per_tested_unit_usd"] is None  # no [costs]
+    assert ramp["one_off_stocks"] == ["die bank", "HBM stock"]
+    assert rows["csis-2025-tsmc-die-bank"]["one_off_stocks"] == ["die bank"]
+    assert target["one_off_stocks"] == []
+    text = invoke(runner, cli, "compare", *names).stdout
+    assert "incl. one-off stocks: semianalysis-2025-2027-ramp (die bank, HBM stock)" in text
+    assert "not a rate" in text and "None" not in text
