@@ -325,7 +325,7 @@ def _published_on(scenario: Scenario, inputs: Any, labels: list[str]) -> list[An
     for year, value, figure in published_points(scenario):
         in_year = [j for j, label in enumerate(labels) if label.startswith(year)]
         if in_year and inputs.start_month == f"{year}-01":
-            points.append((in_year[-1], value, f"{figure} (published)"))
+            points.append((in_year[-1], value, f"{figure}: {value:,.0f} in {year} (published)"))
     return points
 
 

@@ -236,7 +236,7 @@ def test_fan_chart_shows_a_published_year_at_its_end(runner, cli, tmp_path: Path
     labels = [f"2025-{m:02d}" for m in range(1, 13)]
     # SemiAnalysis' 805,000 Ascend units in 2025: the running total at December
     points = _published_on(scenario, scenario.funnel_inputs(), labels)
-    assert points == [(11, 805_000.0, "ascend_units_2025 (published)")]
+    assert points == [(11, 805_000.0, "ascend_units_2025: 805,000 in 2025 (published)")]
     shifted = scenario.set_parameter("start_month", "2024-12")
     assert _published_on(shifted, shifted.funnel_inputs(), labels) == []
 
