@@ -787,6 +787,14 @@ def negative_binomial(
     )
 
 
+def _n_layers(n_layers: ArrayLike) -> NDArray[np.float64] | float:
+    """``n_layers`` checked (an integer >= 1): a float on the plain-number path, else an array."""
+    plain_n = _plain_positive(n_layers)
+    if plain_n is not None and plain_n >= 1.0 and plain_n.is_integer():
+        return plain_n
+    return _integer_array("n_layers", n_layers, low=1)
+
+
 def bose_einstein(
     die_area_mm2: ArrayLike,
     defect_density_per_cm2: ArrayLike,
@@ -856,12 +864,7 @@ def bose_einstein(
     >>> round(bose_einstein(100.0, 0.1, n_layers=10), 4)
     0.9053
     """
-    plain_n = _plain_positive(n_layers)
-    n: NDArray[np.float64] | float
-    if plain_n is not None and plain_n >= 1.0 and plain_n.is_integer():
-        n = plain_n
-    else:
-        n = _integer_array("n_layers", n_layers, low=1)
+    n = _n_layers(n_layers)
     return _evaluate(
         _log_gamma_mixture,
         _log_gamma_mixture_scalar,
@@ -975,12 +978,7 @@ def _bose_einstein_per_layer(
     the argument the caller of :func:`die_yield` gave; here it is the density
     per layer, D_layer.
     """
-    plain_n = _plain_positive(n_layers)
-    n: NDArray[np.float64] | float
-    if plain_n is not None and plain_n >= 1.0 and plain_n.is_integer():
-        n = plain_n
-    else:
-        n = _integer_array("n_layers", n_layers, low=1)
+    n = _n_layers(n_layers)
     return _evaluate(
         _log_per_layer,
         _log_per_layer_scalar,
