@@ -9,7 +9,6 @@ import click
 from waferlab.funnel import MAX_MONTHS, FunnelInputs, FunnelResult, run_funnel, run_timeline
 from waferlab.output import SCIENTIFIC_FROM, binding_text, format_quantity, format_table, to_csv
 from waferlab.scenarios import Scenario
-from waferlab.timeline import PERIODS
 
 from .helpers import (
     changed_line,
@@ -19,7 +18,7 @@ from .helpers import (
     save_plot,
 )
 from .main import command as waferlab_command
-from .options import Integer, format_option, plot_option, scenario_argument, set_option
+from .options import Integer, by_option, format_option, plot_option, scenario_argument, set_option
 
 #: Source text of a value the scenario leaves at its FunnelInputs default.
 DEFAULT_SOURCE = "waferlab default (not set by the scenario)"
@@ -93,14 +92,9 @@ def published_rows(scenario: Scenario, result: FunnelResult) -> list[dict[str, A
     default=None,
     help="Length of the horizon in months (overrides the scenario's months).",
 )
-@click.option(
-    "--by",
-    "by",
-    type=click.Choice(PERIODS),
-    default="total",
-    show_default=True,
-    help="Totals over the horizon (the stage table), or a table per month, quarter or year "
-    "(the engine runs month by month; stocks carry over).",
+@by_option(
+    "Totals over the horizon (the stage table), or a table per month, quarter or year "
+    "(the engine runs month by month; stocks carry over)."
 )
 @format_option(("text", "json", "csv"))
 @plot_option(

@@ -171,6 +171,15 @@ def format_option(choices: Sequence[str] = ("text", "json")) -> Callable[[F], F]
     )
 
 
+def by_option(help_text: str) -> Callable[[F], F]:
+    """``--by total|month|quarter|year``: the span a command reports (total by default)."""
+    from waferlab.timeline import PERIODS
+
+    return click.option(
+        "--by", type=click.Choice(PERIODS), default="total", show_default=True, help=help_text
+    )
+
+
 def plot_option(
     help_text: str = "Write a plot to this file (.png, .svg or .pdf).",
 ) -> Callable[[F], F]:

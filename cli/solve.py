@@ -19,12 +19,12 @@ from waferlab.scenarios import (
     distribution_range,
     numeric_inputs,
 )
-from waferlab.timeline import PERIODS, period_labels
+from waferlab.timeline import period_labels
 
 from .helpers import emit_json, resolve_scenario
 from .main import DomainError
 from .main import command as waferlab_command
-from .options import Number, format_option, parse_value, scenario_argument, set_option
+from .options import Number, by_option, format_option, parse_value, scenario_argument, set_option
 
 #: Outputs a target may name (numbers, not the binding constraint).
 TARGETS: tuple[str, ...] = tuple(n for n in MODEL_OUTPUT_NAMES if n != "binding_constraint")
@@ -114,13 +114,8 @@ def search_range(
     "capacity_share, ...), a cost, or a number of a [timeline] entry "
     "(wafer_starts_per_month.end).",
 )
-@click.option(
-    "--by",
-    type=click.Choice(PERIODS),
-    default="total",
-    show_default=True,
-    help="The span of the target: the horizon total, or one month, quarter or year "
-    "(with --period).",
+@by_option(
+    "The span of the target: the horizon total, or one month, quarter or year (with --period)."
 )
 @click.option(
     "--period",

@@ -13,7 +13,6 @@ import numpy as np
 from waferlab.analysis import by_period, scenario_model
 from waferlab.output import binding_text, format_table, outside_range_text, to_csv
 from waferlab.scenarios import DISTRIBUTION_SOURCE_PREFIX, Scenario
-from waferlab.timeline import PERIODS
 from waferlab.uncertainty import (
     SAMPLING_METHODS,
     outside_valid_range,
@@ -25,7 +24,7 @@ from waferlab.uncertainty import (
 from .helpers import emit_json, resolve_scenario, save_plot
 from .main import DomainError
 from .main import command as waferlab_command
-from .options import Integer, format_option, plot_option, scenario_argument, set_option
+from .options import Integer, by_option, format_option, plot_option, scenario_argument, set_option
 
 #: The most draws a run takes (10^6 draws × 36 months stream in a few seconds).
 MAX_DRAWS = 1_000_000
@@ -124,13 +123,7 @@ def _total(y: Any) -> Any:
     help="Also rank the inputs by their effect on the final units over the horizon: "
     "p5/p95 swings (tornado) or Sobol' first-order and total indices.",
 )
-@click.option(
-    "--by",
-    type=click.Choice(PERIODS),
-    default="total",
-    show_default=True,
-    help="Quantiles of the horizon total, or of each month, quarter or year.",
-)
+@by_option("Quantiles of the horizon total, or of each month, quarter or year.")
 @format_option(("text", "json", "csv"))
 @plot_option(
     "Write a chart (.png, .svg or .pdf): the fan chart of finished units to date, or with "
