@@ -1871,6 +1871,13 @@ def feasible_yield_models(
     ------
     NoSolutionError
         If no model meets every observation.
+
+    Examples
+    --------
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> feasible_yield_models(smic).models  # doctest: +NORMALIZE_WHITESPACE
+    ('poisson', 'murphy', 'murphy_rectangular', 'seeds', 'moore',
+     'negative_binomial')
     """
     pool = _check_observations(observations)
     ranges = tuple(

@@ -508,6 +508,11 @@ def list_entries(kind: str | None = None) -> list[Entry]:
         If ``kind`` is not one of :data:`CATALOG_KINDS`.
     CatalogError
         If a catalogue file is malformed.
+
+    Examples
+    --------
+    >>> [e.name for e in list_entries("package")][:2]
+    ['ascend-910c-package', 'b200-package']
     """
     if kind is not None:
         check_choice("kind", kind, CATALOG_KINDS)
@@ -523,6 +528,12 @@ def get_entry(name: str) -> Entry:
     ------
     UnknownNameError
         Listing the valid names.
+
+    Examples
+    --------
+    >>> entry = get_entry("ascend-910c-package")
+    >>> entry.kind, entry.name
+    ('package', 'ascend-910c-package')
     """
     entries = _catalog()
     if name not in entries:
@@ -661,6 +672,12 @@ def package_spec(spec: str | Path) -> tuple[dict[str, Any], str]:
         If a name is neither in the catalogue nor an existing file.
     CatalogError
         If the file is too large, not TOML, or the entry has no model.
+
+    Examples
+    --------
+    >>> description, where = package_spec("ascend-910c-package")
+    >>> description["name"], where
+    ('Ascend 910C', 'catalogue entry ascend-910c-package')
     """
     text = str(spec)
     entries = _catalog()

@@ -856,6 +856,14 @@ def stock_at_once(
     ``text`` for the report (one or two sentences) and ``summary``, a short
     form for the terminal. ``first_units`` finish in ``first_month`` out of
     ``total`` over ``total_span`` (e.g. "in 2025"), all at the point values.
+
+    Examples
+    --------
+    >>> from waferlab.scenarios import load_scenario
+    >>> said = stock_at_once(load_scenario("semianalysis-2025-hbm-bound"), "Jan 2025",
+    ...                      1_234_375, 1_406_250, "in 2025")
+    >>> said["summary"].split("; ")[1]
+    "SemiAnalysis's 805,000 in 2025 needs 89,445 packages a month"
     """
     text = (
         "no packaging capacity is set, so the engine packages the one-off stock as soon as dies"
@@ -1491,6 +1499,16 @@ def harvest_range(
         Per model: ``model``, ``parameter``, ``parameter_range`` (the feasible
         range), ``at_ends`` (the fraction at each end, None where unreachable)
         and ``fraction_range`` ((low, high), or None when neither end reaches it).
+
+    Examples
+    --------
+    >>> from waferlab.calibration import feasible_ranges, load_dataset, select
+    >>> smic = select(load_dataset("csis-2025"), process="SMIC N+2")
+    >>> rows = harvest_range(feasible_ranges(smic, tolerance=0.0), die_area_mm2=665.61,
+    ...                      fully_good_yield=0.2, good_or_degraded_yield=0.4)
+    >>> [(r["model"], r["fraction_range"] and [round(f, 2) for f in r["fraction_range"]])
+    ...  for r in rows]
+    [('poisson', [0.67, 0.92]), ('seeds', None), ('negative_binomial', [0.89, 1.0])]
     """
     from waferlab.errors import CalibrationError
     from waferlab.harvest import HARVEST_MODELS, harvestable_fraction_for

@@ -1613,6 +1613,13 @@ def contained_path(child: Path, key: str, target: str) -> Path:
     ------
     ScenarioError
         If ``target`` breaks the rule, or names no file inside the box.
+
+    Examples
+    --------
+    >>> contained_path(Path("/data/mine.toml"), "package", "../theirs.toml")
+    Traceback (most recent call last):
+    ...
+    waferlab.errors.ScenarioError: /data/mine.toml: package = '../theirs.toml' is refused: ...
     """
     refused = ScenarioError(f"{child}: {key} = {target!r} is refused: {PATH_RULE}")
     if (
