@@ -734,7 +734,7 @@ def _milestone_text(r: Mapping[str, Any]) -> str:
     return f"{spread}, {point_text}"
 
 
-def _binding_text(r: Mapping[str, Any]) -> str:
+def _path_binding(r: Mapping[str, Any]) -> str:
     published = r["binding"]["as_published"]
     labels = r["month_labels"]
     hbm = [i for i, b in enumerate(published) if b == "hbm"]
@@ -1289,7 +1289,7 @@ def _bottom_line(
         )
     by_text: dict[str, list[str]] = {}
     for name, r in paths.items():
-        by_text.setdefault(_binding_text(r), []).append(f"`{name}`")
+        by_text.setdefault(_path_binding(r), []).append(f"`{name}`")
     bind_text = "; ".join(f"{', '.join(names)}: {text}" for text, names in by_text.items())
     # One line per paragraph, bullet and table row: the answers fit the first screen.
     blocks = [
