@@ -50,6 +50,10 @@ HEADERS = [
 ]
 
 
+#: How the engine's one-off stocks (:data:`waferlab.funnel.STOCKS`) read in the table.
+_STOCK_NAMES = {"die_bank": "die bank", "hbm_stock": "HBM stock"}
+
+
 def scenario_row(scenario: Scenario) -> dict[str, Any]:
     """One scenario's horizon totals, its average per month, what binds and its cost."""
     inputs = scenario.funnel_inputs()
@@ -63,14 +67,7 @@ def scenario_row(scenario: Scenario) -> dict[str, Any]:
         row[name] = float(result.total(name)[0])
     row["final_units_per_month"] = row["final_units"] / inputs.months
     # one-off stocks the totals draw on (their per-month figure is an average, not a rate)
-    row["one_off_stocks"] = [
-        name
-        for name, amount in (
-            ("die bank", inputs.die_bank_dies),
-            ("HBM stock", inputs.hbm_stock_stacks if inputs.hbm_constrained else 0.0),
-        )
-        if np.any(np.asarray(amount) > 0)
-    ]
+    row["one_off_stocks"] = [_STOCK_NAMES[code] for code in inputs.one_off_stocks]
     row["compute_equivalents"] = (
         float(result.total("compute_equivalents")[0])
         if "compute_equivalents" in result.arrays

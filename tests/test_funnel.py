@@ -10,6 +10,7 @@ import json
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -784,3 +785,16 @@ def test_harvest_settings_without_harvestable_fraction_are_refused(
     assert str(info.value).startswith(f"{name} needs harvestable_fraction")
     # Explicitly off is not a conflict.
     assert csis(package_degraded_dies=False).package_degraded_dies is False
+
+
+def test_one_off_stocks_are_the_stocks_the_funnel_draws_on() -> None:
+    base = {"wafer_starts_per_month": 1_000, "gross_dies_per_wafer": 80, "die_yield": 0.2,
+            "dies_per_package": 2}  # fmt: skip
+    assert FunnelInputs(**base).one_off_stocks == ()
+    # an HBM stock counts only when HBM is modelled (stacks per package > 0)
+    assert FunnelInputs(**base, hbm_stock_stacks=1e6).one_off_stocks == ()
+    both = FunnelInputs(**base, hbm_stacks_per_package=8, hbm_stock_stacks=1e6, die_bank_dies=5)
+    assert both.one_off_stocks == ("die_bank", "hbm_stock")
+    # draws: a stock present in any draw counts
+    drawn = FunnelInputs(**base, die_bank_dies=np.array([0.0, 10.0]))
+    assert drawn.one_off_stocks == ("die_bank",)

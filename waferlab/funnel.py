@@ -750,6 +750,30 @@ class FunnelInputs:
             self.hbm_stock_stacks is not None or self.hbm_supply_stacks_per_month is not None
         )
 
+    @property
+    def one_off_stocks(self) -> tuple[str, ...]:
+        """The one-off stocks the funnel draws on, as codes of :data:`STOCKS`.
+
+        A die bank with dies, and an HBM stock with stacks when HBM is modelled
+        (in any draw). Totals that draw on a stock are not rates: the stock is
+        used once.
+
+        Examples
+        --------
+        >>> FunnelInputs(wafer_starts_per_month=0, gross_dies_per_wafer=80, die_yield=0.2,
+        ...              dies_per_package=2, die_bank_dies=2e6).one_off_stocks
+        ('die_bank',)
+        """
+        amounts = {
+            "die_bank": self.die_bank_dies,
+            "hbm_stock": self.hbm_stock_stacks if self.hbm_constrained else None,
+        }
+        return tuple(
+            code
+            for code in STOCKS
+            if amounts[code] is not None and bool(np.any(np.asarray(amounts[code]) > 0))
+        )
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """Return the valid field names (the scenario-file keys)."""

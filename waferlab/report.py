@@ -1908,11 +1908,12 @@ The under-determined TSMC rows, likewise:
 
 def _stocks_text(result: FunnelResult) -> str:
     """The one-off stocks of a funnel, in words ("—" without any)."""
+    stocks = result.inputs.one_off_stocks
     parts = []
-    if result.includes_stock:
+    if "die_bank" in stocks:
         parts.append(f"{_n(result.die_bank_dies)} die-bank dies")
     opening = result.inputs.hbm_stock_stacks
-    if result.inputs.hbm_constrained and opening is not None and float(opening) > 0:
+    if "hbm_stock" in stocks and opening is not None:
         parts.append(f"{_n(float(opening))} HBM stacks")
     return "; ".join(parts) or "—"
 
